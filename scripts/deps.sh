@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, when run as root; otherwise says exactly what
+# to install and fails. Usage: scripts/deps.sh GROUP... (build, bench, image, e2e)
+set -eu
+
+pkgs_for() {
+    case "$1" in
+    build) echo "build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev" \
+                "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" ;;
+    bench) echo "wrk nghttp2-client" ;;
+    image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
+    e2e)   echo "golang-go etcd-server etcd-client dpkg-dev curl openssl" ;;
+    *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
+    esac
+}
+
+missing=""
+for group in "$@"; do
+    for p in $(pkgs_for "$group"); do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            case " $missing " in *" $p "*) ;; *) missing="$missing $p" ;; esac
+        fi
+    done
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "egressguard: missing Debian packages:$missing" >&2
+    echo "install them with:  sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "egressguard: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+# shellcheck disable=SC2086
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,31 @@
+#ifndef EGRESSGUARD_CLI_H
+#define EGRESSGUARD_CLI_H
+
+/*
+ * The subcommands of the egressguard binary. Each takes the argv that follows the command name
+ * (argv[0] is the command name) and returns the process exit code.
+ */
+
+#include <stdio.h>
+
+enum exit_code {
+    EXIT_PASS = 0,       /* nothing violates the policy */
+    EXIT_VIOLATIONS = 1, /* findings that deny (or would, in warn/audit) */
+    EXIT_USAGE = 2,      /* usage or input error */
+};
+
+int cmd_check(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_review(int argc, char **argv);
+int cmd_mutate(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_certs(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Prints "egressguard CMD: msg" and a hint to run --help on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when argv[1..] asks for help (-h or --help) before any "--". */
+int cli_wants_help(int argc, char **argv);
+
+#endif
