@@ -66,7 +66,7 @@ bool portset_contains(const struct portset *s, int proto, unsigned port);
 int portset_ranges(const struct portset *s, struct portrange **out, size_t *n);
 
 /*
- * Appends e.g. "TCP/443, TCP/8000-8080, UDP/53": a whole port-carrying protocol is "TCP/*", a
+ * Appends e.g. "TCP/443, TCP/8000-8080, UDP/53": a whole port-carrying protocol is "TCP/any", a
  * whole port-less one "ICMP", everything "any protocol/port", nothing "no port".
  */
 int portset_format(const struct portset *s, struct buf *out);
