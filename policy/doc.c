@@ -14,7 +14,7 @@
 struct pos {
     const json_t *node;
     int line, col;
-    int key_line; /* the line of the mapping key that holds the node; 0 for list items */
+    int key_line, key_col; /* the mapping key that holds the node; 0 for list items */
 };
 
 struct doc {
@@ -29,7 +29,7 @@ struct doc {
 struct frame {
     json_t *node;
     char *key; /* mapping: the key awaiting its value, or NULL */
-    int key_line;
+    int key_line, key_col;
 };
 
 /* memmem is a GNU extension; the template sniff only needs this. */
@@ -62,7 +62,8 @@ static size_t hash_ptr(const void *p)
     return (size_t)x;
 }
 
-static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line)
+static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line,
+                   int key_col)
 {
     if ((d->n_pos + 1) * 4 > d->cap_pos * 3) {
         size_t ncap = d->cap_pos ? d->cap_pos * 2 : 64;
@@ -91,6 +92,7 @@ static int pos_put(struct doc *d, const json_t *node, int line, int col, int key
     d->pos[h].line = line;
     d->pos[h].col = col;
     d->pos[h].key_line = key_line;
+    d->pos[h].key_col = key_col;
     return 0;
 }
 
@@ -115,6 +117,17 @@ bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col)
         return false;
     *line = p->line;
     *col = p->col;
+    return true;
+}
+
+bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col)
+{
+    const struct pos *p = pos_get(d, node);
+
+    if (!p || !p->key_line)
+        return false;
+    *line = p->key_line;
+    *col = p->key_col;
     return true;
 }
 
@@ -281,11 +294,11 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
         err_set(b->e, "document too large: more than %u nodes", DOC_MAX_NODES);
         return err_at(b->e, b->file, line, col);
     }
-    int key_line = b->depth > 0 && json_is_object(b->stack[b->depth - 1].node)
-                       ? b->stack[b->depth - 1].key_line
-                       : 0;
+    const struct frame *parent = b->depth > 0 ? &b->stack[b->depth - 1] : NULL;
+    bool in_map = parent && json_is_object(parent->node);
     if (!json_is_true(node) && !json_is_false(node) && !json_is_null(node) &&
-        pos_put(b->doc, node, line, col, key_line) < 0) {
+        pos_put(b->doc, node, line, col, in_map ? parent->key_line : 0,
+                in_map ? parent->key_col : 0) < 0) {
         json_decref(node);
         err_set(b->e, "out of memory");
         return -1;
@@ -352,6 +365,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
                 return -1;
             }
             f->key_line = (int)ev->start_mark.line + 1;
+            f->key_col = (int)ev->start_mark.column + 1;
             return 0;
         }
     }

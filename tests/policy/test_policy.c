@@ -108,7 +108,7 @@ static void test_policy_load_rejects_each_mistake(void **state)
     (void)state;
     expect_error("apiVersion: egressguard.io/v1\nkind: EgressPolicy\nspec: {}\n", 1, 13,
                  "apiVersion \"egressguard.io/v1\" is not egressguard.io/v1alpha1");
-    expect_error(HEAD AI "  alow: []\n", 8, 9,
+    expect_error(HEAD AI "  alow: []\n", 8, 3,
                  "spec: unknown field \"alow\" (did you mean \"allow\"?)");
     expect_error(HEAD "  mode: block\n" AI, 5, 9,
                  "spec: mode \"block\" is not one of enforce, warn, audit");
@@ -133,14 +133,14 @@ static void test_policy_load_rejects_each_mistake(void **state)
                  12, 14,
                  "spec.allow[0].ports[0]: named port \"https\": the policy file needs port numbers "
                  "(names resolve differently in every pod)");
-    expect_error(HEAD AI "  allow:\n  - name: x\n    prots: []\n", 10, 12,
+    expect_error(HEAD AI "  allow:\n  - name: x\n    prots: []\n", 10, 5,
                  "spec.allow[0]: unknown field \"prots\" (did you mean \"ports\"?)");
     expect_error(HEAD AI "  allow:\n  - name: x\n", 9, 5,
                  "spec.allow[0]: an allow entry needs cidrs, fqdns or inCluster peers");
     expect_error(HEAD AI "  allow:\n  - name: x\n    cidrs: [10.0.0.0/8]\n  - name: x\n"
                          "    cidrs: [10.0.0.0/8]\n",
                  11, 11, "spec.allow[1]: duplicate allow entry name \"x\"");
-    expect_error(HEAD AI "  deny:\n  - name: d\n    fqdns: [a.com]\n", 10, 12,
+    expect_error(HEAD AI "  deny:\n  - name: d\n    fqdns: [a.com]\n", 10, 5,
                  "spec.deny[0]: unknown field \"fqdns\"");
     expect_error(HEAD AI "  exemptions:\n  - namespace: x\n", 9, 5,
                  "spec.exemptions[0]: an exemption needs a reason (it is reported whenever the "
