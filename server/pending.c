@@ -41,8 +41,3 @@ int cmd_render(int argc, char **argv)
 {
     return pending("render", argc, argv, "enforcement policies and webhook configurations");
 }
-
-int cmd_certs(int argc, char **argv)
-{
-    return pending("certs", argc, argv, "the webhook's CA and serving certificate");
-}
