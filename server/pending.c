@@ -36,8 +36,3 @@ int cmd_mutate(int argc, char **argv)
 {
     return pending("mutate", argc, argv, "the Namespace patch of the mutating webhook");
 }
-
-int cmd_render(int argc, char **argv)
-{
-    return pending("render", argc, argv, "enforcement policies and webhook configurations");
-}
