@@ -31,13 +31,3 @@ int cmd_mutate(int argc, char **argv)
 {
     return pending("mutate", argc, argv, "the Namespace patch of the mutating webhook");
 }
-
-int cmd_render(int argc, char **argv)
-{
-    return pending("render", argc, argv, "enforcement policies and webhook configurations");
-}
-
-int cmd_certs(int argc, char **argv)
-{
-    return pending("certs", argc, argv, "the webhook's CA and serving certificate");
-}
