@@ -50,9 +50,11 @@ int pod_view_init(const struct object *obj, const json_t *meta, const char *meta
         return member_check(obj, obj->json, spec, MEMBER_OBJECT, spec_path, e);
     }
     pv->spec = spec;
-    if (meta && !json_is_null(meta) &&
-        member_check(obj, obj->json, meta, MEMBER_OBJECT, meta_path, e) < 0)
-        return -1;
+    if (meta && !json_is_null(meta)) {
+        if (member_check(obj, obj->json, meta, MEMBER_OBJECT, meta_path, e) < 0)
+            return -1;
+        pv->meta = meta;
+    }
     member_path(path, sizeof(path), "%s.labels", meta_path);
     if (member_get(obj, meta, "labels", MEMBER_OBJECT, path, &pv->labels, e) < 0)
         return -1;
@@ -358,7 +360,8 @@ static int check_required_labels(const struct policy *pol, const struct object *
 
         if (val && *val)
             continue;
-        if (verdict_add(v, obj, pv->labels ? pv->labels : pv->spec, "pod.requiredLabels",
+        if (verdict_add(v, obj, pv->labels ? pv->labels : pv->meta ? pv->meta : pv->spec,
+                        "pod.requiredLabels",
                         pol->pods.mode, true, path,
                         "AI pods must carry the label %s, which is %s (%s)", key,
                         val ? "empty" : "missing", ai->why) < 0)

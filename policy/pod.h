@@ -34,6 +34,7 @@
 struct pod_view {
     const json_t *spec;        /* the pod spec: an object */
     const char *spec_path;     /* "spec", "spec.template.spec", "template.spec" */
+    const json_t *meta;        /* the pod's metadata (object) or NULL */
     const char *meta_path;     /* "metadata", "spec.template.metadata", ... */
     const json_t *labels;      /* the pod's labels (object) or NULL */
     const json_t *annotations; /* the pod's annotations (object) or NULL */
