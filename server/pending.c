@@ -17,11 +17,6 @@ static int pending(const char *cmd, int argc, char **argv, const char *what)
     return EXIT_USAGE;
 }
 
-int cmd_check(int argc, char **argv)
-{
-    return pending("check", argc, argv, "evaluate manifests against the egress policy");
-}
-
 int cmd_serve(int argc, char **argv)
 {
     return pending("serve", argc, argv, "the TLS admission webhook");
