@@ -1,5 +1,6 @@
 #include "policy/cilium.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,18 @@
 #include "policy/fqdn.h"
 
 #define PATH_MAX_LEN 256
+
+/* snprintf that may truncate: paths and messages are cut rather than overflow. */
+static void strf(char *dst, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void strf(char *dst, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(dst, size, fmt, ap);
+    va_end(ap);
+}
 
 struct rd {
     const struct object *obj;
@@ -55,7 +68,7 @@ static int get_array(struct rd *r, const json_t *o, const char *key, const char 
     if (!a || json_is_null(a))
         return 0;
     if (!json_is_array(a)) {
-        snprintf(p, sizeof(p), "%s.%s", path, key);
+        strf(p, sizeof(p), "%s.%s", path, key);
         return failf(r, a, p, "must be a list");
     }
     *out = a;
@@ -187,11 +200,11 @@ static int split_selector(struct rd *r, const json_t *sel, const char *path, str
             goto oom;
     }
     if (ml && !json_is_object(ml)) {
-        snprintf(p, sizeof(p), "%s.matchLabels", path);
+        strf(p, sizeof(p), "%s.matchLabels", path);
         return failf(r, ml, p, "must be an object of strings");
     }
     if (me && !json_is_array(me)) {
-        snprintf(p, sizeof(p), "%s.matchExpressions", path);
+        strf(p, sizeof(p), "%s.matchExpressions", path);
         return failf(r, me, p, "must be a list");
     }
     json_object_foreach((json_t *)ml, k, v) {
@@ -230,7 +243,7 @@ static int split_selector(struct rd *r, const json_t *sel, const char *path, str
         const char *op = json_string_value(member(x, "operator"));
 
         if (!key) {
-            snprintf(p, sizeof(p), "%s.matchExpressions[%zu].key", path, i);
+            strf(p, sizeof(p), "%s.matchExpressions[%zu].key", path, i);
             return failf(r, x, p, "must be a string");
         }
         switch (classify(key, &rest)) {
@@ -336,8 +349,8 @@ static int add_port(struct rd *r, const json_t *pp, const char *path, struct por
         return failf(r, pp, path, "must be an object with port and protocol");
     if (!proto_s || (strcasecmp(proto_s, "TCP") && strcasecmp(proto_s, "UDP") &&
                      strcasecmp(proto_s, "SCTP") && strcasecmp(proto_s, "ANY"))) {
-        snprintf(p, sizeof(p), "%s.protocol", path);
-        snprintf(msg, sizeof(msg), "unknown protocol \"%s\" (Cilium accepts TCP, UDP, SCTP, ANY)",
+        strf(p, sizeof(p), "%s.protocol", path);
+        strf(msg, sizeof(msg), "unknown protocol \"%s\" (Cilium accepts TCP, UDP, SCTP, ANY)",
                  proto_s ? proto_s : "?");
         return failf(r, proto_j, p, msg);
     }
@@ -350,7 +363,7 @@ static int add_port(struct rd *r, const json_t *pp, const char *path, struct por
             return fail(r, proto_j, path, r->e);
         np++;
     }
-    snprintf(p, sizeof(p), "%s.port", path);
+    strf(p, sizeof(p), "%s.port", path);
     if (!port || json_is_null(port)) {
         lo = 0;
     } else {
@@ -360,12 +373,12 @@ static int add_port(struct rd *r, const json_t *pp, const char *path, struct por
             if (!name || !port_name_ok(name))
                 return failf(r, port, p, "must be a port number 0-65535 or a port name");
             if (r->deny) {
-                snprintf(msg, sizeof(msg),
+                strf(msg, sizeof(msg),
                          "named port \"%s\" cannot be resolved offline: this deny is not counted",
                          name);
                 return note(r, port, p, msg);
             }
-            snprintf(msg, sizeof(msg),
+            strf(msg, sizeof(msg),
                      "named port \"%s\" cannot be resolved offline: treated as every port", name);
             if (note(r, port, p, msg) < 0)
                 return -1;
@@ -382,7 +395,7 @@ static int add_port(struct rd *r, const json_t *pp, const char *path, struct por
         hi = 65535; /* Cilium: port 0 means every port */
     } else if (endp && !json_is_null(endp)) {
         hi = port_number(endp);
-        snprintf(p, sizeof(p), "%s.endPort", path);
+        strf(p, sizeof(p), "%s.endPort", path);
         if (hi < 0 || hi > 65535)
             return failf(r, endp, p, "must be a port number 0-65535");
         if (hi < lo)
@@ -408,7 +421,7 @@ static int read_l7(struct rd *r, const json_t *rules, const char *path)
     if (r->deny)
         return failf(r, rules, path, "egressDeny rules cannot have L7 rules");
     json_object_foreach((json_t *)rules, k, v) {
-        snprintf(p, sizeof(p), "%s.%s", path, k);
+        strf(p, sizeof(p), "%s.%s", path, k);
         if (!strcmp(k, "dns")) {
             struct buf b;
             size_t i;
@@ -453,7 +466,7 @@ static int read_icmps(struct rd *r, const json_t *icmps, const char *path, struc
             if (fam && !strcmp(fam, "IPv6"))
                 proto = PROTO_ICMPV6;
             else if (fam && strcmp(fam, "IPv4")) {
-                snprintf(p, sizeof(p), "%s[%zu].fields[%zu].family", path, i, j);
+                strf(p, sizeof(p), "%s[%zu].fields[%zu].family", path, i, j);
                 return failf(r, member(json_array_get(fields, j), "family"), p,
                              "family must be IPv4 or IPv6");
             }
@@ -475,21 +488,21 @@ static int read_ports(struct rd *r, const json_t *rule, const char *path, struct
         get_array(r, rule, "icmps", path, &icmps) < 0)
         return -1;
     if (arr_len(tp) && arr_len(icmps)) {
-        snprintf(p, sizeof(p), "%s.icmps", path);
+        strf(p, sizeof(p), "%s.icmps", path);
         return failf(r, icmps, p,
                      "icmps may only be present without toPorts (Cilium rejects the rule)");
     }
     if (!arr_len(tp) && !arr_len(icmps))
         return portset_add_proto(ps, PROTO_ANY) < 0 ? err_set(r->e, "out of memory") : 0;
     if (arr_len(icmps)) {
-        snprintf(p, sizeof(p), "%s.icmps", path);
+        strf(p, sizeof(p), "%s.icmps", path);
         return read_icmps(r, icmps, p, ps);
     }
     for (i = 0; i < json_array_size(tp); i++) {
         const json_t *pr = json_array_get(tp, i), *ports;
         char pp[PATH_MAX_LEN];
 
-        snprintf(pp, sizeof(pp), "%s.toPorts[%zu]", path, i);
+        strf(pp, sizeof(pp), "%s.toPorts[%zu]", path, i);
         if (!json_is_object(pr))
             return failf(r, pr, pp, "must be an object");
         if (get_array(r, pr, "ports", pp, &ports) < 0)
@@ -500,11 +513,11 @@ static int read_ports(struct rd *r, const json_t *rule, const char *path, struct
                 return err_set(r->e, "out of memory");
         }
         for (j = 0; j < arr_len(ports); j++) {
-            snprintf(p, sizeof(p), "%s.ports[%zu]", pp, j);
+            strf(p, sizeof(p), "%s.ports[%zu]", pp, j);
             if (add_port(r, json_array_get(ports, j), p, ps) < 0)
                 return -1;
         }
-        snprintf(p, sizeof(p), "%s.rules", pp);
+        strf(p, sizeof(p), "%s.rules", pp);
         if (read_l7(r, member(pr, "rules"), p) < 0)
             return -1;
         if (member(pr, "serverNames") && note(r, member(pr, "serverNames"), pp,
@@ -553,7 +566,7 @@ static int add_entity(struct rd *r, size_t ridx, const char *name, const char *p
     else if (!strcmp(name, "world-ipv6"))
         fam = 6;
     if (fam >= 0) {
-        snprintf(msg, sizeof(msg), "entity %s", name);
+        strf(msg, sizeof(msg), "entity %s", name);
         p = add_peer(r, &rule, ridx, PEER_CIDR, path, node, msg);
         if (!p)
             return -1;
@@ -565,10 +578,10 @@ static int add_entity(struct rd *r, size_t ridx, const char *name, const char *p
         if (!strcmp(name, entities[i]))
             break;
     if (!entities[i]) {
-        snprintf(msg, sizeof(msg), "unknown entity \"%s\"", name);
+        strf(msg, sizeof(msg), "unknown entity \"%s\"", name);
         return failf(r, node, path, msg);
     }
-    snprintf(msg, sizeof(msg), "entity %s", name);
+    strf(msg, sizeof(msg), "entity %s", name);
     p = add_peer(r, &rule, ridx, PEER_ENTITY, path, node, msg);
     if (!p || !(p->entity = strdup(name)))
         return err_set(r->e, "out of memory");
@@ -583,11 +596,11 @@ static int add_unknown(struct rd *r, size_t ridx, const char *what, const char *
     char msg[200];
 
     if (r->deny) {
-        snprintf(msg, sizeof(msg), "%s cannot be resolved offline: this deny is not counted",
+        strf(msg, sizeof(msg), "%s cannot be resolved offline: this deny is not counted",
                  what);
         return note(r, node, path, msg);
     }
-    snprintf(msg, sizeof(msg), "%s cannot be resolved offline: counted as any destination", what);
+    strf(msg, sizeof(msg), "%s cannot be resolved offline: counted as any destination", what);
     if (note(r, node, path, msg) < 0)
         return -1;
     p = add_peer(r, &rule, ridx, PEER_UNKNOWN, path, node, what);
@@ -612,7 +625,7 @@ static int add_endpoints(struct rd *r, size_t ridx, const json_t *sel, const cha
         goto out;
     }
     if (s.other_src) {
-        snprintf(buf, sizeof(buf), "label \"%s\"", s.other_src);
+        strf(buf, sizeof(buf), "label \"%s\"", s.other_src);
         rc = add_unknown(r, ridx, buf, path, sel);
         goto out;
     }
@@ -670,7 +683,7 @@ static int parse_cidr_into(struct rd *r, const json_t *node, const char *path, s
     if (normalized) {
         char out[CIDR_STRLEN];
         cidr_format(c, out, sizeof(out));
-        snprintf(msg, sizeof(msg), "\"%s\" has host bits set: read as %s", text, out);
+        strf(msg, sizeof(msg), "\"%s\" has host bits set: read as %s", text, out);
         return note(r, node, path, msg);
     }
     return 0;
@@ -709,11 +722,11 @@ static int add_cidrset(struct rd *r, size_t ridx, const json_t *ent, const char 
         return failf(r, ent, path,
                      "exactly one of cidr, cidrGroupRef or cidrGroupSelector must be given");
     if (ref || gsel) {
-        snprintf(what, sizeof(what), "%s %s", ref ? "cidrGroupRef" : "cidrGroupSelector",
+        strf(what, sizeof(what), "%s %s", ref ? "cidrGroupRef" : "cidrGroupSelector",
                  ref && json_is_string(ref) ? json_string_value(ref) : "");
         return add_unknown(r, ridx, what, path, ent);
     }
-    snprintf(pp, sizeof(pp), "%s.cidr", path);
+    strf(pp, sizeof(pp), "%s.cidr", path);
     if (parse_cidr_into(r, cidr, pp, &c) < 0)
         return -1;
     buf_init(&text, 4096);
@@ -721,13 +734,13 @@ static int add_cidrset(struct rd *r, size_t ridx, const json_t *ent, const char 
     if (!(ex = cidrset_new()))
         goto oom;
     if (exc && !json_is_array(exc)) {
-        snprintf(pp, sizeof(pp), "%s.except", path);
+        strf(pp, sizeof(pp), "%s.except", path);
         failf(r, exc, pp, "must be a list");
         goto out;
     }
     for (i = 0; i < arr_len(exc); i++) {
         struct cidr x;
-        snprintf(pp, sizeof(pp), "%s.except[%zu]", path, i);
+        strf(pp, sizeof(pp), "%s.except[%zu]", path, i);
         if (parse_cidr_into(r, json_array_get(exc, i), pp, &x) < 0)
             goto out;
         if (cidrset_add(ex, &x) < 0)
@@ -760,7 +773,7 @@ static int add_fqdn(struct rd *r, size_t ridx, const json_t *ent, const char *pa
 
     if (!json_is_object(ent) || (name != NULL) == (pat != NULL))
         return failf(r, ent, path, "exactly one of matchName or matchPattern must be given");
-    snprintf(pp, sizeof(pp), "%s.%s", path, name ? "matchName" : "matchPattern");
+    strf(pp, sizeof(pp), "%s.%s", path, name ? "matchName" : "matchPattern");
     text = json_string_value(which);
     if (!text)
         return failf(r, which, pp, "must be a string");
@@ -802,8 +815,8 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
         if (!arr_len(arr[k]))
             continue;
         if (first) {
-            snprintf(p, sizeof(p), "%s.%s", path, l3_members[k]);
-            snprintf(msg, sizeof(msg), "combining %s and %s is not supported by Cilium", first,
+            strf(p, sizeof(p), "%s.%s", path, l3_members[k]);
+            strf(msg, sizeof(msg), "combining %s and %s is not supported by Cilium", first,
                      l3_members[k]);
             return failf(r, arr[k], p, msg);
         }
@@ -811,11 +824,11 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
         n_l3++;
     }
     if (r->deny && arr_len(arr[5])) {
-        snprintf(p, sizeof(p), "%s.toFQDNs", path);
+        strf(p, sizeof(p), "%s.toFQDNs", path);
         return failf(r, arr[5], p, "egressDeny does not support toFQDNs");
     }
     if (member(rule, "toRequires")) {
-        snprintf(p, sizeof(p), "%s.toRequires", path);
+        strf(p, sizeof(p), "%s.toRequires", path);
         if (note(r, member(rule, "toRequires"), p,
                  r->deny ? "toRequires narrows this deny: it is not counted"
                          : "toRequires narrows the peers: ignored (counted wider)") < 0)
@@ -843,7 +856,7 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
             const json_t *x = json_array_get(arr[k], i);
             int rc = 0;
 
-            snprintf(p, sizeof(p), "%s.%s[%zu]", path, l3_members[k], i);
+            strf(p, sizeof(p), "%s.%s[%zu]", path, l3_members[k], i);
             switch (k) {
             case 0:
                 rc = add_endpoints(r, ridx, x, p);
@@ -914,7 +927,7 @@ static int read_subject(struct rd *r, const json_t *spec, const char *path)
     if (nsel) {
         /* A host policy: it governs nodes; pods stay as they are. */
         r->m->host_policy = true;
-        snprintf(p, sizeof(p), "%s%snodeSelector", path, *path ? "." : "");
+        strf(p, sizeof(p), "%s%snodeSelector", path, *path ? "." : "");
         if (split_selector(r, nsel, p, &s) < 0)
             goto out;
         if (!(r->m->pod_sel = compile(r, s.pod_part, nsel, p)))
@@ -923,7 +936,7 @@ static int read_subject(struct rd *r, const json_t *spec, const char *path)
         rc = r->m->ns_sel ? 0 : err_set(r->e, "out of memory");
         goto out;
     }
-    snprintf(p, sizeof(p), "%s%sendpointSelector", path, *path ? "." : "");
+    strf(p, sizeof(p), "%s%sendpointSelector", path, *path ? "." : "");
     if (split_selector(r, es, p, &s) < 0)
         goto out;
     if (s.reserved || s.other_src) {
@@ -954,7 +967,7 @@ static int read_enable_default_deny(struct rd *r, const json_t *spec, const char
     *set = false;
     if (!edd || json_is_null(edd))
         return 0;
-    snprintf(p, sizeof(p), "%s%senableDefaultDeny", path, *path ? "." : "");
+    strf(p, sizeof(p), "%s%senableDefaultDeny", path, *path ? "." : "");
     if (!json_is_object(edd))
         return failf(r, edd, p, "must be an object with ingress and egress booleans");
     eg = json_object_get(edd, "egress");
@@ -982,7 +995,7 @@ static int read_spec(struct rd *r, const json_t *spec, const char *mpath, const 
         return err_set(r->e, "out of memory");
     if (read_subject(r, spec, fpath) < 0)
         return -1;
-    snprintf(p, sizeof(p), "%s%s", fpath, *fpath ? "." : "");
+    strf(p, sizeof(p), "%s%s", fpath, *fpath ? "." : "");
     if (get_array(r, spec, "egress", fpath, &eg) < 0 ||
         get_array(r, spec, "egressDeny", fpath, &egd) < 0 ||
         read_enable_default_deny(r, spec, fpath, &dd_set, &dd) < 0)
@@ -997,13 +1010,13 @@ static int read_spec(struct rd *r, const json_t *spec, const char *mpath, const 
         return -1;
     r->deny = false;
     for (i = 0; i < arr_len(eg); i++) {
-        snprintf(p, sizeof(p), "%s%segress[%zu]", fpath, *fpath ? "." : "", i);
+        strf(p, sizeof(p), "%s%segress[%zu]", fpath, *fpath ? "." : "", i);
         if (read_rule(r, json_array_get(eg, i), p) < 0)
             return -1;
     }
     r->deny = true;
     for (i = 0; i < arr_len(egd); i++) {
-        snprintf(p, sizeof(p), "%s%segressDeny[%zu]", fpath, *fpath ? "." : "", i);
+        strf(p, sizeof(p), "%s%segressDeny[%zu]", fpath, *fpath ? "." : "", i);
         if (read_rule(r, json_array_get(egd, i), p) < 0)
             return -1;
     }
@@ -1011,7 +1024,7 @@ static int read_spec(struct rd *r, const json_t *spec, const char *mpath, const 
     for (i = 0; i < arr_len(eg); i++) {
         const json_t *fq = member(json_array_get(eg, i), "toFQDNs");
         if (arr_len(fq) && !has_dns_rules(eg)) {
-            snprintf(p, sizeof(p), "%s%segress[%zu].toFQDNs", fpath, *fpath ? "." : "", i);
+            strf(p, sizeof(p), "%s%segress[%zu].toFQDNs", fpath, *fpath ? "." : "", i);
             if (note(r, fq, p,
                      "no DNS rule gives the proxy visibility of these names, so Cilium learns "
                      "no addresses for them; counted as opened anyway") < 0)
@@ -1041,9 +1054,9 @@ static int read_one(struct rd *r, struct egress_list *out, const json_t *spec, c
         return err_set(r->e, "out of memory");
     r->m = m;
     if (clusterwide)
-        snprintf(name, sizeof(name), "%s", obj->name);
+        strf(name, sizeof(name), "%s", obj->name);
     else
-        snprintf(name, sizeof(name), "%s/%s", r->ns, obj->name);
+        strf(name, sizeof(name), "%s/%s", r->ns, obj->name);
     if (!(m->kind = strdup(obj->kind)) || !(m->name = strdup(name)) ||
         (!clusterwide && !(m->ns = strdup(r->ns))))
         return err_set(r->e, "out of memory");
@@ -1077,7 +1090,7 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
     if (spec && read_one(&r, out, spec, "", "spec", clusterwide, ns_assumed) < 0)
         return -1;
     for (i = 0; i < arr_len(specs); i++) {
-        snprintf(mp, sizeof(mp), "specs[%zu]", i);
+        strf(mp, sizeof(mp), "specs[%zu]", i);
         if (read_one(&r, out, json_array_get(specs, i), mp, mp, clusterwide,
                      ns_assumed && !spec && i == 0) < 0)
             return -1;
