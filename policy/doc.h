@@ -9,7 +9,7 @@
  * duplicate keys, anchors and aliases (no billion laughs), nesting deeper than DOC_MAX_DEPTH,
  * input larger than DOC_MAX_BYTES, Helm/Go templates, and bytes that are not YAML at all.
  * Plain scalars follow the YAML 1.2 core schema (true/false, null/~, integers, floats); every
- * other scalar, quoted or not, is a string (so `on`, `yes` and `010` stay strings).
+ * other scalar, quoted or not, is a string (so `on` and `yes` stay strings).
  *
  * A doc owns its tree. Positions are looked up by node pointer; true/false/null are shared
  * jansson singletons and have no position of their own (ask for their parent's).
