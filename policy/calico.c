@@ -8,6 +8,7 @@
 
 #include "policy/doc.h"
 #include "policy/fqdn.h"
+#include "policy/reach.h"
 
 #define PATH_LEN 256
 
@@ -605,7 +606,8 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
         return failf(r, rule, path, "must be an object");
     if (parse_action(r, rule, path, &action) < 0)
         return -1;
-    narrow = action == EGRESS_DENY;
+    /* Pass takes traffic away from this policy's later rules: under-approximate it. */
+    narrow = action == EGRESS_DENY || action == EGRESS_PASS;
     if (!(er = egress_model_add_rule(r->m, action, path, rule)))
         return err_set(r->e, "out of memory");
     strf(dp, sizeof(dp), "%s.destination", path);
@@ -778,4 +780,18 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
             return -1;
     }
     return 0;
+}
+
+int calico_decide(const struct policy *pol, const struct object *obj,
+                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = calico_read(obj, &models, e);
+    if (rc == 0)
+        rc = reach_decide(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
 }

@@ -17,8 +17,8 @@
  *   - destination fields are AND-ed. For Allow/Log/Pass rules the reader keeps one part when the
  *     intersection cannot be represented (selector before domains before nets: each alone
  *     over-approximates); for Deny rules it keeps the rule only when it is exact, else drops it
- *     (under-approximation). Pass is read like Allow because what it passes goes on to later
- *     tiers and profiles, which may allow it. Every such choice is a note.
+ *     (under-approximation). Pass is read like Deny: it takes traffic away from the policy's
+ *     later rules, so what it takes is under-approximated. Every such choice is a note.
  * Errors (bad selector, bad CIDR, ports without a port protocol, unknown action, ...) are
  * positioned; a selector error points at the column inside the selector string.
  */

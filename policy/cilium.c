@@ -8,6 +8,7 @@
 
 #include "policy/doc.h"
 #include "policy/fqdn.h"
+#include "policy/reach.h"
 
 #define PATH_MAX_LEN 256
 
@@ -1096,4 +1097,18 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
             return -1;
     }
     return 0;
+}
+
+int cilium_decide(const struct policy *pol, const struct object *obj,
+                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = cilium_read(obj, &models, e);
+    if (rc == 0)
+        rc = reach_decide(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
 }

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/calico.h"
+#include "policy/cilium.h"
+
 typedef int (*decider_fn)(const struct policy *pol, const struct object *obj,
                           const struct request_ctx *ctx, struct verdict *v, struct err *e);
 
@@ -17,6 +20,12 @@ static const struct decider {
     const char *kind;
     decider_fn decide;
 } deciders[] = {
+    {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide},
+    {"cilium.io", "CiliumNetworkPolicy", cilium_decide},
+    {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide},
+    {"crd.projectcalico.org", "NetworkPolicy", calico_decide},
+    {"projectcalico.org", "GlobalNetworkPolicy", calico_decide},
+    {"projectcalico.org", "NetworkPolicy", calico_decide},
     {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */
 };
 
