@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/calico.h"
+#include "policy/cilium.h"
 #include "policy/namespace.h"
 #include "policy/pod.h"
 #include "policy/workload.h"
@@ -31,9 +33,15 @@ static const struct decider {
     {"apps", "StatefulSet", workload_decide},
     {"batch", "CronJob", workload_decide},
     {"batch", "Job", workload_decide},
+    {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide},
+    {"cilium.io", "CiliumNetworkPolicy", cilium_decide},
+    {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide},
+    {"crd.projectcalico.org", "NetworkPolicy", calico_decide},
     {"extensions", "DaemonSet", workload_decide},
     {"extensions", "Deployment", workload_decide},
     {"extensions", "ReplicaSet", workload_decide},
+    {"projectcalico.org", "GlobalNetworkPolicy", calico_decide},
+    {"projectcalico.org", "NetworkPolicy", calico_decide},
     {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */
 };
 
