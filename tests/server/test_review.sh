@@ -16,6 +16,11 @@ run "$EGRESSGUARD" review -p "$SD/deny-unknown.yaml" "$AD/configmap-v1.json"
 expect_rc "test_review_denied_exit_1" 1
 expect_in "test_review_denied_403" "$out" '"allowed":false,"status":{"code":403,"message":"egressguard denied ConfigMap ml-train/settings: '
 
+# The same decision path as `check`: a hostNetwork AI pod is denied, naming the field.
+run "$EGRESSGUARD" review "$AD/pod-hostnetwork-v1.json"
+expect_rc "test_review_pod_host_network_denied" 1
+expect_in "test_review_pod_host_network_field" "$out" '"message":"egressguard denied Pod ml-train/trainer: spec.hostNetwork: '
+
 run sh -c "'$EGRESSGUARD' review -p '$SD/deny-unknown.yaml' - < '$AD/configmap-v1.json'"
 expect_rc "test_review_stdin" 1
 

@@ -118,6 +118,9 @@ post "/validate?timeout=10s" "$AD/pod-v1beta1.json"
 expect_in "test_serve_validate_v1beta1_version" "$out" '"apiVersion":"admission.k8s.io/v1beta1"'
 expect_in "test_serve_validate_v1beta1_uid" "$out" '"uid":"7f0c1d2e-0001-4c3b-9a55-000000000001"'
 
+post /validate "$AD/pod-hostnetwork-v1.json"
+expect_in "test_serve_validate_pod_denied" "$out" '"allowed":false,"status":{"code":403,"message":"egressguard denied Pod ml-train/trainer: spec.hostNetwork: '
+
 post /mutate "$AD/namespace-v1.json"
 expect_in "test_serve_mutate_patch_type" "$out" '"patchType":"JSONPatch"'
 patch=$(printf '%s' "$out" | sed -n 's/.*"patch":"\([^"]*\)".*/\1/p' | base64 -d 2>/dev/null)
