@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/netpol.h"
+
 typedef int (*decider_fn)(const struct policy *pol, const struct object *obj,
                           const struct request_ctx *ctx, struct verdict *v, struct err *e);
 
@@ -17,6 +19,8 @@ static const struct decider {
     const char *kind;
     decider_fn decide;
 } deciders[] = {
+    {"extensions", "NetworkPolicy", netpol_decide},
+    {"networking.k8s.io", "NetworkPolicy", netpol_decide},
     {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */
 };
 
