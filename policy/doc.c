@@ -14,6 +14,7 @@
 struct pos {
     const json_t *node;
     int line, col;
+    int key_line, key_col; /* the mapping key that holds the node; 0 for list items */
 };
 
 struct doc {
@@ -28,6 +29,7 @@ struct doc {
 struct frame {
     json_t *node;
     char *key; /* mapping: the key awaiting its value, or NULL */
+    int key_line, key_col;
 };
 
 /* memmem is a GNU extension; the template sniff only needs this. */
@@ -60,7 +62,8 @@ static size_t hash_ptr(const void *p)
     return (size_t)x;
 }
 
-static int pos_put(struct doc *d, const json_t *node, int line, int col)
+static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line,
+                   int key_col)
 {
     if ((d->n_pos + 1) * 4 > d->cap_pos * 3) {
         size_t ncap = d->cap_pos ? d->cap_pos * 2 : 64;
@@ -88,23 +91,44 @@ static int pos_put(struct doc *d, const json_t *node, int line, int col)
     d->pos[h].node = node;
     d->pos[h].line = line;
     d->pos[h].col = col;
+    d->pos[h].key_line = key_line;
+    d->pos[h].key_col = key_col;
     return 0;
+}
+
+static const struct pos *pos_get(const struct doc *d, const json_t *node)
+{
+    if (!d || !node || !d->cap_pos)
+        return NULL;
+    size_t h = hash_ptr(node) & (d->cap_pos - 1);
+    while (d->pos[h].node) {
+        if (d->pos[h].node == node)
+            return &d->pos[h];
+        h = (h + 1) & (d->cap_pos - 1);
+    }
+    return NULL;
 }
 
 bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col)
 {
-    if (!d || !node || !d->cap_pos)
+    const struct pos *p = pos_get(d, node);
+
+    if (!p)
         return false;
-    size_t h = hash_ptr(node) & (d->cap_pos - 1);
-    while (d->pos[h].node) {
-        if (d->pos[h].node == node) {
-            *line = d->pos[h].line;
-            *col = d->pos[h].col;
-            return true;
-        }
-        h = (h + 1) & (d->cap_pos - 1);
-    }
-    return false;
+    *line = p->line;
+    *col = p->col;
+    return true;
+}
+
+bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col)
+{
+    const struct pos *p = pos_get(d, node);
+
+    if (!p || !p->key_line)
+        return false;
+    *line = p->key_line;
+    *col = p->key_col;
+    return true;
 }
 
 int doc_err_at(const struct doc *d, const json_t *node, struct err *e)
@@ -270,8 +294,11 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
         err_set(b->e, "document too large: more than %u nodes", DOC_MAX_NODES);
         return err_at(b->e, b->file, line, col);
     }
+    const struct frame *parent = b->depth > 0 ? &b->stack[b->depth - 1] : NULL;
+    bool in_map = parent && json_is_object(parent->node);
     if (!json_is_true(node) && !json_is_false(node) && !json_is_null(node) &&
-        pos_put(b->doc, node, line, col) < 0) {
+        pos_put(b->doc, node, line, col, in_map ? parent->key_line : 0,
+                in_map ? parent->key_col : 0) < 0) {
         json_decref(node);
         err_set(b->e, "out of memory");
         return -1;
@@ -326,10 +353,10 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
                 return fail_at(b, &ev->start_mark, "%s", "a mapping key contains a NUL byte");
             json_t *prev = json_object_get(f->node, k);
             if (prev) {
-                int line, col;
-                if (doc_pos(b->doc, prev, &line, &col))
+                const struct pos *pp = pos_get(b->doc, prev);
+                if (pp && pp->key_line)
                     return fail_at(b, &ev->start_mark, "duplicate key \"%.400s\" (first at line %d)",
-                                   k, line);
+                                   k, pp->key_line);
                 return fail_at(b, &ev->start_mark, "duplicate key \"%.400s\"", k);
             }
             f->key = strdup(k);
@@ -337,6 +364,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
                 err_set(b->e, "out of memory");
                 return -1;
             }
+            f->key_line = (int)ev->start_mark.line + 1;
+            f->key_col = (int)ev->start_mark.column + 1;
             return 0;
         }
     }

@@ -43,6 +43,9 @@ int doc_line(const struct doc *d);          /* where the document's root starts 
 /* Position of a node of this doc; false when unknown (singletons, nodes not from this doc). */
 bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col);
 
+/* Position of the mapping key that holds node (`key: node`); false for list items and unknowns. */
+bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col);
+
 /*
  * Adds the position of `node` (or, failing that, the document's) to e, unless e already has
  * one. d may be NULL (objects that did not come from a file). Returns -1.

@@ -113,13 +113,21 @@ static int check_fields(struct ld *l, const json_t *obj, const char *path,
         }
         if (ok)
             continue;
+        /* Point at the key itself; singletons (true, null) have no position: use the parent's. */
+        int line, col;
         const json_t *at = json_is_object(val) || json_is_array(val) || json_is_string(val) ||
                                    json_is_number(val)
                                ? val
                                : obj;
         if (best)
-            return fail(l, at, path, "unknown field \"%s\" (did you mean \"%s\"?)", key, best);
-        return fail(l, at, path, "unknown field \"%s\"", key);
+            fail(l, at, path, "unknown field \"%s\" (did you mean \"%s\"?)", key, best);
+        else
+            fail(l, at, path, "unknown field \"%s\"", key);
+        if (at == val && doc_key_pos(l->doc, val, &line, &col)) {
+            l->e->line = line;
+            l->e->col = col;
+        }
+        return -1;
     }
     return 0;
 }

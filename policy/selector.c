@@ -56,7 +56,7 @@ struct selector *selnode_leaf(enum selnode_op op, const char *key, const char *c
             s->nvals++;
         }
     }
-    if (op == SEL_IN || op == SEL_NOTIN) {
+    if ((op == SEL_IN || op == SEL_NOTIN) && s->nvals > 1) {
         /* Sorted and unique, so formatting is canonical and lookups can bsearch. */
         qsort(s->vals, s->nvals, sizeof(*s->vals), cmp_str);
         for (i = j = 0; i < s->nvals; i++) {
@@ -277,7 +277,7 @@ bool selector_has_global(const struct selector *s)
 
 static bool in_set(const struct selector *s, const char *v)
 {
-    return bsearch(&v, s->vals, s->nvals, sizeof(*s->vals), cmp_str) != NULL;
+    return s->nvals && bsearch(&v, s->vals, s->nvals, sizeof(*s->vals), cmp_str) != NULL;
 }
 
 static bool ends_with(const char *v, const char *suffix)

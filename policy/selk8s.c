@@ -11,8 +11,8 @@
 #include "policy/selector.h"
 #include "policy/selnode.h"
 
-#define NAME_MSG                                                                                   \
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "   \
+#define NAME_CHARS                                                                                 \
+    "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "        \
     "alphanumeric character"
 
 static bool is_alnum(char c)
@@ -64,13 +64,13 @@ int selector_check_label_key(const char *key, struct err *e)
     const char *why = NULL;
 
     if (slash && strchr(name, '/'))
-        why = "a qualified name " NAME_MSG " with an optional DNS subdomain prefix and '/'";
+        why = "a qualified name must " NAME_CHARS " with an optional DNS subdomain prefix and '/'";
     else if (nlen == 0)
         why = "name part must be non-empty";
     else if (nlen > 63)
         why = "name part must be no more than 63 characters";
     else if (!is_name(name, nlen))
-        why = "name part " NAME_MSG;
+        why = "name part must " NAME_CHARS;
     else if (slash && plen == 0)
         why = "prefix part must be non-empty";
     else if (plen > 253)
@@ -93,7 +93,7 @@ int selector_check_label_value(const char *value, struct err *e)
     if (n > 63)
         why = "must be no more than 63 characters";
     else if (n > 0 && !is_name(value, n))
-        why = "a valid label must be an empty string or " NAME_MSG;
+        why = "a valid label must be an empty string or " NAME_CHARS;
     if (!why)
         return 0;
     return err_set(e, "invalid label value \"%.100s%s\": %s", value, n > 100 ? "..." : "", why);

@@ -3,8 +3,8 @@
  * a and b are disjoint when a && b is. The formula is put into disjunctive normal form over
  * literals (a predicate or its negation); a conjunction is unsatisfiable when the literals on one
  * label contradict each other, since labels are independent. Conjunctions are dropped as soon as
- * they are refuted, which keeps the usual cases small; past DNF_MAX_CONJ / DNF_MAX_LITS we give
- * up and report "not proven".
+ * they are refuted, which keeps the usual cases small; past DNF_MAX_CONJ / DNF_MAX_LITS /
+ * DNF_MAX_WORK we give up and report "not proven".
  *
  * Per label the check is exact whenever some literal pins the value to a finite set (==, in):
  * every candidate value is tried. Without one, only pattern literals (contains, starts with,
@@ -19,7 +19,9 @@
 #include "policy/selnode.h"
 
 #define DNF_MAX_CONJ 1024
-#define DNF_MAX_LITS 256
+#define DNF_MAX_LITS 128
+/* Bound on literal comparisons per question, so a hostile selector costs milliseconds. */
+#define DNF_MAX_WORK 4000000L
 
 struct lit {
     const struct selector *atom; /* a predicate leaf */
@@ -34,6 +36,7 @@ struct conj {
 struct dnf {
     struct conj *c; /* no conjunctions: false; an empty one: true */
     size_t n, alloc;
+    long *work;     /* shared budget of the question being answered */
 };
 
 static void dnf_release(struct dnf *d)
@@ -186,7 +189,8 @@ static int add_conj(struct dnf *d, const struct conj *x, const struct conj *y)
     struct conj c = {0};
     struct conj *grown;
 
-    if (nx + ny > DNF_MAX_LITS)
+    *d->work -= (long)((nx + ny) * (nx + ny) + 1);
+    if (nx + ny > DNF_MAX_LITS || *d->work < 0)
         return -1;
     if (nx + ny && !(c.lits = malloc((nx + ny) * sizeof(*c.lits))))
         return -1;
@@ -217,7 +221,7 @@ fail:
 /* d := d ∧ e, distributing; consumes nothing. */
 static int dnf_product(struct dnf *d, const struct dnf *e)
 {
-    struct dnf r = {0};
+    struct dnf r = {.work = d->work};
     size_t i, j;
 
     for (i = 0; i < d->n; i++)
@@ -234,7 +238,7 @@ static int dnf_product(struct dnf *d, const struct dnf *e)
 /* Sets out (empty on entry) to the DNF of s, or of !s when neg. Returns 0 or -1 (give up). */
 static int to_dnf(const struct selector *s, bool neg, struct dnf *out, int depth)
 {
-    struct dnf k = {0};
+    struct dnf k = {.work = out->work};
     struct lit l;
     struct conj c;
     size_t i, j;
@@ -288,7 +292,8 @@ fail:
  */
 static bool refuted(const struct selector *a, bool na, const struct selector *b, bool nb)
 {
-    struct dnf d = {0}, e = {0};
+    long work = DNF_MAX_WORK;
+    struct dnf d = {.work = &work}, e = {.work = &work};
     bool r = false;
 
     if (to_dnf(a, na, &d, 0) < 0)

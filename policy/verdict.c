@@ -7,6 +7,9 @@
 
 #include "policy/calico.h"
 #include "policy/cilium.h"
+#include "policy/namespace.h"
+#include "policy/pod.h"
+#include "policy/workload.h"
 
 typedef int (*decider_fn)(const struct policy *pol, const struct object *obj,
                           const struct request_ctx *ctx, struct verdict *v, struct err *e);
@@ -20,10 +23,23 @@ static const struct decider {
     const char *kind;
     decider_fn decide;
 } deciders[] = {
+    {"", "Namespace", namespace_decide},
+    {"", "Pod", pod_decide},
+    {"", "PodTemplate", workload_decide},
+    {"", "ReplicationController", workload_decide},
+    {"apps", "DaemonSet", workload_decide},
+    {"apps", "Deployment", workload_decide},
+    {"apps", "ReplicaSet", workload_decide},
+    {"apps", "StatefulSet", workload_decide},
+    {"batch", "CronJob", workload_decide},
+    {"batch", "Job", workload_decide},
     {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide},
     {"cilium.io", "CiliumNetworkPolicy", cilium_decide},
     {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide},
     {"crd.projectcalico.org", "NetworkPolicy", calico_decide},
+    {"extensions", "DaemonSet", workload_decide},
+    {"extensions", "Deployment", workload_decide},
+    {"extensions", "ReplicaSet", workload_decide},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide},
     {"projectcalico.org", "NetworkPolicy", calico_decide},
     {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */
