@@ -6,6 +6,7 @@
 #include "policy/calico.h"
 #include "policy/cilium.h"
 #include "policy/egress.h"
+#include "policy/netpol.h"
 #include "policy/opening.h"
 #include "policy/reach.h"
 
@@ -13,11 +14,21 @@
 
 typedef int (*reader_fn)(const struct object *obj, struct egress_list *out, struct err *e);
 
-/* Every policy kind with an egress reader. The Kubernetes NetworkPolicy reader joins here. */
+static bool is_netpol(const struct object *obj)
+{
+    char group[128];
+
+    object_group(obj, group, sizeof(group));
+    return !strcmp(obj->kind, "NetworkPolicy") &&
+           (!strcmp(group, "networking.k8s.io") || !strcmp(group, "extensions"));
+}
+
+/* Every policy kind with an egress reader. */
 static const struct {
     bool (*is)(const struct object *obj);
     reader_fn read;
 } readers[] = {
+    {is_netpol, netpol_read},
     {cilium_is_policy, cilium_read},
     {calico_is_policy, calico_read},
 };

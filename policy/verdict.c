@@ -8,6 +8,7 @@
 #include "policy/calico.h"
 #include "policy/cilium.h"
 #include "policy/namespace.h"
+#include "policy/netpol.h"
 #include "policy/pod.h"
 #include "policy/workload.h"
 
@@ -39,7 +40,9 @@ static const struct decider {
     {"crd.projectcalico.org", "NetworkPolicy", calico_decide},
     {"extensions", "DaemonSet", workload_decide},
     {"extensions", "Deployment", workload_decide},
+    {"extensions", "NetworkPolicy", netpol_decide},
     {"extensions", "ReplicaSet", workload_decide},
+    {"networking.k8s.io", "NetworkPolicy", netpol_decide},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide},
     {"projectcalico.org", "NetworkPolicy", calico_decide},
     {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */

@@ -273,6 +273,42 @@ static void test_effective_evaluate_unreadable_not_counted(void **state)
     done(&r);
 }
 
+/* Kubernetes NetworkPolicies take part as well, alongside Cilium's. */
+static void test_effective_evaluate_kubernetes_and_cilium(void **state)
+{
+    static const char knp[] =
+        NS_ML_A "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                "metadata: {name: registry, namespace: ml-a}\n"
+                "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n"
+                "  - to: [{ipBlock: {cidr: 10.20.0.0/16}}]\n"
+                "    ports: [{protocol: TCP, port: 443}]\n";
+    char yaml[2048];
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    run(&r, knp, NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_true(v->allowed);
+    assert_non_null(find(v, false, "the 1 network policy selecting"));
+    done(&r);
+
+    snprintf(yaml, sizeof(yaml),
+             "%s---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+             "metadata: {name: dns, namespace: ml-a}\n"
+             "spec:\n  endpointSelector: {}\n  egress:\n"
+             "  - toPorts: [{ports: [{port: \"53\", protocol: UDP}]}]\n",
+             knp);
+    run(&r, yaml, NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/dns: "));
+    assert_null(find(v, true, "NetworkPolicy ml-a/registry: "));
+    done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_effective_evaluate_default_deny_off),
         cmocka_unit_test(test_effective_evaluate_namespace_labels),
         cmocka_unit_test(test_effective_evaluate_unreadable_not_counted),
+        cmocka_unit_test(test_effective_evaluate_kubernetes_and_cilium),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
