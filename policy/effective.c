@@ -1,9 +1,11 @@
 #include "policy/effective.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/calico.h"
+#include "policy/doc.h"
 #include "policy/cilium.h"
 #include "policy/egress.h"
 #include "policy/netpol.h"
@@ -114,12 +116,24 @@ static enum tri subject_meets(const struct egress_model *m, const char *ns, cons
     return ns_match;
 }
 
+/*
+ * A finding about namespace-wide egress. It may come from any object of the input, so the
+ * policy's file and line go into the message and the finding itself carries no position.
+ */
 static int add(struct verdict *v, const struct object *obj, const json_t *node, bool violation,
                const struct policy *pol, const char *path, const char *kind, const char *name,
                const char *msg, struct err *e)
 {
-    if (verdict_add(v, obj, node, RULE, pol->egress_mode, violation, path ? path : "",
-                    "%s%s%s%s%s", kind ? kind : "", kind ? " " : "", name ? name : "",
+    char where[512] = "";
+    int line = 0, col = 0;
+
+    if (obj && *obj->file) {
+        if (!node || !obj->doc || !doc_pos(obj->doc, node, &line, &col))
+            line = obj->line;
+        snprintf(where, sizeof(where), " (%s:%d)", obj->file, line);
+    }
+    if (verdict_add(v, NULL, NULL, RULE, pol->egress_mode, violation, path ? path : "",
+                    "%s%s%s%s%s%s", kind ? kind : "", kind ? " " : "", name ? name : "", where,
                     kind || name ? ": " : "", msg) < 0)
         return err_set(e, "out of memory");
     return 0;
@@ -290,8 +304,6 @@ int effective_evaluate(const struct policy *pol, const struct object *const *obj
             if (verdict_add(&item->v, NULL, NULL, f->rule, f->mode, false, f->path, "%s",
                             f->message) < 0)
                 goto oom;
-            item->v.findings[item->v.n_findings - 1].line = f->line;
-            item->v.findings[item->v.n_findings - 1].col = f->col;
         }
         if (evaluate_ns(pol, ns, db, srcs, n_srcs, &item->v, e) < 0)
             goto out;

@@ -18,7 +18,9 @@
  *      not cover N are left out, since they apply only to some pods: what is open is
  *      over-approximated, never under.
  *   4. reach_check against the allow-list: one violation per escaping peer, naming the policy.
- * Findings use rule "egress.effective" and the policy's egress mode; a namespace without
+ * Findings use rule "egress.effective" and the policy's egress mode, and carry no position of
+ * their own: a finding about one policy names it with its file and line in the message
+ * ("CiliumNetworkPolicy ml-a/web (np.yaml:12): ..."). A namespace without
  * violations gets one note saying what was combined. Objects that cannot be read are not
  * counted (verdict_decide reports them) and get a note.
  *

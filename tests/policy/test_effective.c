@@ -114,10 +114,10 @@ static void test_effective_evaluate_union_of_policies(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    f = find(v, true, "CiliumClusterwideNetworkPolicy world: ");
+    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world opens ");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
-    assert_int_equal(f->line, 20);
+    assert_string_equal(f->rule, "egress.effective");
     done(&r);
 }
 
@@ -152,7 +152,7 @@ static void deny_case(const char *subject, bool want_clean)
         assert_non_null(find(v, false, "the 2 network policies selecting this namespace"));
     } else {
         assert_false(v->allowed);
-        assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/wide: "));
+        assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:"));
     }
     done(&r);
 }
@@ -194,7 +194,7 @@ static void calico_case(int deny_order, int allow_order, bool want_clean)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_int_equal(v->allowed, want_clean);
-    assert_int_equal(find(v, true, "NetworkPolicy.projectcalico.org ml-a/app: ") == NULL,
+    assert_int_equal(find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
                      want_clean);
     done(&r);
 }
@@ -268,7 +268,7 @@ static void test_effective_evaluate_unreadable_not_counted(void **state)
         NULL);
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
-    assert_non_null(find(v, false, "CiliumNetworkPolicy broken: cannot be read"));
+    assert_non_null(find(v, false, "CiliumNetworkPolicy broken (t.yaml:5): cannot be read"));
     assert_non_null(find(v, true, "no network policy governs"));
     done(&r);
 }
@@ -304,8 +304,8 @@ static void test_effective_evaluate_kubernetes_and_cilium(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/dns: "));
-    assert_null(find(v, true, "NetworkPolicy ml-a/registry: "));
+    assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/dns (t.yaml:"));
+    assert_null(find(v, true, "NetworkPolicy ml-a/registry (t.yaml:"));
     done(&r);
 }
 
