@@ -171,8 +171,8 @@ static void test_calico_read_global_namespace_selector_and_subject(void **state)
         "  to cluster namespaces=all() pods=app == \"db\" [spec.egress[0].destination]\n"
         "allow spec.egress[1] ports any protocol/port\n"
         "  to cluster namespaces=kubernetes.io/metadata.name == \"kube-system\" pods=k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination]\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets with these labels, whose addresses are not known offline\n"
-        "note spec.egress[1].destination: Calico selectors also match NetworkSets with these labels, whose addresses are not known offline\n");
+        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n"
+        "note spec.egress[1].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n");
 }
 
 static void test_calico_read_namespaced_selector_confined(void **state)
@@ -196,7 +196,7 @@ static void test_calico_read_namespaced_selector_confined(void **state)
         "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
         "allow spec.egress[1] ports any protocol/port\n"
         "  to unknown global() endpoints [spec.egress[1].destination.namespaceSelector]\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets with these labels, whose addresses are not known offline\n"
+        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n"
         "note spec.egress[1].destination.namespaceSelector: global() endpoints (host endpoints, global network sets) cannot be resolved offline: counted as any destination\n");
 }
 
@@ -311,7 +311,7 @@ static void test_calico_read_allow_and_keeps_selector_part(void **state)
         "allow spec.egress[0] ports any protocol/port\n"
         "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
         "note spec.egress[0].destination: destination fields are AND-ed; only the selector part is counted (wider than the rule)\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets with these labels, whose addresses are not known offline\n");
+        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n");
 }
 
 static void test_calico_read_deny_under_approximated(void **state)
