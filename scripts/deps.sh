@@ -7,7 +7,7 @@ pkgs_for() {
     case "$1" in
     build) echo "build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev" \
                 "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" ;;
-    bench) echo "wrk nghttp2-client" ;;
+    bench) echo "wrk nghttp2-client openssl curl" ;;
     image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
     e2e)   echo "golang-go etcd-server etcd-client dpkg-dev curl openssl" ;;
     *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
