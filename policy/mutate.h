@@ -1,0 +1,25 @@
+#ifndef EGRESSGUARD_MUTATE_H
+#define EGRESSGUARD_MUTATE_H
+
+/*
+ * The mutating side: a new AI namespace gets egressguard's enforcement labels and annotations
+ * (profile, policy hash, managed-by) so the cluster-wide enforcement policies select it from its
+ * first second. The patch is a JSON Patch (RFC 6902) with keys escaped as JSON Pointers
+ * (RFC 6901: "~" → "~0", "/" → "~1"), and it is idempotent: what is already there is not added
+ * again, so a reinvocation yields an empty patch.
+ */
+
+#include "policy/err.h"
+#include "policy/manifest.h"
+#include "policy/policy.h"
+#include "policy/verdict.h"
+
+/*
+ * Sets v->patch (a JSON array, possibly empty) for a Namespace CREATE/UPDATE that is an AI
+ * namespace and when mutation is enabled; leaves it NULL otherwise (other kinds, non-AI
+ * namespaces). Never denies: validation is verdict_decide()'s job. 0, or -1 with e set.
+ */
+int mutate_decide(const struct policy *pol, const struct object *obj,
+                  const struct request_ctx *ctx, struct verdict *v, struct err *e);
+
+#endif
