@@ -102,6 +102,10 @@ run: all
 install: all
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/egressguard
 
+# The container image, built with podman under build/image/ (no registry or Docker engine needed).
+image:
+	@scripts/image.sh
+
 clean:
 	rm -rf build egressguard
 
