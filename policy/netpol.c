@@ -395,6 +395,47 @@ static int read_policy_types(const struct object *obj, const json_t *types, bool
     return 0;
 }
 
+/*
+ * Ingress opens nothing egressguard judges, but the API server refuses a policy whose ingress
+ * ports are malformed, and so does check: a manifest that cannot be applied is an input error.
+ */
+static int check_ingress_ports(const struct object *obj, const json_t *ingress, struct err *e)
+{
+    struct egress_model scratch;
+    struct egress_rule *r;
+    const json_t *rule, *ports, *port;
+    char sub[PATH_MAX_LEN];
+    size_t i, j;
+    int rc = 0;
+
+    if (!ingress)
+        return 0;
+    if (!json_is_array(ingress))
+        return fail(obj, ingress, e, "spec.ingress", "must be a list of ingress rules");
+    egress_model_init(&scratch);
+    if (!(r = egress_model_add_rule(&scratch, EGRESS_ALLOW, "", NULL))) {
+        egress_model_release(&scratch);
+        return oom(e);
+    }
+    json_array_foreach(ingress, i, rule) {
+        ports = json_is_object(rule) ? member(rule, "ports") : NULL;
+        if (ports && !json_is_array(ports)) {
+            subpath(sub, sizeof(sub), "spec.ingress[%zu].ports", i);
+            rc = fail(obj, ports, e, sub, "must be a list of ports");
+            break;
+        }
+        json_array_foreach(ports, j, port) {
+            subpath(sub, sizeof(sub), "spec.ingress[%zu].ports[%zu]", i, j);
+            if ((rc = read_port(obj, &scratch, r, port, sub, e)) < 0)
+                break;
+        }
+        if (rc < 0)
+            break;
+    }
+    egress_model_release(&scratch);
+    return rc;
+}
+
 int netpol_read(const struct object *obj, struct egress_list *out, struct err *e)
 {
     char sub[PATH_MAX_LEN];
@@ -457,7 +498,7 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
         if (read_rule(obj, m, x, sub, e) < 0)
             return -1;
     }
-    return 0;
+    return spec ? check_ingress_ports(obj, member(spec, "ingress"), e) : 0;
 }
 
 int netpol_decide(const struct policy *pol, const struct object *obj,

@@ -306,7 +306,8 @@ int cmd_serve(int argc, char **argv)
         char host[64];
         size_t hl = strrchr(o.listen, ':') - o.listen;
         snprintf(host, sizeof(host), "%.*s", (int)hl, o.listen);
-        log_msg(&lg, LOG_INFO, "listening on %s:%u (policy %s, %s)", *host ? host : "0.0.0.0",
+        /* Always printed, whatever the level: with port 0 it is the only way to learn the port. */
+        log_msg(&lg, lg.level > LOG_INFO ? lg.level : LOG_INFO, "listening on %s:%u (policy %s, %s)", *host ? host : "0.0.0.0",
                 http_port(h), o.policy ? o.policy : "embedded example",
                 o.client_ca ? "client certificates required" : "no client certificates");
         if (o.dev && dc.ca_path[0]) {
