@@ -291,6 +291,20 @@ else
     fail "test_serve_client_ca_starts" "$(cat "$tmp/mtls.log")"
 fi
 
+# --- development mode: the embedded example policy and certificates made by certs/certgen -------
+if start dev --dev --dev-certs "$tmp/dev"; then
+    out=$(curl -sS --max-time 10 --cacert "$tmp/dev/ca.crt" -H 'Content-Type: application/json' \
+        --data-binary "@$AD/pod-hostnetwork-v1.json" "$(U /validate)" 2>&1)
+    expect_in "test_serve_dev_certs_verify" "$out" '"uid":"7f0c1d2e-0002-4c3b-9a55-000000000002"'
+    expect_in "test_serve_dev_example_policy" "$out" 'spec.hostNetwork'
+    expect_in "test_serve_dev_prints_ca_bundle" "$(cat "$tmp/dev.out")" "caBundle: $tmp/dev/ca.crt"
+    dpid=$pid
+    kill -INT "$dpid"; wait_exit "$dpid" 15
+    expect_in "test_serve_dev_sigint_exit_0" "$status" "0"
+else
+    fail "test_serve_dev_starts" "$(cat "$tmp/dev.log")"
+fi
+
 # --- options ------------------------------------------------------------------------------------
 run "$EGRESSGUARD" serve --dev --listen 0.0.0.0:0 --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key"
 expect_rc "test_serve_dev_refuses_non_loopback" 2
