@@ -263,6 +263,11 @@ expect_in "test_serve_cert_mismatch_old_serves" "$(serial)" "2B02"
     --data-binary "@$tmp/slow.json" "$(U /validate)" >"$tmp/slow.out" 2>&1; echo "rc=$?" >>"$tmp/slow.out") &
 slow=$!
 pids="$pids $slow"
+# An idle keep-alive connection (one request answered, then silence) must not delay the exit.
+(printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 25) |
+    timeout 30 openssl s_client -quiet -connect "127.0.0.1:$port" -servername localhost >"$tmp/idle.out" 2>&1 &
+idle=$!
+pids="$pids $idle"
 sleep 1
 kill -TERM "$main_pid"
 sleep 0.3
@@ -270,8 +275,9 @@ run C --max-time 2 "$(U /healthz)"
 if [ "$rc" -ne 0 ]; then pass "test_serve_sigterm_stops_accepting"; else fail "test_serve_sigterm_stops_accepting" "$out"; fi
 wait_exit "$slow" 20
 expect_in "test_serve_sigterm_in_flight_finishes" "$(cat "$tmp/slow.out")" '"uid":"slow-1"'
-wait_exit "$main_pid" 15
-expect_in "test_serve_sigterm_exit_0" "$status" "0"
+wait_exit "$main_pid" 5
+expect_in "test_serve_sigterm_exit_0_despite_idle_keepalive" "$status" "0"
+expect_in "test_serve_idle_keepalive_was_served" "$(cat "$tmp/idle.out")" "ok"
 
 # --- client certificates ------------------------------------------------------------------------
 if start mtls --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key" \
