@@ -14,29 +14,30 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: egressguard check -p POLICY [options] PATH...\n"
-            "\n"
-            "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
-            "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
-            "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
-            "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
-            "\n"
-            "Options:\n"
-            "  -p, --policy FILE            the EgressPolicy file (required)\n"
-            "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
-            "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
-            "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
-            "  -o, --output FILE            write the report to FILE instead of stdout\n"
-            "  -e, --effective              also judge each AI namespace's effective egress: every\n"
-            "                               policy selecting its AI workloads taken together\n"
-            "  -v, --verbose                also list objects that pass or are not evaluated\n"
-            "  -h, --help                   this help\n"
-            "\n"
-            "Namespace objects in the input tell which namespaces carry which labels.\n"
-            "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
-            "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
-            "input, invalid policy file).\n");
+    fprintf(
+        out,
+        "usage: egressguard check -p POLICY [options] PATH...\n"
+        "\n"
+        "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
+        "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
+        "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
+        "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+        "\n"
+        "Options:\n"
+        "  -p, --policy FILE            the EgressPolicy file (required)\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
+        "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+        "  -o, --output FILE            write the report to FILE instead of stdout\n"
+        "  -e, --effective              also judge each AI namespace's effective egress: every\n"
+        "                               policy selecting its AI workloads taken together\n"
+        "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "  -h, --help                   this help\n"
+        "\n"
+        "Namespace objects in the input tell which namespaces carry which labels.\n"
+        "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
+        "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
+        "input, invalid policy file).\n");
 }
 
 struct check_opts {
@@ -92,8 +93,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             usage(stdout);
             return -1;
         default:
-            return cli_usage_error("check", "unknown or incomplete option '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (!o->policy)
@@ -180,16 +180,19 @@ int cmd_check(int argc, char **argv)
         free(objs);
         if (pr < 0)
             goto oom;
-        if (eff.n && (!(eff_json = json_object()) ||
-                      !(eff_objs = calloc(eff.n, sizeof(*eff_objs))) ||
-                      !(grown = realloc(r.items, (r.n_items + eff.n) * sizeof(*r.items)))))
+        if (eff.n &&
+            (!(eff_json = json_object()) || !(eff_objs = calloc(eff.n, sizeof(*eff_objs))) ||
+             !(grown = realloc(r.items, (r.n_items + eff.n) * sizeof(*r.items)))))
             goto oom;
         for (size_t i = 0; i < eff.n; i++) {
             struct report_item *it = &grown[r.n_items + i];
 
-            eff_objs[i] = (struct object){.json = eff_json, .file = "effective egress",
-                                          .api_version = "", .kind = "EffectiveEgress",
-                                          .ns = "", .name = eff.items[i].ns};
+            eff_objs[i] = (struct object){.json = eff_json,
+                                          .file = "effective egress",
+                                          .api_version = "",
+                                          .kind = "EffectiveEgress",
+                                          .ns = "",
+                                          .name = eff.items[i].ns};
             memset(it, 0, sizeof(*it));
             it->obj = &eff_objs[i];
             it->v = eff.items[i].v; /* moved: the report releases it */
