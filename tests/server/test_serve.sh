@@ -320,6 +320,9 @@ expect_rc "test_serve_invalid_policy_at_start" 2
 expect_in "test_serve_invalid_policy_at_start_msg" "$err" "invalid.yaml:4:9"
 run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml"
 expect_rc "test_serve_requires_certs" 2
+run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key" --log-level loud
+expect_rc "test_serve_bad_log_level" 2
+expect_in "test_serve_bad_log_level_msg" "$err" "--log-level must be debug, info, warn or error"
 run "$EGRESSGUARD" serve --help
 expect_in "test_serve_help" "$out" "--client-ca"
 
