@@ -1102,13 +1102,5 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
 int cilium_decide(const struct policy *pol, const struct object *obj,
                   const struct request_ctx *ctx, struct verdict *v, struct err *e)
 {
-    struct egress_list models;
-    int rc;
-
-    egress_list_init(&models);
-    rc = cilium_read(obj, &models, e);
-    if (rc == 0)
-        rc = reach_decide(pol, obj, ctx, &models, v, e);
-    egress_list_release(&models);
-    return rc;
+    return reach_decide_read(pol, obj, ctx, cilium_read, v, e);
 }

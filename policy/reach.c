@@ -915,3 +915,18 @@ int reach_decide(const struct policy *pol, const struct object *obj,
             return -1;
     return 0;
 }
+
+int reach_decide_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = read(obj, &models, e);
+    if (rc == 0)
+        rc = reach_decide(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
+}
