@@ -98,8 +98,8 @@ static struct selector *parse_sel(struct rd *r, const json_t *node, const char *
 enum ports_use { USE_WIDE, USE_NARROW }; /* over-approximate (allow) / under (deny) */
 
 /* One Calico port: 80, "80", "8000:8080" or a name. *named set for a name. */
-static int parse_port(struct rd *r, const json_t *j, const char *path, unsigned *lo,
-                      unsigned *hi, const char **named)
+static int parse_port(struct rd *r, const json_t *j, const char *path, unsigned *lo, unsigned *hi,
+                      const char **named)
 {
     const char *s;
     char *end;
@@ -262,8 +262,7 @@ static int read_ports(struct rd *r, const json_t *rule, const json_t *dst, const
             goto out;
         if (named && use == USE_WIDE) {
             if (note(r, json_array_get(notports, i), p,
-                     "named port \"%s\" cannot be resolved offline: nothing excluded", named) <
-                0)
+                     "named port \"%s\" cannot be resolved offline: nothing excluded", named) < 0)
                 goto out;
             continue;
         }
@@ -440,12 +439,12 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
         member_path(p, sizeof(p), "%s.notSelector", dp);
         if (!(not = parse_sel(r, nsj, p)))
             goto out;
-        tmp = selector_not(not);
-        selector_free(not);
+        tmp = selector_not(not );
+        selector_free(not );
         not = tmp;
-        if (!not)
+        if (!not )
             goto oom;
-        tmp = pod ? selector_and(pod, not) : selector_dup(not);
+        tmp = pod ? selector_and(pod, not ) : selector_dup(not );
         selector_free(pod);
         pod = tmp;
         if (!pod)
@@ -459,12 +458,14 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
         if (text && strstr(text, "global()")) {
             /* global(): non-namespaced endpoints (host endpoints, global network sets). */
             if (narrow) {
-                rc = note(r, nssj, p, "global() endpoints cannot be represented: this deny is "
-                                      "not counted");
+                rc = note(r, nssj, p,
+                          "global() endpoints cannot be represented: this deny is "
+                          "not counted");
                 goto out;
             }
-            if (note(r, nssj, p, "global() endpoints (host endpoints, global network sets) "
-                                 "cannot be resolved offline: counted as any destination") < 0)
+            if (note(r, nssj, p,
+                     "global() endpoints (host endpoints, global network sets) "
+                     "cannot be resolved offline: counted as any destination") < 0)
                 goto out;
             if (!(peer = new_peer(r, PEER_UNKNOWN, p, nssj)) ||
                 !(peer->entity = strdup("global() endpoints")))
@@ -485,8 +486,9 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
     peer->cluster.pod_sel = pod;
     pod = NULL;
     if (!narrow && sj &&
-        note(r, sj, dp, "Calico selectors also match NetworkSets and host endpoints with "
-                        "these labels, whose addresses are not known offline") < 0)
+        note(r, sj, dp,
+             "Calico selectors also match NetworkSets and host endpoints with "
+             "these labels, whose addresses are not known offline") < 0)
         goto out;
     rc = 0;
     goto out;
@@ -494,7 +496,7 @@ oom:
     err_set(r->e, "out of memory");
 out:
     selector_free(pod);
-    selector_free(not);
+    selector_free(not );
     selector_free(ns);
     return rc;
 }
@@ -510,8 +512,8 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
 {
     bool has_nets = nonempty(member(dst, "nets")) || nonempty(member(dst, "notNets")) ||
                     member(dst, "net") || member(dst, "notNet");
-    bool has_ep = member(dst, "selector") || member(dst, "notSelector") ||
-                  member(dst, "namespaceSelector");
+    bool has_ep =
+        member(dst, "selector") || member(dst, "notSelector") || member(dst, "namespaceSelector");
     bool has_dom = nonempty(member(dst, "domains"));
     bool has_sa = nonempty(member(dst, "serviceAccounts"));
     bool has_svc = nonempty(member(dst, "services"));
@@ -528,13 +530,18 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
         }
         if (kinds > 1) {
             *drop = true;
-            return note(r, dst, dp, "destination fields combined (AND) cannot be represented "
-                                    "exactly: this deny is not counted");
+            return note(r, dst, dp,
+                        "destination fields combined (AND) cannot be represented "
+                        "exactly: this deny is not counted");
         }
     } else if (kinds > 1) {
-        if (note(r, dst, dp, "destination fields are AND-ed; only the %s part is counted "
-                             "(wider than the rule)",
-                 has_ep ? "selector" : has_dom ? "domains" : has_nets ? "nets" : "first") < 0)
+        if (note(r, dst, dp,
+                 "destination fields are AND-ed; only the %s part is counted "
+                 "(wider than the rule)",
+                 has_ep     ? "selector"
+                 : has_dom  ? "domains"
+                 : has_nets ? "nets"
+                            : "first") < 0)
             return -1;
     }
     if (has_ep)
@@ -545,8 +552,7 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
         return add_nets_peer(r, dst, dp);
     if (has_sa || has_svc) {
         const char *what = has_sa ? "serviceAccounts" : "services";
-        if (note(r, dst, dp, "%s cannot be resolved offline: counted as any destination", what) <
-            0)
+        if (note(r, dst, dp, "%s cannot be resolved offline: counted as any destination", what) < 0)
             return -1;
         if (!(peer = new_peer(r, PEER_UNKNOWN, dp, dst)) || !(peer->entity = strdup(what)))
             return err_set(r->e, "out of memory");
@@ -555,8 +561,7 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
     return new_peer(r, PEER_ALL, dp, dst) ? 0 : -1;
 }
 
-static int parse_action(struct rd *r, const json_t *rule, const char *path,
-                        enum egress_action *a)
+static int parse_action(struct rd *r, const json_t *rule, const char *path, enum egress_action *a)
 {
     const json_t *aj = member(rule, "action");
     const char *s = json_string_value(aj);
@@ -575,7 +580,8 @@ static int parse_action(struct rd *r, const json_t *rule, const char *path,
         *a = EGRESS_PASS;
     else {
         char msg[160];
-        member_path(msg, sizeof(msg), "unknown action \"%s\" (Allow, Deny, Log or Pass)", s ? s : "?");
+        member_path(msg, sizeof(msg), "unknown action \"%s\" (Allow, Deny, Log or Pass)",
+                    s ? s : "?");
         return failf(r, aj, p, msg);
     }
     return 0;
@@ -610,14 +616,15 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
             continue;
         member_path(p, sizeof(p), "%s.%s", path, k);
         if (!strcmp(k, "ipVersion")) {
-            if (!json_is_integer(v) ||
-                (json_integer_value(v) != 4 && json_integer_value(v) != 6))
+            if (!json_is_integer(v) || (json_integer_value(v) != 4 && json_integer_value(v) != 6))
                 return failf(r, v, p, "must be 4 or 6");
         }
         if (narrow) {
             drop = true;
-            if (note(r, v, p, "%s narrows this deny in a way not modelled: the deny is not "
-                              "counted", k) < 0)
+            if (note(r, v, p,
+                     "%s narrows this deny in a way not modelled: the deny is not "
+                     "counted",
+                     k) < 0)
                 return -1;
         } else if (note(r, v, p, "%s narrows the rule: ignored (counted wider)", k) < 0) {
             return -1;
@@ -691,7 +698,7 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
         return err_set(e, "out of memory");
     r.m = m;
     member_path(name, sizeof(name), "%s/%s", r.global ? "" : (*obj->ns ? obj->ns : "default"),
-         obj->name);
+                obj->name);
     if (!(m->kind = malloc(strlen(obj->kind) + sizeof(".projectcalico.org"))))
         return err_set(e, "out of memory");
     strcpy(m->kind, obj->kind);
@@ -729,10 +736,12 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     m->ordered = true;
     m->governs_egress = egress;
     m->default_deny = egress;
-    if ((j = member(spec, "tier")) && json_is_string(j) && strcmp(json_string_value(j), "default") &&
+    if ((j = member(spec, "tier")) && json_is_string(j) &&
+        strcmp(json_string_value(j), "default") &&
         note(&r, j, "spec.tier",
              "tier \"%s\": tiers are evaluated in their own order, which is not known offline; "
-             "the policy is read as if in the default tier", json_string_value(j)) < 0)
+             "the policy is read as if in the default tier",
+             json_string_value(j)) < 0)
         return -1;
     if ((j = member(spec, "serviceAccountSelector"))) {
         /* The subject is narrower than the selector says: not every selected pod is governed. */
@@ -771,8 +780,8 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     return 0;
 }
 
-int calico_decide(const struct policy *pol, const struct object *obj,
-                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+int calico_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                  struct verdict *v, struct err *e)
 {
     return reach_decide_read(pol, obj, ctx, calico_read, v, e);
 }

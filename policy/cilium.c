@@ -26,8 +26,9 @@ static struct egress_peer *add_peer(struct cilrd *r, struct egress_rule **rule, 
     return p;
 }
 
-static const char *const entities[] = {"cluster", "host", "remote-node", "kube-apiserver",
-                                       "ingress", "health", "init", "unmanaged", NULL};
+static const char *const entities[] = {"cluster",        "host",      "remote-node",
+                                       "kube-apiserver", "ingress",   "health",
+                                       "init",           "unmanaged", NULL};
 
 /* An entity (or a reserved identity) as a peer. */
 static int add_entity(struct cilrd *r, size_t ridx, const char *name, const char *path,
@@ -79,10 +80,11 @@ static int add_unknown(struct cilrd *r, size_t ridx, const char *what, const cha
 
     if (r->deny) {
         member_path(msg, sizeof(msg), "%s cannot be resolved offline: this deny is not counted",
-                 what);
+                    what);
         return cilrd_note(r, node, path, msg);
     }
-    member_path(msg, sizeof(msg), "%s cannot be resolved offline: counted as any destination", what);
+    member_path(msg, sizeof(msg), "%s cannot be resolved offline: counted as any destination",
+                what);
     if (cilrd_note(r, node, path, msg) < 0)
         return -1;
     p = add_peer(r, &rule, ridx, PEER_UNKNOWN, path, node, what);
@@ -116,8 +118,8 @@ static int add_endpoints(struct cilrd *r, size_t ridx, const json_t *sel, const 
             rc = cilrd_note(r, sel, path, "selects by cluster name: this deny is not counted");
             goto out;
         }
-        if (cilrd_note(r, sel, path, "the cluster name constraint is ignored (every cluster counted)") <
-            0)
+        if (cilrd_note(r, sel, path,
+                       "the cluster name constraint is ignored (every cluster counted)") < 0)
             goto out;
     }
     if (!(pod_sel = cilsel_compile(r, s.pod_part, sel, path)))
@@ -188,7 +190,8 @@ static int add_cidr(struct cilrd *r, size_t ridx, const json_t *node, const char
 static int add_cidrset(struct cilrd *r, size_t ridx, const json_t *ent, const char *path)
 {
     const json_t *cidr = cilrd_member(ent, "cidr"), *exc = cilrd_member(ent, "except");
-    const json_t *ref = cilrd_member(ent, "cidrGroupRef"), *gsel = cilrd_member(ent, "cidrGroupSelector");
+    const json_t *ref = cilrd_member(ent, "cidrGroupRef"),
+                 *gsel = cilrd_member(ent, "cidrGroupSelector");
     struct egress_rule *rule;
     struct egress_peer *p;
     struct cidrset *ex = NULL;
@@ -202,10 +205,10 @@ static int add_cidrset(struct cilrd *r, size_t ridx, const json_t *ent, const ch
         return cilrd_failf(r, ent, path, "must be an object with cidr and except");
     if ((cidr != NULL) + (ref != NULL) + (gsel != NULL) != 1)
         return cilrd_failf(r, ent, path,
-                     "exactly one of cidr, cidrGroupRef or cidrGroupSelector must be given");
+                           "exactly one of cidr, cidrGroupRef or cidrGroupSelector must be given");
     if (ref || gsel) {
         member_path(what, sizeof(what), "%s %s", ref ? "cidrGroupRef" : "cidrGroupSelector",
-                 ref && json_is_string(ref) ? json_string_value(ref) : "");
+                    ref && json_is_string(ref) ? json_string_value(ref) : "");
         return add_unknown(r, ridx, what, path, ent);
     }
     member_path(pp, sizeof(pp), "%s.cidr", path);
@@ -261,7 +264,8 @@ static int add_fqdn(struct cilrd *r, size_t ridx, const json_t *ent, const char 
         return cilrd_failf(r, which, pp, "must be a string");
     if (pat && !strncmp(text, "**.", 3)) {
         /* Multi-label wildcard (Cilium 1.17+): no pattern of ours is wider but `*`. */
-        if (cilrd_note(r, which, pp, "\"**.\" matches any number of labels: counted as every name") < 0)
+        if (cilrd_note(r, which, pp,
+                       "\"**.\" matches any number of labels: counted as every name") < 0)
             return -1;
         text = "*";
     }
@@ -276,9 +280,9 @@ static int add_fqdn(struct cilrd *r, size_t ridx, const json_t *ent, const char 
     return 0;
 }
 
-static const char *const l3_members[] = {"toEndpoints", "toCIDR",   "toCIDRSet", "toEntities",
-                                         "toServices",  "toFQDNs",  "toGroups",  "toNodes",
-                                         NULL};
+static const char *const l3_members[] = {"toEndpoints", "toCIDR",     "toCIDRSet",
+                                         "toEntities",  "toServices", "toFQDNs",
+                                         "toGroups",    "toNodes",    NULL};
 
 static int read_rule(struct cilrd *r, const json_t *rule, const char *path)
 {
@@ -299,7 +303,7 @@ static int read_rule(struct cilrd *r, const json_t *rule, const char *path)
         if (first) {
             member_path(p, sizeof(p), "%s.%s", path, l3_members[k]);
             member_path(msg, sizeof(msg), "combining %s and %s is not supported by Cilium", first,
-                     l3_members[k]);
+                        l3_members[k]);
             return cilrd_failf(r, arr[k], p, msg);
         }
         first = l3_members[k];
@@ -312,13 +316,14 @@ static int read_rule(struct cilrd *r, const json_t *rule, const char *path)
     if (cilrd_member(rule, "toRequires")) {
         member_path(p, sizeof(p), "%s.toRequires", path);
         if (cilrd_note(r, cilrd_member(rule, "toRequires"), p,
-                 r->deny ? "toRequires narrows this deny: it is not counted"
-                         : "toRequires narrows the peers: ignored (counted wider)") < 0)
+                       r->deny ? "toRequires narrows this deny: it is not counted"
+                               : "toRequires narrows the peers: ignored (counted wider)") < 0)
             return -1;
         if (r->deny)
             return 0;
     }
-    if (!n_l3 && !cilrd_len(cilrd_member(rule, "toPorts")) && !cilrd_len(cilrd_member(rule, "icmps")))
+    if (!n_l3 && !cilrd_len(cilrd_member(rule, "toPorts")) &&
+        !cilrd_len(cilrd_member(rule, "icmps")))
         return 0; /* `{}`: turns default deny on, opens nothing */
 
     er = egress_model_add_rule(r->m, r->deny ? EGRESS_DENY : EGRESS_ALLOW, path, rule);
@@ -330,8 +335,8 @@ static int read_rule(struct cilrd *r, const json_t *rule, const char *path)
     if (!n_l3) {
         /* L4-only rule: Cilium applies it to every L3 destination. */
         struct egress_rule *tmp;
-        return add_peer(r, &tmp, ridx, PEER_ALL, path, rule, "any destination (L4-only rule)")
-                   ? 0 : -1;
+        return add_peer(r, &tmp, ridx, PEER_ALL, path, rule, "any destination (L4-only rule)") ? 0
+                                                                                               : -1;
     }
     for (k = 0; l3_members[k]; k++) {
         for (i = 0; i < cilrd_len(arr[k]); i++) {
@@ -365,8 +370,9 @@ static int read_rule(struct cilrd *r, const json_t *rule, const char *path)
                 break;
             case 7:
                 if (r->deny) {
-                    rc = cilrd_note(r, x, p, "toNodes selects nodes by labels: this deny is not "
-                                       "counted");
+                    rc = cilrd_note(r, x, p,
+                                    "toNodes selects nodes by labels: this deny is not "
+                                    "counted");
                 } else {
                     rc = cilrd_note(r, x, p, "toNodes: every node counted (host and remote-node)");
                     if (!rc)
@@ -383,17 +389,17 @@ static int read_rule(struct cilrd *r, const json_t *rule, const char *path)
     return 0;
 }
 
-
 static int read_subject(struct cilrd *r, const json_t *spec, const char *path)
 {
-    const json_t *es = cilrd_member(spec, "endpointSelector"), *nsel = cilrd_member(spec, "nodeSelector");
+    const json_t *es = cilrd_member(spec, "endpointSelector"),
+                 *nsel = cilrd_member(spec, "nodeSelector");
     struct cilsel s;
     char p[CILRD_PATH_LEN];
     int rc = -1;
 
     if ((es != NULL) == (nsel != NULL))
         return cilrd_failf(r, spec, path,
-                     "exactly one of endpointSelector or nodeSelector must be given");
+                           "exactly one of endpointSelector or nodeSelector must be given");
     if (nsel) {
         /* A host policy: it governs nodes; pods stay as they are. */
         r->m->host_policy = true;
@@ -474,9 +480,10 @@ static int read_spec(struct cilrd *r, const json_t *spec, const char *mpath, con
     r->m->default_deny = dd_set ? dd : (cilrd_len(eg) || cilrd_len(egd));
     r->m->ordered = false;
     if (cilrd_len(egd) && !cilrd_len(eg) && r->m->default_deny &&
-        cilrd_note(r, egd, fpath,
-             "egressDeny without egress rules also turns default deny on: all other egress of "
-             "the selected pods is dropped") < 0)
+        cilrd_note(
+            r, egd, fpath,
+            "egressDeny without egress rules also turns default deny on: all other egress of "
+            "the selected pods is dropped") < 0)
         return -1;
     r->deny = false;
     for (i = 0; i < cilrd_len(eg); i++) {
@@ -495,9 +502,10 @@ static int read_spec(struct cilrd *r, const json_t *spec, const char *mpath, con
         const json_t *fq = cilrd_member(json_array_get(eg, i), "toFQDNs");
         if (cilrd_len(fq) && !cilports_has_dns(eg)) {
             member_path(p, sizeof(p), "%s%segress[%zu].toFQDNs", fpath, *fpath ? "." : "", i);
-            if (cilrd_note(r, fq, p,
-                     "no DNS rule gives the proxy visibility of these names, so Cilium learns "
-                     "no addresses for them; counted as opened anyway") < 0)
+            if (cilrd_note(
+                    r, fq, p,
+                    "no DNS rule gives the proxy visibility of these names, so Cilium learns "
+                    "no addresses for them; counted as opened anyway") < 0)
                 return -1;
         }
     }
@@ -531,7 +539,7 @@ static int read_one(struct cilrd *r, struct egress_list *out, const json_t *spec
         (!clusterwide && !(m->ns = strdup(r->ns))))
         return err_set(r->e, "out of memory");
     if (ns_assumed && cilrd_note(r, obj->json, "metadata.namespace",
-                           "no namespace given: the policy is read as in \"default\"") < 0)
+                                 "no namespace given: the policy is read as in \"default\"") < 0)
         return -1;
     return read_spec(r, spec, mpath, fpath);
 }
@@ -568,8 +576,8 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
     return 0;
 }
 
-int cilium_decide(const struct policy *pol, const struct object *obj,
-                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+int cilium_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                  struct verdict *v, struct err *e)
 {
     return reach_decide_read(pol, obj, ctx, cilium_read, v, e);
 }

@@ -42,8 +42,8 @@ static const json_t *member(const json_t *o, const char *key)
 }
 
 /* A LabelSelector member; the error names path and points at the innermost bad node. */
-static struct selector *read_selector(const struct object *obj, const json_t *j,
-                                      const char *path, struct err *e)
+static struct selector *read_selector(const struct object *obj, const json_t *j, const char *path,
+                                      struct err *e)
 {
     const json_t *where = NULL;
     struct selector *s;
@@ -343,8 +343,8 @@ static int read_rule(const struct object *obj, struct egress_model *m, const jso
     }
     if (!json_array_size(to)) {
         if (!(p = egress_rule_add_peer(r, PEER_ALL, path, to ? to : j)) ||
-            egress_peer_set_text(p, to ? "egress rule with `to: []`"
-                                       : "egress rule without `to`") < 0)
+            egress_peer_set_text(p, to ? "egress rule with `to: []`" : "egress rule without `to`") <
+                0)
             return oom(e);
         return 0;
     }
@@ -489,8 +489,8 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
     return spec ? check_ingress_ports(obj, member(spec, "ingress"), e) : 0;
 }
 
-int netpol_decide(const struct policy *pol, const struct object *obj,
-                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+int netpol_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                  struct verdict *v, struct err *e)
 {
     return reach_decide_read(pol, obj, ctx, netpol_read, v, e);
 }

@@ -416,8 +416,8 @@ static char *describe_cluster(const struct cluster_peer *c)
 }
 
 /* Checks one opening (with always-denied CIDRs already removed from `cidrs`) atom by atom. */
-static int check_opening(const struct policy *pol, const char *subject_ns,
-                         const struct opening *op, const struct cidrset *cidrs, struct acc *acc)
+static int check_opening(const struct policy *pol, const char *subject_ns, const struct opening *op,
+                         const struct cidrset *cidrs, struct acc *acc)
 {
     struct atoms atoms = {0};
     struct cidrset *allowed = NULL, *esc = NULL;
@@ -904,9 +904,8 @@ out:
     return rc;
 }
 
-int reach_decide(const struct policy *pol, const struct object *obj,
-                 const struct request_ctx *ctx, const struct egress_list *models,
-                 struct verdict *v, struct err *e)
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e)
 {
     size_t i;
 

@@ -113,9 +113,8 @@ int reach_report(const struct policy *pol, const struct object *obj, const struc
  * Evaluates every model of `models` (read from obj) on its own, as summarized above. ctx may
  * be NULL. Returns 0, or -1 with e set on out of memory only.
  */
-int reach_decide(const struct policy *pol, const struct object *obj,
-                 const struct request_ctx *ctx, const struct egress_list *models,
-                 struct verdict *v, struct err *e);
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e);
 
 /* A CNI reader: appends obj's models to out; 0, or -1 with e set (netpol_read, cilium_read...). */
 typedef int reach_reader(const struct object *obj, struct egress_list *out, struct err *e);
