@@ -416,8 +416,8 @@ static char *describe_cluster(const struct cluster_peer *c)
 }
 
 /* Checks one opening (with always-denied CIDRs already removed from `cidrs`) atom by atom. */
-static int check_opening(const struct policy *pol, const char *subject_ns,
-                         const struct opening *op, const struct cidrset *cidrs, struct acc *acc)
+static int check_opening(const struct policy *pol, const char *subject_ns, const struct opening *op,
+                         const struct cidrset *cidrs, struct acc *acc)
 {
     struct atoms atoms = {0};
     struct cidrset *allowed = NULL, *esc = NULL;
@@ -865,9 +865,8 @@ out:
     return rc;
 }
 
-int reach_decide(const struct policy *pol, const struct object *obj,
-                 const struct request_ctx *ctx, const struct egress_list *models,
-                 struct verdict *v, struct err *e)
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e)
 {
     size_t i;
 
@@ -875,4 +874,19 @@ int reach_decide(const struct policy *pol, const struct object *obj,
         if (decide_model(pol, obj, ctx, &models->models[i], models->n > 1, v, e) < 0)
             return -1;
     return 0;
+}
+
+int reach_decide_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = read(obj, &models, e);
+    if (rc == 0)
+        rc = reach_decide(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
 }
