@@ -174,8 +174,7 @@ static void clear_host_bits(struct cidr *c, bool *changed)
     }
 }
 
-int cidr_parse(const char *text, unsigned flags, struct cidr *out, bool *normalized,
-               struct err *e)
+int cidr_parse(const char *text, unsigned flags, struct cidr *out, bool *normalized, struct err *e)
 {
     const char *slash, *why;
     size_t alen, len;
@@ -218,7 +217,8 @@ int cidr_parse(const char *text, unsigned flags, struct cidr *out, bool *normali
             c.bits = c.bits * 10 + (unsigned)(p[i] - '0');
         if (n == 0 || i != n || (p[0] == '0' && n > 1) || c.bits > width)
             return fail(e, text,
-                        c.family == 4 ? "prefix length must be 0-32" : "prefix length must be 0-128");
+                        c.family == 4 ? "prefix length must be 0-32"
+                                      : "prefix length must be 0-128");
     }
     /*
      * ::ffff:a.b.c.d is an IPv4 address in disguise: a dual-stack socket sends it as IPv4, so a
@@ -238,7 +238,8 @@ int cidr_parse(const char *text, unsigned flags, struct cidr *out, bool *normali
     return 0;
 }
 
-/* RFC 5952: lower case, no leading zeros, the longest run (first on a tie) of 2+ zero groups as ::. */
+/* RFC 5952: lower case, no leading zeros, the longest run (first on a tie) of 2+ zero groups as ::.
+ */
 static void format_ipv6(const uint8_t *a, char *buf, size_t size)
 {
     unsigned g[8];
@@ -317,7 +318,8 @@ static struct ivkey key_from_addr(int family, const uint8_t *a)
     int i;
 
     if (family == 4)
-        return ivkey_make(0, (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3]);
+        return ivkey_make(0,
+                          (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3]);
     for (i = 0; i < 8; i++) {
         k.hi = k.hi << 8 | a[i];
         k.lo = k.lo << 8 | a[8 + i];

@@ -243,6 +243,21 @@ bool ivset_subset(const struct ivset *a, const struct ivset *b)
     return true;
 }
 
+bool ivset_overlaps(const struct ivset *a, const struct ivset *b)
+{
+    size_t i = 0, j = 0;
+
+    while (i < a->n && j < b->n) {
+        if (ivkey_cmp(a->v[i].hi, b->v[j].lo) < 0)
+            i++;
+        else if (ivkey_cmp(b->v[j].hi, a->v[i].lo) < 0)
+            j++;
+        else
+            return true;
+    }
+    return false;
+}
+
 bool ivset_equal(const struct ivset *a, const struct ivset *b)
 {
     size_t i;

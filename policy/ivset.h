@@ -73,6 +73,7 @@ int ivset_intersect(struct ivset *s, const struct ivset *t);
 
 bool ivset_subset(const struct ivset *a, const struct ivset *b);
 bool ivset_equal(const struct ivset *a, const struct ivset *b);
+bool ivset_overlaps(const struct ivset *a, const struct ivset *b); /* a ∩ b ≠ ∅, no allocation */
 bool ivset_contains(const struct ivset *s, struct ivkey k); /* O(log n) */
 /* Is s the single interval [0, max]? */
 bool ivset_is_full(const struct ivset *s, struct ivkey max);

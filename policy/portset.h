@@ -60,6 +60,7 @@ bool portset_is_empty(const struct portset *s);
 bool portset_is_all(const struct portset *s);
 bool portset_subset(const struct portset *a, const struct portset *b);
 bool portset_equal(const struct portset *a, const struct portset *b);
+bool portset_overlaps(const struct portset *a, const struct portset *b); /* a ∩ b ≠ ∅ */
 bool portset_contains(const struct portset *s, int proto, unsigned port);
 
 /* The maximal runs, ordered by protocol then port. *out malloc()ed (caller frees). */

@@ -260,6 +260,9 @@ static int split_atoms(const struct policy *pol, const struct portset *ports, st
 
         n = out->n;
         for (k = 0; k < n; k++) {
+            /* Inside or disjoint already: nothing to split (and nothing to allocate). */
+            if (!portset_overlaps(out->v[k], ep) || portset_subset(out->v[k], ep))
+                continue;
             struct portset *in = portset_dup(out->v[k]);
 
             if (!in || portset_intersect(in, ep) < 0) {

@@ -384,6 +384,32 @@ static void test_portset_algebra_against_oracle(void **state)
     }
 }
 
+static void test_portset_overlaps(void **state)
+{
+    struct portset *a = portset_new(), *b = portset_new(), *x = NULL;
+
+    (void)state;
+    portset_add_range(a, PROTO_TCP, 80, 90);
+    portset_add_range(a, PROTO_UDP, 53, 53);
+    portset_add_range(b, PROTO_TCP, 91, 100);
+    assert_false(portset_overlaps(a, b)); /* adjacent is not overlapping */
+    portset_add_range(b, PROTO_UDP, 50, 53);
+    assert_true(portset_overlaps(a, b));
+    assert_true(portset_overlaps(b, a));
+    /* agrees with a non-empty intersection */
+    x = portset_dup(a);
+    portset_intersect(x, b);
+    assert_false(portset_is_empty(x));
+    portset_free(x);
+    portset_free(b);
+    b = portset_new();
+    assert_false(portset_overlaps(a, b));
+    portset_add_proto(b, PROTO_ANY);
+    assert_true(portset_overlaps(a, b));
+    portset_free(a);
+    portset_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_portset_add_range_rejects_bad_input),
         cmocka_unit_test(test_portset_ranges_split_at_protocols),
         cmocka_unit_test(test_portset_algebra_against_oracle),
+        cmocka_unit_test(test_portset_overlaps),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
