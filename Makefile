@@ -90,6 +90,10 @@ fuzz: deps
 bench: deps $(BIN) $(BENCH_BINS)
 	@tests/bench/run.sh $(BUILD)
 
+# End-to-end: a real kube-apiserver (built once from Debian's source, cached) calls egressguard.
+e2e: all
+	@tests/e2e/run.sh $(BUILD)
+
 run: all
 	@scripts/run-dev.sh $(BIN)
 

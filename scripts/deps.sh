@@ -9,7 +9,7 @@ pkgs_for() {
                 "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" ;;
     bench) echo "wrk nghttp2-client" ;;
     image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
-    e2e)   echo "golang-go etcd-server etcd-client dpkg-dev curl openssl" ;;
+    e2e)   echo "golang-go golang-github-modern-go-reflect2-dev etcd-server etcd-client dpkg-dev make rsync curl openssl" ;;
     *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
 }
