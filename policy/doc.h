@@ -9,7 +9,7 @@
  * duplicate keys, anchors and aliases (no billion laughs), nesting deeper than DOC_MAX_DEPTH,
  * input larger than DOC_MAX_BYTES, Helm/Go templates, and bytes that are not YAML at all.
  * Plain scalars follow the YAML 1.2 core schema (true/false, null/~, integers, floats); every
- * other scalar, quoted or not, is a string (so `on`, `yes` and `010` stay strings).
+ * other scalar, quoted or not, is a string (so `on` and `yes` stay strings).
  *
  * A doc owns its tree. Positions are looked up by node pointer; true/false/null are shared
  * jansson singletons and have no position of their own (ask for their parent's).
@@ -42,6 +42,9 @@ int doc_line(const struct doc *d);          /* where the document's root starts 
 
 /* Position of a node of this doc; false when unknown (singletons, nodes not from this doc). */
 bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col);
+
+/* Position of the mapping key that holds node (`key: node`); false for list items and unknowns. */
+bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col);
 
 /*
  * Adds the position of `node` (or, failing that, the document's) to e, unless e already has

@@ -40,6 +40,7 @@ enum peer_kind {
 };
 
 /* In-cluster endpoints. The namespace part is either a fixed name or a selector. */
+/* In every selector field of the model, NULL means all() (every label set). */
 struct cluster_peer {
     char *ns_name;            /* a fixed namespace (a namespaced policy's own), or NULL */
     struct selector *ns_sel;  /* over namespace labels when ns_name is NULL; all() = every ns */
@@ -125,10 +126,52 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
- * A stable, line-oriented text form of the model, for golden tests and `check --explain`:
- *   subject ns=ml-a pods=all() egress=governed default-deny
- *   allow spec.egress[0] to cidr 0.0.0.0/0 except 10.0.0.0/8 | cidr(11.0.0.0/8, ...) ports TCP/443
+ * A stable, line-oriented text form of the model, for golden tests and `check --explain`.
+ * Appends to out; returns 0, or -1 when out failed (out of memory / cap). Every line ends in \n:
+ *
+ *   model NetworkPolicy ml-a/web-egress            (+ " <path>" when m->path is not empty)
+ *   subject ns=ml-a pods=app == "web" egress=governed default-deny
+ *   allow spec.egress[0] ports TCP/443
+ *     to cidr 172.24.0.0/13 [spec.egress[0].to[0].ipBlock] "172.16.0.0/12 except 172.16.0.0/13"
+ *     to cluster namespaces=all() pods=all() [spec.egress[0].to[1]]
+ *   allow spec.egress[1] ports any protocol/port
+ *     to all [spec.egress[1]]
+ *   note spec.egress[0].ports[0]: named port "http" ...
+ *
+ * The subject is `ns=<name>` (namespaced) or `namespaces=<selector>` (cluster-wide), then
+ * `pods=<selector>`, then in this order when they hold: `host`, `egress=governed` or
+ * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`. A rule line is
+ * `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented line
+ * `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when it
+ * has a text. Selectors print with selector_format(); CIDR sets with every prefix
+ * (cidrset_format, no cap). Notes come last: `note <path or ->: <message>`.
  */
 int egress_model_format(const struct egress_model *m, struct buf *out);
+
+/*
+ * One peer's destination without path or text: `all`, `cidr <prefixes>`, `fqdn a, b`,
+ * `cluster ns=<name> pods=<sel>`, `cluster namespaces=<sel> pods=<sel>`, `entity <name>`,
+ * `unknown <what>`. Appends to out; 0 or -1 when out failed.
+ */
+int egress_peer_format(const struct egress_peer *p, struct buf *out);
+
+/* "allow", "deny", "pass", "log"; "all", "cidr", "fqdn", "cluster", "entity", "unknown". Static. */
+const char *egress_action_name(enum egress_action a);
+const char *egress_peer_kind_name(enum peer_kind k);
+
+/* Helpers for readers. Each returns 0, or -1 on out of memory (p unchanged but valid). */
+/* Replaces p->text with the formatted string. */
+int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends a copy of an already normalized (fqdn_normalize) pattern to p->fqdns. */
+int egress_peer_add_fqdn(struct egress_peer *p, const char *pattern);
+
+/*
+ * A deep copy of src into dst (dst is overwritten, not released first; node is shared as it is
+ * borrowed). On failure dst is left released (zeroed). Release a peer that is not owned by a
+ * rule with egress_peer_release() (NULL is a no-op; the struct itself is not freed).
+ */
+int egress_peer_copy(struct egress_peer *dst, const struct egress_peer *src);
+void egress_peer_release(struct egress_peer *p);
 
 #endif

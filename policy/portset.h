@@ -66,8 +66,11 @@ bool portset_contains(const struct portset *s, int proto, unsigned port);
 int portset_ranges(const struct portset *s, struct portrange **out, size_t *n);
 
 /*
- * Appends e.g. "TCP/443, TCP/8000-8080, UDP/53": a whole port-carrying protocol is "TCP/*", a
- * whole port-less one "ICMP", everything "any protocol/port", nothing "no port".
+ * Appends e.g. "TCP/443, TCP/8000-8080, UDP/53": a whole port-carrying protocol is "TCP/" followed
+ * by a star, a whole port-less one "ICMP", everything "any protocol/port", nothing "no port".
+ * Unnamed protocols read "protocol 47" (whole) or "protocol 47/0-9"; two or more consecutive whole
+ * protocols read "protocols 7-16". When the complement takes fewer items, the set is written as
+ * "any protocol/port except TCP/25" (what Calico notPorts produces). Returns buf's status.
  */
 int portset_format(const struct portset *s, struct buf *out);
 

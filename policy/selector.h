@@ -71,7 +71,30 @@ bool selector_subset(const struct selector *a, const struct selector *b);
 /* Can some label set match both (a ∩ b ≠ ∅)? Sound the other way: false only when proven. */
 bool selector_may_overlap(const struct selector *a, const struct selector *b);
 
-/* Appends a canonical Calico-syntax rendering: `app == "web" && has(tier)`, `all()`. */
+/*
+ * Appends a canonical Calico-syntax rendering: `app == "web" && has(tier)`, `all()`. Values are
+ * quoted with " unless they contain one; IN/NOTIN sets are sorted; parentheses only where
+ * precedence needs them; a selector matching nothing is `!all()`. The output parses back with
+ * selector_parse() into a selector that formats identically. Returns 0, or -1 when `out` fails.
+ */
 int selector_format(const struct selector *s, struct buf *out);
+
+/*
+ * Does the selector use Calico's `global()`? As a predicate on labels global() matches every
+ * label set (as in Calico's evaluator, and so it counts as all() for matching, subset and
+ * overlap); in a namespaceSelector Calico gives it the meaning "non-namespaced endpoints only"
+ * (host endpoints, global network sets), which the reader of that field must apply itself.
+ */
+bool selector_has_global(const struct selector *s);
+
+/*
+ * Kubernetes label syntax, as the API server checks it. A key is a qualified name: an optional
+ * DNS-subdomain prefix (at most 253 characters, lower case) and '/', then a name of 1-63
+ * characters [A-Za-z0-9._-] starting and ending alphanumeric. A value is empty or such a name.
+ * Return 0, or -1 with `e` set to Kubernetes' wording (`invalid label key "a b": name part
+ * must consist of ...`).
+ */
+int selector_check_label_key(const char *key, struct err *e);
+int selector_check_label_value(const char *value, struct err *e);
 
 #endif

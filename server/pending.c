@@ -17,32 +17,7 @@ static int pending(const char *cmd, int argc, char **argv, const char *what)
     return EXIT_USAGE;
 }
 
-int cmd_check(int argc, char **argv)
-{
-    return pending("check", argc, argv, "evaluate manifests against the egress policy");
-}
-
-int cmd_serve(int argc, char **argv)
-{
-    return pending("serve", argc, argv, "the TLS admission webhook");
-}
-
-int cmd_review(int argc, char **argv)
-{
-    return pending("review", argc, argv, "answer one AdmissionReview as the server would");
-}
-
 int cmd_mutate(int argc, char **argv)
 {
     return pending("mutate", argc, argv, "the Namespace patch of the mutating webhook");
-}
-
-int cmd_render(int argc, char **argv)
-{
-    return pending("render", argc, argv, "enforcement policies and webhook configurations");
-}
-
-int cmd_certs(int argc, char **argv)
-{
-    return pending("certs", argc, argv, "the webhook's CA and serving certificate");
 }

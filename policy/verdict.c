@@ -1,0 +1,159 @@
+#include "policy/verdict.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/calico.h"
+#include "policy/cilium.h"
+#include "policy/namespace.h"
+#include "policy/pod.h"
+#include "policy/workload.h"
+
+typedef int (*decider_fn)(const struct policy *pol, const struct object *obj,
+                          const struct request_ctx *ctx, struct verdict *v, struct err *e);
+
+/*
+ * Which module decides which kind. A kind appears once per API group that serves it; the empty
+ * group is the core API ("v1"). Each rule module adds its own lines.
+ */
+static const struct decider {
+    const char *group;
+    const char *kind;
+    decider_fn decide;
+} deciders[] = {
+    {"", "Namespace", namespace_decide},
+    {"", "Pod", pod_decide},
+    {"", "PodTemplate", workload_decide},
+    {"", "ReplicationController", workload_decide},
+    {"apps", "DaemonSet", workload_decide},
+    {"apps", "Deployment", workload_decide},
+    {"apps", "ReplicaSet", workload_decide},
+    {"apps", "StatefulSet", workload_decide},
+    {"batch", "CronJob", workload_decide},
+    {"batch", "Job", workload_decide},
+    {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide},
+    {"cilium.io", "CiliumNetworkPolicy", cilium_decide},
+    {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide},
+    {"crd.projectcalico.org", "NetworkPolicy", calico_decide},
+    {"extensions", "DaemonSet", workload_decide},
+    {"extensions", "Deployment", workload_decide},
+    {"extensions", "ReplicaSet", workload_decide},
+    {"projectcalico.org", "GlobalNetworkPolicy", calico_decide},
+    {"projectcalico.org", "NetworkPolicy", calico_decide},
+    {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */
+};
+
+void verdict_init(struct verdict *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->allowed = true;
+    v->evaluated = true;
+}
+
+void verdict_release(struct verdict *v)
+{
+    for (size_t i = 0; i < v->n_findings; i++) {
+        free(v->findings[i].rule);
+        free(v->findings[i].path);
+        free(v->findings[i].message);
+    }
+    free(v->findings);
+    free(v->exemption);
+    json_decref(v->patch);
+    verdict_init(v);
+}
+
+int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
+                const char *rule, enum mode mode, bool violation, const char *path,
+                const char *fmt, ...)
+{
+    struct finding *f, *nf;
+    va_list ap;
+    int n;
+
+    nf = realloc(v->findings, (v->n_findings + 1) * sizeof(*nf));
+    if (!nf)
+        return -1;
+    v->findings = nf;
+    f = &nf[v->n_findings];
+    memset(f, 0, sizeof(*f));
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || !(f->message = malloc((size_t)n + 1)))
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(f->message, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    f->rule = strdup(rule);
+    f->path = strdup(path ? path : "");
+    if (!f->rule || !f->path) {
+        free(f->rule);
+        free(f->path);
+        free(f->message);
+        return -1;
+    }
+    f->mode = mode;
+    f->violation = violation;
+    if (obj && obj->doc && node && !doc_pos(obj->doc, node, &f->line, &f->col)) {
+        f->line = obj->line;
+        f->col = 0;
+    } else if (obj && !f->line) {
+        f->line = obj->line;
+    }
+    v->n_findings++;
+    if (violation && mode == MODE_ENFORCE)
+        v->allowed = false;
+    return 0;
+}
+
+static const struct decider *find_decider(const struct object *obj)
+{
+    char group[128];
+
+    object_group(obj, group, sizeof(group));
+    for (const struct decider *d = deciders; d->kind; d++)
+        if (!strcmp(d->kind, obj->kind) && !strcmp(d->group, group))
+            return d;
+    return NULL;
+}
+
+int verdict_decide(const struct policy *pol, const struct object *obj,
+                   const struct request_ctx *ctx, struct verdict *v, struct err *e)
+{
+    static const struct request_ctx none;
+    const struct decider *d;
+    const struct exemption *x;
+
+    if (!ctx)
+        ctx = &none;
+    if (!json_is_object(obj->json) || !*obj->kind) {
+        err_set(e, "not a Kubernetes object: apiVersion and kind are required");
+        return doc_err_at(obj->doc, obj->json, e);
+    }
+    d = find_decider(obj);
+    if (!d) {
+        v->evaluated = false;
+        /* The policy file decides what unknown kinds get: never an accidental allow. */
+        if (pol->unknown_kinds_allow)
+            return 0;
+        return verdict_add(v, obj, obj->json, "kind", pol->mode, true, "",
+                           "%s (%s) is not a kind egressguard evaluates, and the policy's "
+                           "rules.unknownKinds is deny",
+                           obj->kind, *obj->api_version ? obj->api_version : "no apiVersion") < 0
+                   ? err_set(e, "out of memory")
+                   : 0;
+    }
+    x = policy_exemption(pol, obj->kind, obj->ns, obj->name);
+    if (x) {
+        if (!(v->exemption = strdup(x->reason)))
+            return err_set(e, "out of memory");
+        if (verdict_add(v, obj, obj->json, "exemption", pol->mode, false, "",
+                        "exempt by the policy file (line %d): %s", x->line, x->reason) < 0)
+            return err_set(e, "out of memory");
+        return 0;
+    }
+    return d->decide(pol, obj, ctx, v, e);
+}

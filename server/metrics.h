@@ -1,0 +1,35 @@
+#ifndef EGRESSGUARD_METRICS_H
+#define EGRESSGUARD_METRICS_H
+
+/*
+ * Counters for GET /metrics, in the Prometheus text format. Thread-safe (one mutex; every update
+ * is a few additions). Label values that come from requests are bounded: kinds that are not plain
+ * identifiers, and any kind beyond the first METRICS_MAX_SERIES series, count as "other", so a
+ * client cannot grow the table without limit.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct metrics;
+
+struct metrics *metrics_new(void); /* NULL on out of memory */
+void metrics_free(struct metrics *m);
+
+/* One answered admission: endpoint "validate"/"mutate", verdict "allow"/"warn"/"deny"/"error". */
+void metrics_request(struct metrics *m, const char *endpoint, const char *kind,
+                     const char *operation, const char *verdict, double seconds);
+
+/* A request refused before any decision (status 400, 404, 405, 413, 415...). */
+void metrics_http_error(struct metrics *m, int status);
+
+/* A reload attempt of "policy" or "certificate". */
+void metrics_reload(struct metrics *m, const char *what, bool ok);
+
+void metrics_in_flight(struct metrics *m, int delta);
+long metrics_in_flight_now(struct metrics *m);
+
+/* The exposition text; malloc()ed, caller frees. NULL on out of memory. */
+char *metrics_render(struct metrics *m, size_t *len);
+
+#endif

@@ -1,0 +1,64 @@
+# The CLI: commands, --help, exit codes and messages of check.
+. "$(dirname "$0")/../lib.sh"
+P=examples/policy.yaml
+
+run "$EGRESSGUARD" --help
+expect_rc "help exits 0" 0
+expect_in "help lists commands" "$out" "check    dry-run"
+for c in check serve review mutate render certs version; do
+    run "$EGRESSGUARD" "$c" --help
+    expect_rc "$c --help exits 0" 0
+    expect_in "$c --help shows usage" "$out" "usage: egressguard $c"
+done
+run "$EGRESSGUARD" frobnicate
+expect_rc "unknown command exits 2" 2
+expect_in "unknown command is named" "$err" "unknown command 'frobnicate'"
+run "$EGRESSGUARD"
+expect_rc "no command exits 2" 2
+run "$EGRESSGUARD" version
+expect_in "version" "$out" "egressguard "
+
+run "$EGRESSGUARD" check tests/data/check/ns.yaml
+expect_rc "check without policy exits 2" 2
+expect_in "check names the missing option" "$err" "missing -p/--policy FILE"
+run "$EGRESSGUARD" check -p $P
+expect_rc "check without paths exits 2" 2
+run "$EGRESSGUARD" check -p $P --format xml tests/data/check/ns.yaml
+expect_rc "unknown format exits 2" 2
+expect_in "unknown format named" "$err" "unknown format 'xml'"
+run "$EGRESSGUARD" check -p tests/data/policy/missing.yaml tests/data/check/ns.yaml
+expect_rc "missing policy exits 2" 2
+expect_in "missing policy message" "$err" "tests/data/policy/missing.yaml: cannot open policy file"
+
+bad=$(mktemp); trap 'rm -f "$bad"' EXIT
+sed 's/^  allow:/  alow:/' $P >"$bad"
+run "$EGRESSGUARD" check -p "$bad" tests/data/check/ns.yaml
+expect_rc "invalid policy exits 2" 2
+expect_in "invalid policy is positioned" "$err" "$bad:31:3: spec: unknown field \"alow\" (did you mean \"allow\"?)"
+
+run "$EGRESSGUARD" check -p $P tests/data/check/ns.yaml
+expect_rc "clean input exits 0" 0
+expect_in "summary line" "$out" "egressguard: 2 objects checked"
+run "$EGRESSGUARD" check -p $P tests/data/manifest/dir
+expect_rc "broken input exits 2" 2
+expect_in "input error positioned" "$out" "tests/data/manifest/dir/sub/broken.yml:2:1: did not find expected ',' or ']'"
+run sh -c "cat tests/data/check/ns.yaml | '$EGRESSGUARD' check -p $P -"
+expect_rc "stdin works" 0
+expect_in "stdin counted" "$out" "2 objects checked"
+printf 'kind: [\n' >"$bad"
+run sh -c "'$EGRESSGUARD' check -p $P - <'$bad'"
+expect_rc "broken stdin exits 2" 2
+expect_in "stdin errors name <stdin>" "$out" "<stdin>:2:1:"
+
+for f in json sarif junit; do
+    run "$EGRESSGUARD" check -p $P --format $f tests/data/manifest/dir
+    expect_rc "$f report of broken input exits 2" 2
+done
+run "$EGRESSGUARD" check -p $P --format json tests/data/check/ns.yaml
+expect_in "json summary" "$out" "\"objects\": 2"
+run "$EGRESSGUARD" check -p $P --format sarif tests/data/manifest/dir
+expect_in "sarif version" "$out" "\"version\": \"2.1.0\""
+expect_in "sarif location" "$out" "\"startLine\": 2"
+run "$EGRESSGUARD" check -p $P --format junit tests/data/manifest/dir
+expect_in "junit error" "$out" "<error message=\"tests/data/manifest/dir/sub/broken.yml:2:1:"
+exit $t_failed

@@ -1,0 +1,50 @@
+#!/bin/sh
+# deploy/: generated files are current, every kustomization renders, the Deployment is locked down.
+. "$(dirname "$0")/../lib.sh"
+root=$(cd "$TESTS_DIR/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+run "$root/scripts/gen-deploy.sh" "$EGRESSGUARD" "$tmp"
+expect_rc deploy_generate_exit 0
+for f in base/policy-configmap.yaml cert-manager/webhooks.yaml; do
+    if diff -u "$root/deploy/$f" "$tmp/$f" >"$tmp/diff" 2>&1; then
+        pass "deploy_current_$f"
+    else
+        fail "deploy_current_$f" "stale: run scripts/gen-deploy.sh build/default/egressguard; $(head -20 "$tmp/diff")"
+    fi
+done
+
+if ! command -v kubectl >/dev/null 2>&1; then
+    echo "SKIP: deploy_kustomize (no kubectl)"
+    exit $t_failed
+fi
+run kubectl kustomize "$root/deploy"
+expect_rc deploy_kustomize_base 0
+base=$out
+for k in Namespace ServiceAccount ClusterRole ClusterRoleBinding ConfigMap Deployment \
+    PodDisruptionBudget Service; do
+    expect_in "deploy_base_has_$k" "$base" "kind: $k
+"
+done
+case "$base" in *WebhookConfiguration*) fail deploy_base_no_webhooks ;; *) pass deploy_base_no_webhooks ;; esac
+for want in "replicas: 2" "readOnlyRootFilesystem: true" "allowPrivilegeEscalation: false" \
+    "runAsNonRoot: true" "runAsUser: 65532" "type: RuntimeDefault" "path: /readyz" "path: /healthz" \
+    "scheme: HTTPS" "podAntiAffinity" "secretName: egressguard-tls" "name: egressguard-policy" \
+    "mountPath: /etc/egressguard/tls"; do
+    expect_in "deploy_deployment_$want" "$base" "$want"
+done
+expect_in deploy_drop_all "$base" "drop:
+            - ALL"
+expect_in deploy_service_port "$base" "port: 443
+    protocol: TCP
+    targetPort: https"
+case "$base" in *subPath*) fail deploy_no_subpath ;; *) pass deploy_no_subpath ;; esac
+
+run kubectl kustomize "$root/deploy/cert-manager"
+expect_rc deploy_kustomize_cert_manager 0
+n=$(printf '%s\n' "$out" | grep -c 'cert-manager.io/inject-ca-from: egressguard/egressguard-serving')
+[ "$n" -eq 2 ] && pass deploy_cert_manager_inject_both || fail deploy_cert_manager_inject_both "found $n"
+expect_in deploy_cert_manager_certificate "$out" "kind: Certificate"
+expect_in deploy_cert_manager_issuer "$out" "kind: Issuer"
+exit $t_failed

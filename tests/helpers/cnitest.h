@@ -1,0 +1,18 @@
+#ifndef EGRESSGUARD_TESTS_CNITEST_H
+#define EGRESSGUARD_TESTS_CNITEST_H
+
+/* Shared by the CNI reader tests: YAML text in, egress_model_format() text out. */
+
+#include "policy/egress.h"
+#include "policy/err.h"
+#include "policy/manifest.h"
+
+typedef int (*cnitest_reader)(const struct object *obj, struct egress_list *out, struct err *e);
+
+/*
+ * Parses `yaml` as the file "t.yaml", reads its first object with rd and returns every model's
+ * text, concatenated (malloc()ed, caller frees). NULL with e set (positioned) when reading fails.
+ */
+char *cnitest_models(cnitest_reader rd, const char *yaml, struct err *e);
+
+#endif

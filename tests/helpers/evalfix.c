@@ -1,0 +1,144 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/helpers/evalfix.h"
+
+struct policy *evalfix_policy(const char *path)
+{
+    struct err e = {0};
+    struct policy *p = policy_load(path, &e);
+    char buf[700];
+
+    if (!p) {
+        err_format(&e, buf, sizeof(buf));
+        fail_msg("policy %s: %s", path, buf);
+    }
+    return p;
+}
+
+static void dump(const struct evalfix *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->v.n_findings; i++) {
+        const struct finding *x = &f->v.findings[i];
+
+        print_message("  %s %s %s:%d:%d %s\n", x->violation ? "violation" : "note", x->rule,
+                      x->path, x->line, x->col, x->message);
+    }
+}
+
+static void evaluate(struct evalfix *f, const struct policy *p, const char *what, size_t index,
+                     const struct request_ctx *ctx)
+{
+    char buf[700];
+
+    if (manifest_n_errors(f->m) > 0) {
+        err_format(manifest_error(f->m, 0), buf, sizeof(buf));
+        fail_msg("%s: %s", what, buf);
+    }
+    if (manifest_n_objects(f->m) <= index)
+        fail_msg("%s: only %zu objects", what, manifest_n_objects(f->m));
+    f->obj = manifest_object(f->m, index);
+    verdict_init(&f->v);
+    f->rc = verdict_decide(p, f->obj, ctx, &f->v, &f->e);
+}
+
+void evalfix_file(struct evalfix *f, const struct policy *p, const char *path, size_t index,
+                  const struct request_ctx *ctx)
+{
+    memset(f, 0, sizeof(*f));
+    f->m = manifest_new();
+    assert_non_null(f->m);
+    assert_int_equal(manifest_read(f->m, path), 0);
+    evaluate(f, p, path, index, ctx);
+}
+
+void evalfix_text(struct evalfix *f, const struct policy *p, const char *text, size_t index,
+                  const struct request_ctx *ctx)
+{
+    memset(f, 0, sizeof(*f));
+    f->m = manifest_new();
+    assert_non_null(f->m);
+    assert_int_equal(manifest_read_buffer(f->m, text, strlen(text), "t.yaml"), 0);
+    evaluate(f, p, "t.yaml", index, ctx);
+}
+
+void evalfix_release(struct evalfix *f)
+{
+    verdict_release(&f->v);
+    manifest_free(f->m);
+    memset(f, 0, sizeof(*f));
+}
+
+const struct finding *evalfix_find(const struct evalfix *f, const char *rule, bool violation,
+                                   size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < f->v.n_findings; i++) {
+        const struct finding *x = &f->v.findings[i];
+
+        if (strcmp(x->rule, rule) == 0 && x->violation == violation && n-- == 0)
+            return x;
+    }
+    return NULL;
+}
+
+size_t evalfix_count(const struct evalfix *f, const char *rule, bool violation)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < f->v.n_findings; i++)
+        if (strcmp(f->v.findings[i].rule, rule) == 0 && f->v.findings[i].violation == violation)
+            n++;
+    return n;
+}
+
+void evalfix_expect_clean(const struct evalfix *f)
+{
+    size_t i;
+
+    if (f->rc != 0) {
+        char buf[700];
+
+        err_format(&f->e, buf, sizeof(buf));
+        fail_msg("verdict_decide failed: %s", buf);
+    }
+    for (i = 0; i < f->v.n_findings; i++) {
+        if (f->v.findings[i].violation) {
+            dump(f);
+            fail_msg("unexpected violation");
+        }
+    }
+    assert_true(f->v.allowed);
+}
+
+const struct finding *evalfix_expect(const struct evalfix *f, const char *rule, const char *path,
+                                     int line, const char *needle)
+{
+    size_t i;
+
+    if (f->rc != 0) {
+        char buf[700];
+
+        err_format(&f->e, buf, sizeof(buf));
+        fail_msg("verdict_decide failed: %s", buf);
+    }
+    for (i = 0; i < f->v.n_findings; i++) {
+        const struct finding *x = &f->v.findings[i];
+
+        if (x->violation && strcmp(x->rule, rule) == 0 && strcmp(x->path, path) == 0 &&
+            x->line == line && strstr(x->message, needle))
+            return x;
+    }
+    dump(f);
+    fail_msg("no %s violation at %s line %d containing \"%s\"", rule, path, line, needle);
+    return NULL;
+}
