@@ -7,6 +7,7 @@
 
 #include "policy/calico.h"
 #include "policy/cilium.h"
+#include "policy/managed.h"
 #include "policy/namespace.h"
 #include "policy/pod.h"
 #include "policy/workload.h"
@@ -22,27 +23,28 @@ static const struct decider {
     const char *group;
     const char *kind;
     decider_fn decide;
+    bool guarded; /* a network policy kind: managed_decide() runs first */
 } deciders[] = {
-    {"", "Namespace", namespace_decide},
-    {"", "Pod", pod_decide},
-    {"", "PodTemplate", workload_decide},
-    {"", "ReplicationController", workload_decide},
-    {"apps", "DaemonSet", workload_decide},
-    {"apps", "Deployment", workload_decide},
-    {"apps", "ReplicaSet", workload_decide},
-    {"apps", "StatefulSet", workload_decide},
-    {"batch", "CronJob", workload_decide},
-    {"batch", "Job", workload_decide},
-    {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide},
-    {"cilium.io", "CiliumNetworkPolicy", cilium_decide},
-    {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide},
-    {"crd.projectcalico.org", "NetworkPolicy", calico_decide},
-    {"extensions", "DaemonSet", workload_decide},
-    {"extensions", "Deployment", workload_decide},
-    {"extensions", "ReplicaSet", workload_decide},
-    {"projectcalico.org", "GlobalNetworkPolicy", calico_decide},
-    {"projectcalico.org", "NetworkPolicy", calico_decide},
-    {NULL, NULL, NULL}, /* sentinel; keeps the table valid while it is being filled */
+    {"", "Namespace", namespace_decide, false},
+    {"", "Pod", pod_decide, false},
+    {"", "PodTemplate", workload_decide, false},
+    {"", "ReplicationController", workload_decide, false},
+    {"apps", "DaemonSet", workload_decide, false},
+    {"apps", "Deployment", workload_decide, false},
+    {"apps", "ReplicaSet", workload_decide, false},
+    {"apps", "StatefulSet", workload_decide, false},
+    {"batch", "CronJob", workload_decide, false},
+    {"batch", "Job", workload_decide, false},
+    {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide, true},
+    {"cilium.io", "CiliumNetworkPolicy", cilium_decide, true},
+    {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"crd.projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {"extensions", "DaemonSet", workload_decide, false},
+    {"extensions", "Deployment", workload_decide, false},
+    {"extensions", "ReplicaSet", workload_decide, false},
+    {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */
 };
 
 void verdict_init(struct verdict *v)
@@ -134,6 +136,15 @@ int verdict_decide(const struct policy *pol, const struct object *obj,
         return doc_err_at(obj->doc, obj->json, e);
     }
     d = find_decider(obj);
+    /*
+     * egressguard's own policies are guarded before anything else, exemptions included: they
+     * are what enforces the allow-list. A DELETE removes nothing else we judge, so only the
+     * guard speaks then.
+     */
+    if (d && d->guarded && managed_decide(pol, obj, ctx, v, e) < 0)
+        return -1;
+    if (ctx->operation && !strcmp(ctx->operation, "DELETE"))
+        return 0;
     if (!d) {
         v->evaluated = false;
         /* The policy file decides what unknown kinds get: never an accidental allow. */
@@ -146,7 +157,9 @@ int verdict_decide(const struct policy *pol, const struct object *obj,
                    ? err_set(e, "out of memory")
                    : 0;
     }
-    x = policy_exemption(pol, obj->kind, obj->ns, obj->name);
+    /* A Namespace's own name is the namespace an exemption's glob is about. */
+    x = policy_exemption(pol, obj->kind, strcmp(obj->kind, "Namespace") ? obj->ns : obj->name,
+                         obj->name);
     if (x) {
         if (!(v->exemption = strdup(x->reason)))
             return err_set(e, "out of memory");

@@ -1,0 +1,131 @@
+/*
+ * What `check` costs over merely reading its input. Generates a large manifest stream in memory
+ * (network policies of every supported CNI, pods and workloads, in AI and other namespaces), then
+ * times, in the same run: reading it (the floor: YAML parse with positions, Lists, object views)
+ * and reading it plus verdict_decide() on every object (what `check` does). Prints both and the
+ * ratio; the target is a ratio of at most 1.5. Best of several rounds, so a busy machine shows less.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy/buf.h"
+#include "policy/manifest.h"
+#include "policy/nsdb.h"
+#include "policy/verdict.h"
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void generate(struct buf *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *ns = i % 2 ? "ml-team" : "web";
+        switch (i % 5) {
+        case 0:
+            buf_printf(b,
+                       "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+                       "  name: np-%d\n  namespace: %s\nspec:\n  podSelector:\n"
+                       "    matchLabels: {app: a%d}\n  policyTypes: [Egress]\n  egress:\n"
+                       "  - to:\n    - ipBlock:\n        cidr: 10.%d.0.0/16\n"
+                       "        except: [10.%d.1.0/24]\n    - namespaceSelector:\n"
+                       "        matchLabels: {team: t%d}\n    ports:\n"
+                       "    - {protocol: TCP, port: 443}\n    - {protocol: UDP, port: 53}\n",
+                       i, ns, i, i % 250, i % 250, i);
+            break;
+        case 1:
+            buf_printf(b,
+                       "---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n"
+                       "  name: cnp-%d\n  namespace: %s\nspec:\n  endpointSelector:\n"
+                       "    matchLabels: {app: a%d}\n  egress:\n  - toFQDNs:\n"
+                       "    - matchPattern: '*.s3.amazonaws.com'\n    toPorts:\n"
+                       "    - ports: [{port: '443', protocol: TCP}]\n  - toCIDRSet:\n"
+                       "    - cidr: 10.20.0.0/16\n      except: [10.20.%d.0/24]\n",
+                       i, ns, i, i % 250);
+            break;
+        case 2:
+            buf_printf(b,
+                       "---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n"
+                       "  name: cal-%d\n  namespace: %s\nspec:\n  selector: app == 'a%d'\n"
+                       "  types: [Egress]\n  egress:\n  - action: Deny\n    destination:\n"
+                       "      nets: [169.254.0.0/16]\n  - action: Allow\n    protocol: TCP\n"
+                       "    destination:\n      nets: [10.20.%d.0/24]\n      ports: [443]\n",
+                       i, ns, i, i % 250);
+            break;
+        default:
+            buf_printf(b,
+                       "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-%d\n"
+                       "  namespace: %s\n  labels: {app: a%d, data-classification: internal}\n"
+                       "spec:\n  containers:\n  - name: c\n    image: registry/x:%d\n"
+                       "    env:\n    - {name: HTTPS_PROXY, value: 'http://10.20.0.5:443'}\n"
+                       "    resources:\n      limits: {cpu: '1', memory: 1Gi}\n"
+                       "    securityContext: {allowPrivilegeEscalation: false}\n",
+                       i, ns, i, i);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 20000, rounds = 5;
+    struct err e = {0};
+    struct policy *pol = policy_load("examples/policy.yaml", &e);
+    struct buf input;
+    double best_parse = 1e9, best_check = 1e9;
+    size_t objects = 0, findings = 0;
+
+    if (!pol) {
+        fprintf(stderr, "bench_check: %s (run from the repository root)\n", e.msg);
+        return 1;
+    }
+    buf_init(&input, 0);
+    generate(&input, n);
+    if (input.failed)
+        return 1;
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now();
+        struct manifest *m = manifest_new();
+        manifest_read_buffer(m, input.data, input.len, "bench.yaml");
+        double t1 = now();
+        manifest_free(m);
+        if (t1 - t0 < best_parse)
+            best_parse = t1 - t0;
+
+        t0 = now();
+        m = manifest_new();
+        struct nsdb *db = nsdb_new();
+        manifest_read_buffer(m, input.data, input.len, "bench.yaml");
+        objects = manifest_n_objects(m);
+        findings = 0;
+        for (size_t i = 0; i < objects; i++) {
+            struct verdict v;
+            struct request_ctx ctx = {.operation = "CREATE", .namespaces = db};
+            struct err de = {0};
+            verdict_init(&v);
+            verdict_decide(pol, manifest_object(m, i), &ctx, &v, &de);
+            findings += v.n_findings;
+            verdict_release(&v);
+        }
+        t1 = now();
+        manifest_free(m);
+        nsdb_free(db);
+        if (t1 - t0 < best_check)
+            best_check = t1 - t0;
+    }
+    printf("check throughput: %zu objects, %.1f MiB of YAML, %zu findings (best of %d)\n",
+           objects, (double)input.len / (1 << 20), findings, rounds);
+    printf("  parse only (floor): %8.1f ms  %8.0f objects/s\n", best_parse * 1e3,
+           (double)objects / best_parse);
+    printf("  parse + decide    : %8.1f ms  %8.0f objects/s\n", best_check * 1e3,
+           (double)objects / best_check);
+    printf("  ratio check/parse : %.2fx (target <= 1.5x)\n", best_check / best_parse);
+    buf_release(&input);
+    policy_free(pol);
+    return 0;
+}
