@@ -27,6 +27,7 @@ TEST_BINS  = $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 TEST_HELPERS = $(sort $(wildcard tests/helpers/*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS = $(patsubst %.c,$(BUILD)/%,$(BENCH_SRC))
+FLOOR_BINS = $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard tests/bench/floor_*.c)))
 FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 BIN = $(BUILD)/egressguard
@@ -87,7 +88,12 @@ fuzz: deps
 	  $(FUZZ_BUILD)/$$n -max_total_time=$${FUZZ_SECONDS:-10} -rss_limit_mb=2048 $(FUZZ_BUILD)/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -3; \
 	done
 
-bench: deps $(BIN) $(BENCH_BINS)
+# Minimal libmicrohttpd servers that tests/bench/server.sh measures egressguard against.
+$(BUILD)/tests/bench/floor_%: tests/bench/floor_%.c tests/bench/floor_common.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
+
+bench: deps $(BIN) $(BENCH_BINS) $(FLOOR_BINS)
 	@tests/bench/run.sh $(BUILD)
 
 # End-to-end: a real kube-apiserver (built once from Debian's source, cached) calls egressguard.
@@ -99,6 +105,10 @@ run: all
 
 install: all
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/egressguard
+
+# The container image, built with podman under build/image/ (no registry or Docker engine needed).
+image:
+	@scripts/image.sh
 
 clean:
 	rm -rf build egressguard

@@ -496,8 +496,8 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
     peer->cluster.pod_sel = pod;
     pod = NULL;
     if (!narrow && sj &&
-        note(r, sj, dp, "Calico selectors also match NetworkSets with these labels, whose "
-                        "addresses are not known offline") < 0)
+        note(r, sj, dp, "Calico selectors also match NetworkSets and host endpoints with "
+                        "these labels, whose addresses are not known offline") < 0)
         goto out;
     rc = 0;
     goto out;

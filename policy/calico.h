@@ -20,7 +20,9 @@
  *     (under-approximation). Pass is read like Deny: it takes traffic away from the policy's
  *     later rules, so what it takes is under-approximated. Every such choice is a note.
  * Errors (bad selector, bad CIDR, ports without a port protocol, unknown action, ...) are
- * positioned; a selector error points at the column inside the selector string.
+ * positioned; a selector error points at the column inside the selector string (counted from
+ * where the YAML scalar starts, so one column early for a quoted selector: doc.h does not say
+ * whether a scalar was quoted).
  */
 
 #include "policy/egress.h"

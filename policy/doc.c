@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -62,8 +62,7 @@ static size_t hash_ptr(const void *p)
     return (size_t)x;
 }
 
-static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line,
-                   int key_col)
+static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line, int key_col)
 {
     if ((d->n_pos + 1) * 4 > d->cap_pos * 3) {
         size_t ncap = d->cap_pos ? d->cap_pos * 2 : 64;
@@ -140,6 +139,26 @@ int doc_err_at(const struct doc *d, const json_t *node, struct err *e)
     if (doc_pos(d, node, &line, &col))
         return err_at(e, d->file, line, col);
     return err_at(e, d->file, d->line, d->col);
+}
+
+const char *doc_type_name(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT:
+        return "a mapping";
+    case JSON_ARRAY:
+        return "a list";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
 }
 
 json_t *doc_root(const struct doc *d)
@@ -269,8 +288,8 @@ static json_t *scalar_node(const yaml_event_t *ev)
 /* Tags we understand are the core ones; anything else (!Ref, !!binary) is refused. */
 static int check_tag(struct builder *b, const yaml_event_t *ev, const yaml_char_t *tag)
 {
-    static const char *const ok[] = {YAML_STR_TAG, YAML_INT_TAG, YAML_FLOAT_TAG, YAML_BOOL_TAG,
-                                     YAML_NULL_TAG, YAML_SEQ_TAG, YAML_MAP_TAG, "!"};
+    static const char *const ok[] = {YAML_STR_TAG,  YAML_INT_TAG, YAML_FLOAT_TAG, YAML_BOOL_TAG,
+                                     YAML_NULL_TAG, YAML_SEQ_TAG, YAML_MAP_TAG,   "!"};
 
     if (!tag)
         return 0;
@@ -355,8 +374,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
             if (prev) {
                 const struct pos *pp = pos_get(b->doc, prev);
                 if (pp && pp->key_line)
-                    return fail_at(b, &ev->start_mark, "duplicate key \"%.400s\" (first at line %d)",
-                                   k, pp->key_line);
+                    return fail_at(b, &ev->start_mark,
+                                   "duplicate key \"%.400s\" (first at line %d)", k, pp->key_line);
                 return fail_at(b, &ev->start_mark, "duplicate key \"%.400s\"", k);
             }
             f->key = strdup(k);
@@ -374,8 +393,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 
 static int on_start(struct builder *b, const yaml_event_t *ev, bool mapping)
 {
-    const yaml_char_t *anchor = mapping ? ev->data.mapping_start.anchor
-                                        : ev->data.sequence_start.anchor;
+    const yaml_char_t *anchor =
+        mapping ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     const yaml_char_t *tag = mapping ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
     json_t *node;
 
@@ -425,8 +444,9 @@ static int parser_fail(struct builder *b, const yaml_parser_t *p)
     const char *problem = p->problem ? p->problem : "malformed YAML";
 
     if (has_template(b->data, b->len)) {
-        err_set(b->e, "%s; this looks like a Helm/Go template ({{ ... }}): render it first "
-                      "(helm template, kustomize build) and check the output",
+        err_set(b->e,
+                "%s; this looks like a Helm/Go template ({{ ... }}): render it first "
+                "(helm template, kustomize build) and check the output",
                 problem);
     } else if (p->context) {
         err_set(b->e, "%s %s", problem, p->context);
@@ -450,8 +470,8 @@ static int push_doc(struct doc ***docs, size_t *n, size_t *alloc, struct doc *d)
     return 0;
 }
 
-int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs,
-                     size_t *n, struct err *e)
+int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs, size_t *n,
+                     struct err *e)
 {
     struct builder b = {.file = file, .data = data, .len = len, .e = e};
     yaml_parser_t parser;

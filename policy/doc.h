@@ -31,17 +31,20 @@ struct doc;
  * the docs. On success *docs is a malloc()ed array of *n docs (empty documents are skipped) and 0
  * is returned; on error -1 with e positioned, and nothing to free.
  */
-int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs,
-                     size_t *n, struct err *e);
+int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs, size_t *n,
+                     struct err *e);
 
 void doc_free(struct doc *d); /* NULL is a no-op */
 
-json_t *doc_root(const struct doc *d);      /* borrowed */
-const char *doc_file(const struct doc *d);  /* borrowed */
-int doc_line(const struct doc *d);          /* where the document's root starts */
+json_t *doc_root(const struct doc *d);     /* borrowed */
+const char *doc_file(const struct doc *d); /* borrowed */
+int doc_line(const struct doc *d);         /* where the document's root starts */
 
 /* Position of a node of this doc; false when unknown (singletons, nodes not from this doc). */
 bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col);
+
+/* "a mapping", "a list", "a string", "a number", "a boolean" or "null", for messages. */
+const char *doc_type_name(const json_t *j);
 
 /* Position of the mapping key that holds node (`key: node`); false for list items and unknowns. */
 bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col);

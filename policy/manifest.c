@@ -132,11 +132,11 @@ static int record(struct manifest *m, const struct err *e)
 }
 
 /* Records a problem with `node` of doc d. */
-static int record_at(struct manifest *m, const struct doc *d, const json_t *node,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int record_at(struct manifest *m, const struct doc *d, const json_t *node, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 
-static int record_at(struct manifest *m, const struct doc *d, const json_t *node,
-                     const char *fmt, ...)
+static int record_at(struct manifest *m, const struct doc *d, const json_t *node, const char *fmt,
+                     ...)
 {
     struct err e = {0};
     va_list ap;
@@ -156,26 +156,6 @@ static int add_object(struct manifest *m, json_t *json, const struct doc *d)
     return 0;
 }
 
-static const char *type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "a mapping";
-    case JSON_ARRAY:
-        return "a list";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
 /* A typed list's items lack kind and apiVersion: NetworkPolicyList → NetworkPolicy. */
 static int expand_list(struct manifest *m, json_t *list, const char *kind, const struct doc *d)
 {
@@ -191,8 +171,8 @@ static int expand_list(struct manifest *m, json_t *list, const char *kind, const
         snprintf(item_kind, sizeof(item_kind), "%.*s", (int)(strlen(kind) - 4), kind);
     json_array_foreach(items, i, item) {
         if (!json_is_object(item)) {
-            if (record_at(m, d, item, "list item is %s, not a Kubernetes object", type_name(item)) <
-                0)
+            if (record_at(m, d, item, "list item is %s, not a Kubernetes object",
+                          doc_type_name(item)) < 0)
                 return -1;
             continue;
         }
@@ -227,9 +207,10 @@ static int add_doc(struct manifest *m, struct doc *d)
     }
     m->docs[m->n_docs++] = d;
     if (!json_is_object(root))
-        return record_at(m, d, root, "not a Kubernetes object: the document is %s, not a mapping "
-                                     "with apiVersion and kind",
-                         type_name(root));
+        return record_at(m, d, root,
+                         "not a Kubernetes object: the document is %s, not a mapping "
+                         "with apiVersion and kind",
+                         doc_type_name(root));
     kind = json_object_get(root, "kind");
     if (!json_is_string(kind) || !*(k = json_string_value(kind)))
         return record_at(m, d, kind ? kind : root, "%s",
@@ -397,7 +378,8 @@ static int read_path(struct manifest *m, const char *path, int depth, bool top)
         }
         return read_dir(m, path, depth);
     }
-    /* Inside directories only manifest files count; a file named on the command line always does. */
+    /* Inside directories only manifest files count; a file named on the command line always does.
+     */
     if (!top && (!S_ISREG(st.st_mode) || !wanted(path)))
         return 0;
     fp = fopen(path, "rb");

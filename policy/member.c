@@ -20,27 +20,6 @@ static const char *type_name(enum member_type t)
     return "?";
 }
 
-static const char *json_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "a list";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
-}
-
 static bool has_type(const json_t *j, enum member_type t)
 {
     switch (t) {
@@ -61,7 +40,7 @@ int member_check(const struct object *obj, const json_t *parent, const json_t *v
 {
     if (has_type(value, type))
         return 0;
-    err_set(e, "%s: must be %s, not %s", path, type_name(type), json_name(value));
+    err_set(e, "%s: must be %s, not %s", path, type_name(type), doc_type_name(value));
     /* Singletons have no position: point at the parent instead. */
     if (json_is_boolean(value) || json_is_null(value))
         value = parent;

@@ -4,23 +4,55 @@
 #include <string.h>
 
 #include "policy/buf.h"
+#include "policy/jsonpatch.h"
 
-#define ANN_PROFILE "egressguard.io/profile"
-#define ANN_HASH "egressguard.io/policy-hash"
-#define ANN_MANAGED "egressguard.io/managed-by"
+/* The three annotations egressguard always sets; they win over same-named policy annotations. */
+static const char *const builtin_keys[] = {MUTATE_ANN_PROFILE, MUTATE_ANN_HASH,
+                                           MUTATE_ANN_MANAGED};
 
-/* RFC 6901: "~" → "~0", "/" → "~1", in that order of thought (escape ~ first). */
-static int pointer_escape(struct buf *b, const char *key)
+static bool is_builtin(const char *key)
 {
-    for (const char *p = key; *p; p++) {
-        if (*p == '~')
-            buf_puts(b, "~0");
-        else if (*p == '/')
-            buf_puts(b, "~1");
-        else
-            buf_add(b, p, 1);
-    }
-    return b->failed ? -1 : 0;
+    for (size_t i = 0; i < sizeof(builtin_keys) / sizeof(builtin_keys[0]); i++)
+        if (!strcmp(key, builtin_keys[i]))
+            return true;
+    return false;
+}
+
+/* The wanted annotations, built-ins last: a JSON object (new reference) or NULL on OOM. */
+static json_t *wanted_annotations(const struct policy *pol)
+{
+    json_t *a = json_object();
+    const char *vals[] = {pol->profile, pol->hash, MUTATE_MANAGER};
+
+    if (!a)
+        return NULL;
+    for (size_t i = 0; i < pol->n_mut_annotations; i++)
+        if (!is_builtin(pol->mut_annotation_keys[i]) &&
+            json_object_set_new(a, pol->mut_annotation_keys[i],
+                                json_string(pol->mut_annotation_values[i])) < 0)
+            goto oom;
+    for (size_t i = 0; i < 3; i++)
+        if (json_object_set_new(a, builtin_keys[i], json_string(vals[i])) < 0)
+            goto oom;
+    return a;
+oom:
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *wanted_labels(const struct policy *pol)
+{
+    json_t *l = json_object();
+
+    if (!l)
+        return NULL;
+    for (size_t i = 0; i < pol->n_mut_labels; i++)
+        if (json_object_set_new(l, pol->mut_label_keys[i], json_string(pol->mut_label_values[i])) <
+            0) {
+            json_decref(l);
+            return NULL;
+        }
+    return l;
 }
 
 static int add_op(json_t *patch, const char *path, json_t *value)
@@ -31,50 +63,59 @@ static int add_op(json_t *patch, const char *path, json_t *value)
 }
 
 /*
- * Adds every (key, value) the map lacks, under /metadata/<field>. When the map itself is absent
- * one op creates it whole (a JSON Patch "add" cannot create intermediate members).
+ * Adds to `patch` whatever of `want` (steals it) the map metadata.<field> lacks or holds with
+ * another value. An absent (or null) map is created whole by one op: JSON Patch "add" does not
+ * create intermediate members. Ops on existing maps go key by key, in the order of `want`
+ * (jansson keeps insertion order), so the patch is deterministic.
  */
-static int patch_map(json_t *patch, const json_t *meta, const char *field,
-                     const char *const *keys, const char *const *vals, size_t n)
+static int patch_map(json_t *patch, const json_t *meta, const char *field, json_t *want)
 {
     const json_t *have = json_object_get(meta, field);
+    const char *key;
+    json_t *val;
     struct buf path;
     int rc = -1;
 
-    if (!n)
+    if (!want)
+        return -1;
+    if (!json_object_size(want)) {
+        json_decref(want);
         return 0;
-    if (!json_is_object(have)) {
-        json_t *all = json_object();
-        if (!all)
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            if (json_object_set_new(all, keys[i], json_string(vals[i])) < 0) {
-                json_decref(all);
-                return -1;
-            }
-        buf_init(&path, 0);
-        buf_printf(&path, "/metadata/%s", field);
-        rc = path.failed ? -1 : add_op(patch, buf_str(&path), all);
-        if (path.failed)
-            json_decref(all);
-        buf_release(&path);
-        return rc;
     }
     buf_init(&path, 0);
-    for (size_t i = 0; i < n; i++) {
-        const char *cur = json_string_value(json_object_get(have, keys[i]));
-        if (cur && !strcmp(cur, vals[i]))
+    if (!json_is_object(have)) {
+        buf_printf(&path, "/metadata/%s", field);
+        rc = path.failed ? -1 : add_op(patch, buf_str(&path), json_incref(want));
+        goto out;
+    }
+    json_object_foreach(want, key, val) {
+        const json_t *cur = json_object_get(have, key);
+        if (json_equal(cur, val))
             continue; /* already there: a reinvocation adds nothing */
         buf_reset(&path);
         buf_printf(&path, "/metadata/%s/", field);
-        if (pointer_escape(&path, keys[i]) < 0 ||
-            add_op(patch, buf_str(&path), json_string(vals[i])) < 0)
+        if (jsonpatch_escape(&path, key) < 0 ||
+            add_op(patch, buf_str(&path), json_incref(val)) < 0)
             goto out;
     }
     rc = 0;
 out:
     buf_release(&path);
+    json_decref(want);
     return rc;
+}
+
+/* metadata.<field> must be a mapping when present; null counts as absent. */
+static int check_map(const struct object *obj, const json_t *meta, const char *field,
+                     struct err *e)
+{
+    const json_t *m = json_object_get(meta, field);
+
+    if (m && !json_is_object(m) && !json_is_null(m)) {
+        err_set(e, "metadata.%s must be a mapping", field);
+        return doc_err_at(obj->doc, m, e);
+    }
+    return 0;
 }
 
 int mutate_decide(const struct policy *pol, const struct object *obj,
@@ -82,13 +123,9 @@ int mutate_decide(const struct policy *pol, const struct object *obj,
 {
     const char *op = ctx && ctx->operation ? ctx->operation : "CREATE";
     const json_t *meta, *labels;
-    const char *ann_keys[3] = {ANN_PROFILE, ANN_HASH, ANN_MANAGED};
-    const char *ann_vals[3];
-    const char **keys = NULL, **vals = NULL;
-    size_t n = 0;
     json_t *patch = NULL;
 
-    if (!pol->mutation_enabled || strcmp(obj->kind, "Namespace") || *obj->api_version == '\0' ||
+    if (!pol->mutation_enabled || strcmp(obj->kind, "Namespace") ||
         strcmp(obj->api_version, "v1") || (strcmp(op, "CREATE") && strcmp(op, "UPDATE")))
         return 0;
     meta = json_object_get(obj->json, "metadata");
@@ -96,63 +133,47 @@ int mutate_decide(const struct policy *pol, const struct object *obj,
         err_set(e, "metadata must be a mapping");
         return doc_err_at(obj->doc, meta, e);
     }
+    if (check_map(obj, meta, "labels", e) < 0 || check_map(obj, meta, "annotations", e) < 0)
+        return -1;
     labels = json_object_get(meta, "labels");
-    if (labels && !json_is_object(labels)) {
-        err_set(e, "metadata.labels must be a mapping");
-        return doc_err_at(obj->doc, labels, e);
-    }
-    if (!policy_ns_is_ai(pol, obj->name, labels))
+    if (!json_is_object(labels))
+        labels = NULL;
+    /* An unlabeled namespace is known to have no labels: an empty set, not "unknown". */
+    if (!labels) {
+        json_t *none = json_object();
+        bool ai;
+        if (!none)
+            return err_set(e, "out of memory");
+        ai = policy_ns_is_ai(pol, obj->name, none);
+        json_decref(none);
+        if (!ai)
+            return 0;
+    } else if (!policy_ns_is_ai(pol, obj->name, labels)) {
         return 0;
+    }
 
-    ann_vals[0] = pol->profile;
-    ann_vals[1] = pol->hash;
-    ann_vals[2] = "egressguard";
-    n = pol->n_mut_annotations + 3;
-    keys = calloc(n, sizeof(*keys));
-    vals = calloc(n, sizeof(*vals));
-    patch = json_array();
-    if (!keys || !vals || !patch)
-        goto oom;
-    for (size_t i = 0; i < pol->n_mut_annotations; i++) {
-        keys[i] = pol->mut_annotation_keys[i];
-        vals[i] = pol->mut_annotation_values[i];
-    }
-    for (size_t i = 0; i < 3; i++) {
-        keys[pol->n_mut_annotations + i] = ann_keys[i];
-        vals[pol->n_mut_annotations + i] = ann_vals[i];
-    }
-    if (patch_map(patch, meta, "labels", (const char *const *)pol->mut_label_keys,
-                  (const char *const *)pol->mut_label_values, pol->n_mut_labels) < 0 ||
-        patch_map(patch, meta, "annotations", keys, vals, n) < 0)
-        goto oom;
+    if (!(patch = json_array()))
+        return err_set(e, "out of memory");
     if (!meta) {
-        /* No metadata at all: one op creates it, ops above would not apply. */
-        json_t *m = json_object(), *l = json_object(), *a = json_object();
-        json_decref(patch);
-        patch = json_array();
-        if (!m || !l || !a || !patch) {
-            json_decref(m);
-            json_decref(l);
-            json_decref(a);
-            goto oom;
+        /* No metadata at all (a stand-in object): one op creates it whole. */
+        json_t *m = json_object(), *l = wanted_labels(pol), *a = wanted_annotations(pol);
+        int bad = !m || !l || !a;
+        if (!bad && json_object_size(l))
+            bad = json_object_set(m, "labels", l) < 0;
+        if (!bad)
+            bad = json_object_set(m, "annotations", a) < 0;
+        json_decref(l);
+        json_decref(a);
+        if (bad || add_op(patch, "/metadata", m) < 0) {
+            json_decref(patch);
+            return err_set(e, "out of memory");
         }
-        for (size_t i = 0; i < pol->n_mut_labels; i++)
-            json_object_set_new(l, pol->mut_label_keys[i], json_string(pol->mut_label_values[i]));
-        for (size_t i = 0; i < n; i++)
-            json_object_set_new(a, keys[i], json_string(vals[i]));
-        json_object_set_new(m, "labels", l);
-        json_object_set_new(m, "annotations", a);
-        if (add_op(patch, "/metadata", m) < 0)
-            goto oom;
+    } else if (patch_map(patch, meta, "labels", wanted_labels(pol)) < 0 ||
+               patch_map(patch, meta, "annotations", wanted_annotations(pol)) < 0) {
+        json_decref(patch);
+        return err_set(e, "out of memory");
     }
-    free((void *)keys);
-    free((void *)vals);
     json_decref(v->patch);
     v->patch = patch;
     return 0;
-oom:
-    free((void *)keys);
-    free((void *)vals);
-    json_decref(patch);
-    return err_set(e, "out of memory");
 }

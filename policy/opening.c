@@ -385,7 +385,7 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
          * One array holds the denies seen so far followed by this model's passes; the passes
          * are forgotten when the model ends (a pass only ends its own policy's say).
          */
-        const struct egress_rule **passes = denies + n_denies;
+        const struct egress_rule **passes = denies ? denies + n_denies : NULL;
         size_t n_passes = 0;
 
         for (k = 0; k < m->n_rules; k++) {

@@ -48,26 +48,6 @@ static int fail_inner(struct ld *l, const json_t *node, const char *path)
     return doc_err_at(l->doc, node, l->e);
 }
 
-static const char *type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "a mapping";
-    case JSON_ARRAY:
-        return "a list";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
@@ -115,10 +95,10 @@ static int check_fields(struct ld *l, const json_t *obj, const char *path,
             continue;
         /* Point at the key itself; singletons (true, null) have no position: use the parent's. */
         int line, col;
-        const json_t *at = json_is_object(val) || json_is_array(val) || json_is_string(val) ||
-                                   json_is_number(val)
-                               ? val
-                               : obj;
+        const json_t *at =
+            json_is_object(val) || json_is_array(val) || json_is_string(val) || json_is_number(val)
+                ? val
+                : obj;
         if (best)
             fail(l, at, path, "unknown field \"%s\" (did you mean \"%s\"?)", key, best);
         else
@@ -143,9 +123,9 @@ static json_t *want(struct ld *l, const json_t *parent, const char *key, json_ty
         return NULL;
     }
     if (json_typeof(v) != type && !(type == JSON_TRUE && json_is_boolean(v))) {
-        static const char *const names[] = {"a mapping", "a list", "a string", "an integer",
-                                            "a number", "a boolean", "a boolean", "null"};
-        fail(l, v, path, "\"%s\" must be %s, not %s", key, names[type], type_name(v));
+        static const char *const names[] = {"a mapping", "a list",    "a string",  "an integer",
+                                            "a number",  "a boolean", "a boolean", "null"};
+        fail(l, v, path, "\"%s\" must be %s, not %s", key, names[type], doc_type_name(v));
         return NULL;
     }
     return v;
@@ -234,7 +214,7 @@ static int string_list(struct ld *l, const json_t *parent, const char *key, cons
         snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path, *path ? "." : "", key, i);
         if (!json_is_string(item) || !*json_string_value(item))
             return fail(l, item, sub, "must be a non-empty string, not %s",
-                        json_is_string(item) ? "an empty one" : type_name(item));
+                        json_is_string(item) ? "an empty one" : doc_type_name(item));
         char *s = NULL;
         if (check) {
             if (check(l, item, sub, &s) < 0)
@@ -318,7 +298,8 @@ static int selector_list(struct ld *l, const json_t *parent, const char *key, co
         const json_t *where = NULL;
         snprintf(sub, sizeof(sub), "%s.%s[%zu]", path, key, i);
         if (!json_is_object(item))
-            return fail(l, item, sub, "must be a LabelSelector mapping, not %s", type_name(item));
+            return fail(l, item, sub, "must be a LabelSelector mapping, not %s",
+                        doc_type_name(item));
         if (!((*out)[*n] = selector_from_json(item, &where, l->e)))
             return fail_inner(l, where ? where : item, sub);
         (*n)++;
@@ -366,7 +347,7 @@ static int parse_ports(struct ld *l, const json_t *entry, const char *path, stru
         snprintf(sub, sizeof(sub), "%s.ports[%zu]", path, i);
         if (!json_is_object(item))
             return fail(l, item, sub, "must be a mapping {protocol, port, endPort}, not %s",
-                        type_name(item));
+                        doc_type_name(item));
         if (check_fields(l, item, sub, fields) < 0)
             return -1;
         if ((r = opt(l, item, "protocol", JSON_STRING, sub, &v)) < 0)
@@ -381,9 +362,10 @@ static int parse_ports(struct ld *l, const json_t *entry, const char *path, stru
                         "differently in every pod)",
                         json_string_value(pv));
         if (pv && !json_is_integer(pv))
-            return fail(l, pv, sub, "port must be an integer 1-65535, not %s", type_name(pv));
+            return fail(l, pv, sub, "port must be an integer 1-65535, not %s", doc_type_name(pv));
         if (ev && !json_is_integer(ev))
-            return fail(l, ev, sub, "endPort must be an integer 1-65535, not %s", type_name(ev));
+            return fail(l, ev, sub, "endPort must be an integer 1-65535, not %s",
+                        doc_type_name(ev));
         if (!pv) {
             if (ev)
                 return fail(l, ev, sub, "endPort needs port");
@@ -421,7 +403,7 @@ static int parse_cidrs(struct ld *l, const json_t *entry, const char *path, stru
         snprintf(sub, sizeof(sub), "%s.cidrs[%zu]", path, i);
         if (!json_is_string(item))
             return fail(l, item, sub, "must be a CIDR string such as \"10.0.0.0/8\", not %s",
-                        type_name(item));
+                        doc_type_name(item));
         if (cidr_parse(json_string_value(item), CIDR_STRICT, &c, &normalized, l->e) < 0)
             return fail_inner(l, item, sub);
         if (normalized) {
@@ -439,8 +421,7 @@ static int parse_cidrs(struct ld *l, const json_t *entry, const char *path, stru
 
 static int parse_peers(struct ld *l, const json_t *entry, const char *path, struct dest_entry *d)
 {
-    static const char *const fields[] = {"sameNamespace", "namespaceSelector", "podSelector",
-                                         NULL};
+    static const char *const fields[] = {"sameNamespace", "namespaceSelector", "podSelector", NULL};
     json_t *arr, *item;
     size_t i;
     char sub[256];
@@ -455,7 +436,7 @@ static int parse_peers(struct ld *l, const json_t *entry, const char *path, stru
 
         snprintf(sub, sizeof(sub), "%s.inCluster[%zu]", path, i);
         if (!json_is_object(item))
-            return fail(l, item, sub, "must be a mapping, not %s", type_name(item));
+            return fail(l, item, sub, "must be a mapping, not %s", doc_type_name(item));
         if (check_fields(l, item, sub, fields) < 0 ||
             opt_bool(l, item, "sameNamespace", sub, &p->same_namespace) < 0)
             return -1;
@@ -467,8 +448,8 @@ static int parse_peers(struct ld *l, const json_t *entry, const char *path, stru
             return fail(l, item, sub,
                         "name the peers: sameNamespace, namespaceSelector and/or podSelector "
                         "(use namespaceSelector: {} for every namespace)");
-        if (!p->same_namespace && parse_selector(l, item, "namespaceSelector", sub,
-                                                 &p->namespaces) < 0)
+        if (!p->same_namespace &&
+            parse_selector(l, item, "namespaceSelector", sub, &p->namespaces) < 0)
             return -1;
         if (parse_selector(l, item, "podSelector", sub, &p->pods) < 0)
             return -1;
@@ -480,7 +461,7 @@ static int parse_entries(struct ld *l, const json_t *spec, const char *key, bool
                          struct dest_entry **out, size_t *n)
 {
     static const char *const allow_fields[] = {"name",      "reason", "cidrs", "fqdns",
-                                                "inCluster", "ports",  NULL};
+                                               "inCluster", "ports",  NULL};
     static const char *const deny_fields[] = {"name", "reason", "cidrs", NULL};
     json_t *arr, *item;
     size_t i;
@@ -499,7 +480,7 @@ static int parse_entries(struct ld *l, const json_t *spec, const char *key, bool
 
         snprintf(path, sizeof(path), "spec.%s[%zu]", key, i);
         if (!json_is_object(item))
-            return fail(l, item, path, "must be a mapping, not %s", type_name(item));
+            return fail(l, item, path, "must be a mapping, not %s", doc_type_name(item));
         if (check_fields(l, item, path, deny ? deny_fields : allow_fields) < 0)
             return -1;
         (*n)++;
@@ -571,8 +552,9 @@ static int parse_ai(struct ld *l, const json_t *spec, struct policy *p)
     if (string_list(l, ai, "accelerators", path, &p->accelerators, &p->n_accelerators, NULL) < 0)
         return -1;
     if (!p->n_ns_globs && !p->n_ns_selectors && !p->n_pod_selectors && !p->n_accelerators)
-        return fail(l, ai, path, "names no namespaces, selectors or accelerators: nothing would "
-                                 "count as an AI workload");
+        return fail(l, ai, path,
+                    "names no namespaces, selectors or accelerators: nothing would "
+                    "count as an AI workload");
     return 0;
 }
 
@@ -594,7 +576,7 @@ static int parse_exemptions(struct ld *l, const json_t *spec, struct policy *p)
 
         snprintf(path, sizeof(path), "spec.exemptions[%zu]", i);
         if (!json_is_object(item))
-            return fail(l, item, path, "must be a mapping, not %s", type_name(item));
+            return fail(l, item, path, "must be a mapping, not %s", doc_type_name(item));
         if (check_fields(l, item, path, fields) < 0)
             return -1;
         p->n_exemptions++;
@@ -605,16 +587,17 @@ static int parse_exemptions(struct ld *l, const json_t *spec, struct policy *p)
             opt_string(l, item, "reason", path, &x->reason) < 0)
             return -1;
         if (!x->reason || !*x->reason)
-            return fail(l, item, path, "an exemption needs a reason (it is reported whenever "
-                                       "the exemption applies)");
+            return fail(l, item, path,
+                        "an exemption needs a reason (it is reported whenever "
+                        "the exemption applies)");
         if (!x->kind && !x->namespace && !x->name)
             return fail(l, item, path, "an exemption must name a kind, namespace or name");
     }
     return 0;
 }
 
-static int parse_string_map(struct ld *l, const json_t *parent, const char *key,
-                            const char *path, char ***keys, char ***vals, size_t *n)
+static int parse_string_map(struct ld *l, const json_t *parent, const char *key, const char *path,
+                            char ***keys, char ***vals, size_t *n)
 {
     json_t *obj, *v;
     const char *k;
@@ -630,7 +613,9 @@ static int parse_string_map(struct ld *l, const json_t *parent, const char *key,
         if (!json_is_string(v))
             return fail(l, json_is_null(v) || json_is_boolean(v) ? obj : v, path,
                         "%s.%s must be a string (quote it: \"%s\")", key, k,
-                        json_is_true(v) ? "true" : json_is_false(v) ? "false" : "...");
+                        json_is_true(v)    ? "true"
+                        : json_is_false(v) ? "false"
+                                           : "...");
         (*keys)[*n] = strdup(k);
         (*vals)[*n] = strdup(json_string_value(v));
         (*n)++;
@@ -644,9 +629,16 @@ static int parse_rules(struct ld *l, const json_t *spec, struct policy *p)
 {
     static const char *const fields[] = {"egress", "pods", "namespaces", "unknownKinds", NULL};
     static const char *const egress_fields[] = {"mode", NULL};
-    static const char *const pod_fields[] = {
-        "mode", "hostNetwork", "privileged", "capabilities", "dns", "serviceMesh", "proxyEnv",
-        "acceleratorsOutsideAI", "requiredLabels", NULL};
+    static const char *const pod_fields[] = {"mode",
+                                             "hostNetwork",
+                                             "privileged",
+                                             "capabilities",
+                                             "dns",
+                                             "serviceMesh",
+                                             "proxyEnv",
+                                             "acceleratorsOutsideAI",
+                                             "requiredLabels",
+                                             NULL};
     static const char *const mesh_fields[] = {"requireSidecar", "denyBypassAnnotations", NULL};
     static const char *const ns_fields[] = {"mode", "requiredLabels", NULL};
     static const char *const default_caps[] = {"NET_ADMIN", "NET_RAW", "SYS_ADMIN", "ALL"};
@@ -737,14 +729,14 @@ static int from_doc(struct ld *l, struct policy *p)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
     static const char *const meta_fields[] = {"name", "labels", "annotations", NULL};
-    static const char *const spec_fields[] = {"mode",       "aiWorkloads", "allow",
-                                              "deny",       "exemptions",  "identities",
-                                              "rules",      "mutation",    NULL};
+    static const char *const spec_fields[] = {"mode",  "aiWorkloads", "allow",
+                                              "deny",  "exemptions",  "identities",
+                                              "rules", "mutation",    NULL};
     static const char *const id_fields[] = {"users", "groups", "serviceAccounts", NULL};
     json_t *root = doc_root(l->doc), *av, *kind, *meta = NULL, *spec, *ids = NULL;
 
     if (!json_is_object(root))
-        return fail(l, root, "", "the policy file must be a mapping, not %s", type_name(root));
+        return fail(l, root, "", "the policy file must be a mapping, not %s", doc_type_name(root));
     if (check_fields(l, root, "", top) < 0)
         return -1;
     if (!(av = want(l, root, "apiVersion", JSON_STRING, "", true)) ||
@@ -956,8 +948,8 @@ bool policy_ns_is_ai(const struct policy *p, const char *ns, const json_t *label
     return false;
 }
 
-const struct exemption *policy_exemption(const struct policy *p, const char *kind,
-                                         const char *ns, const char *name)
+const struct exemption *policy_exemption(const struct policy *p, const char *kind, const char *ns,
+                                         const char *name)
 {
     for (size_t i = 0; i < p->n_exemptions; i++) {
         const struct exemption *x = &p->exemptions[i];

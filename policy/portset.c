@@ -124,6 +124,9 @@ int portset_add_range(struct portset *s, int proto, unsigned lo, unsigned hi)
         return -1;
     if (proto != PROTO_ANY)
         return ivset_add(&s->iv, key((unsigned)proto, lo), key((unsigned)proto, hi));
+    /* Every port of every protocol is one run on the line; the hot path of every "any port". */
+    if (lo == 0 && hi == 65535)
+        return ivset_add(&s->iv, key(0, 0), key(255, 65535));
     for (p = 0; p < 256; p++) {
         list[p].lo = key(p, lo);
         list[p].hi = key(p, hi);

@@ -491,7 +491,7 @@ static int check_opening(const struct policy *pol, const char *subject_ns,
                 break;
             buf_init(&b, 0);
             if (p->kind == PEER_ALL)
-                buf_puts(&b, "every destination");
+                buf_puts(&b, "every destination (0.0.0.0/0, ::/0)");
             else
                 buf_printf(&b, "%s (cannot be resolved offline: possibly anything)",
                            p->entity ? p->entity : "an unknown destination");
@@ -551,9 +551,10 @@ static void describe_entry(const struct dest_entry *d, struct buf *b)
 static bool same_kind(const struct dest_entry *d, const struct egress_peer *p)
 {
     switch (p->kind) {
-    case PEER_CIDR:
     case PEER_ALL:
     case PEER_UNKNOWN:
+        return true; /* every entry offers part of "anything" */
+    case PEER_CIDR:
         return !cidrset_is_empty(d->cidrs);
     case PEER_FQDN:
         return d->n_fqdns > 0;
@@ -651,6 +652,33 @@ static void denied_names(const struct policy *pol, const struct cidrset *c, stru
     }
 }
 
+/* Where a port set starts on the protocol << 16 | port line (for a stable message order). */
+static long port_key(const struct portset *p)
+{
+    struct portrange *r = NULL;
+    size_t n = 0;
+    long key = 1L << 30;
+
+    if (portset_ranges(p, &r, &n) == 0 && n)
+        key = (long)r[0].proto << 16 | (long)r[0].lo;
+    free(r);
+    return key;
+}
+
+static void sort_pieces(struct acc *a)
+{
+    size_t i, j;
+
+    for (i = 1; i < a->n; i++) {
+        struct piece x = a->pieces[i];
+        long k = port_key(x.ports);
+
+        for (j = i; j > 0 && port_key(a->pieces[j - 1].ports) > k; j--)
+            a->pieces[j] = a->pieces[j - 1];
+        a->pieces[j] = x;
+    }
+}
+
 static int finish_escape(const struct policy *pol, struct acc *a, struct reach_result *out)
 {
     struct reach_escape *x;
@@ -663,6 +691,7 @@ static int finish_escape(const struct policy *pol, struct acc *a, struct reach_r
     out->escapes = x;
     x = &x[out->n_escapes];
     memset(x, 0, sizeof(*x));
+    sort_pieces(a);
     buf_init(&what, 0);
     for (i = 0; i < a->n; i++) {
         buf_printf(&what, "%s%s on ", i ? "; " : "", a->pieces[i].desc);

@@ -9,6 +9,7 @@
 #include "policy/cilium.h"
 #include "policy/managed.h"
 #include "policy/namespace.h"
+#include "policy/netpol.h"
 #include "policy/pod.h"
 #include "policy/workload.h"
 
@@ -41,7 +42,9 @@ static const struct decider {
     {"crd.projectcalico.org", "NetworkPolicy", calico_decide, true},
     {"extensions", "DaemonSet", workload_decide, false},
     {"extensions", "Deployment", workload_decide, false},
+    {"extensions", "NetworkPolicy", netpol_decide, true},
     {"extensions", "ReplicaSet", workload_decide, false},
+    {"networking.k8s.io", "NetworkPolicy", netpol_decide, true},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
     {"projectcalico.org", "NetworkPolicy", calico_decide, true},
     {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */

@@ -1,14 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, when run as root; otherwise says exactly what
-# to install and fails. Usage: scripts/deps.sh GROUP... (build, bench, image, e2e)
+# to install and fails. Usage: scripts/deps.sh GROUP... (build, bench, image, e2e, and inside the
+# Dockerfile: image-build, the compile-only subset of build, and image-run, the runtime libraries)
 set -eu
 
 pkgs_for() {
     case "$1" in
     build) echo "build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev" \
                 "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" ;;
-    bench) echo "wrk nghttp2-client" ;;
+    bench) echo "wrk nghttp2-client openssl curl" ;;
     image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
+    image-build) echo "make gcc libc6-dev pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev" \
+                      "libjansson-dev libyaml-dev libcurl4-openssl-dev" ;;
+    image-run) echo "libmicrohttpd12 libgnutls30 libjansson4 libyaml-0-2 libssl3 libcurl4" ;;
     e2e)   echo "golang-go golang-github-modern-go-reflect2-dev etcd-server etcd-client dpkg-dev make rsync curl openssl" ;;
     *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac

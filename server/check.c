@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/effective.h"
 #include "policy/manifest.h"
 #include "policy/nsdb.h"
 #include "policy/policy.h"
@@ -13,27 +14,30 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: egressguard check -p POLICY [options] PATH...\n"
-            "\n"
-            "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
-            "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
-            "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
-            "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
-            "\n"
-            "Options:\n"
-            "  -p, --policy FILE            the EgressPolicy file (required)\n"
-            "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
-            "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
-            "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
-            "  -o, --output FILE            write the report to FILE instead of stdout\n"
-            "  -v, --verbose                also list objects that pass or are not evaluated\n"
-            "  -h, --help                   this help\n"
-            "\n"
-            "Namespace objects in the input tell which namespaces carry which labels.\n"
-            "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
-            "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
-            "input, invalid policy file).\n");
+    fprintf(
+        out,
+        "usage: egressguard check -p POLICY [options] PATH...\n"
+        "\n"
+        "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
+        "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
+        "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
+        "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+        "\n"
+        "Options:\n"
+        "  -p, --policy FILE            the EgressPolicy file (required)\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
+        "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+        "  -o, --output FILE            write the report to FILE instead of stdout\n"
+        "  -e, --effective              also judge each AI namespace's effective egress: every\n"
+        "                               policy selecting its AI workloads taken together\n"
+        "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "  -h, --help                   this help\n"
+        "\n"
+        "Namespace objects in the input tell which namespaces carry which labels.\n"
+        "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
+        "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
+        "input, invalid policy file).\n");
 }
 
 struct check_opts {
@@ -41,6 +45,7 @@ struct check_opts {
     const char *output;
     enum report_format format;
     bool verbose;
+    bool effective;
     struct nsdb *ns;
 };
 
@@ -52,6 +57,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"namespace-labels", required_argument, NULL, 'n'},
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
+        {"effective", no_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -59,7 +65,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+p:f:n:o:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+p:f:n:o:veh", longopts, NULL)) != -1) {
         struct err e = {0};
         switch (c) {
         case 'p':
@@ -80,12 +86,14 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         case 'v':
             o->verbose = true;
             break;
+        case 'e':
+            o->effective = true;
+            break;
         case 'h':
             usage(stdout);
             return -1;
         default:
-            return cli_usage_error("check", "unknown or incomplete option '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (!o->policy)
@@ -102,11 +110,15 @@ int cmd_check(int argc, char **argv)
     struct policy *pol = NULL;
     struct manifest *m = NULL;
     struct report r = {0};
+    struct effective_result eff;
+    struct object *eff_objs = NULL;
+    json_t *eff_json = NULL;
     struct report_counts counts;
     struct err e = {0};
     FILE *out = stdout;
     int first = 0, rc = EXIT_USAGE, pr;
 
+    effective_result_init(&eff);
     if (!(o.ns = nsdb_new())) {
         fprintf(stderr, "egressguard check: out of memory\n");
         return EXIT_USAGE;
@@ -155,6 +167,43 @@ int cmd_check(int argc, char **argv)
             it->failed = true;
     }
 
+    if (o.effective) {
+        /* One more report item per AI namespace, named after it (kind EffectiveEgress). */
+        const struct object **objs = calloc(r.n_items ? r.n_items : 1, sizeof(*objs));
+        struct report_item *grown;
+
+        if (!objs)
+            goto oom;
+        for (size_t i = 0; i < r.n_items; i++)
+            objs[i] = r.items[i].obj;
+        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
+        free(objs);
+        if (pr < 0)
+            goto oom;
+        if (eff.n &&
+            (!(eff_json = json_object()) || !(eff_objs = calloc(eff.n, sizeof(*eff_objs))) ||
+             !(grown = realloc(r.items, (r.n_items + eff.n) * sizeof(*r.items)))))
+            goto oom;
+        for (size_t i = 0; i < eff.n; i++) {
+            struct report_item *it = &grown[r.n_items + i];
+
+            eff_objs[i] = (struct object){.json = eff_json,
+                                          .file = "effective egress",
+                                          .api_version = "",
+                                          .kind = "EffectiveEgress",
+                                          .ns = "",
+                                          .name = eff.items[i].ns};
+            memset(it, 0, sizeof(*it));
+            it->obj = &eff_objs[i];
+            it->v = eff.items[i].v; /* moved: the report releases it */
+            verdict_init(&eff.items[i].v);
+        }
+        if (eff.n) {
+            r.items = grown;
+            r.n_items += eff.n;
+        }
+    }
+
     if (o.output && !(out = fopen(o.output, "w"))) {
         perror(o.output);
         goto out;
@@ -174,6 +223,9 @@ out:
     for (size_t i = 0; i < r.n_items; i++)
         verdict_release(&r.items[i].v);
     free(r.items);
+    free(eff_objs);
+    json_decref(eff_json);
+    effective_result_release(&eff);
     manifest_free(m);
     policy_free(pol);
     nsdb_free(o.ns);

@@ -25,6 +25,7 @@ struct http {
     const struct log *log;
     size_t max_body;
     bool verify_clients;
+    struct enforcer *enforcer;
     atomic_bool stopping;
     unsigned port;
 };
@@ -166,6 +167,32 @@ static void classify(struct request *rq, struct MHD_Connection *c, const char *u
     (void)url;
 }
 
+/*
+ * Namespaced mode: an AI Namespace admitted (not a dry run) is queued for its NetworkPolicies;
+ * a Pod in an AI namespace whose policies are not confirmed yet is denied.
+ */
+static void namespaced_mode(struct enforcer *en, const struct policy *pol, enum admission_op op,
+                            const struct admission *a, struct verdict *v)
+{
+    const struct object *o = &a->obj;
+    const json_t *labels;
+    char msg[400];
+
+    if (!strcmp(o->kind, "Namespace") && !strcmp(o->api_version, "v1")) {
+        labels = json_object_get(json_object_get(o->json, "metadata"), "labels");
+        if (!a->ctx.dry_run && (!strcmp(a->operation, "CREATE") || !strcmp(a->operation, "UPDATE")) &&
+            (v->patch || policy_ns_is_ai(pol, o->name, json_is_object(labels) ? labels : NULL)))
+            enforcer_enqueue(en, o->name);
+        return;
+    }
+    if (op != ADMISSION_VALIDATE || strcmp(o->kind, "Pod") || strcmp(o->api_version, "v1") ||
+        !strcmp(a->operation, "DELETE") || !*o->ns)
+        return;
+    labels = a->ctx.namespaces ? nsdb_labels(a->ctx.namespaces, o->ns) : NULL;
+    if (!enforcer_pod_gate(en, o->ns, policy_ns_is_ai(pol, o->ns, labels), msg, sizeof(msg)))
+        verdict_add(v, o, NULL, "namespacedMode.unconfirmed", MODE_ENFORCE, true, "", "%s", msg);
+}
+
 static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connection *c)
 {
     struct http *h = rq->h;
@@ -190,6 +217,8 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     pol = policy_ref_policy(ref);
     verdict_init(&v);
     rc = admission_decide(pol, op, &a, &v, &eval);
+    if (h->enforcer && rc == 0)
+        namespaced_mode(h->enforcer, pol, op, &a, &v);
     text = admission_encode(&a, pol, &v, rc < 0 ? &eval : NULL, &len);
     if (log_enabled(h->log, LOG_INFO)) {
         struct log_decision d = {
@@ -393,6 +422,7 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->log = lg;
     h->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
     h->verify_clients = o->client_ca != NULL;
+    h->enforcer = o->enforcer;
     atomic_init(&h->stopping, false);
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

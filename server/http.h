@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "policy/err.h"
+#include "server/enforcer.h"
 #include "server/live.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -28,6 +29,7 @@ struct http_options {
     const char *client_ca;   /* PEM text of CAs that client certificates must chain to, or NULL */
     unsigned timeout;        /* seconds of silence before a connection is closed (0: 10) */
     unsigned max_connections; /* 0: 512 */
+    struct enforcer *enforcer; /* namespaced mode (borrowed), or NULL */
 };
 
 struct http;

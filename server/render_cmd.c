@@ -5,12 +5,15 @@
 
 #include "certs/certgen.h"
 #include "policy/err.h"
+#include "policy/policy.h"
+#include "policy/render.h"
 #include "server/cli.h"
 #include "server/webhooks.h"
 #include "server/yamlemit.h"
 
 /* A target is one row: a NULL `fn` means it has not landed in this build yet. */
 static int render_webhooks(int argc, char **argv);
+static int render_policy(int argc, char **argv);
 
 static const struct target {
     const char *name;
@@ -18,16 +21,17 @@ static const struct target {
     const char *summary;
 } targets[] = {
     {"webhooks", render_webhooks, "the Validating/MutatingWebhookConfigurations, caBundle filled in"},
-    {"networkpolicy", NULL, "Kubernetes NetworkPolicies enforcing the allow-list"},
-    {"cilium", NULL, "CiliumNetworkPolicies enforcing the allow-list"},
-    {"calico", NULL, "Calico NetworkPolicies enforcing the allow-list"},
-    {"adminnetworkpolicy", NULL, "AdminNetworkPolicies enforcing the allow-list"},
+    {"networkpolicy", render_policy, "per-namespace NetworkPolicies: default deny + the allow-list"},
+    {"cilium", render_policy, "a CiliumClusterwideNetworkPolicy over the labeled namespaces"},
+    {"calico", render_policy, "a Calico GlobalNetworkPolicy over the labeled namespaces"},
+    {"adminnetworkpolicy", render_policy, "an AdminNetworkPolicy + BaselineAdminNetworkPolicy"},
 };
 #define N_TARGETS (sizeof(targets) / sizeof(targets[0]))
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: egressguard render TARGET [OPTIONS]\n\nTargets:\n");
+    fprintf(out, "usage: egressguard render TARGET [OPTIONS]\n"
+                 "       egressguard render --target TARGET [OPTIONS]\n\nTargets:\n");
     for (size_t i = 0; i < N_TARGETS; i++)
         fprintf(out, "  %-19s %s%s\n", targets[i].name, targets[i].summary,
                 targets[i].fn ? "" : " (not available in this build yet)");
@@ -42,6 +46,37 @@ int cmd_render(int argc, char **argv)
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(stdout);
         return EXIT_PASS;
+    }
+    /* `--target T` (anywhere) is the same as T first: move T to argv[1]. */
+    for (int i = 1; i < argc; i++) {
+        const char *t = NULL;
+        int drop = 0;
+        if (!strcmp(argv[i], "--target") && i + 1 < argc) {
+            t = argv[i + 1];
+            drop = 2;
+        } else if (!strncmp(argv[i], "--target=", 9)) {
+            t = argv[i] + 9;
+            drop = 1;
+        } else if (!strcmp(argv[i], "--target")) {
+            return cli_usage_error("render", "--target needs a value");
+        }
+        if (t) {
+            char **nv = malloc(sizeof(*nv) * (size_t)(argc + 1));
+            int k = 2, rc;
+            if (!nv) {
+                fprintf(stderr, "egressguard render: out of memory\n");
+                return EXIT_USAGE;
+            }
+            nv[0] = argv[0];
+            nv[1] = (char *)t;
+            for (int j = 1; j < argc; j++)
+                if (j < i || j >= i + drop)
+                    nv[k++] = argv[j];
+            nv[k] = NULL;
+            rc = cmd_render(k, nv);
+            free(nv);
+            return rc;
+        }
     }
     for (size_t i = 0; i < N_TARGETS; i++) {
         if (strcmp(argv[1], targets[i].name))
@@ -197,5 +232,146 @@ static int render_webhooks(int argc, char **argv)
 out:
     json_decref(docs);
     free(bundle);
+    return rc;
+}
+
+static const char policy_usage[] =
+    "usage: egressguard render TARGET -p POLICY [--namespace NS]... [-o yaml|json]\n"
+    "  TARGET: networkpolicy, cilium, calico or adminnetworkpolicy (or --target TARGET)\n"
+    "\n"
+    "Prints the policies that make the CNI enforce the policy file's allow-list for AI\n"
+    "namespaces: default-deny egress plus one allow rule per allow entry, the deny entries'\n"
+    "ranges carved out or denied first. Every object is labeled\n"
+    "app.kubernetes.io/managed-by: egressguard. Pipe it to 'kubectl apply -f -'.\n"
+    "\n"
+    "  networkpolicy       per namespace (--namespace, repeatable; default: the policy's\n"
+    "                      aiWorkloads names that are not globs): NetworkPolicies\n"
+    "                      egressguard-default-deny-egress and egressguard-allow-egress.\n"
+    "                      FQDN entries cannot be expressed (noted).\n"
+    "  cilium              CiliumClusterwideNetworkPolicy egressguard-ai-egress selecting the\n"
+    "                      pods of namespaces carrying the enforcement label\n"
+    "                      (io.cilium.k8s.namespace.labels.<key>), FQDNs via toFQDNs plus the\n"
+    "                      kube-dns rule with a DNS L7 rule; sameNamespace peers as a\n"
+    "                      CiliumNetworkPolicy per --namespace.\n"
+    "  calico              GlobalNetworkPolicy egressguard-ai-egress (order 100, before\n"
+    "                      Kubernetes policies at 1000): Deny the denied ranges, Allow the\n"
+    "                      allow-list, then Deny; sameNamespace peers as a Calico\n"
+    "                      NetworkPolicy per --namespace. FQDNs not expressible (noted).\n"
+    "  adminnetworkpolicy  AdminNetworkPolicy egressguard-ai-egress (Deny ranges, Allow the\n"
+    "                      allow-list) + BaselineAdminNetworkPolicy default (deny the rest).\n"
+    "\n"
+    "What a target cannot express is reported on stderr and as a '# note:' comment at the\n"
+    "top of the YAML output.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --policy FILE   the EgressPolicy (required)\n"
+    "  --namespace NS      an AI namespace to render namespaced policies for (repeatable)\n"
+    "  -o, --output FMT    yaml (a stream, default) or json (a v1 List)\n"
+    "\n"
+    "Exit codes: 0 printed, 2 usage or input error.\n";
+
+/* Literal (glob-free) names of aiWorkloads.namespaces.names: the default for networkpolicy. */
+static size_t literal_ai_names(const struct policy *pol, const char **out, size_t max)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < pol->n_ns_globs && n < max; i++)
+        if (!strpbrk(pol->ns_globs[i], "*?["))
+            out[n++] = pol->ns_globs[i];
+    return n;
+}
+
+#define MAX_RENDER_NS 256
+
+static int render_policy(int argc, char **argv)
+{
+    const char *target = argv[0], *policy = NULL, *output = "yaml";
+    const char *ns[MAX_RENDER_NS];
+    struct render_opts ro = {.namespaces = ns};
+    enum render_target t;
+    struct policy *pol = NULL;
+    struct err e = {0};
+    json_t *docs = NULL, *notes = NULL, *v;
+    char cmd[64], msg[768];
+    size_t i;
+    int rc = EXIT_USAGE;
+
+    snprintf(cmd, sizeof(cmd), "render %s", target);
+    if (cli_wants_help(argc, argv)) {
+        fputs(policy_usage, stdout);
+        return EXIT_PASS;
+    }
+    if (render_target_parse(target, &t) < 0)
+        return cli_usage_error("render", "unknown target '%s'", target);
+    for (int k = 1; k < argc; k++) {
+        const char *val;
+        int missing = 0;
+
+        if ((val = opt_value(argc, argv, &k, "--policy", &missing)) ||
+            (val = opt_value(argc, argv, &k, "-p", &missing))) {
+            policy = val;
+        } else if ((val = opt_value(argc, argv, &k, "--namespace", &missing)) ||
+                   (val = opt_value(argc, argv, &k, "-n", &missing))) {
+            if (ro.n_namespaces >= MAX_RENDER_NS)
+                return cli_usage_error(cmd, "at most %d namespaces", MAX_RENDER_NS);
+            ns[ro.n_namespaces++] = val;
+        } else if ((val = opt_value(argc, argv, &k, "--output", &missing)) ||
+                   (val = opt_value(argc, argv, &k, "-o", &missing))) {
+            output = val;
+        } else if (missing) {
+            return cli_usage_error(cmd, "%s needs a value", argv[k]);
+        } else if (argv[k][0] == '-') {
+            return cli_usage_error(cmd, "unknown option '%s'", argv[k]);
+        } else {
+            return cli_usage_error(cmd, "unexpected argument '%s'", argv[k]);
+        }
+    }
+    if (!policy)
+        return cli_usage_error(cmd, "-p/--policy FILE is required");
+    if (strcmp(output, "yaml") && strcmp(output, "json"))
+        return cli_usage_error(cmd, "--output must be yaml or json, not '%s'", output);
+    if (!(pol = policy_load(policy, &e))) {
+        err_format(&e, msg, sizeof(msg));
+        fprintf(stderr, "egressguard %s: invalid policy: %s\n", cmd, msg);
+        return EXIT_USAGE;
+    }
+    if (t == RENDER_NETWORKPOLICY && !ro.n_namespaces)
+        ro.n_namespaces = literal_ai_names(pol, ns, MAX_RENDER_NS);
+    if (!(docs = render_build(pol, t, &ro, &notes, &e))) {
+        fprintf(stderr, "egressguard %s: %s%s\n", cmd, e.msg,
+                t == RENDER_NETWORKPOLICY && !ro.n_namespaces
+                    ? " (--namespace NS; the policy names none without globs)"
+                    : "");
+        goto out;
+    }
+    json_array_foreach(notes, i, v)
+        fprintf(stderr, "egressguard %s: note: %s\n", cmd, json_string_value(v));
+    if (!strcmp(output, "json")) {
+        json_t *list =
+            json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items", docs);
+        if (!list || json_dumpf(list, stdout, JSON_INDENT(2)) < 0) {
+            json_decref(list);
+            fprintf(stderr, "egressguard %s: cannot write JSON\n", cmd);
+            goto out;
+        }
+        json_decref(list);
+        putchar('\n');
+    } else {
+        json_array_foreach(notes, i, v)
+            printf("# note: %s\n", json_string_value(v));
+        if (yamlemit_docs(stdout, docs, &e) < 0) {
+            fprintf(stderr, "egressguard %s: %s\n", cmd, e.msg);
+            goto out;
+        }
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "egressguard %s: cannot write the output\n", cmd);
+        goto out;
+    }
+    rc = EXIT_PASS;
+out:
+    json_decref(docs);
+    json_decref(notes);
+    policy_free(pol);
     return rc;
 }

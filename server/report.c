@@ -95,8 +95,8 @@ static int write_text(FILE *out, const struct report *r)
         for (size_t j = 0; j < it->v.n_findings; j++) {
             const struct finding *f = &it->v.findings[j];
             fprintf(out, "%s:%d: %s %s: %s: %s%s%s\n", *o->file ? o->file : "<input>",
-                    finding_line(it, f), o->kind, name, severity(f), f->path,
-                    *f->path ? ": " : "", f->message);
+                    finding_line(it, f), o->kind, name, severity(f), f->path, *f->path ? ": " : "",
+                    f->message);
         }
         if (r->verbose && !it->v.n_findings)
             fprintf(out, "%s:%d: %s %s: %s\n", *o->file ? o->file : "<input>", o->line, o->kind,
@@ -145,10 +145,10 @@ static int write_json(FILE *out, const struct report *r)
             json_array_append_new(errors, err_json(&it->e));
             continue;
         }
-        item = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:[]}", "file", o->file,
-                         "line", o->line, "apiVersion", o->api_version, "kind", o->kind,
-                         "namespace", o->ns, "name", o->name, "allowed", it->v.allowed,
-                         "evaluated", it->v.evaluated, "findings");
+        item = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:[]}", "file", o->file, "line",
+                         o->line, "apiVersion", o->api_version, "kind", o->kind, "namespace", o->ns,
+                         "name", o->name, "allowed", it->v.allowed, "evaluated", it->v.evaluated,
+                         "findings");
         if (!item)
             continue;
         if (it->v.exemption)
@@ -156,12 +156,11 @@ static int write_json(FILE *out, const struct report *r)
         findings = json_object_get(item, "findings");
         for (size_t j = 0; j < it->v.n_findings; j++) {
             const struct finding *f = &it->v.findings[j];
-            json_array_append_new(findings,
-                                  json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:i}", "rule",
-                                            f->rule, "severity", severity(f), "mode",
-                                            mode_name(f->mode), "violation", f->violation,
-                                            "path", f->path, "message", f->message, "line",
-                                            finding_line(it, f), "column", f->col));
+            json_array_append_new(
+                findings, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:i}", "rule", f->rule,
+                                    "severity", severity(f), "mode", mode_name(f->mode),
+                                    "violation", f->violation, "path", f->path, "message",
+                                    f->message, "line", finding_line(it, f), "column", f->col));
         }
         json_array_append_new(results, item);
     }
@@ -171,17 +170,17 @@ static int write_json(FILE *out, const struct report *r)
     return rc < 0 || ferror(out) ? -1 : 0;
 }
 
-static json_t *sarif_result(const char *rule, const char *level, const char *text,
-                            const char *file, int line, int col)
+static json_t *sarif_result(const char *rule, const char *level, const char *text, const char *file,
+                            int line, int col)
 {
-    json_t *res = json_pack("{s:s, s:s, s:{s:s}}", "ruleId", rule, "level", level, "message",
-                            "text", text);
+    json_t *res =
+        json_pack("{s:s, s:s, s:{s:s}}", "ruleId", rule, "level", level, "message", "text", text);
     json_t *phys;
 
     if (!res || !file || !*file)
         return res;
-    phys = json_pack("{s:{s:s}}", "artifactLocation", "uri",
-                     strcmp(file, "<stdin>") ? file : "stdin");
+    phys =
+        json_pack("{s:{s:s}}", "artifactLocation", "uri", strcmp(file, "<stdin>") ? file : "stdin");
     if (phys && line > 0) {
         json_t *region = json_pack("{s:i}", "startLine", line);
         if (region && col > 0)
@@ -197,9 +196,9 @@ static void sarif_rule(json_t *rules, json_t *seen, const char *id)
     if (json_object_get(seen, id))
         return;
     json_object_set_new(seen, id, json_true());
-    json_array_append_new(rules, json_pack("{s:s, s:{s:s}}", "id", id, "shortDescription", "text",
-                                           !strcmp(id, "input") ? "input that cannot be evaluated"
-                                                                : id));
+    json_array_append_new(rules,
+                          json_pack("{s:s, s:{s:s}}", "id", id, "shortDescription", "text",
+                                    !strcmp(id, "input") ? "input that cannot be evaluated" : id));
 }
 
 static int write_sarif(FILE *out, const struct report *r)
@@ -208,10 +207,10 @@ static int write_sarif(FILE *out, const struct report *r)
     char name[512], text[2048];
     int rc;
 
-    root = json_pack(
-        "{s:s, s:s, s:[{s:{s:{s:s, s:s, s:[]}}, s:[]}]}", "$schema",
-        "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs", "tool",
-        "driver", "name", "egressguard", "version", EGRESSGUARD_VERSION, "rules", "results");
+    root = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:[]}}, s:[]}]}", "$schema",
+                     "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
+                     "tool", "driver", "name", "egressguard", "version", EGRESSGUARD_VERSION,
+                     "rules", "results");
     if (!root || !seen) {
         json_decref(root);
         json_decref(seen);
@@ -234,8 +233,8 @@ static int write_sarif(FILE *out, const struct report *r)
         if (it->failed) {
             sarif_rule(rules, seen, "input");
             snprintf(text, sizeof(text), "%s %s: %s", o->kind, name, it->e.msg);
-            json_array_append_new(results, sarif_result("input", "error", text, it->e.file,
-                                                        it->e.line, it->e.col));
+            json_array_append_new(
+                results, sarif_result("input", "error", text, it->e.file, it->e.line, it->e.col));
             continue;
         }
         for (size_t j = 0; j < it->v.n_findings; j++) {
@@ -244,12 +243,12 @@ static int write_sarif(FILE *out, const struct report *r)
             sarif_rule(rules, seen, f->rule);
             snprintf(text, sizeof(text), "%s %s: %s%s%s", o->kind, name, f->path,
                      *f->path ? ": " : "", f->message);
-            json_array_append_new(
-                results, sarif_result(f->rule,
-                                      !strcmp(sev, "deny")   ? "error"
-                                      : !strcmp(sev, "warn") ? "warning"
-                                                             : "note",
-                                      text, o->file, finding_line(it, f), f->col));
+            json_array_append_new(results,
+                                  sarif_result(f->rule,
+                                               !strcmp(sev, "deny")   ? "error"
+                                               : !strcmp(sev, "warn") ? "warning"
+                                                                      : "note",
+                                               text, o->file, finding_line(it, f), f->col));
         }
     }
     rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -292,8 +291,9 @@ static int write_junit(FILE *out, const struct report *r)
 
     report_count(r, &c);
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(out, "<testsuites>\n  <testsuite name=\"egressguard check\" tests=\"%zu\" "
-                 "failures=\"%zu\" errors=\"%zu\">\n",
+    fprintf(out,
+            "<testsuites>\n  <testsuite name=\"egressguard check\" tests=\"%zu\" "
+            "failures=\"%zu\" errors=\"%zu\">\n",
             c.objects + r->n_input_errors, c.denied, c.errors);
     for (size_t i = 0; i < r->n_input_errors; i++) {
         char buf[1024];

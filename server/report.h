@@ -20,7 +20,7 @@ enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF, REPORT_JUNIT };
 struct report_item {
     const struct object *obj; /* borrowed */
     struct verdict v;
-    bool failed;              /* the object could not be evaluated: see e */
+    bool failed; /* the object could not be evaluated: see e */
     struct err e;
 };
 
@@ -30,7 +30,7 @@ struct report {
     size_t n_items;
     const struct err *input_errors; /* errors reading the input (not tied to one object) */
     size_t n_input_errors;
-    bool verbose;                   /* text: also list objects that pass and kinds not evaluated */
+    bool verbose; /* text: also list objects that pass and kinds not evaluated */
 };
 
 struct report_counts {

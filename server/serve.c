@@ -11,6 +11,7 @@
 
 #include "server/cli.h"
 #include "server/devcerts.h"
+#include "server/enforcer.h"
 #include "server/http.h"
 #include "server/live.h"
 #include "server/log.h"
@@ -24,7 +25,8 @@ extern const size_t embedded_example_policy_len;
 #define RELOAD_SETTLE_MS 150    /* let a writer finish (cert, then key) before reloading */
 
 struct serve_opts {
-    const char *policy, *cert, *key, *listen, *client_ca, *dev_certs;
+    const char *policy, *cert, *key, *listen, *client_ca, *dev_certs, *kubeconfig;
+    int namespaced;
     enum log_level level;
     size_t max_body;
     unsigned threads;
@@ -54,7 +56,15 @@ static void usage(FILE *out)
             "  --dev                 development mode: the embedded example policy, loopback only;\n"
             "                        a development CA and certificate are created in --dev-certs\n"
             "                        unless --tls-cert/--tls-key are given\n"
-            "  --dev-certs DIR       where --dev keeps its certificates (default build/dev-certs)\n");
+            "  --dev-certs DIR       where --dev keeps its certificates (default build/dev-certs)\n"
+            "  --namespaced-mode     for clusters without a cluster-wide policy: create the\n"
+            "                        rendered NetworkPolicies (render networkpolicy) in every AI\n"
+            "                        namespace through the Kubernetes API (at start for namespaces\n"
+            "                        with the enforcement label, then for each new AI namespace\n"
+            "                        admitted; not for dry runs); pods in an AI namespace are\n"
+            "                        denied until its policies are confirmed\n"
+            "  --kubeconfig FILE     the API server and credentials for --namespaced-mode\n"
+            "                        (default: the in-cluster service account)\n");
 }
 
 static int parse_unsigned(const char *text, unsigned long long max, unsigned long long *out)
@@ -82,6 +92,10 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             o->dev = 1;
             continue;
         }
+        if (!strcmp(a, "--namespaced-mode")) {
+            o->namespaced = 1;
+            continue;
+        }
         if (a[0] != '-')
             return cli_usage_error("serve", "unexpected argument '%s'", a);
         if (!strncmp(a, "--", 2) && (eq = strchr(a, '=')) && (size_t)(eq - a) < sizeof(name)) {
@@ -104,6 +118,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             o->listen = val;
         } else if (!strcmp(a, "--client-ca")) {
             o->client_ca = val;
+        } else if (!strcmp(a, "--kubeconfig")) {
+            o->kubeconfig = val;
         } else if (!strcmp(a, "--dev-certs")) {
             o->dev_certs = val;
         } else if (!strcmp(a, "--log-level")) {
@@ -129,6 +145,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
         return cli_usage_error("serve", "--tls-cert and --tls-key are required");
     if (!o->cert != !o->key)
         return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    if (o->kubeconfig && !o->namespaced)
+        return cli_usage_error("serve", "--kubeconfig goes with --namespaced-mode");
     if (!o->listen)
         o->listen = o->dev ? "127.0.0.1:8443" : "0.0.0.0:8443";
     return 0;
@@ -197,6 +215,7 @@ int cmd_serve(int argc, char **argv)
     struct err e = {0};
     struct metrics *m = NULL;
     struct live *live = NULL;
+    struct enforcer *en = NULL;
     struct http *h = NULL;
     struct http_options ho = {0};
     struct live_config lc = {0};
@@ -269,6 +288,15 @@ int cmd_serve(int argc, char **argv)
     }
     if ((wfd = live_watch_start(live, &e)) < 0)
         log_msg(&lg, LOG_WARN, "not watching files (reload with SIGHUP): %s", e.msg);
+    if (o.namespaced) {
+        struct kube *k = kube_new(o.kubeconfig, &e);
+        if (!k || !(en = enforcer_start(k, live, &lg, &e))) {
+            fprintf(stderr, "egressguard serve: --namespaced-mode: %s\n", e.msg);
+            goto out;
+        }
+        ho.enforcer = en;
+        log_msg(&lg, LOG_INFO, "namespaced mode: Kubernetes API at %s", kube_server(k));
+    }
     if (!(h = http_start(&ho, live, m, &lg, &e))) {
         fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
         rc = 1;
@@ -278,7 +306,8 @@ int cmd_serve(int argc, char **argv)
         char host[64];
         size_t hl = strrchr(o.listen, ':') - o.listen;
         snprintf(host, sizeof(host), "%.*s", (int)hl, o.listen);
-        log_msg(&lg, LOG_INFO, "listening on %s:%u (policy %s, %s)", *host ? host : "0.0.0.0",
+        /* Always printed, whatever the level: with port 0 it is the only way to learn the port. */
+        log_msg(&lg, lg.level > LOG_INFO ? lg.level : LOG_INFO, "listening on %s:%u (policy %s, %s)", *host ? host : "0.0.0.0",
                 http_port(h), o.policy ? o.policy : "embedded example",
                 o.client_ca ? "client certificates required" : "no client certificates");
         if (o.dev && dc.ca_path[0]) {
@@ -306,6 +335,7 @@ int cmd_serve(int argc, char **argv)
     log_msg(&lg, LOG_INFO, "stopped");
     rc = EXIT_PASS;
 out:
+    enforcer_stop(en);
     live_free(live);
     metrics_free(m);
     free(client_ca);

@@ -8,6 +8,9 @@
 
 enum { OP_CREATE = 1, OP_UPDATE = 2, OP_DELETE = 4 };
 #define CU (OP_CREATE | OP_UPDATE)
+/* Network policies: deleting one of egressguard's managed policies opens egress, so the
+ * validating webhook sees DELETEs too (policy/verdict.c guards them). */
+#define CUD (OP_CREATE | OP_UPDATE | OP_DELETE)
 
 /* What the webhooks intercept. `validate`/`mutate` are the operations each configuration
  * registers for the row (0: that configuration leaves the row out). This table is the one source
@@ -18,14 +21,14 @@ static const struct rule_row {
     unsigned validate, mutate;
 } rule_rows[] = {
     {"", "v1", {"pods", NULL}, CU, CU},
-    {"", "v1", {"namespaces", NULL}, CU | OP_DELETE, CU},
+    {"", "v1", {"namespaces", NULL}, CUD, CU},
     {"", "v1", {"replicationcontrollers", "podtemplates", NULL}, CU, CU},
     {"apps", "v1", {"deployments", "statefulsets", "daemonsets", "replicasets", NULL}, CU, CU},
     {"batch", "v1", {"jobs", "cronjobs", NULL}, CU, CU},
-    {"networking.k8s.io", "v1", {"networkpolicies", NULL}, CU, CU},
-    {"cilium.io", "v2", {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", NULL}, CU, CU},
-    {"projectcalico.org", "v3", {"networkpolicies", "globalnetworkpolicies", NULL}, CU, CU},
-    {"crd.projectcalico.org", "v1", {"networkpolicies", "globalnetworkpolicies", NULL}, CU, CU},
+    {"networking.k8s.io", "v1", {"networkpolicies", NULL}, CUD, CU},
+    {"cilium.io", "v2", {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", NULL}, CUD, CU},
+    {"projectcalico.org", "v3", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
+    {"crd.projectcalico.org", "v1", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
 };
 
 static const struct kind {

@@ -74,6 +74,28 @@ case "$out" in *webhook.example.com*) fail certs_renew_drops_old_sans ;; *) pass
 run openssl verify -CAfile "$d/ca.crt" "$d/tls.crt"
 expect_rc certs_renewed_verifies 0
 
+# The server (GnuTLS) serves the certificate and curl verifies it against ca.crt over loopback.
+if command -v curl >/dev/null 2>&1; then
+    "$EGRESSGUARD" certs --service egressguard --namespace egressguard --out "$tmp/srv" \
+        --ip 127.0.0.1 >/dev/null 2>&1
+    port=$((20000 + $$ % 20000))
+    "$EGRESSGUARD" serve --policy "$TESTS_DIR/../examples/policy.yaml" --tls-cert "$tmp/srv/tls.crt" \
+        --tls-key "$tmp/srv/tls.key" --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
+    pid=$!
+    got=""
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        got=$(curl -sS --max-time 2 --cacert "$tmp/srv/ca.crt" "https://127.0.0.1:$port/healthz" 2>/dev/null) && break
+        sleep 0.25
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    if [ "$got" = "ok" ]; then
+        pass certs_served_and_verified
+    else
+        fail certs_served_and_verified "healthz answered '$got'; server log: $(head -c 400 "$tmp/serve.log")"
+    fi
+fi
+
 echo "garbage" >"$d/ca.crt"
 eg --service egressguard --namespace egressguard --out "$d"
 expect_rc certs_garbage_ca_exit 2

@@ -61,4 +61,16 @@ expect_in "sarif version" "$out" "\"version\": \"2.1.0\""
 expect_in "sarif location" "$out" "\"startLine\": 2"
 run "$EGRESSGUARD" check -p $P --format junit tests/data/manifest/dir
 expect_in "junit error" "$out" "<error message=\"tests/data/manifest/dir/sub/broken.yml:2:1:"
+
+# The whole third-party corpus: every object evaluated or a positioned error, nothing crashes
+# (under `make asan` this runs the sanitized binary).
+run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
+expect_rc "corpus: exit 2 (files broken on purpose upstream)" 2
+expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 77 denied, 0 warned, 0 audited, 6 errors"
+errs=$(printf '%s\n' "$out" | grep -vE ': (deny|note|warn|audit): |^egressguard: ')
+bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
+[ "$bad" -eq 0 ] && pass "corpus: every error is file:line:col" || fail "corpus: unpositioned errors" "$errs"
+expect_in "corpus: duplicate keys" "$errs" "_archived__openshift-origin__etcd-controller.yaml:12:3: duplicate key \"selector\""
+expect_in "corpus: invalid Cilium policy" "$errs" "chapter12__invalid-policy.yaml:14:9: spec.egress[0].toEntities"
+expect_in "corpus: invalid NetworkPolicy" "$errs" "k8s-networkpolicy-invalid.yaml:27:13: spec.ingress[0].ports[0].port"
 exit $t_failed

@@ -41,11 +41,6 @@ eg frobnicate
 expect_rc render_unknown_target_exit 2
 expect_in render_unknown_target_msg "$err" "unknown target 'frobnicate'"
 
-for t in networkpolicy cilium calico adminnetworkpolicy; do
-    eg "$t"
-    expect_rc "render_${t}_pending_exit" 2
-    expect_in "render_${t}_pending_msg" "$err" "target '$t' is not available in this build yet"
-done
 
 eg webhooks --help
 expect_rc render_webhooks_help_exit 0

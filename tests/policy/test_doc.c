@@ -1,6 +1,6 @@
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 
 #include <cmocka.h>
 
@@ -72,8 +72,8 @@ static void test_doc_pos_points_at_nodes(void **state)
     struct err e;
     size_t n;
     int line, col;
-    struct doc **d = parse("# c\nkind: Pod\nspec:\n  containers:\n  - name: x\n    image: y\n", &n,
-                           &e);
+    struct doc **d =
+        parse("# c\nkind: Pod\nspec:\n  containers:\n  - name: x\n    image: y\n", &n, &e);
     json_t *r, *c;
 
     (void)state;
@@ -128,7 +128,8 @@ static void test_doc_parse_stream_json(void **state)
 {
     struct err e;
     size_t n;
-    struct doc **d = parse("{\"kind\": \"Pod\", \"n\": 3, \"s\": \"3\", \"l\": [true, null]}", &n, &e);
+    struct doc **d =
+        parse("{\"kind\": \"Pod\", \"n\": 3, \"s\": \"3\", \"l\": [true, null]}", &n, &e);
 
     (void)state;
     assert_non_null(d);
@@ -152,10 +153,11 @@ static void test_doc_parse_stream_rejects_hazards(void **state)
                  "this looks like a Helm/Go template ({{ ... }}): render it first (helm "
                  "template, kustomize build) and check the output",
                  1, 8);
-    expect_error("a: [1, 2\n", "did not find expected ',' or ']' while parsing a flow sequence",
-                 2, 1);
-    expect_error("a:\n\tb: 1\n", "found character that cannot start any token while scanning "
-                                 "for the next token",
+    expect_error("a: [1, 2\n", "did not find expected ',' or ']' while parsing a flow sequence", 2,
+                 1);
+    expect_error("a:\n\tb: 1\n",
+                 "found character that cannot start any token while scanning "
+                 "for the next token",
                  2, 1);
     memset(deep, '[', 150);
     deep[150] = '\0';

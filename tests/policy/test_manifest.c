@@ -1,6 +1,6 @@
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 
 #include <cmocka.h>
 
@@ -82,7 +82,8 @@ static void test_manifest_read_missing_file(void **state)
     assert_int_equal(manifest_read(m, "tests/data/manifest/nope.yaml"), 0);
     assert_int_equal(manifest_n_errors(m), 1);
     err_format(manifest_error(m, 0), buf, sizeof(buf));
-    assert_string_equal(buf, "tests/data/manifest/nope.yaml: cannot open: No such file or directory");
+    assert_string_equal(buf,
+                        "tests/data/manifest/nope.yaml: cannot open: No such file or directory");
     manifest_free(m);
 }
 

@@ -325,7 +325,7 @@ static void test_pod_decide_malformed(void **state)
     } want[] = {
         {"spec.hostNetwork: must be a boolean, not a string", 7},
         {"spec.template: missing: a Deployment needs a pod template", 16},
-        {"spec.containers: must be a list, not an object", 25},
+        {"spec.containers: must be a list, not a mapping", 25},
         {"metadata.annotations[sidecar.istio.io/inject]: must be a string, not a boolean", 33},
     };
     size_t i;

@@ -1,0 +1,78 @@
+#!/bin/sh
+# `egressguard review`: one AdmissionReview (or bare AdmissionRequest, JSON or YAML) in, the
+# server's answer out, exit 0 allowed / 1 denied / 2 input error.
+. "$(dirname "$0")/../lib.sh"
+
+AD="$DATA/admission"
+SD="$DATA/server"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+run "$EGRESSGUARD" review "$AD/pod-v1.json"
+expect_rc "test_review_allowed_exit_0" 0
+expect_in "test_review_allowed_uid" "$out" '"response":{"uid":"7f0c1d2e-0001-4c3b-9a55-000000000001","allowed":true'
+
+run "$EGRESSGUARD" review -p "$SD/deny-unknown.yaml" "$AD/configmap-v1.json"
+expect_rc "test_review_denied_exit_1" 1
+expect_in "test_review_denied_403" "$out" '"allowed":false,"status":{"code":403,"message":"egressguard denied ConfigMap ml-train/settings: '
+
+# The same decision path as `check`: a hostNetwork AI pod is denied, naming the field.
+run "$EGRESSGUARD" review "$AD/pod-hostnetwork-v1.json"
+expect_rc "test_review_pod_host_network_denied" 1
+expect_in "test_review_pod_host_network_field" "$out" '"message":"egressguard denied Pod ml-train/trainer: spec.hostNetwork: '
+
+run sh -c "'$EGRESSGUARD' review -p '$SD/deny-unknown.yaml' - < '$AD/configmap-v1.json'"
+expect_rc "test_review_stdin" 1
+
+run "$EGRESSGUARD" review "$AD/pod-v1beta1.json"
+expect_in "test_review_v1beta1_answered_in_v1beta1" "$out" '"apiVersion":"admission.k8s.io/v1beta1"'
+
+run "$EGRESSGUARD" review --mutate "$AD/namespace-v1.json"
+expect_in "test_review_mutate_patch" "$out" '"patchType":"JSONPatch"'
+
+printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"kind":{"kind":"Pod"}}}' >"$tmp/nouid.json"
+run "$EGRESSGUARD" review "$tmp/nouid.json"
+expect_rc "test_review_missing_uid_exit_2" 2
+expect_in "test_review_missing_uid_reason" "$err" "missing request.uid"
+printf '{"apiVersion": ' >"$tmp/broken.json"
+run "$EGRESSGUARD" review "$tmp/broken.json"
+expect_rc "test_review_malformed_exit_2" 2
+expect_in "test_review_malformed_reason" "$err" "malformed JSON at line 1"
+run "$EGRESSGUARD" review "$tmp/absent.json"
+expect_rc "test_review_missing_file_exit_2" 2
+run "$EGRESSGUARD" review
+expect_rc "test_review_no_input_exit_2" 2
+run "$EGRESSGUARD" review -p "$SD/invalid.yaml" "$AD/pod-v1.json"
+expect_rc "test_review_invalid_policy_exit_2" 2
+expect_in "test_review_invalid_policy_position" "$err" "invalid.yaml:4:9"
+
+# Every kubewarden payload (bare AdmissionRequests and full reviews): uid echoed, allowed boolean.
+bad=0; n=0
+while IFS="$(printf '\t')" read -r f uid; do
+    run "$EGRESSGUARD" review "$AD/$f"
+    n=$((n + 1))
+    case "$rc $out" in
+    [01]' {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"'"$uid"'","allowed":'[tf]*) ;;
+    *) bad=$((bad + 1)); echo "review: $f: rc=$rc $out $err" | head -c 400; echo ;;
+    esac
+done <"$AD/kubewarden-uids.tsv"
+if [ "$bad" -eq 0 ] && [ "$n" -gt 170 ]; then pass "test_review_corpus_kubewarden ($n)"; else fail "test_review_corpus_kubewarden" "$bad of $n"; fi
+
+# gatekeeper-library's samples are YAML AdmissionReview v1beta1 without a uid: give them one.
+bad=0; n=0
+for f in "$AD"/gatekeeper/*.yaml; do
+    n=$((n + 1))
+    sed "s/^request:\$/request:\\n  uid: gk-$n/" "$f" >"$tmp/gk.yaml"
+    run "$EGRESSGUARD" review "$tmp/gk.yaml"
+    case "$rc $out" in
+    [01]' {"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","response":{"uid":"gk-'"$n"'","allowed":'[tf]*) ;;
+    *) bad=$((bad + 1)); echo "review: $f: rc=$rc $out $err" | head -c 400; echo ;;
+    esac
+done
+if [ "$bad" -eq 0 ] && [ "$n" -ge 19 ]; then pass "test_review_corpus_gatekeeper_yaml ($n)"; else fail "test_review_corpus_gatekeeper_yaml" "$bad of $n"; fi
+# Without a uid, the YAML is refused like the server refuses it.
+run "$EGRESSGUARD" review "$AD/gatekeeper/library__pod-security-policy__fsgroup__samples__psp-fsgroup__update.yaml"
+expect_rc "test_review_yaml_without_uid_exit_2" 2
+expect_in "test_review_yaml_without_uid_reason" "$err" "missing request.uid"
+
+exit $t_failed
