@@ -66,6 +66,8 @@ fi
 WORK=$CACHE/work
 rm -rf "$WORK"
 mkdir -p "$WORK/dl"
+# apt-get source downloads as _apt when that user can write the directory (no sandbox warning).
+[ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1 && chown _apt "$WORK/dl"
 start=$(date +%s)
 log "downloading src:kubernetes=$VERSION"
 (cd "$WORK/dl" && apt-get source -qq --download-only "kubernetes=$VERSION") >&2 ||
@@ -96,9 +98,18 @@ log "make gen_openapi"
     { tail -n 30 "$WORK/gen_openapi.log" >&2; die "make gen_openapi failed (log: $WORK/gen_openapi.log)"; }
 [ -f "$TREE/pkg/generated/openapi/zz_generated.openapi.go" ] || die "gen_openapi produced no zz_generated.openapi.go"
 
-log "go build ./cmd/kube-apiserver (GOPATH mode; several minutes cold)"
+# Without git metadata the binary would call itself v0.0.0-master: stamp the upstream version
+# (1.20.5+really1.20.2-... → v1.20.2) the way hack/lib/version.sh does.
+upstream=${VERSION#*really}
+upstream=${upstream%%-*}
+vpkg=k8s.io/kubernetes/vendor/k8s.io/component-base/version
+major=${upstream%%.*}
+minor=${upstream#*.}
+minor=${minor%%.*}
+ldflags="-X $vpkg.gitVersion=v$upstream -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
+log "go build ./cmd/kube-apiserver v$upstream (GOPATH mode; several minutes cold)"
 (cd "$TREE" && env GO111MODULE=off GOPATH="$WORK/gopath" CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
-    go build -tags selinux,notest -o "$CACHE/kube-apiserver.new" ./cmd/kube-apiserver) >&2 ||
+    go build -tags selinux,notest -ldflags "$ldflags" -o "$CACHE/kube-apiserver.new" ./cmd/kube-apiserver) >&2 ||
     die "go build failed"
 "$CACHE/kube-apiserver.new" --version >/dev/null 2>&1 || die "built binary does not run"
 mv -f "$CACHE/kube-apiserver.new" "$BIN"
