@@ -14,6 +14,7 @@ pkgs_for() {
                       "libjansson-dev libyaml-dev libcurl4-openssl-dev" ;;
     image-run) echo "libmicrohttpd12 libgnutls30 libjansson4 libyaml-0-2 libssl3 libcurl4" ;;
     e2e)   echo "golang-go golang-github-modern-go-reflect2-dev etcd-server etcd-client dpkg-dev make rsync curl openssl" ;;
+    e2e-kubectl) echo "kubernetes-client" ;;   # only when no kubectl is installed at all
     *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
 }

@@ -154,6 +154,7 @@ declare -A RES=(
     [crd.projectcalico.org/GlobalNetworkPolicy]=globalnetworkpolicies.crd.projectcalico.org
     [projectcalico.org/NetworkPolicy]=networkpolicies.projectcalico.org
     [Pod]=pods
+    [Deployment]=deployments.apps
     [Namespace]=namespaces
 )
 manifest_ref() {
@@ -195,7 +196,8 @@ mkdir -p "$T/pki" "$T/kubecache"
 [ -x "$EG" ] || abort "setup: egressguard binary" "$EG is missing (run make first)"
 APISERVER=$("$E2E/kube-apiserver.sh") || abort "setup: kube-apiserver build" "tests/e2e/kube-apiserver.sh failed"
 command -v etcd >/dev/null || abort "setup: etcd" "etcd not installed (scripts/deps.sh e2e)"
-command -v kubectl >/dev/null || abort "setup: kubectl" "kubectl not installed"
+command -v kubectl >/dev/null || "$REPO/scripts/deps.sh" e2e-kubectl >&2 ||
+    abort "setup: kubectl" "kubectl not installed (scripts/deps.sh e2e-kubectl)"
 
 for v in ETCD_PORT ETCD_PEER API_PORT HOOK_PORT; do
     free_port "$v" || abort "setup: free ports" "no free port found"
@@ -397,6 +399,8 @@ case_bad pod-bad-privileged.yaml 'privileged'
 case_bad pod-bad-netadmin.yaml 'NET_ADMIN'
 case_bad pod-bad-nolabel.yaml 'data-classification'
 case_ok pod-plain-hostnetwork.yaml
+# Workload templates: the same pod rules through a Deployment's template.
+case_bad deploy-bad-hostnetwork.yaml 'hostNetwork'
 
 # ---------------------------------------------------------------------------------------------
 # failurePolicy: with egressguard down, the API server applies each webhook's failurePolicy.
@@ -448,6 +452,15 @@ managed_policies() {
 }
 if wait_for 30 managed_policies; then pass "namespaced mode: enforcement policies appear in the new namespace"; else
     fail "namespaced mode: enforcement policies appear in the new namespace" "none within 30s"
+fi
+# A dry run must not set the enforcer to work (it would log reconciling the namespace).
+k create namespace ml-e2e-dryns --dry-run=server >/dev/null 2>&1
+sleep 2
+acted='"msg":"(namespaced mode: namespace ml-e2e-dryns|kube: [A-Z]+ [^ ]*/ml-e2e-dryns)'
+if grep -qE "$acted" "$T/egressguard.log"; then
+    fail "namespaced mode: a dry-run namespace gets no policies" "egressguard acted on it: $(grep -E "$acted" "$T/egressguard.log" | tail -n 2 | tr '\n' ' ')"
+else
+    pass "namespaced mode: a dry-run namespace gets no policies"
 fi
 echo "e2e: managed policies: $(k get networkpolicies -n ml-e2e-managed -o name 2>&1 | tr '\n' ' ')"
 sed 's/namespace: ml-e2e$/namespace: ml-e2e-managed/' "$M/pod-ok.yaml" >"$T/pod-managed.yaml"
