@@ -398,6 +398,7 @@ case_bad pod-bad-hostnetwork.yaml 'hostNetwork'
 case_bad pod-bad-privileged.yaml 'privileged'
 case_bad pod-bad-netadmin.yaml 'NET_ADMIN'
 case_bad pod-bad-nolabel.yaml 'data-classification'
+case_bad pod-bad-labelled-ns.yaml 'hostNetwork'
 case_ok pod-plain-hostnetwork.yaml
 # Workload templates: the same pod rules through a Deployment's template.
 case_bad deploy-bad-hostnetwork.yaml 'hostNetwork'
