@@ -168,10 +168,19 @@ bool reach_governs_ai(const struct policy *pol, const struct egress_model *m,
     if (m->ns) {
         const json_t *labels = namespaces ? nsdb_labels(namespaces, m->ns) : NULL;
 
-        if (policy_ns_is_ai(pol, m->ns, labels))
+        if (policy_ns_is_ai(pol, m->ns, labels)) {
+            if (why)
+                buf_printf(why, "namespace %s is an AI namespace", m->ns);
             return true;
-        if (pod_sel_may_be_ai(pol, m->pod_sel))
+        }
+        if (pod_sel_may_be_ai(pol, m->pod_sel)) {
+            if (why) {
+                buf_puts(why, "its pod selector ");
+                append_sel(why, m->pod_sel);
+                buf_puts(why, " may select pods labelled as AI workloads");
+            }
             return true;
+        }
         if (why) {
             buf_printf(why, "namespace %s is not an AI namespace (by name%s) and pod selector ",
                        m->ns, labels ? " or labels" : "; its labels are unknown");
@@ -180,8 +189,16 @@ bool reach_governs_ai(const struct policy *pol, const struct egress_model *m,
         }
         return false;
     }
-    if (ns_sel_may_be_ai(pol, m->ns_sel) || pod_sel_may_be_ai(pol, m->pod_sel))
+    if (ns_sel_may_be_ai(pol, m->ns_sel) || pod_sel_may_be_ai(pol, m->pod_sel)) {
+        if (why) {
+            buf_puts(why, "cluster-wide, its selectors may select AI workloads (namespaces ");
+            append_sel(why, m->ns_sel);
+            buf_puts(why, ", pods ");
+            append_sel(why, m->pod_sel);
+            buf_puts(why, ")");
+        }
         return true;
+    }
     if (why) {
         buf_puts(why, "namespace selector ");
         append_sel(why, m->ns_sel);
@@ -814,6 +831,28 @@ int reach_report(const struct policy *pol, const struct object *obj, const struc
     return 0;
 }
 
+/*
+ * Says, after each violation from `first` on, why the policy is judged at all: a person who sees
+ * a policy in a non-AI namespace denied needs to know it may select AI-labelled pods.
+ */
+static int explain(struct verdict *v, size_t first, const char *why)
+{
+    for (size_t i = first; *why && i < v->n_findings; i++) {
+        struct finding *f = &v->findings[i];
+        size_t n = strlen(f->message) + strlen(why) + 20;
+        char *msg;
+
+        if (!f->violation)
+            continue;
+        if (!(msg = malloc(n)))
+            return -1;
+        snprintf(msg, n, "%s (AI workloads: %s)", f->message, why);
+        free(f->message);
+        f->message = msg;
+    }
+    return 0;
+}
+
 static int decide_model(const struct policy *pol, const struct object *obj,
                         const struct request_ctx *ctx, const struct egress_model *m,
                         bool name_models, struct verdict *v, struct err *e)
@@ -823,7 +862,7 @@ static int decide_model(const struct policy *pol, const struct object *obj,
     struct buf why;
     const char *prefix = name_models && m->path && *m->path ? m->path : "";
     const char *sep = *prefix ? ": " : "";
-    size_t i;
+    size_t i, first;
     int rc = -1;
 
     for (i = 0; i < m->n_notes; i++)
@@ -846,19 +885,20 @@ static int decide_model(const struct policy *pol, const struct object *obj,
         buf_release(&why);
         return rc < 0 ? err_set(e, "out of memory") : 0;
     }
-    buf_release(&why);
     opening_list_init(&ops);
     reach_result_init(&res);
     if (opening_list_build_one(m, &ops, e) < 0)
         goto out;
     if (reach_check(pol, m->ns, &ops, &res, e) < 0)
         goto out;
-    if (reach_report(pol, obj, &res, false, v) < 0) {
+    first = v->n_findings;
+    if (reach_report(pol, obj, &res, false, v) < 0 || explain(v, first, buf_str(&why)) < 0) {
         err_set(e, "out of memory");
         goto out;
     }
     rc = 0;
 out:
+    buf_release(&why);
     reach_result_release(&res);
     opening_list_release(&ops);
     return rc;

@@ -286,35 +286,49 @@ static char *deny_message(const struct admission *a, const struct verdict *v,
     return s;
 }
 
+/* Appends b's text, cut under the API server's warning limit, to *arr (created on first use). */
+static int push_warning(json_t **arr, struct buf *b)
+{
+    char *s = buf_detach(b, NULL);
+    int rc;
+
+    if (!s || (!*arr && !(*arr = json_array()))) {
+        free(s);
+        return -1;
+    }
+    truncate_utf8(s, WARNING_MAX);
+    rc = json_array_append_new(*arr, json_string(s));
+    free(s);
+    return rc;
+}
+
 static int add_warnings(json_t *resp, const struct verdict *v)
 {
     json_t *arr = NULL;
+    struct buf b;
 
     for (size_t i = 0; i < v->n_findings; i++) {
         const struct finding *f = &v->findings[i];
-        struct buf b;
-        char *s;
 
         if (!f->violation || f->mode != MODE_WARN)
             continue;
-        if (!arr && !(arr = json_array()))
-            return -1;
         buf_init(&b, 0);
         buf_puts(&b, "egressguard: ");
         finding_text(&b, f);
-        if (!(s = buf_detach(&b, NULL))) {
-            json_decref(arr);
-            return -1;
-        }
-        truncate_utf8(s, WARNING_MAX);
-        if (json_array_append_new(arr, json_string(s)) < 0) {
-            free(s);
-            json_decref(arr);
-            return -1;
-        }
-        free(s);
+        if (push_warning(&arr, &b) < 0)
+            goto fail;
+    }
+    /* An exemption is allowed, and said so: the requester learns why nothing was checked. */
+    if (v->exemption) {
+        buf_init(&b, 0);
+        buf_printf(&b, "egressguard: exempt by the policy: %s", v->exemption);
+        if (push_warning(&arr, &b) < 0)
+            goto fail;
     }
     return arr ? json_object_set_new(resp, "warnings", arr) : 0;
+fail:
+    json_decref(arr);
+    return -1;
 }
 
 static int add_annotations(json_t *resp, const struct admission *a, const struct policy *pol,

@@ -78,12 +78,14 @@ expect_rc certs_renewed_verifies 0
 if command -v curl >/dev/null 2>&1; then
     "$EGRESSGUARD" certs --service egressguard --namespace egressguard --out "$tmp/srv" \
         --ip 127.0.0.1 >/dev/null 2>&1
-    port=$((20000 + $$ % 20000))
+    # Port 0: the kernel picks a free one and the server logs it.
     "$EGRESSGUARD" serve --policy "$TESTS_DIR/../examples/policy.yaml" --tls-cert "$tmp/srv/tls.crt" \
-        --tls-key "$tmp/srv/tls.key" --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
+        --tls-key "$tmp/srv/tls.key" --listen "127.0.0.1:0" >"$tmp/serve.log" 2>&1 &
     pid=$!
-    got=""
+    got="" port=""
     for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        [ -n "$port" ] || port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/serve.log" | head -1)
+        [ -n "$port" ] || { sleep 0.25; continue; }
         got=$(curl -sS --max-time 2 --cacert "$tmp/srv/ca.crt" "https://127.0.0.1:$port/healthz" 2>/dev/null) && break
         sleep 0.25
     done

@@ -455,7 +455,7 @@ static void test_netpol_decide_corpus_verdicts(void **state)
                         "of namespaces kubernetes.io/metadata.name == \"kube-system\" on TCP/53, "
                         "UDP/53), same-namespace (every pod of the same namespace on any "
                         "protocol/port), model-registry (10.20.0.0/16, fd00:20::/64 on TCP/443) "
-                        "and 2 more");
+                        "and 2 more (AI workloads: namespace ml-research-2 is an AI namespace)");
     policy_free(pol);
     verdict_release(&v);
 }

@@ -700,13 +700,14 @@ static void test_reach_decide_findings(void **state)
     assert_string_equal(v.findings[1].message,
                         "0.0.0.0/0 except 10.0.0.0/8 opens 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8, "
                         "12.0.0.0/6, 16.0.0.0/4, 32.0.0.0/3, 64.0.0.0/2, 128.0.0.0/3, ... (30 "
-                        "more) on TCP/443; allowed here: registry (10.20.0.0/16 on TCP/443)");
+                        "more) on TCP/443; allowed here: registry (10.20.0.0/16 on TCP/443) (AI workloads: "
+                        "namespace ml-a is an AI namespace)");
     /* the named port is every TCP port, and 10.20/16 is allowed only on 80 and 443 */
     assert_string_equal(v.findings[2].path, "spec.egress[1].to[0].ipBlock");
     assert_string_equal(v.findings[2].message,
                         "10.20.0.0/16 opens 10.20.0.0/16 on TCP/0-79, TCP/81-442, TCP/444-65535; "
                         "allowed here: registry (10.20.0.0/16 on TCP/443), web (10.20.0.0/15 on "
-                        "TCP/80)");
+                        "TCP/80) (AI workloads: namespace ml-a is an AI namespace)");
     verdict_release(&v);
 
     /* not governing AI workloads: a note that says why */

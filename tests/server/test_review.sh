@@ -21,6 +21,16 @@ run "$EGRESSGUARD" review "$AD/pod-hostnetwork-v1.json"
 expect_rc "test_review_pod_host_network_denied" 1
 expect_in "test_review_pod_host_network_field" "$out" '"message":"egressguard denied Pod ml-train/trainer: spec.hostNetwork: '
 
+# A DELETE carries only oldObject: egressguard's own NetworkPolicy may not be deleted by a user.
+run "$EGRESSGUARD" review "$AD/delete-managed-netpol-v1.json"
+expect_rc "test_review_delete_managed_denied" 1
+expect_in "test_review_delete_managed_reason" "$out" 'NetworkPolicy ml-train/egressguard-default is managed by egressguard'
+
+# An exemption from the policy file passes, and its reason comes back as a warning.
+run "$EGRESSGUARD" review -p examples/policy.yaml "$AD/exempt-netpol-v1.json"
+expect_rc "test_review_exempt_allowed" 0
+expect_in "test_review_exempt_warning" "$out" '"warnings":["egressguard: exempt by the policy: INC-1234: migration window until 2027-01-31"]'
+
 run sh -c "'$EGRESSGUARD' review -p '$SD/deny-unknown.yaml' - < '$AD/configmap-v1.json'"
 expect_rc "test_review_stdin" 1
 

@@ -263,6 +263,11 @@ expect_in "test_serve_cert_mismatch_old_serves" "$(serial)" "2B02"
     --data-binary "@$tmp/slow.json" "$(U /validate)" >"$tmp/slow.out" 2>&1; echo "rc=$?" >>"$tmp/slow.out") &
 slow=$!
 pids="$pids $slow"
+# An idle keep-alive connection (one request answered, then silence) must not delay the exit.
+(printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n'; sleep 25) |
+    timeout 30 openssl s_client -quiet -connect "127.0.0.1:$port" -servername localhost >"$tmp/idle.out" 2>&1 &
+idle=$!
+pids="$pids $idle"
 sleep 1
 kill -TERM "$main_pid"
 sleep 0.3
@@ -270,8 +275,9 @@ run C --max-time 2 "$(U /healthz)"
 if [ "$rc" -ne 0 ]; then pass "test_serve_sigterm_stops_accepting"; else fail "test_serve_sigterm_stops_accepting" "$out"; fi
 wait_exit "$slow" 20
 expect_in "test_serve_sigterm_in_flight_finishes" "$(cat "$tmp/slow.out")" '"uid":"slow-1"'
-wait_exit "$main_pid" 15
-expect_in "test_serve_sigterm_exit_0" "$status" "0"
+wait_exit "$main_pid" 5
+expect_in "test_serve_sigterm_exit_0_despite_idle_keepalive" "$status" "0"
+expect_in "test_serve_idle_keepalive_was_served" "$(cat "$tmp/idle.out")" "ok"
 
 # --- client certificates ------------------------------------------------------------------------
 if start mtls --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key" \
@@ -291,6 +297,20 @@ else
     fail "test_serve_client_ca_starts" "$(cat "$tmp/mtls.log")"
 fi
 
+# --- development mode: the embedded example policy and certificates made by certs/certgen -------
+if start dev --dev --dev-certs "$tmp/dev"; then
+    out=$(curl -sS --max-time 10 --cacert "$tmp/dev/ca.crt" -H 'Content-Type: application/json' \
+        --data-binary "@$AD/pod-hostnetwork-v1.json" "$(U /validate)" 2>&1)
+    expect_in "test_serve_dev_certs_verify" "$out" '"uid":"7f0c1d2e-0002-4c3b-9a55-000000000002"'
+    expect_in "test_serve_dev_example_policy" "$out" 'spec.hostNetwork'
+    expect_in "test_serve_dev_prints_ca_bundle" "$(cat "$tmp/dev.out")" "caBundle: $tmp/dev/ca.crt"
+    dpid=$pid
+    kill -INT "$dpid"; wait_exit "$dpid" 15
+    expect_in "test_serve_dev_sigint_exit_0" "$status" "0"
+else
+    fail "test_serve_dev_starts" "$(cat "$tmp/dev.log")"
+fi
+
 # --- options ------------------------------------------------------------------------------------
 run "$EGRESSGUARD" serve --dev --listen 0.0.0.0:0 --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key"
 expect_rc "test_serve_dev_refuses_non_loopback" 2
@@ -300,6 +320,9 @@ expect_rc "test_serve_invalid_policy_at_start" 2
 expect_in "test_serve_invalid_policy_at_start_msg" "$err" "invalid.yaml:4:9"
 run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml"
 expect_rc "test_serve_requires_certs" 2
+run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key" --log-level loud
+expect_rc "test_serve_bad_log_level" 2
+expect_in "test_serve_bad_log_level_msg" "$err" "--log-level must be debug, info, warn or error"
 run "$EGRESSGUARD" serve --help
 expect_in "test_serve_help" "$out" "--client-ca"
 
