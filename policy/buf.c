@@ -72,20 +72,33 @@ int buf_puts(struct buf *b, const char *s)
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
+    size_t room, want = 64;
     int n;
 
-    if (b->failed)
+    /* One pass when the text fits the room left (the common case), a second after growing. */
+    if (b->cap && b->cap - b->len < want)
+        want = b->cap - b->len;
+    if (grow(b, want) < 0)
         return -1;
+    room = b->alloc - b->len;
+    if (b->cap && room > b->cap - b->len + 1)
+        room = b->cap - b->len + 1; /* never write past the cap, even with memory to spare */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(b->data + b->len, room, fmt, ap);
     va_end(ap);
-    if (n < 0 || grow(b, (size_t)n) < 0) {
+    if (n < 0) {
+        b->data[b->len] = '\0';
         b->failed = true;
         return -1;
     }
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= room) {
+        b->data[b->len] = '\0';
+        if (grow(b, (size_t)n) < 0)
+            return -1;
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
     return 0;
 }

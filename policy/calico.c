@@ -8,6 +8,7 @@
 
 #include "policy/doc.h"
 #include "policy/fqdn.h"
+#include "policy/member.h"
 #include "policy/reach.h"
 
 #define PATH_LEN 256
@@ -18,18 +19,6 @@ struct rd {
     bool global;
     struct err *e;
 };
-
-/* snprintf that may truncate: paths and messages are cut rather than overflow. */
-static void strf(char *dst, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void strf(char *dst, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(dst, size, fmt, ap);
-    va_end(ap);
-}
 
 static int fail(const struct rd *r, const json_t *node, const char *path)
 {
@@ -109,8 +98,8 @@ static struct selector *parse_sel(struct rd *r, const json_t *node, const char *
 enum ports_use { USE_WIDE, USE_NARROW }; /* over-approximate (allow) / under (deny) */
 
 /* One Calico port: 80, "80", "8000:8080" or a name. *named set for a name. */
-static int parse_port(struct rd *r, const json_t *j, const char *path, unsigned *lo,
-                      unsigned *hi, const char **named)
+static int parse_port(struct rd *r, const json_t *j, const char *path, unsigned *lo, unsigned *hi,
+                      const char **named)
 {
     const char *s;
     char *end;
@@ -134,7 +123,7 @@ static int parse_port(struct rd *r, const json_t *j, const char *path, unsigned 
             b = strtol(end + 1, &end, 10);
         if (*end || a < 0 || b > 65535 || a > b) {
             char msg[160];
-            strf(msg, sizeof(msg), "invalid port or range \"%s\"", s);
+            member_path(msg, sizeof(msg), "invalid port or range \"%s\"", s);
             return failf(r, j, path, msg);
         }
         *lo = (unsigned)a;
@@ -143,6 +132,15 @@ static int parse_port(struct rd *r, const json_t *j, const char *path, unsigned 
     }
     *named = s;
     return 0;
+}
+
+/* A protocol as Calico takes it, a name or a number: its text (in buf for a number), or NULL. */
+static const char *proto_text(const json_t *j, char *buf, size_t size)
+{
+    if (!json_is_integer(j))
+        return json_string_value(j);
+    snprintf(buf, size, "%lld", (long long)json_integer_value(j));
+    return buf;
 }
 
 /*
@@ -159,12 +157,8 @@ static int read_protocols(struct rd *r, const json_t *rule, const char *path,
     *single = -1;
     if (pj) {
         char buf[16];
-        const char *text = json_string_value(pj);
-        strf(p, sizeof(p), "%s.protocol", path);
-        if (json_is_integer(pj)) {
-            strf(buf, sizeof(buf), "%lld", (long long)json_integer_value(pj));
-            text = buf;
-        }
+        const char *text = proto_text(pj, buf, sizeof(buf));
+        member_path(p, sizeof(p), "%s.protocol", path);
         if (!text || proto_parse(text, &proto, r->e) < 0 || proto == PROTO_ANY) {
             if (text && proto == PROTO_ANY)
                 err_set(r->e, "unknown protocol \"%s\"", text);
@@ -180,15 +174,11 @@ static int read_protocols(struct rd *r, const json_t *rule, const char *path,
     }
     if (npj) {
         char buf[16];
-        const char *text = json_string_value(npj);
+        const char *text = proto_text(npj, buf, sizeof(buf));
         struct portset *np = portset_new();
         int rc;
 
-        strf(p, sizeof(p), "%s.notProtocol", path);
-        if (json_is_integer(npj)) {
-            strf(buf, sizeof(buf), "%lld", (long long)json_integer_value(npj));
-            text = buf;
-        }
+        member_path(p, sizeof(p), "%s.notProtocol", path);
         if (!np)
             return err_set(r->e, "out of memory");
         if (!text || proto_parse(text, &proto, r->e) < 0 || proto == PROTO_ANY) {
@@ -215,19 +205,19 @@ static int read_ports(struct rd *r, const json_t *rule, const json_t *dst, const
     int single, rc = -1;
     size_t i;
 
-    strf(dp, sizeof(dp), "%s.destination", path);
+    member_path(dp, sizeof(dp), "%s.destination", path);
     if (!protos)
         return err_set(r->e, "out of memory");
     if (read_protocols(r, rule, path, protos, &single) < 0)
         goto out;
-    strf(p, sizeof(p), "%s.ports", dp);
+    member_path(p, sizeof(p), "%s.ports", dp);
     if (want_array(r, ports, p) < 0)
         goto out;
-    strf(p, sizeof(p), "%s.notPorts", dp);
+    member_path(p, sizeof(p), "%s.notPorts", dp);
     if (want_array(r, notports, p) < 0)
         goto out;
     if ((arr_len(ports) || arr_len(notports)) && (single < 0 || !proto_has_ports(single))) {
-        strf(p, sizeof(p), "%s.%s", dp, arr_len(ports) ? "ports" : "notPorts");
+        member_path(p, sizeof(p), "%s.%s", dp, arr_len(ports) ? "ports" : "notPorts");
         failf(r, arr_len(ports) ? ports : notports, p,
               "ports need protocol TCP, UDP, SCTP or UDPLite on the rule");
         goto out;
@@ -242,7 +232,7 @@ static int read_ports(struct rd *r, const json_t *rule, const json_t *dst, const
         unsigned lo, hi;
         const char *named;
 
-        strf(p, sizeof(p), "%s.ports[%zu]", dp, i);
+        member_path(p, sizeof(p), "%s.ports[%zu]", dp, i);
         if (parse_port(r, json_array_get(ports, i), p, &lo, &hi, &named) < 0)
             goto out;
         if (named && use == USE_NARROW) {
@@ -267,13 +257,12 @@ static int read_ports(struct rd *r, const json_t *rule, const json_t *dst, const
         unsigned lo, hi;
         const char *named;
 
-        strf(p, sizeof(p), "%s.notPorts[%zu]", dp, i);
+        member_path(p, sizeof(p), "%s.notPorts[%zu]", dp, i);
         if (parse_port(r, json_array_get(notports, i), p, &lo, &hi, &named) < 0)
             goto out;
         if (named && use == USE_WIDE) {
             if (note(r, json_array_get(notports, i), p,
-                     "named port \"%s\" cannot be resolved offline: nothing excluded", named) <
-                0)
+                     "named port \"%s\" cannot be resolved offline: nothing excluded", named) < 0)
                 goto out;
             continue;
         }
@@ -327,7 +316,7 @@ static int read_nets(struct rd *r, const json_t *list, const char *path, struct 
         bool normalized = false;
         struct cidr c;
 
-        strf(p, sizeof(p), "%s[%zu]", path, i);
+        member_path(p, sizeof(p), "%s[%zu]", path, i);
         if (!text)
             return failf(r, n, p, "must be a CIDR string");
         if (!*text)
@@ -340,6 +329,21 @@ static int read_nets(struct rd *r, const json_t *list, const char *path, struct 
             return err_set(r->e, "out of memory");
     }
     return 0;
+}
+
+/* The v1 API's single net or notNet, read as a list of one. */
+static int read_one_net(struct rd *r, const json_t *net, const char *path, struct cidrset *out)
+{
+    json_t *one = json_array();
+    int rc;
+
+    if (!one || json_array_append(one, (json_t *)net) < 0) {
+        json_decref(one);
+        return err_set(r->e, "out of memory");
+    }
+    rc = read_nets(r, one, path, out);
+    json_decref(one);
+    return rc;
 }
 
 static int add_nets_peer(struct rd *r, const json_t *dst, const char *dp)
@@ -356,39 +360,23 @@ static int add_nets_peer(struct rd *r, const json_t *dst, const char *dp)
     peer = new_peer(r, PEER_CIDR, dp, dst);
     if (!peer)
         goto out;
-    strf(p, sizeof(p), "%s.nets", dp);
+    member_path(p, sizeof(p), "%s.nets", dp);
     if (read_nets(r, nets, p, peer->cidrs) < 0)
         goto out;
-    if (net) { /* the v1 API's single net */
-        json_t *one = json_array();
-        strf(p, sizeof(p), "%s.net", dp);
-        if (!one || json_array_append(one, (json_t *)net) < 0) {
-            json_decref(one);
-            goto oom;
-        }
-        rc = read_nets(r, one, p, peer->cidrs);
-        json_decref(one);
-        if (rc < 0)
+    if (net) {
+        member_path(p, sizeof(p), "%s.net", dp);
+        if (read_one_net(r, net, p, peer->cidrs) < 0)
             goto out;
-        rc = -1;
     }
     if (!arr_len(nets) && !net && cidrset_add_all(peer->cidrs, 0) < 0)
         goto oom;
-    strf(p, sizeof(p), "%s.notNets", dp);
+    member_path(p, sizeof(p), "%s.notNets", dp);
     if (read_nets(r, notnets, p, ex) < 0)
         goto out;
     if (notnet) {
-        json_t *one = json_array();
-        strf(p, sizeof(p), "%s.notNet", dp);
-        if (!one || json_array_append(one, (json_t *)notnet) < 0) {
-            json_decref(one);
-            goto oom;
-        }
-        rc = read_nets(r, one, p, ex);
-        json_decref(one);
-        if (rc < 0)
+        member_path(p, sizeof(p), "%s.notNet", dp);
+        if (read_one_net(r, notnet, p, ex) < 0)
             goto out;
-        rc = -1;
     }
     if (cidrset_subtract(peer->cidrs, ex) < 0)
         goto oom;
@@ -410,7 +398,7 @@ static int add_domains_peer(struct rd *r, const json_t *doms, const char *dp)
     char p[PATH_LEN], norm[FQDN_MAX];
     size_t i;
 
-    strf(p, sizeof(p), "%s.domains", dp);
+    member_path(p, sizeof(p), "%s.domains", dp);
     if (want_array(r, doms, p) < 0)
         return -1;
     if (!(peer = new_peer(r, PEER_FQDN, p, doms)))
@@ -419,7 +407,7 @@ static int add_domains_peer(struct rd *r, const json_t *doms, const char *dp)
         const json_t *d = json_array_get(doms, i);
         char pi[PATH_LEN];
 
-        strf(pi, sizeof(pi), "%s[%zu]", p, i);
+        member_path(pi, sizeof(pi), "%s[%zu]", p, i);
         if (!json_is_string(d))
             return failf(r, d, pi, "must be a domain name");
         if (fqdn_normalize(json_string_value(d), true, norm, r->e) < 0)
@@ -443,20 +431,20 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
     int rc = -1;
 
     if (sj) {
-        strf(p, sizeof(p), "%s.selector", dp);
+        member_path(p, sizeof(p), "%s.selector", dp);
         if (!(pod = parse_sel(r, sj, p)))
             goto out;
     }
     if (nsj) {
-        strf(p, sizeof(p), "%s.notSelector", dp);
+        member_path(p, sizeof(p), "%s.notSelector", dp);
         if (!(not = parse_sel(r, nsj, p)))
             goto out;
-        tmp = selector_not(not);
-        selector_free(not);
+        tmp = selector_not(not );
+        selector_free(not );
         not = tmp;
-        if (!not)
+        if (!not )
             goto oom;
-        tmp = pod ? selector_and(pod, not) : selector_dup(not);
+        tmp = pod ? selector_and(pod, not ) : selector_dup(not );
         selector_free(pod);
         pod = tmp;
         if (!pod)
@@ -464,18 +452,20 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
     }
     if (nssj) {
         const char *text = json_string_value(nssj);
-        strf(p, sizeof(p), "%s.namespaceSelector", dp);
+        member_path(p, sizeof(p), "%s.namespaceSelector", dp);
         if (!(ns = parse_sel(r, nssj, p)))
             goto out;
         if (text && strstr(text, "global()")) {
             /* global(): non-namespaced endpoints (host endpoints, global network sets). */
             if (narrow) {
-                rc = note(r, nssj, p, "global() endpoints cannot be represented: this deny is "
-                                      "not counted");
+                rc = note(r, nssj, p,
+                          "global() endpoints cannot be represented: this deny is "
+                          "not counted");
                 goto out;
             }
-            if (note(r, nssj, p, "global() endpoints (host endpoints, global network sets) "
-                                 "cannot be resolved offline: counted as any destination") < 0)
+            if (note(r, nssj, p,
+                     "global() endpoints (host endpoints, global network sets) "
+                     "cannot be resolved offline: counted as any destination") < 0)
                 goto out;
             if (!(peer = new_peer(r, PEER_UNKNOWN, p, nssj)) ||
                 !(peer->entity = strdup("global() endpoints")))
@@ -496,8 +486,9 @@ static int add_cluster_peer(struct rd *r, const json_t *dst, const char *dp, boo
     peer->cluster.pod_sel = pod;
     pod = NULL;
     if (!narrow && sj &&
-        note(r, sj, dp, "Calico selectors also match NetworkSets and host endpoints with "
-                        "these labels, whose addresses are not known offline") < 0)
+        note(r, sj, dp,
+             "Calico selectors also match NetworkSets and host endpoints with "
+             "these labels, whose addresses are not known offline") < 0)
         goto out;
     rc = 0;
     goto out;
@@ -505,7 +496,7 @@ oom:
     err_set(r->e, "out of memory");
 out:
     selector_free(pod);
-    selector_free(not);
+    selector_free(not );
     selector_free(ns);
     return rc;
 }
@@ -521,8 +512,8 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
 {
     bool has_nets = nonempty(member(dst, "nets")) || nonempty(member(dst, "notNets")) ||
                     member(dst, "net") || member(dst, "notNet");
-    bool has_ep = member(dst, "selector") || member(dst, "notSelector") ||
-                  member(dst, "namespaceSelector");
+    bool has_ep =
+        member(dst, "selector") || member(dst, "notSelector") || member(dst, "namespaceSelector");
     bool has_dom = nonempty(member(dst, "domains"));
     bool has_sa = nonempty(member(dst, "serviceAccounts"));
     bool has_svc = nonempty(member(dst, "services"));
@@ -539,13 +530,18 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
         }
         if (kinds > 1) {
             *drop = true;
-            return note(r, dst, dp, "destination fields combined (AND) cannot be represented "
-                                    "exactly: this deny is not counted");
+            return note(r, dst, dp,
+                        "destination fields combined (AND) cannot be represented "
+                        "exactly: this deny is not counted");
         }
     } else if (kinds > 1) {
-        if (note(r, dst, dp, "destination fields are AND-ed; only the %s part is counted "
-                             "(wider than the rule)",
-                 has_ep ? "selector" : has_dom ? "domains" : has_nets ? "nets" : "first") < 0)
+        if (note(r, dst, dp,
+                 "destination fields are AND-ed; only the %s part is counted "
+                 "(wider than the rule)",
+                 has_ep     ? "selector"
+                 : has_dom  ? "domains"
+                 : has_nets ? "nets"
+                            : "first") < 0)
             return -1;
     }
     if (has_ep)
@@ -556,8 +552,7 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
         return add_nets_peer(r, dst, dp);
     if (has_sa || has_svc) {
         const char *what = has_sa ? "serviceAccounts" : "services";
-        if (note(r, dst, dp, "%s cannot be resolved offline: counted as any destination", what) <
-            0)
+        if (note(r, dst, dp, "%s cannot be resolved offline: counted as any destination", what) < 0)
             return -1;
         if (!(peer = new_peer(r, PEER_UNKNOWN, dp, dst)) || !(peer->entity = strdup(what)))
             return err_set(r->e, "out of memory");
@@ -566,14 +561,13 @@ static int read_destination(struct rd *r, const json_t *dst, const char *dp, boo
     return new_peer(r, PEER_ALL, dp, dst) ? 0 : -1;
 }
 
-static int parse_action(struct rd *r, const json_t *rule, const char *path,
-                        enum egress_action *a)
+static int parse_action(struct rd *r, const json_t *rule, const char *path, enum egress_action *a)
 {
     const json_t *aj = member(rule, "action");
     const char *s = json_string_value(aj);
     char p[PATH_LEN];
 
-    strf(p, sizeof(p), "%s.action", path);
+    member_path(p, sizeof(p), "%s.action", path);
     if (!aj)
         return failf(r, rule, p, "is required (Allow, Deny, Log or Pass)");
     if (s && !strcasecmp(s, "Allow"))
@@ -586,7 +580,8 @@ static int parse_action(struct rd *r, const json_t *rule, const char *path,
         *a = EGRESS_PASS;
     else {
         char msg[160];
-        strf(msg, sizeof(msg), "unknown action \"%s\" (Allow, Deny, Log or Pass)", s ? s : "?");
+        member_path(msg, sizeof(msg), "unknown action \"%s\" (Allow, Deny, Log or Pass)",
+                    s ? s : "?");
         return failf(r, aj, p, msg);
     }
     return 0;
@@ -610,7 +605,7 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
     narrow = action == EGRESS_DENY || action == EGRESS_PASS;
     if (!(er = egress_model_add_rule(r->m, action, path, rule)))
         return err_set(r->e, "out of memory");
-    strf(dp, sizeof(dp), "%s.destination", path);
+    member_path(dp, sizeof(dp), "%s.destination", path);
     if (read_ports(r, rule, dst, path, narrow ? USE_NARROW : USE_WIDE, er->ports, &drop) < 0)
         return -1;
     /* Fields that narrow the rule further than the model can say. */
@@ -619,16 +614,17 @@ static int read_rule(struct rd *r, const json_t *rule, const char *path)
             !strcmp(k, "notProtocol") || !strcmp(k, "metadata") || json_is_null(v) ||
             (!strcmp(k, "source") && !nonempty(v)))
             continue;
-        strf(p, sizeof(p), "%s.%s", path, k);
+        member_path(p, sizeof(p), "%s.%s", path, k);
         if (!strcmp(k, "ipVersion")) {
-            if (!json_is_integer(v) ||
-                (json_integer_value(v) != 4 && json_integer_value(v) != 6))
+            if (!json_is_integer(v) || (json_integer_value(v) != 4 && json_integer_value(v) != 6))
                 return failf(r, v, p, "must be 4 or 6");
         }
         if (narrow) {
             drop = true;
-            if (note(r, v, p, "%s narrows this deny in a way not modelled: the deny is not "
-                              "counted", k) < 0)
+            if (note(r, v, p,
+                     "%s narrows this deny in a way not modelled: the deny is not "
+                     "counted",
+                     k) < 0)
                 return -1;
         } else if (note(r, v, p, "%s narrows the rule: ignored (counted wider)", k) < 0) {
             return -1;
@@ -677,7 +673,7 @@ static int read_types(struct rd *r, const json_t *spec, bool *ingress, bool *egr
     *ingress = *egress = false;
     for (i = 0; i < arr_len(types); i++) {
         const char *t = json_string_value(json_array_get(types, i));
-        strf(p, sizeof(p), "spec.types[%zu]", i);
+        member_path(p, sizeof(p), "spec.types[%zu]", i);
         if (t && !strcmp(t, "Ingress"))
             *ingress = true;
         else if (t && !strcmp(t, "Egress"))
@@ -701,8 +697,8 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     if (!(m = egress_list_add(out)))
         return err_set(e, "out of memory");
     r.m = m;
-    strf(name, sizeof(name), "%s/%s", r.global ? "" : (*obj->ns ? obj->ns : "default"),
-         obj->name);
+    member_path(name, sizeof(name), "%s/%s", r.global ? "" : (*obj->ns ? obj->ns : "default"),
+                obj->name);
     if (!(m->kind = malloc(strlen(obj->kind) + sizeof(".projectcalico.org"))))
         return err_set(e, "out of memory");
     strcpy(m->kind, obj->kind);
@@ -740,10 +736,12 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     m->ordered = true;
     m->governs_egress = egress;
     m->default_deny = egress;
-    if ((j = member(spec, "tier")) && json_is_string(j) && strcmp(json_string_value(j), "default") &&
+    if ((j = member(spec, "tier")) && json_is_string(j) &&
+        strcmp(json_string_value(j), "default") &&
         note(&r, j, "spec.tier",
              "tier \"%s\": tiers are evaluated in their own order, which is not known offline; "
-             "the policy is read as if in the default tier", json_string_value(j)) < 0)
+             "the policy is read as if in the default tier",
+             json_string_value(j)) < 0)
         return -1;
     if ((j = member(spec, "serviceAccountSelector"))) {
         /* The subject is narrower than the selector says: not every selected pod is governed. */
@@ -760,7 +758,7 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     for (i = 0; i < 3; i++) {
         static const char *const host_only[] = {"doNotTrack", "preDNAT", "applyOnForward"};
         if ((j = member(spec, host_only[i])) && json_is_true(j)) {
-            strf(p, sizeof(p), "spec.%s", host_only[i]);
+            member_path(p, sizeof(p), "spec.%s", host_only[i]);
             if (note(&r, j, p, "%s applies to host endpoints only", host_only[i]) < 0)
                 return -1;
         }
@@ -775,23 +773,15 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
         return 0;
     }
     for (i = 0; i < arr_len(eg); i++) {
-        strf(p, sizeof(p), "spec.egress[%zu]", i);
+        member_path(p, sizeof(p), "spec.egress[%zu]", i);
         if (read_rule(&r, json_array_get(eg, i), p) < 0)
             return -1;
     }
     return 0;
 }
 
-int calico_decide(const struct policy *pol, const struct object *obj,
-                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+int calico_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                  struct verdict *v, struct err *e)
 {
-    struct egress_list models;
-    int rc;
-
-    egress_list_init(&models);
-    rc = calico_read(obj, &models, e);
-    if (rc == 0)
-        rc = reach_decide(pol, obj, ctx, &models, v, e);
-    egress_list_release(&models);
-    return rc;
+    return reach_decide_read(pol, obj, ctx, calico_read, v, e);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "policy/doc.h"
+#include "policy/member.h"
 #include "policy/reach.h"
 
 #define PATH_MAX_LEN 160 /* "spec.egress[123].to[45].ipBlock.except[67]" and then some */
@@ -27,19 +28,6 @@ static int fail(const struct object *obj, const json_t *node, struct err *e, con
     return doc_err_at(obj->doc, node ? node : obj->json, e);
 }
 
-/* Paths are short; one too long for the buffer is cut, which only shortens a message. */
-static void subpath(char *out, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void subpath(char *out, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(out, size, fmt, ap);
-    va_end(ap);
-}
-
 static int oom(struct err *e)
 {
     return err_set(e, "out of memory");
@@ -54,8 +42,8 @@ static const json_t *member(const json_t *o, const char *key)
 }
 
 /* A LabelSelector member; the error names path and points at the innermost bad node. */
-static struct selector *read_selector(const struct object *obj, const json_t *j,
-                                      const char *path, struct err *e)
+static struct selector *read_selector(const struct object *obj, const json_t *j, const char *path,
+                                      struct err *e)
 {
     const json_t *where = NULL;
     struct selector *s;
@@ -104,7 +92,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
     port_j = member(j, "port");
     end_j = member(j, "endPort");
     if (proto_j) {
-        subpath(sub, sizeof(sub), "%s.protocol", path);
+        member_path(sub, sizeof(sub), "%s.protocol", path);
         pname = json_string_value(proto_j);
         if (!pname)
             return fail(obj, proto_j, e, sub, "must be a string (TCP, UDP or SCTP)");
@@ -118,7 +106,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
             return fail(obj, proto_j, e, sub, "unsupported protocol \"%s\" (TCP, UDP or SCTP)",
                         pname);
     }
-    subpath(sub, sizeof(sub), "%s.port", path);
+    member_path(sub, sizeof(sub), "%s.port", path);
     if (json_is_string(port_j)) {
         const char *name = json_string_value(port_j);
 
@@ -129,7 +117,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
                         "without quotes)",
                         name);
         if (end_j) {
-            subpath(sub, sizeof(sub), "%s.endPort", path);
+            member_path(sub, sizeof(sub), "%s.endPort", path);
             return fail(obj, end_j, e, sub, "may not be used with a named port (\"%s\")", name);
         }
         if (portset_add_proto(r->ports, proto) < 0 ||
@@ -150,7 +138,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
     }
     end = port;
     if (end_j) {
-        subpath(sub, sizeof(sub), "%s.endPort", path);
+        member_path(sub, sizeof(sub), "%s.endPort", path);
         if (!port_j)
             return fail(obj, end_j, e, sub, "requires a numeric port");
         if (!json_is_integer(end_j))
@@ -205,7 +193,7 @@ static int read_ipblock(const struct object *obj, struct egress_model *m, struct
     if (!json_is_object(ipb))
         return fail(obj, ipb, e, path, "must be an object with cidr and except");
     cidr_j = member(ipb, "cidr");
-    subpath(sub, sizeof(sub), "%s.cidr", path);
+    member_path(sub, sizeof(sub), "%s.cidr", path);
     if (!cidr_j)
         return fail(obj, ipb, e, sub, "required");
     if (read_cidr(obj, m, cidr_j, sub, &c, e) < 0)
@@ -216,14 +204,14 @@ static int read_ipblock(const struct object *obj, struct egress_model *m, struct
         goto nomem;
     except_j = member(ipb, "except");
     if (except_j && !json_is_array(except_j)) {
-        subpath(sub, sizeof(sub), "%s.except", path);
+        member_path(sub, sizeof(sub), "%s.except", path);
         fail(obj, except_j, e, sub, "must be a list of CIDRs");
         goto out;
     }
     json_array_foreach(except_j, i, x) {
         char a[CIDR_STRLEN], b[CIDR_STRLEN];
 
-        subpath(sub, sizeof(sub), "%s.except[%zu]", path, i);
+        member_path(sub, sizeof(sub), "%s.except[%zu]", path, i);
         if (read_cidr(obj, m, x, sub, &xc, e) < 0)
             goto out;
         if (xc.family != c.family || xc.bits < c.bits ||
@@ -281,16 +269,16 @@ static int read_peer(const struct object *obj, struct egress_model *m, struct eg
         return fail(obj, ipb, e, path,
                     "ipBlock may not be combined with namespaceSelector or podSelector");
     if (ipb) {
-        subpath(sub, sizeof(sub), "%s.ipBlock", path);
+        member_path(sub, sizeof(sub), "%s.ipBlock", path);
         return read_ipblock(obj, m, r, ipb, sub, e);
     }
     if (nss) {
-        subpath(sub, sizeof(sub), "%s.namespaceSelector", path);
+        member_path(sub, sizeof(sub), "%s.namespaceSelector", path);
         if (!(ns_sel = read_selector(obj, nss, sub, e)))
             return -1;
     }
     if (pods) {
-        subpath(sub, sizeof(sub), "%s.podSelector", path);
+        member_path(sub, sizeof(sub), "%s.podSelector", path);
         if (!(pod_sel = read_selector(obj, pods, sub, e)))
             goto fail;
     } else if (!(pod_sel = selector_all())) {
@@ -339,29 +327,29 @@ static int read_rule(const struct object *obj, struct egress_model *m, const jso
     ports = member(j, "ports");
     to = member(j, "to");
     if (ports && !json_is_array(ports)) {
-        subpath(sub, sizeof(sub), "%s.ports", path);
+        member_path(sub, sizeof(sub), "%s.ports", path);
         return fail(obj, ports, e, sub, "must be a list");
     }
     if (to && !json_is_array(to)) {
-        subpath(sub, sizeof(sub), "%s.to", path);
+        member_path(sub, sizeof(sub), "%s.to", path);
         return fail(obj, to, e, sub, "must be a list");
     }
     if (!json_array_size(ports) && portset_add_proto(r->ports, PROTO_ANY) < 0)
         return oom(e);
     json_array_foreach(ports, i, x) {
-        subpath(sub, sizeof(sub), "%s.ports[%zu]", path, i);
+        member_path(sub, sizeof(sub), "%s.ports[%zu]", path, i);
         if (read_port(obj, m, r, x, sub, e) < 0)
             return -1;
     }
     if (!json_array_size(to)) {
         if (!(p = egress_rule_add_peer(r, PEER_ALL, path, to ? to : j)) ||
-            egress_peer_set_text(p, to ? "egress rule with `to: []`"
-                                       : "egress rule without `to`") < 0)
+            egress_peer_set_text(p, to ? "egress rule with `to: []`" : "egress rule without `to`") <
+                0)
             return oom(e);
         return 0;
     }
     json_array_foreach(to, i, x) {
-        subpath(sub, sizeof(sub), "%s.to[%zu]", path, i);
+        member_path(sub, sizeof(sub), "%s.to[%zu]", path, i);
         if (read_peer(obj, m, r, x, sub, e) < 0)
             return -1;
     }
@@ -384,7 +372,7 @@ static int read_policy_types(const struct object *obj, const json_t *types, bool
     json_array_foreach(types, i, x) {
         const char *t = json_string_value(x);
 
-        subpath(sub, sizeof(sub), "spec.policyTypes[%zu]", i);
+        member_path(sub, sizeof(sub), "spec.policyTypes[%zu]", i);
         if (!t || (strcmp(t, "Ingress") && strcmp(t, "Egress")))
             return fail(obj, x, e, sub, "unknown policy type %s%s%s (Ingress or Egress)",
                         t ? "\"" : "", t ? t : "(not a string)", t ? "\"" : "");
@@ -420,12 +408,12 @@ static int check_ingress_ports(const struct object *obj, const json_t *ingress, 
     json_array_foreach(ingress, i, rule) {
         ports = json_is_object(rule) ? member(rule, "ports") : NULL;
         if (ports && !json_is_array(ports)) {
-            subpath(sub, sizeof(sub), "spec.ingress[%zu].ports", i);
+            member_path(sub, sizeof(sub), "spec.ingress[%zu].ports", i);
             rc = fail(obj, ports, e, sub, "must be a list of ports");
             break;
         }
         json_array_foreach(ports, j, port) {
-            subpath(sub, sizeof(sub), "spec.ingress[%zu].ports[%zu]", i, j);
+            member_path(sub, sizeof(sub), "spec.ingress[%zu].ports[%zu]", i, j);
             if ((rc = read_port(obj, &scratch, r, port, sub, e)) < 0)
                 break;
         }
@@ -494,23 +482,15 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
                           "spec.egress is ignored: spec.policyTypes does not list Egress") < 0)
         return oom(e);
     json_array_foreach(egress_j, i, x) {
-        subpath(sub, sizeof(sub), "spec.egress[%zu]", i);
+        member_path(sub, sizeof(sub), "spec.egress[%zu]", i);
         if (read_rule(obj, m, x, sub, e) < 0)
             return -1;
     }
     return spec ? check_ingress_ports(obj, member(spec, "ingress"), e) : 0;
 }
 
-int netpol_decide(const struct policy *pol, const struct object *obj,
-                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
+int netpol_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                  struct verdict *v, struct err *e)
 {
-    struct egress_list models;
-    int rc;
-
-    egress_list_init(&models);
-    rc = netpol_read(obj, &models, e);
-    if (rc == 0)
-        rc = reach_decide(pol, obj, ctx, &models, v, e);
-    egress_list_release(&models);
-    return rc;
+    return reach_decide_read(pol, obj, ctx, netpol_read, v, e);
 }

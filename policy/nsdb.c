@@ -7,10 +7,6 @@
  * A JSON object keeps it simple: name → labels object. Each stored labels object carries
  * kubernetes.io/metadata.name as the API server (1.21+) sets it, so selectors on the name work.
  */
-struct nsdb {
-    json_t *map;
-};
-
 struct nsdb *nsdb_new(void)
 {
     struct nsdb *db = calloc(1, sizeof(*db));
@@ -20,6 +16,13 @@ struct nsdb *nsdb_new(void)
         return NULL;
     }
     return db;
+}
+
+void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels)
+{
+    db->map = NULL;
+    db->one_ns = labels ? ns : NULL;
+    db->one_labels = labels;
 }
 
 void nsdb_free(struct nsdb *db)
@@ -34,8 +37,10 @@ int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels)
 {
     json_t *copy = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 
-    if (!copy)
+    if (!db->map || !copy) {
+        json_decref(copy);
         return -1;
+    }
     if (json_object_set_new(copy, "kubernetes.io/metadata.name", json_string(ns)) < 0 ||
         json_object_set_new(db->map, ns, copy) < 0)
         return -1;
@@ -86,5 +91,9 @@ out:
 
 const json_t *nsdb_labels(const struct nsdb *db, const char *ns)
 {
-    return db && ns ? json_object_get(db->map, ns) : NULL;
+    if (!db || !ns)
+        return NULL;
+    if (db->map)
+        return json_object_get(db->map, ns);
+    return db->one_ns && !strcmp(db->one_ns, ns) ? db->one_labels : NULL;
 }

@@ -457,6 +457,48 @@ static int parse_peers(struct ld *l, const json_t *entry, const char *path, stru
     return 0;
 }
 
+/*
+ * "name (10.20.0.0/16 on TCP/443)": how findings name an allow entry. Made once at load, since
+ * every escape message lists the nearest entries.
+ */
+static void describe_entry(const struct dest_entry *d, struct buf *b)
+{
+    size_t i;
+    bool any = false;
+
+    buf_printf(b, "%s (", d->name);
+    if (!cidrset_is_empty(d->cidrs)) {
+        cidrset_format(d->cidrs, 4, b);
+        any = true;
+    }
+    for (i = 0; i < d->n_fqdns; i++, any = true)
+        buf_printf(b, "%s%s", any ? ", " : "", d->fqdns[i]);
+    for (i = 0; i < d->n_peers; i++, any = true) {
+        const struct peer_spec *ps = &d->peers[i];
+
+        buf_puts(b, any ? ", " : "");
+        if (!ps->pods || selector_is_all(ps->pods)) {
+            buf_puts(b, "every pod");
+        } else {
+            buf_puts(b, "pods ");
+            selector_format(ps->pods, b);
+        }
+        if (ps->same_namespace) {
+            buf_puts(b, " of the same namespace");
+        } else if (!ps->namespaces || selector_is_all(ps->namespaces)) {
+            buf_puts(b, " of every namespace");
+        } else {
+            buf_puts(b, " of namespaces ");
+            selector_format(ps->namespaces, b);
+        }
+    }
+    if (!any)
+        buf_puts(b, "nothing");
+    buf_puts(b, " on ");
+    portset_format(d->ports, b);
+    buf_puts(b, ")");
+}
+
 static int parse_entries(struct ld *l, const json_t *spec, const char *key, bool deny,
                          struct dest_entry **out, size_t *n)
 {
@@ -517,6 +559,11 @@ static int parse_entries(struct ld *l, const json_t *spec, const char *key, bool
             return -1;
         if (cidrset_is_empty(d->cidrs) && !d->n_fqdns && !d->n_peers)
             return fail(l, item, path, "an allow entry needs cidrs, fqdns or inCluster peers");
+        struct buf sum;
+        buf_init(&sum, 0);
+        describe_entry(d, &sum);
+        if (!(d->summary = buf_detach(&sum, NULL)))
+            return err_set(l->e, "out of memory");
     }
     return 0;
 }
@@ -882,6 +929,7 @@ static void free_entries(struct dest_entry *d, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(d[i].name);
         free(d[i].reason);
+        free(d[i].summary);
         cidrset_free(d[i].cidrs);
         portset_free(d[i].ports);
         free_strings(d[i].fqdns, d[i].n_fqdns);

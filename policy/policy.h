@@ -39,6 +39,7 @@ struct dest_entry {
     size_t n_peers;
     struct portset *ports;    /* never NULL; every port when the entry names none */
     int line;                 /* where the entry starts in the policy file */
+    char *summary;            /* allow entries: "name (10.20.0.0/16 on TCP/443)", for messages */
 };
 
 struct exemption {

@@ -416,8 +416,8 @@ static char *describe_cluster(const struct cluster_peer *c)
 }
 
 /* Checks one opening (with always-denied CIDRs already removed from `cidrs`) atom by atom. */
-static int check_opening(const struct policy *pol, const char *subject_ns,
-                         const struct opening *op, const struct cidrset *cidrs, struct acc *acc)
+static int check_opening(const struct policy *pol, const char *subject_ns, const struct opening *op,
+                         const struct cidrset *cidrs, struct acc *acc)
 {
     struct atoms atoms = {0};
     struct cidrset *allowed = NULL, *esc = NULL;
@@ -525,45 +525,6 @@ out:
     return rc;
 }
 
-/* Appends a short description of an allow entry: "name (10.20.0.0/16 on TCP/443)". */
-static void describe_entry(const struct dest_entry *d, struct buf *b)
-{
-    size_t i;
-    bool any = false;
-
-    buf_printf(b, "%s (", d->name);
-    if (!cidrset_is_empty(d->cidrs)) {
-        cidrset_format(d->cidrs, 4, b);
-        any = true;
-    }
-    for (i = 0; i < d->n_fqdns; i++, any = true)
-        buf_printf(b, "%s%s", any ? ", " : "", d->fqdns[i]);
-    for (i = 0; i < d->n_peers; i++, any = true) {
-        const struct peer_spec *ps = &d->peers[i];
-
-        buf_puts(b, any ? ", " : "");
-        if (!ps->pods || selector_is_all(ps->pods)) {
-            buf_puts(b, "every pod");
-        } else {
-            buf_puts(b, "pods ");
-            selector_format(ps->pods, b);
-        }
-        if (ps->same_namespace) {
-            buf_puts(b, " of the same namespace");
-        } else if (!ps->namespaces || selector_is_all(ps->namespaces)) {
-            buf_puts(b, " of every namespace");
-        } else {
-            buf_puts(b, " of namespaces ");
-            selector_format(ps->namespaces, b);
-        }
-    }
-    if (!any)
-        buf_puts(b, "nothing");
-    buf_puts(b, " on ");
-    portset_format(d->ports, b);
-    buf_puts(b, ")");
-}
-
 /* Does allow entry d offer the kind of destination peer p is? */
 static bool same_kind(const struct dest_entry *d, const struct egress_peer *p)
 {
@@ -618,7 +579,7 @@ static char *nearest_entries(const struct policy *pol, const struct egress_peer 
             }
             if (shown++)
                 buf_puts(&b, ", ");
-            describe_entry(d, &b);
+            buf_puts(&b, d->summary);
         }
     }
     if (!shown)
@@ -904,9 +865,8 @@ out:
     return rc;
 }
 
-int reach_decide(const struct policy *pol, const struct object *obj,
-                 const struct request_ctx *ctx, const struct egress_list *models,
-                 struct verdict *v, struct err *e)
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e)
 {
     size_t i;
 
@@ -914,4 +874,19 @@ int reach_decide(const struct policy *pol, const struct object *obj,
         if (decide_model(pol, obj, ctx, &models->models[i], models->n > 1, v, e) < 0)
             return -1;
     return 0;
+}
+
+int reach_decide_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = read(obj, &models, e);
+    if (rc == 0)
+        rc = reach_decide(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
 }

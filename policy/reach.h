@@ -11,7 +11,7 @@
  *       notes become note findings; a model that does not govern egress, or governs no AI
  *       workload (reach_governs_ai), gets a note saying why it was not evaluated; otherwise
  *       its openings (opening.h) are checked (reach_check) and reported (reach_report).
- *       A decider is `X_read(obj, &models, e)` followed by this.
+ *       A decider is `X_read(obj, &models, e)` followed by this: reach_decide_read().
  *
  *   For `check --effective` (several policies selecting one namespace's AI workloads):
  *       opening_list_build(models, n, &ops, e)  union of what they open, minus denies
@@ -113,8 +113,18 @@ int reach_report(const struct policy *pol, const struct object *obj, const struc
  * Evaluates every model of `models` (read from obj) on its own, as summarized above. ctx may
  * be NULL. Returns 0, or -1 with e set on out of memory only.
  */
-int reach_decide(const struct policy *pol, const struct object *obj,
-                 const struct request_ctx *ctx, const struct egress_list *models,
-                 struct verdict *v, struct err *e);
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e);
+
+/* A CNI reader: appends obj's models to out; 0, or -1 with e set (netpol_read, cilium_read...). */
+typedef int reach_reader(const struct object *obj, struct egress_list *out, struct err *e);
+
+/*
+ * The whole decider of a CNI policy kind (engine contract, see verdict.h): read(obj) into a
+ * temporary list, then reach_decide() over it. Returns read's or reach_decide's failure.
+ */
+int reach_decide_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
+                      struct err *e);
 
 #endif

@@ -173,3 +173,13 @@ int verdict_decide(const struct policy *pol, const struct object *obj,
     }
     return d->decide(pol, obj, ctx, v, e);
 }
+
+bool verdict_uses_namespace_labels(const struct policy *pol, const struct object *obj,
+                                   const struct request_ctx *ctx)
+{
+    if (!pol->n_ns_selectors || !*obj->ns || !strcmp(obj->kind, "Namespace"))
+        return false;
+    if (ctx && ctx->operation && !strcmp(ctx->operation, "DELETE"))
+        return false;
+    return find_decider(obj) != NULL;
+}

@@ -63,4 +63,13 @@ int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
 int verdict_decide(const struct policy *pol, const struct object *obj,
                    const struct request_ctx *ctx, struct verdict *v, struct err *e);
 
+/*
+ * May verdict_decide() ask ctx->namespaces for the labels of obj->ns? false for kinds it does
+ * not evaluate, Namespaces (their labels are in the object), cluster-scoped objects, DELETEs and
+ * policies without aiWorkloads.namespaces.selectors (labels then change nothing but wording).
+ * Lets the server skip looking labels up when they cannot matter.
+ */
+bool verdict_uses_namespace_labels(const struct policy *pol, const struct object *obj,
+                                   const struct request_ctx *ctx);
+
 #endif

@@ -26,6 +26,7 @@ struct http {
     size_t max_body;
     bool verify_clients;
     struct enforcer *enforcer;
+    struct nscache *nscache;
     atomic_bool stopping;
     unsigned port;
 };
@@ -193,6 +194,67 @@ static void namespaced_mode(struct enforcer *en, const struct policy *pol, enum 
         verdict_add(v, o, NULL, "namespacedMode.unconfirmed", MODE_ENFORCE, true, "", "%s", msg);
 }
 
+/*
+ * The labels of the request's namespace (new reference, or NULL when unknown). A hit costs a hash
+ * lookup; anything else is counted, and trouble is logged once per namespace per TTL.
+ */
+static json_t *namespace_labels(struct http *h, const char *ns)
+{
+    struct nscache_result r;
+    json_t *labels = nscache_get(h->nscache, ns, &r);
+
+    if (r.source == NSCACHE_HIT && !r.fetched)
+        return labels;
+    if (r.fetched)
+        metrics_ns_lookup(h->metrics, r.fetch_failed               ? METRICS_NS_API_ERROR
+                                      : r.source == NSCACHE_ABSENT ? METRICS_NS_API_NOT_FOUND
+                                                                   : METRICS_NS_API_OK);
+    if (r.source == NSCACHE_STALE) {
+        metrics_ns_lookup(h->metrics, METRICS_NS_STALE);
+        if (r.warn)
+            log_msg(h->log, LOG_WARN,
+                    "namespace %s: its labels could not be refreshed (%s); using those from %lld s "
+                    "ago",
+                    ns, r.fetch_failed ? r.err.msg : "no API lookup possible now",
+                    (long long)(r.age_ms / 1000));
+    } else if (r.source == NSCACHE_UNKNOWN || r.source == NSCACHE_ABSENT) {
+        metrics_ns_lookup(h->metrics, METRICS_NS_UNKNOWN);
+        if (r.warn)
+            log_msg(h->log, LOG_WARN,
+                    "namespace %s: labels unknown (%s); it is an AI namespace only if its name "
+                    "matches aiWorkloads.namespaces.names",
+                    ns,
+                    r.fetch_failed ? r.err.msg
+                    : r.no_fetch   ? "no Kubernetes API access and no Namespace admission seen"
+                                   : "no API answer");
+    }
+    return labels;
+}
+
+/*
+ * A Namespace admitted by /validate (the last word before it is stored: mutations are applied
+ * by then) is what the cache should know; a deleted one is forgotten. Dry runs change nothing.
+ */
+static void learn_namespace(struct http *h, const struct admission *a, const struct verdict *v)
+{
+    const struct object *o = &a->obj;
+    const json_t *labels;
+
+    if (strcmp(o->kind, "Namespace") || strcmp(o->api_version, "v1") || !*o->name ||
+        a->ctx.dry_run)
+        return;
+    if (!strcmp(a->operation, "DELETE")) {
+        nscache_drop(h->nscache, o->name);
+        return;
+    }
+    if (!v->allowed || (*a->operation && strcmp(a->operation, "CREATE") &&
+                        strcmp(a->operation, "UPDATE")))
+        return;
+    labels = json_object_get(json_object_get(o->json, "metadata"), "labels");
+    if (nscache_put(h->nscache, o->name, json_is_object(labels) ? labels : NULL) < 0)
+        log_msg(h->log, LOG_WARN, "namespace %s: out of memory recording its labels", o->name);
+}
+
 static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connection *c)
 {
     struct http *h = rq->h;
@@ -203,6 +265,8 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     struct verdict v;
     struct policy_ref *ref;
     const struct policy *pol;
+    struct nsdb ns_view;
+    json_t *ns_labels = NULL;
     char *text;
     size_t len = 0;
     int rc;
@@ -216,7 +280,14 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     ref = live_policy_get(h->live);
     pol = policy_ref_policy(ref);
     verdict_init(&v);
+    if (h->nscache && verdict_uses_namespace_labels(pol, &a.obj, &a.ctx)) {
+        ns_labels = namespace_labels(h, a.obj.ns);
+        nsdb_init_one(&ns_view, a.obj.ns, ns_labels);
+        a.ctx.namespaces = &ns_view;
+    }
     rc = admission_decide(pol, op, &a, &v, &eval);
+    if (h->nscache && op == ADMISSION_VALIDATE && rc == 0)
+        learn_namespace(h, &a, &v);
     if (h->enforcer && rc == 0)
         namespaced_mode(h->enforcer, pol, op, &a, &v);
     text = admission_encode(&a, pol, &v, rc < 0 ? &eval : NULL, &len);
@@ -249,6 +320,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     verdict_release(&v);
     live_policy_put(ref);
     admission_release(&a);
+    json_decref(ns_labels);
     if (!text)
         return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     mrc = reply(c, MHD_HTTP_OK, "application/json", text, len, NULL);
@@ -423,6 +495,7 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
     h->verify_clients = o->client_ca != NULL;
     h->enforcer = o->enforcer;
+    h->nscache = o->nscache;
     atomic_init(&h->stopping, false);
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

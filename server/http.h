@@ -7,6 +7,8 @@
  * (kube-apiserver's `?timeout=10s`) are ignored. Bodies are capped; errors are answered only
  * after the body was read or drained, so that the status reaches the client instead of a reset.
  * All state hangs off struct http (passed to libmicrohttpd as cls); nothing is global.
+ * With a namespace-label cache, /validate records the Namespaces it admits there, and each
+ * decision that may depend on the labels of the request's namespace gets them from it.
  */
 
 #include <stdbool.h>
@@ -18,6 +20,7 @@
 #include "server/live.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/nscache.h"
 
 #define HTTP_DEFAULT_MAX_BODY ((size_t)8 * 1024 * 1024)
 
@@ -30,6 +33,7 @@ struct http_options {
     unsigned timeout;        /* seconds of silence before a connection is closed (0: 10) */
     unsigned max_connections; /* 0: 512 */
     struct enforcer *enforcer; /* namespaced mode (borrowed), or NULL */
+    struct nscache *nscache;   /* namespace labels (borrowed), or NULL: none known */
 };
 
 struct http;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/buf.h"
 #include "policy/manifest.h"
@@ -19,6 +20,7 @@ struct kube {
     char *token;          /* NULL: client certificate */
     char *ca_pem;         /* the CA bundle, PEM text */
     char *cert_pem, *key_pem;
+    long connect_ms, total_ms;
 };
 
 void kube_free(struct kube *k)
@@ -202,6 +204,8 @@ struct kube *kube_new(const char *kubeconfig, struct err *e)
         while (n && (k->token[n - 1] == '\n' || k->token[n - 1] == '\r'))
             k->token[--n] = '\0';
     }
+    k->connect_ms = 3000;
+    k->total_ms = 10000;
     if (!(k->curl = curl_easy_init())) {
         err_set(e, "cannot initialise libcurl");
         goto fail;
@@ -210,6 +214,19 @@ struct kube *kube_new(const char *kubeconfig, struct err *e)
 fail:
     kube_free(k);
     return NULL;
+}
+
+bool kube_in_cluster(void)
+{
+    const char *host = getenv("KUBERNETES_SERVICE_HOST");
+
+    return host && *host && access(SA_DIR "/token", R_OK) == 0;
+}
+
+void kube_set_timeout(struct kube *k, long connect_ms, long total_ms)
+{
+    k->connect_ms = connect_ms;
+    k->total_ms = total_ms;
 }
 
 const char *kube_server(const struct kube *k)
@@ -259,8 +276,8 @@ long kube_request(struct kube *k, const char *method, const char *path, const js
     curl_easy_setopt(k->curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(k->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(k->curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(k->curl, CURLOPT_CONNECTTIMEOUT_MS, k->connect_ms);
+    curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, k->total_ms);
     curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, &reply);
     if (text) {

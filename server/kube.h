@@ -11,6 +11,7 @@
  */
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "policy/err.h"
 
@@ -19,6 +20,13 @@ struct kube;
 /* From a kubeconfig (path) or, when path is NULL, the in-cluster service account. NULL with e. */
 struct kube *kube_new(const char *kubeconfig, struct err *e);
 void kube_free(struct kube *k); /* NULL is a no-op */
+
+/* Does this process run in a cluster with a service account (KUBERNETES_SERVICE_HOST set and the
+ * token file readable)? Decides whether kube_new(NULL, ...) can work, without reading it. */
+bool kube_in_cluster(void);
+
+/* Timeouts of later requests: to connect and in all, in milliseconds (defaults 3000 and 10000). */
+void kube_set_timeout(struct kube *k, long connect_ms, long total_ms);
 
 /*
  * One request: method "GET", "POST", "PUT" or "DELETE", path such as "/api/v1/namespaces/x"

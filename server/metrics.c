@@ -36,6 +36,7 @@ struct metrics {
     unsigned long errors[600];
     struct reload_count policy, certificate;
     long in_flight;
+    unsigned long ns[METRICS_NS_UNKNOWN + 1];
 };
 
 struct metrics *metrics_new(void)
@@ -135,6 +136,15 @@ void metrics_reload(struct metrics *m, const char *what, bool ok)
     pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_ns_lookup(struct metrics *m, enum metrics_ns what)
+{
+    if ((int)what < 0 || what > METRICS_NS_UNKNOWN)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->ns[what]++;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void metrics_in_flight(struct metrics *m, int delta)
 {
     pthread_mutex_lock(&m->mu);
@@ -209,6 +219,24 @@ char *metrics_render(struct metrics *m, size_t *len)
                "egressguard_in_flight_requests %ld\n",
                m->policy.ok, m->certificate.ok, m->policy.failed, m->certificate.failed,
                m->in_flight);
+    buf_printf(&b,
+               "# HELP egressguard_namespace_lookup_failures_total Decisions made without the "
+               "labels of the request's namespace (no cache entry, no API answer): AI namespaces "
+               "known by name only.\n"
+               "# TYPE egressguard_namespace_lookup_failures_total counter\n"
+               "egressguard_namespace_lookup_failures_total %lu\n"
+               "# HELP egressguard_namespace_lookup_stale_total Decisions made with namespace "
+               "labels older than the cache TTL (the refresh failed or was under way).\n"
+               "# TYPE egressguard_namespace_lookup_stale_total counter\n"
+               "egressguard_namespace_lookup_stale_total %lu\n"
+               "# HELP egressguard_namespace_api_requests_total GETs of a Namespace from the "
+               "Kubernetes API, by result.\n"
+               "# TYPE egressguard_namespace_api_requests_total counter\n"
+               "egressguard_namespace_api_requests_total{result=\"ok\"} %lu\n"
+               "egressguard_namespace_api_requests_total{result=\"not_found\"} %lu\n"
+               "egressguard_namespace_api_requests_total{result=\"error\"} %lu\n",
+               m->ns[METRICS_NS_UNKNOWN], m->ns[METRICS_NS_STALE], m->ns[METRICS_NS_API_OK],
+               m->ns[METRICS_NS_API_NOT_FOUND], m->ns[METRICS_NS_API_ERROR]);
     pthread_mutex_unlock(&m->mu);
     return buf_detach(&b, len);
 }

@@ -26,6 +26,16 @@ void metrics_http_error(struct metrics *m, int status);
 /* A reload attempt of "policy" or "certificate". */
 void metrics_reload(struct metrics *m, const char *what, bool ok);
 
+/* What a namespace-label lookup came to, when not a plain cache hit (hits are not counted). */
+enum metrics_ns {
+    METRICS_NS_API_OK = 0,    /* a GET of the Namespace answered */
+    METRICS_NS_API_NOT_FOUND, /* ... with 404 */
+    METRICS_NS_API_ERROR,     /* ... failed (no answer, 401/403/5xx, busy) */
+    METRICS_NS_STALE,         /* labels older than the TTL served (refresh failed or under way) */
+    METRICS_NS_UNKNOWN,       /* labels unknown: decided by the namespace's name only */
+};
+void metrics_ns_lookup(struct metrics *m, enum metrics_ns what);
+
 void metrics_in_flight(struct metrics *m, int delta);
 long metrics_in_flight_now(struct metrics *m);
 

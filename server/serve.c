@@ -16,6 +16,8 @@
 #include "server/live.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/nsapi.h"
+#include "server/nscache.h"
 #include "server/tls.h"
 
 extern const char embedded_example_policy[];
@@ -23,10 +25,13 @@ extern const size_t embedded_example_policy_len;
 
 #define SHUTDOWN_GRACE_MS 10000 /* in-flight requests get this long after SIGTERM */
 #define RELOAD_SETTLE_MS 150    /* let a writer finish (cert, then key) before reloading */
+#define NS_LOOKUP_TIMEOUT_MS 2000 /* an API lookup delays an admission at most this long */
 
 struct serve_opts {
     const char *policy, *cert, *key, *listen, *client_ca, *dev_certs, *kubeconfig;
     int namespaced;
+    enum ns_lookup { NS_LOOKUP_AUTO = 0, NS_LOOKUP_API, NS_LOOKUP_OFF } ns_lookup;
+    unsigned ns_ttl; /* seconds */
     enum log_level level;
     size_t max_body;
     unsigned threads;
@@ -63,8 +68,22 @@ static void usage(FILE *out)
             "                        with the enforcement label, then for each new AI namespace\n"
             "                        admitted; not for dry runs); pods in an AI namespace are\n"
             "                        denied until its policies are confirmed\n"
-            "  --kubeconfig FILE     the API server and credentials for --namespaced-mode\n"
-            "                        (default: the in-cluster service account)\n");
+            "  --kubeconfig FILE     the API server and credentials for --namespaced-mode and\n"
+            "                        namespace label lookups (default: the in-cluster service\n"
+            "                        account)\n\n"
+            "Namespace labels (aiWorkloads.namespaces.selectors): the labels of a request's\n"
+            "namespace come from a cache filled by the Namespaces /validate admits and, when the\n"
+            "server has API credentials (--kubeconfig, or in a cluster with a service account), by\n"
+            "GET /api/v1/namespaces/NAME on a miss (2 s timeout; needs get on namespaces). When\n"
+            "they cannot be known, a namespace is an AI namespace only by its name; that is logged\n"
+            "(warn, once per namespace per TTL) and counted in\n"
+            "egressguard_namespace_lookup_failures_total.\n"
+            "  --namespace-labels-from-api\n"
+            "                        require API lookups: fail at start without credentials\n"
+            "  --no-namespace-lookup never ask the API; only admitted Namespaces are known\n"
+            "  --namespace-cache-ttl SECONDS\n"
+            "                        how long API answers are fresh (default 60); an older entry\n"
+            "                        is refetched, and served if that fails\n");
 }
 
 static int parse_unsigned(const char *text, unsigned long long max, unsigned long long *out)
@@ -94,6 +113,15 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
         }
         if (!strcmp(a, "--namespaced-mode")) {
             o->namespaced = 1;
+            continue;
+        }
+        if (!strcmp(a, "--namespace-labels-from-api") || !strcmp(a, "--no-namespace-lookup")) {
+            enum ns_lookup want =
+                strcmp(a, "--no-namespace-lookup") ? NS_LOOKUP_API : NS_LOOKUP_OFF;
+            if (o->ns_lookup != NS_LOOKUP_AUTO && o->ns_lookup != want)
+                return cli_usage_error("serve", "--namespace-labels-from-api and "
+                                                "--no-namespace-lookup exclude each other");
+            o->ns_lookup = want;
             continue;
         }
         if (a[0] != '-')
@@ -129,6 +157,11 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             if (parse_unsigned(val, 1ull << 31, &n) < 0 || n < 1024)
                 return cli_usage_error("serve", "--max-body wants bytes between 1024 and 2^31");
             o->max_body = (size_t)n;
+        } else if (!strcmp(a, "--namespace-cache-ttl")) {
+            if (parse_unsigned(val, 86400, &n) < 0 || n == 0)
+                return cli_usage_error("serve",
+                                       "--namespace-cache-ttl wants seconds from 1 to 86400");
+            o->ns_ttl = (unsigned)n;
         } else if (!strcmp(a, "--threads")) {
             if (parse_unsigned(val, 256, &n) < 0 || n == 0)
                 return cli_usage_error("serve", "--threads wants a number from 1 to 256");
@@ -145,8 +178,9 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
         return cli_usage_error("serve", "--tls-cert and --tls-key are required");
     if (!o->cert != !o->key)
         return cli_usage_error("serve", "--tls-cert and --tls-key go together");
-    if (o->kubeconfig && !o->namespaced)
-        return cli_usage_error("serve", "--kubeconfig goes with --namespaced-mode");
+    if (o->kubeconfig && o->ns_lookup == NS_LOOKUP_OFF && !o->namespaced)
+        return cli_usage_error("serve", "--kubeconfig is for --namespaced-mode or namespace "
+                                        "lookups, and --no-namespace-lookup turns those off");
     if (!o->listen)
         o->listen = o->dev ? "127.0.0.1:8443" : "0.0.0.0:8443";
     return 0;
@@ -195,6 +229,48 @@ static void run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
     }
 }
 
+/*
+ * The namespace-label cache, with API lookups when wanted and possible. NULL with e set when
+ * --namespace-labels-from-api cannot be honoured (or out of memory).
+ */
+static struct nscache *start_nscache(const struct serve_opts *o, const struct log *lg,
+                                     struct nsapi **api, struct err *e)
+{
+    struct nscache_config cfg = {.ttl_ms = (o->ns_ttl ? o->ns_ttl : 60) * 1000u,
+                                 .max_fetches = NSAPI_SLOTS};
+    struct nscache *c;
+
+    *api = NULL;
+    if (o->ns_lookup == NS_LOOKUP_API || (o->ns_lookup == NS_LOOKUP_AUTO &&
+                                          (o->kubeconfig || kube_in_cluster()))) {
+        if (!(*api = nsapi_new(o->kubeconfig, NS_LOOKUP_TIMEOUT_MS, e))) {
+            if (o->ns_lookup == NS_LOOKUP_API)
+                return NULL;
+            log_msg(lg, LOG_WARN, "namespace labels: no API lookups: %s", e->msg);
+        }
+    }
+    if (*api) {
+        cfg.fetch = nsapi_fetch;
+        cfg.fetch_cls = *api;
+    }
+    if (!(c = nscache_new(&cfg))) {
+        nsapi_free(*api);
+        *api = NULL;
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    if (*api)
+        log_msg(lg, LOG_INFO,
+                "namespace labels: from admitted Namespaces and the Kubernetes API at %s "
+                "(fresh for %u s)",
+                nsapi_server(*api), cfg.ttl_ms / 1000);
+    else
+        log_msg(lg, LOG_INFO, "namespace labels: from admitted Namespaces only (%s)",
+                o->ns_lookup == NS_LOOKUP_OFF ? "--no-namespace-lookup"
+                                              : "no API credentials: give --kubeconfig");
+    return c;
+}
+
 static char *read_optional(const char *path, size_t *len, int *failed, struct err *e)
 {
     char *s;
@@ -216,6 +292,8 @@ int cmd_serve(int argc, char **argv)
     struct metrics *m = NULL;
     struct live *live = NULL;
     struct enforcer *en = NULL;
+    struct nscache *nsc = NULL;
+    struct nsapi *nsa = NULL;
     struct http *h = NULL;
     struct http_options ho = {0};
     struct live_config lc = {0};
@@ -297,6 +375,11 @@ int cmd_serve(int argc, char **argv)
         ho.enforcer = en;
         log_msg(&lg, LOG_INFO, "namespaced mode: Kubernetes API at %s", kube_server(k));
     }
+    if (!(nsc = start_nscache(&o, &lg, &nsa, &e))) {
+        fprintf(stderr, "egressguard serve: namespace labels: %s\n", e.msg);
+        goto out;
+    }
+    ho.nscache = nsc;
     if (!(h = http_start(&ho, live, m, &lg, &e))) {
         fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
         rc = 1;
@@ -336,6 +419,8 @@ int cmd_serve(int argc, char **argv)
     rc = EXIT_PASS;
 out:
     enforcer_stop(en);
+    nscache_free(nsc);
+    nsapi_free(nsa);
     live_free(live);
     metrics_free(m);
     free(client_ca);

@@ -5,6 +5,11 @@
 
 #include "policy/doc.h"
 
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 char *cnitest_models(cnitest_reader rd, const char *yaml, struct err *e)
 {
     struct doc **docs = NULL;
@@ -35,4 +40,27 @@ out:
         doc_free(docs[i]);
     free(docs);
     return text;
+}
+
+void cnitest_expect_models(cnitest_reader rd, const char *yaml, const char *want)
+{
+    struct err e = {0};
+    char *got = cnitest_models(rd, yaml, &e);
+
+    if (!got)
+        fail_msg("unexpected error %d:%d %s", e.line, e.col, e.msg);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+void cnitest_expect_error(cnitest_reader rd, const char *yaml, int line, int col, const char *msg)
+{
+    struct err e = {0};
+    char *got = cnitest_models(rd, yaml, &e);
+
+    if (got)
+        fail_msg("expected an error, got models:\n%s", got);
+    assert_string_equal(e.msg, msg);
+    assert_int_equal(e.line, line);
+    assert_int_equal(e.col, col);
 }

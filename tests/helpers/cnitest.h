@@ -15,4 +15,10 @@ typedef int (*cnitest_reader)(const struct object *obj, struct egress_list *out,
  */
 char *cnitest_models(cnitest_reader rd, const char *yaml, struct err *e);
 
+/* Fails the test unless rd reads yaml without an error into exactly the models text `want`. */
+void cnitest_expect_models(cnitest_reader rd, const char *yaml, const char *want);
+
+/* Fails the test unless rd fails on yaml with exactly this message at this line and column. */
+void cnitest_expect_error(cnitest_reader rd, const char *yaml, int line, int col, const char *msg);
+
 #endif

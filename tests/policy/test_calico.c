@@ -14,25 +14,12 @@
 
 static void expect_models(const char *yaml, const char *want)
 {
-    struct err e = {0};
-    char *got = cnitest_models(calico_read, yaml, &e);
-
-    if (!got)
-        fail_msg("unexpected error %d:%d %s", e.line, e.col, e.msg);
-    assert_string_equal(got, want);
-    free(got);
+    cnitest_expect_models(calico_read, yaml, want);
 }
 
 static void expect_error(const char *yaml, int line, int col, const char *msg)
 {
-    struct err e = {0};
-    char *got = cnitest_models(calico_read, yaml, &e);
-
-    if (got)
-        fail_msg("expected an error, got models:\n%s", got);
-    assert_string_equal(e.msg, msg);
-    assert_int_equal(e.line, line);
-    assert_int_equal(e.col, col);
+    cnitest_expect_error(calico_read, yaml, line, col, msg);
 }
 
 static void test_calico_read_types_default_egress_when_egress_rules(void **state)

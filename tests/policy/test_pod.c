@@ -269,6 +269,77 @@ static void test_pod_decide_namespace_labels_make_an_ai_pod(void **state)
     nsdb_free(db);
 }
 
+/* The server's per-request view: one namespace, its labels borrowed. */
+static void test_nsdb_init_one_knows_one_namespace(void **state)
+{
+    struct evalfix f;
+    struct nsdb view;
+    struct request_ctx ctx = {0};
+    json_t *labels = json_pack("{s:s}", "egressguard.io/ai-workload", "true");
+    const char *pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: research}\n"
+                      "spec:\n  hostNetwork: true\n  containers: [{name: c, image: i}]\n";
+
+    assert_non_null(labels);
+    nsdb_init_one(&view, "research", labels);
+    assert_ptr_equal(nsdb_labels(&view, "research"), labels);
+    assert_null(nsdb_labels(&view, "other"));
+    assert_int_equal(nsdb_set(&view, "other", NULL), -1);
+    ctx.namespaces = &view;
+    evalfix_text(&f, *state, pod, 0, &ctx);
+    evalfix_expect(&f, "pod.hostNetwork", "spec.hostNetwork", 5,
+                   "AI workload: namespace \"research\" is an AI namespace");
+    evalfix_release(&f);
+    nsdb_init_one(&view, "research", NULL);
+    assert_null(nsdb_labels(&view, "research"));
+    json_decref(labels);
+}
+
+static void test_verdict_uses_namespace_labels_only_where_they_matter(void **state)
+{
+    static const struct {
+        const char *api_version, *kind, *ns, *op;
+        bool want;
+    } cases[] = {
+        {"v1", "Pod", "research", "CREATE", true},
+        {"apps/v1", "Deployment", "research", "UPDATE", true},
+        {"networking.k8s.io/v1", "NetworkPolicy", "research", "CREATE", true},
+        {"v1", "Pod", "", "CREATE", false},        /* no namespace */
+        {"v1", "Pod", "research", "DELETE", false}, /* only the managed guard speaks */
+        {"v1", "Namespace", "", "CREATE", false},   /* its labels are in the object */
+        {"v1", "ConfigMap", "research", "CREATE", false},
+        {"cilium.io/v2", "CiliumClusterwideNetworkPolicy", "", "CREATE", false},
+    };
+    struct request_ctx ctx = {0};
+    struct policy *none;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct object o;
+        json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", cases[i].api_version,
+                              "kind", cases[i].kind, "metadata", "name", "x", "namespace",
+                              cases[i].ns);
+        assert_non_null(j);
+        object_init(&o, j, NULL);
+        ctx.operation = cases[i].op;
+        if (verdict_uses_namespace_labels(*state, &o, &ctx) != cases[i].want)
+            fail_msg("%s %s in \"%s\": want %d", cases[i].op, cases[i].kind, cases[i].ns,
+                     cases[i].want);
+        json_decref(j);
+    }
+    /* A policy without namespace selectors: labels change nothing, so none are looked up. */
+    none = evalfix_policy(DIR "policy-names-only.yaml");
+    {
+        struct object o;
+        json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind", "Pod",
+                              "metadata", "name", "x", "namespace", "research");
+        assert_non_null(j);
+        object_init(&o, j, NULL);
+        ctx.operation = "CREATE";
+        assert_false(verdict_uses_namespace_labels(none, &o, &ctx));
+        json_decref(j);
+    }
+    policy_free(none);
+}
+
 static void test_pod_decide_workload_paths(void **state)
 {
     static const struct {
@@ -451,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_pod_decide_accelerator_outside_ai_namespace),
         cmocka_unit_test(test_pod_decide_required_labels_and_pod_selectors),
         cmocka_unit_test(test_pod_decide_namespace_labels_make_an_ai_pod),
+        cmocka_unit_test(test_nsdb_init_one_knows_one_namespace),
+        cmocka_unit_test(test_verdict_uses_namespace_labels_only_where_they_matter),
         cmocka_unit_test(test_pod_decide_workload_paths),
         cmocka_unit_test(test_pod_decide_malformed),
         cmocka_unit_test(test_pod_decide_exemption_reported),

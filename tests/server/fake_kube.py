@@ -2,9 +2,10 @@
 """A tiny fake Kubernetes API for the namespaced-mode tests: HTTPS on a free loopback port.
 
 Usage: fake_kube.py CERT KEY DIR. Writes the port to DIR/port and one line per request,
-"METHOD PATH", to DIR/requests. Namespaces exist when DIR/ns-NAME exists. The first POST answers
-500 (the client must retry). NetworkPolicies are kept in memory; DIR/seed.json (optional) seeds
-them as {"ns/name": object}. Stops by itself after 120 s.
+"METHOD PATH", to DIR/requests. Namespaces exist when DIR/ns-NAME exists; a non-empty DIR/ns-NAME
+holds their labels (a JSON object). While DIR/down exists, GETs of one namespace answer 503.
+The first POST answers 500 (the client must retry). NetworkPolicies are kept in memory;
+DIR/seed.json (optional) seeds them as {"ns/name": object}. Stops by itself after 120 s.
 """
 import json, os, ssl, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,9 +44,14 @@ class H(BaseHTTPRequestHandler):
                 for it in items:
                     it["metadata"]["name"] = it["metadata"]["name"][:-len("-labeled")]
                 return self.send(200, {"kind": "NamespaceList", "items": items})
-            ok = os.path.exists(os.path.join(d, "ns-" + p[3])) or \
-                os.path.exists(os.path.join(d, "ns-" + p[3] + "-labeled"))
-            return self.send(200 if ok else 404, {"kind": "Namespace", "metadata": {"name": p[3]}}
+            if os.path.exists(os.path.join(d, "down")):
+                return self.send(503, {"kind": "Status", "code": 503})
+            f = os.path.join(d, "ns-" + p[3])
+            ok = os.path.exists(f) or os.path.exists(f + "-labeled")
+            meta = {"name": p[3], "labels": {"kubernetes.io/metadata.name": p[3]}}
+            if os.path.exists(f) and os.path.getsize(f):
+                meta["labels"].update(json.load(open(f)))
+            return self.send(200 if ok else 404, {"kind": "Namespace", "metadata": meta}
                              if ok else {"kind": "Status", "code": 404})
         if p[:3] == ["apis", "networking.k8s.io", "v1"] and len(p) >= 6:
             ns = p[4]
