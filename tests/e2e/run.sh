@@ -429,7 +429,8 @@ case "$fp" in
 *) fail "failurePolicy is one value for all validating webhooks" "got: $fp" ;;
 esac
 
-start_egressguard
+# Restarted with API credentials: its namespace-label cache is empty, so labels come from the API.
+start_egressguard --kubeconfig "$T/egressguard.kubeconfig"
 if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard restarts"; else
     fail "egressguard restarts" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
 fi
@@ -438,6 +439,14 @@ if wait_for 30 recovered; then pass "compliant policy admitted again after resta
     fail "compliant policy admitted again after restart" "$(k apply -f "$T/np-while-down.yaml" 2>&1 | tr '\n' ' ')"
 fi
 expect_denied "violating policy denied again after restart" 'entity world opens' k apply -f "$M/cnp-bad-world.yaml"
+sed 's/name: bad-internet/name: bad-internet-2/' "$M/np-bad-labelled-ns.yaml" >"$T/np-labelled-2.yaml"
+expect_denied "after restart, AI-by-label namespace known from the API" '0\.0\.0\.0/0' \
+    k apply --dry-run=server -f "$T/np-labelled-2.yaml"
+api_gets=$(curl -fsS --max-time 5 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/metrics" |
+    sed -n 's/^egressguard_namespace_api_requests_total{result="ok"} //p')
+if [ "${api_gets:-0}" -gt 0 ] 2>/dev/null; then pass "after restart, namespace labels were fetched from the API"; else
+    fail "after restart, namespace labels were fetched from the API" "namespace_api_requests_total{ok} = '${api_gets:-}'"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Namespaced mode: egressguard creates its enforcement policies in each new AI namespace, and holds
