@@ -18,11 +18,12 @@ POLICY=$REPO/examples/policy.yaml
 TIMEOUT=${E2E_TIMEOUT:-60}
 started_at=$(date +%s)
 
-passed=0 failed=0
+passed=0 failed=0 failed_names=()
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1${2:+ — $2}"; failed=$((failed + 1)); }
+fail() { echo "FAIL: $1${2:+ — $2}"; failed=$((failed + 1)); failed_names+=("$1"); }
 summary() {
     echo "e2e: $(($(date +%s) - started_at))s"
+    [ "$failed" -gt 0 ] && printf 'failed: %s\n' "${failed_names[@]}"
     echo "$passed passed, $failed failed"
 }
 
