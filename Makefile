@@ -96,6 +96,10 @@ $(BUILD)/tests/bench/floor_%: tests/bench/floor_%.c tests/bench/floor_common.h
 bench: deps $(BIN) $(BENCH_BINS) $(FLOOR_BINS)
 	@tests/bench/run.sh $(BUILD)
 
+# End-to-end: a real kube-apiserver (built once from Debian's source, cached) calls egressguard.
+e2e: all
+	@tests/e2e/run.sh $(BUILD)
+
 run: all
 	@scripts/run-dev.sh $(BIN)
 

@@ -13,7 +13,8 @@ pkgs_for() {
     image-build) echo "make gcc libc6-dev pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev" \
                       "libjansson-dev libyaml-dev libcurl4-openssl-dev" ;;
     image-run) echo "libmicrohttpd12 libgnutls30 libjansson4 libyaml-0-2 libssl3 libcurl4" ;;
-    e2e)   echo "golang-go etcd-server etcd-client dpkg-dev curl openssl" ;;
+    e2e)   echo "golang-go golang-github-modern-go-reflect2-dev etcd-server etcd-client dpkg-dev make rsync curl openssl" ;;
+    e2e-kubectl) echo "kubernetes-client" ;;   # only when no kubectl is installed at all
     *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
 }
