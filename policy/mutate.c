@@ -118,6 +118,32 @@ static int check_map(const struct object *obj, const json_t *meta, const char *f
     return 0;
 }
 
+/*
+ * On UPDATE, the enforcement labels the namespace already had are not put back: removing or
+ * changing one is for the validating webhook to judge (allowed to the policy's identities,
+ * denied to everyone else). Re-adding it here would hide the attempt from /validate, which sees
+ * the object after mutation. Labels the namespace never had (it just became an AI namespace)
+ * are still added. Takes and returns `want`.
+ */
+static json_t *keep_unjudged(json_t *want, const char *op, const struct request_ctx *ctx)
+{
+    const json_t *old_labels;
+    const char *key;
+    json_t *val;
+    void *tmp;
+
+    if (!want || strcmp(op, "UPDATE") || !ctx || !ctx->old_object)
+        return want;
+    old_labels = json_object_get(json_object_get(ctx->old_object, "metadata"), "labels");
+    if (!json_is_object(old_labels))
+        return want;
+    json_object_foreach_safe(want, tmp, key, val) {
+        if (json_object_get(old_labels, key))
+            json_object_del(want, key);
+    }
+    return want;
+}
+
 int mutate_decide(const struct policy *pol, const struct object *obj,
                   const struct request_ctx *ctx, struct verdict *v, struct err *e)
 {
@@ -168,7 +194,7 @@ int mutate_decide(const struct policy *pol, const struct object *obj,
             json_decref(patch);
             return err_set(e, "out of memory");
         }
-    } else if (patch_map(patch, meta, "labels", wanted_labels(pol)) < 0 ||
+    } else if (patch_map(patch, meta, "labels", keep_unjudged(wanted_labels(pol), op, ctx)) < 0 ||
                patch_map(patch, meta, "annotations", wanted_annotations(pol)) < 0) {
         json_decref(patch);
         return err_set(e, "out of memory");

@@ -123,6 +123,49 @@ static void test_mutate_decide_escapes_slash_and_tilde(void **state)
     json_decref(p);
 }
 
+/*
+ * An UPDATE that drops an enforcement label the namespace had is left for /validate to judge:
+ * the mutation does not put it back (that would hide the attempt). A namespace that becomes an
+ * AI namespace in an UPDATE still gets the labels it never had.
+ */
+static void test_mutate_decide_update_leaves_removed_label_to_validation(void **state)
+{
+    const char *text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml-a\n"
+                       "  labels: {team: a}\n";
+    struct manifest *m = manifest_new();
+    json_t *old_with = json_pack("{s:{s:s, s:{s:s, s:s}}}", "metadata", "name", "ml-a", "labels",
+                                 "team", "a", "egressguard.io/enforced", "true");
+    json_t *old_without = json_pack("{s:{s:s, s:{s:s}}}", "metadata", "name", "ml-a", "labels",
+                                    "team", "a");
+    struct request_ctx ctx = {.operation = "UPDATE", .old_object = old_with};
+    struct verdict v;
+    struct err e = {0};
+    char *got;
+
+    (void)state;
+    assert_int_equal(manifest_read_buffer(m, text, strlen(text), "ns.yaml"), 0);
+    verdict_init(&v);
+    assert_int_equal(mutate_decide(*state, manifest_object(m, 0), &ctx, &v, &e), 0);
+    got = json_dumps(v.patch, JSON_COMPACT);
+    /* the label it had is not put back; the one it never had is added; annotations follow */
+    assert_null(strstr(got, "/metadata/labels/egressguard.io~1enforced"));
+    assert_non_null(strstr(got, "/metadata/labels/team.example.com~1egress"));
+    assert_non_null(strstr(got, "\"/metadata/annotations\""));
+    free(got);
+    verdict_release(&v);
+
+    ctx.old_object = old_without;
+    verdict_init(&v);
+    assert_int_equal(mutate_decide(*state, manifest_object(m, 0), &ctx, &v, &e), 0);
+    got = json_dumps(v.patch, JSON_COMPACT);
+    assert_non_null(strstr(got, "\"/metadata/labels/egressguard.io~1enforced\""));
+    free(got);
+    verdict_release(&v);
+    json_decref(old_with);
+    json_decref(old_without);
+    manifest_free(m);
+}
+
 static void test_mutate_decide_idempotent_after_apply(void **state)
 {
     static const char *const inputs[] = {
@@ -259,6 +302,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mutate_decide_creates_absent_maps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutate_decide_escapes_slash_and_tilde, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_mutate_decide_update_leaves_removed_label_to_validation,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_mutate_decide_idempotent_after_apply, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mutate_decide_skips_what_is_not_ours, setup,
