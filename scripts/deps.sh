@@ -7,7 +7,8 @@ set -eu
 pkgs_for() {
     case "$1" in
     build) echo "build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev" \
-                "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" ;;
+                "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" \
+                "python3" ;;   # python3: the fake Kubernetes API of the server suites
     bench) echo "wrk nghttp2-client openssl curl" ;;
     image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
     image-build) echo "make gcc libc6-dev pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev" \
