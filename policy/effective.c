@@ -228,8 +228,8 @@ static int evaluate_ns(const struct policy *pol, const char *ns, const struct ns
     if (isolated && !res.n_escapes) {
         char msg[160];
         snprintf(msg, sizeof(msg),
-                 "the %zu network polic%s selecting this namespace's AI workloads stay inside "
-                 "the allow-list together", np, np == 1 ? "y" : "ies");
+                 "the %zu network polic%s selecting this namespace's AI workloads stay%s inside "
+                 "the allow-list together", np, np == 1 ? "y" : "ies", np == 1 ? "s" : "");
         if (add(v, NULL, NULL, false, pol, "", NULL, NULL, msg, e) < 0)
             goto out;
     }
