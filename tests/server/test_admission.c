@@ -246,6 +246,36 @@ static void test_admission_encode_denied(void **state)
     admission_release(&a);
 }
 
+/* The response is written by hand: quotes, backslashes, control characters and UTF-8 in a
+ * message must come back intact through a real JSON parser. */
+static void test_admission_encode_escapes(void **state)
+{
+    static const char tricky[] = "a \"quoted\" \\path\\ on\nlines\tand \x01 and caf\xc3\xa9 /";
+    struct admission a;
+    struct err e = {0};
+    struct verdict v;
+    json_t *j, *r;
+    char want[256];
+
+    (void)state;
+    assert_int_equal(decode(&a, pod_v1, 0, &e), 0);
+    verdict_init(&v);
+    assert_int_equal(verdict_add(&v, &a.obj, NULL, "egress", MODE_WARN, true, "", "%s", tricky),
+                     0);
+    j = encode(&a, &v, NULL);
+    r = json_object_get(j, "response");
+    snprintf(want, sizeof(want), "egressguard: %s", tricky);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(r, "warnings"), 0)),
+                        want);
+    snprintf(want, sizeof(want), "[warn egress] %s", tricky);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "auditAnnotations"), "findings")),
+        want);
+    json_decref(j);
+    verdict_release(&v);
+    admission_release(&a);
+}
+
 static void test_admission_encode_warning_truncated(void **state)
 {
     struct admission a;
@@ -353,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_admission_decode_missing_object),
         cmocka_unit_test(test_admission_encode_allowed),
         cmocka_unit_test(test_admission_encode_denied),
+        cmocka_unit_test(test_admission_encode_escapes),
         cmocka_unit_test(test_admission_encode_warning_truncated),
         cmocka_unit_test(test_admission_encode_eval_error_denies),
         cmocka_unit_test(test_admission_encode_patch),
