@@ -44,6 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text = admission_encode(&a, pol, &v, rc < 0 ? &ev : NULL, &len);
         if (text && rc < 0 && strstr(text, "\"allowed\":true"))
             abort(); /* an object that cannot be evaluated is never allowed */
+        if (text) {
+            /* the answer is written by hand: it must still be JSON, with the uid intact */
+            json_t *back = json_loadb(text, len, 0, NULL);
+            const char *uid = json_string_value(
+                json_object_get(json_object_get(back, "response"), "uid"));
+            if (!back || !uid || strcmp(uid, a.uid) != 0)
+                abort();
+            json_decref(back);
+        }
         free(text);
         verdict_release(&v);
     }
