@@ -4,25 +4,10 @@
 # Asserts the exact requests (start-up LIST, GET then POST, PUT on drift, retry after a 500,
 # nothing for dryRun) and that pods in an AI namespace are denied until its policies are confirmed.
 . "$(dirname "$0")/../lib.sh"
-tmp=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do wait "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 0; }
-
-ossl() { openssl "$@" 2>>"$tmp/openssl.log" >/dev/null; }
-ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/ca.key"
-ossl req -x509 -new -key "$tmp/ca.key" -subj "/CN=test-ca" -days 2 -out "$tmp/ca.crt"
-ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/srv.key"
-ossl req -new -key "$tmp/srv.key" -subj "/CN=localhost" -out "$tmp/srv.csr"
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tmp/srv.ext"
-ossl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -set_serial 0x5e01 \
-    -days 2 -extfile "$tmp/srv.ext" -out "$tmp/srv.crt"
-[ -s "$tmp/srv.crt" ] || { fail "test certificates" "$(cat "$tmp/openssl.log")"; exit 1; }
+. "$(dirname "$0")/tlsfix.sh"
+# python3 runs the fake Kubernetes API; scripts/deps.sh installs it with the build packages.
+command -v python3 >/dev/null || { fail "python3 is needed (scripts/deps.sh build installs it)"; exit 1; }
+make_server_cert 5e01
 
 # The fake API: ml-old exists and is labeled; its allow policy has drifted (empty spec).
 k="$tmp/kube"

@@ -6,32 +6,8 @@
 
 AD="$DATA/admission"
 SD="$DATA/server"
-tmp=$(mktemp -d)
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    for p in $pids; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/tlsfix.sh"
 
-# --- certificates -------------------------------------------------------------------------------
-ossl() { openssl "$@" 2>>"$tmp/openssl.log" >/dev/null; }
-mkcert() { # mkcert NAME CA-PREFIX: an ECDSA P-256 serving cert for 127.0.0.1/localhost
-    ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/$1.key"
-    ossl req -new -key "$tmp/$1.key" -subj "/CN=localhost" -out "$tmp/$1.csr"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$tmp/$1.ext"
-    ossl x509 -req -in "$tmp/$1.csr" -CA "$tmp/$2.crt" -CAkey "$tmp/$2.key" -set_serial "0x$3" \
-        -days 2 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt"
-}
-mkca() {
-    ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/$1.key"
-    ossl req -x509 -new -key "$tmp/$1.key" -subj "/CN=$1" -days 2 -out "$tmp/$1.crt"
-}
 mkca ca
 mkca clientca
 mkca otherca
