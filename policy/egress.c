@@ -108,22 +108,31 @@ struct egress_model *egress_list_add(struct egress_list *l)
 }
 
 /*
- * The rules array is allocated exactly (not doubled) because models are small and a rule's
- * address must stay put while the caller fills it; growth happens only on the next add.
+ * Grows *arr (n elements of size bytes) by exactly one zeroed element and returns it. Rules and
+ * peers are few per model, so exact growth is cheap, and an element's address stays put while
+ * the caller fills it (it moves only on the next append).
  */
+static void *append_zeroed(void **arr, size_t n, size_t size)
+{
+    char *p;
+
+    if (n >= ((size_t)-1) / size - 1)
+        return NULL;
+    p = realloc(*arr, (n + 1) * size);
+    if (!p)
+        return NULL;
+    *arr = p;
+    memset(p + n * size, 0, size);
+    return p + n * size;
+}
+
 struct egress_rule *egress_model_add_rule(struct egress_model *m, enum egress_action action,
                                           const char *path, const json_t *node)
 {
-    struct egress_rule *rules, *r;
+    struct egress_rule *r = append_zeroed((void **)&m->rules, m->n_rules, sizeof(*r));
 
-    if (m->n_rules >= ((size_t)-1) / sizeof(*rules) - 1)
+    if (!r)
         return NULL;
-    rules = realloc(m->rules, (m->n_rules + 1) * sizeof(*rules));
-    if (!rules)
-        return NULL;
-    m->rules = rules;
-    r = &rules[m->n_rules];
-    memset(r, 0, sizeof(*r));
     r->action = action;
     r->node = node;
     r->ports = portset_new();
@@ -140,16 +149,10 @@ struct egress_rule *egress_model_add_rule(struct egress_model *m, enum egress_ac
 struct egress_peer *egress_rule_add_peer(struct egress_rule *r, enum peer_kind kind,
                                          const char *path, const json_t *node)
 {
-    struct egress_peer *peers, *p;
+    struct egress_peer *p = append_zeroed((void **)&r->peers, r->n_peers, sizeof(*p));
 
-    if (r->n_peers >= ((size_t)-1) / sizeof(*peers) - 1)
+    if (!p)
         return NULL;
-    peers = realloc(r->peers, (r->n_peers + 1) * sizeof(*peers));
-    if (!peers)
-        return NULL;
-    r->peers = peers;
-    p = &peers[r->n_peers];
-    memset(p, 0, sizeof(*p));
     p->kind = kind;
     p->node = node;
     p->path = strdup(path ? path : "");
