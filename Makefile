@@ -13,16 +13,17 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CSTD) $(WARN) -I. $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LIBS       = $(PKG_LIBS) -lpthread -lm
 
-POLICY_SRC = $(sort $(wildcard policy/*.c))
+POLICY_SRC = $(sort $(wildcard policy/*.c policy/*/*.c))
 CERTS_SRC  = $(sort $(wildcard certs/*.c))
-SERVER_SRC = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
+SERVER_SRC = $(filter-out server/main.c,$(sort $(wildcard server/*.c server/*/*.c)))
 GEN_SRC    = $(BUILD)/gen/embedded.c
 LIB_POLICY = $(BUILD)/libpolicy.a
 LIB_CERTS  = $(BUILD)/libcerts.a
 LIB_SERVER = $(BUILD)/libserver.a
 ALL_LIBS   = $(LIB_SERVER) $(LIB_POLICY) $(LIB_CERTS)
 
-TEST_SRC   = $(sort $(wildcard tests/policy/test_*.c tests/server/test_*.c tests/certs/test_*.c))
+TEST_SRC   = $(sort $(wildcard tests/policy/test_*.c tests/policy/*/test_*.c tests/server/test_*.c \
+                tests/server/*/test_*.c tests/certs/test_*.c))
 TEST_BINS  = $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 TEST_HELPERS = $(sort $(wildcard tests/helpers/*.c))
 BENCH_SRC  = $(sort $(wildcard tests/bench/bench_*.c))

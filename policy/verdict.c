@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/calico.h"
-#include "policy/cilium.h"
-#include "policy/managed.h"
-#include "policy/namespace.h"
-#include "policy/netpol.h"
-#include "policy/pod.h"
-#include "policy/workload.h"
+#include "policy/cni/calico.h"
+#include "policy/cni/cilium.h"
+#include "policy/rules/managed.h"
+#include "policy/rules/namespace.h"
+#include "policy/cni/netpol.h"
+#include "policy/rules/pod.h"
+#include "policy/rules/workload.h"
 
 typedef int (*decider_fn)(const struct policy *pol, const struct object *obj,
                           const struct request_ctx *ctx, struct verdict *v, struct err *e);

@@ -11,10 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy/err.h"
-#include "policy/manifest.h"
-#include "policy/nsdb.h"
-#include "policy/policy.h"
+#include "policy/base/err.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/nsdb.h"
+#include "policy/config/policy.h"
 
 struct finding {
     char *rule;      /* rule id: "egress", "pod.hostNetwork", "namespace.enforcementLabel", ... */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Regenerates the files of deploy/ that come from another source of truth:
 #   deploy/base/policy-configmap.yaml       from examples/policy.yaml
-#   deploy/cert-manager/webhooks.yaml  from the rule table in server/webhooks.c (via the binary)
+#   deploy/cert-manager/webhooks.yaml  from the rule table in server/webhook/webhooks.c (via the binary)
 # Usage: scripts/gen-deploy.sh EGRESSGUARD_BINARY [OUT_DIR (default deploy)]
 # tests/cli/test_deploy.sh regenerates into a scratch directory and fails when deploy/ is stale.
 set -eu

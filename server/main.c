@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/cli.h"
+#include "server/cmd/cli.h"
 
 static const struct command {
     const char *name;

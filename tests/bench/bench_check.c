@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "policy/buf.h"
-#include "policy/manifest.h"
-#include "policy/nsdb.h"
+#include "policy/base/buf.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/nsdb.h"
 #include "policy/verdict.h"
 
 static double now(void)

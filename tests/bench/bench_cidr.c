@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "policy/cidr.h"
+#include "policy/sets/cidr.h"
 
 #define RUNS 3
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/policy.h"
+#include "policy/config/policy.h"
 #include "policy/verdict.h"
-#include "server/admission.h"
+#include "server/webhook/admission.h"
 
 extern const char embedded_example_policy[];
 extern const size_t embedded_example_policy_len;

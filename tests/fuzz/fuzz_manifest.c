@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "policy/manifest.h"
+#include "policy/doc/manifest.h"
 #include "policy/verdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/buf.h"
-#include "policy/err.h"
-#include "policy/selector.h"
+#include "policy/base/buf.h"
+#include "policy/base/err.h"
+#include "policy/selector/selector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/doc.h"
+#include "policy/doc/doc.h"
 
 #include <stdarg.h>
 #include <stddef.h>

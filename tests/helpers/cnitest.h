@@ -3,9 +3,9 @@
 
 /* Shared by the CNI reader tests: YAML text in, egress_model_format() text out. */
 
-#include "policy/egress.h"
-#include "policy/err.h"
-#include "policy/manifest.h"
+#include "policy/eval/egress.h"
+#include "policy/base/err.h"
+#include "policy/doc/manifest.h"
 
 typedef int (*cnitest_reader)(const struct object *obj, struct egress_list *out, struct err *e);
 

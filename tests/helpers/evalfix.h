@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy/manifest.h"
-#include "policy/policy.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/policy.h"
 #include "policy/verdict.h"
 
 /* Loads a policy file; fails the test when it does not load. */

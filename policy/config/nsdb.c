@@ -1,0 +1,99 @@
+#include "policy/config/nsdb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * A JSON object keeps it simple: name → labels object. Each stored labels object carries
+ * kubernetes.io/metadata.name as the API server (1.21+) sets it, so selectors on the name work.
+ */
+struct nsdb *nsdb_new(void)
+{
+    struct nsdb *db = calloc(1, sizeof(*db));
+
+    if (db && !(db->map = json_object())) {
+        free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels)
+{
+    db->map = NULL;
+    db->one_ns = labels ? ns : NULL;
+    db->one_labels = labels;
+}
+
+void nsdb_free(struct nsdb *db)
+{
+    if (!db)
+        return;
+    json_decref(db->map);
+    free(db);
+}
+
+int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels)
+{
+    json_t *copy = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+
+    if (!db->map || !copy) {
+        json_decref(copy);
+        return -1;
+    }
+    if (json_object_set_new(copy, "kubernetes.io/metadata.name", json_string(ns)) < 0 ||
+        json_object_set_new(db->map, ns, copy) < 0)
+        return -1;
+    return 0;
+}
+
+int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e)
+{
+    const char *eq = strchr(spec, '=');
+    json_t *labels;
+    char *ns, *rest, *tok, *save = NULL;
+    int rc = -1;
+
+    if (!eq || eq == spec)
+        return err_set(e, "invalid --namespace-labels \"%s\": want NAMESPACE=KEY=VALUE[,KEY=VALUE]",
+                       spec);
+    ns = strndup(spec, (size_t)(eq - spec));
+    rest = strdup(eq + 1);
+    labels = json_object();
+    if (!ns || !rest || !labels) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    for (tok = strtok_r(rest, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *v = strchr(tok, '=');
+        if (!v || v == tok) {
+            err_set(e, "invalid label \"%s\" in --namespace-labels \"%s\": want KEY=VALUE", tok,
+                    spec);
+            goto out;
+        }
+        *v++ = '\0';
+        if (json_object_set_new(labels, tok, json_string(v)) < 0) {
+            err_set(e, "invalid label \"%s\" in --namespace-labels \"%s\"", tok, spec);
+            goto out;
+        }
+    }
+    if (nsdb_set(db, ns, labels) < 0) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(labels);
+    free(ns);
+    free(rest);
+    return rc;
+}
+
+const json_t *nsdb_labels(const struct nsdb *db, const char *ns)
+{
+    if (!db || !ns)
+        return NULL;
+    if (db->map)
+        return json_object_get(db->map, ns);
+    return db->one_ns && !strcmp(db->one_ns, ns) ? db->one_labels : NULL;
+}

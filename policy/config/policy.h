@@ -1,0 +1,131 @@
+#ifndef EGRESSGUARD_POLICY_H
+#define EGRESSGUARD_POLICY_H
+
+/*
+ * The organization's egress policy file (apiVersion egressguard.io/v1alpha1, kind EgressPolicy),
+ * loaded into an immutable struct. A reload builds a new one; the old one keeps serving until
+ * its last user releases it. Every field is documented in README.md ("The policy file").
+ *
+ * The struct is public so that rule modules read it directly; nothing may write to it after
+ * policy_load() returns. All strings are owned by the policy.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/sets/cidr.h"
+#include "policy/base/err.h"
+#include "policy/sets/portset.h"
+#include "policy/selector/selector.h"
+
+enum mode { MODE_ENFORCE = 0, MODE_WARN, MODE_AUDIT };
+
+/* An in-cluster peer of an allow entry: namespaces × pods. */
+struct peer_spec {
+    bool same_namespace;         /* sameNamespace: true — the AI workload's own namespace */
+    struct selector *namespaces; /* NULL with same_namespace; all() when omitted otherwise */
+    struct selector *pods;       /* all() when omitted */
+};
+
+/* One allow or deny entry. */
+struct dest_entry {
+    char *name;
+    char *reason;             /* "" when not given */
+    struct cidrset *cidrs;    /* never NULL; may be empty */
+    char **fqdns;             /* normalized patterns (fqdn.h) */
+    size_t n_fqdns;
+    struct peer_spec *peers;  /* inCluster */
+    size_t n_peers;
+    struct portset *ports;    /* never NULL; every port when the entry names none */
+    int line;                 /* where the entry starts in the policy file */
+    char *summary;            /* allow entries: "name (10.20.0.0/16 on TCP/443)", for messages */
+};
+
+struct exemption {
+    char *kind;      /* NULL: any kind */
+    char *namespace; /* glob; NULL: any namespace */
+    char *name;      /* glob; NULL: any name */
+    char *reason;
+    int line;
+};
+
+struct pod_rules {
+    enum mode mode;
+    bool host_network;
+    bool privileged;
+    char **capabilities; /* upper case, without CAP_ */
+    size_t n_capabilities;
+    bool dns;
+    bool mesh_require_sidecar;
+    bool mesh_deny_bypass;
+    bool proxy_env;
+    bool accelerators_outside_ai;
+    char **required_labels;
+    size_t n_required_labels;
+};
+
+struct policy {
+    char *path;            /* the file it came from (for messages) */
+    char *name;            /* metadata.name */
+    char hash[17];         /* first 16 hex digits of the file's SHA-256, for annotations */
+    enum mode mode;        /* spec.mode */
+
+    /* aiWorkloads */
+    char **ns_globs;
+    size_t n_ns_globs;
+    struct selector **ns_selectors; /* over namespace labels */
+    size_t n_ns_selectors;
+    struct selector **pod_selectors; /* over pod labels */
+    size_t n_pod_selectors;
+    char **accelerators; /* resource names */
+    size_t n_accelerators;
+
+    struct dest_entry *allow;
+    size_t n_allow;
+    struct dest_entry *deny;
+    size_t n_deny;
+    struct cidrset *deny_cidrs; /* union of every deny entry's CIDRs */
+
+    struct exemption *exemptions;
+    size_t n_exemptions;
+
+    /* identities */
+    char **users, **groups, **service_accounts; /* service accounts as "namespace/name" */
+    size_t n_users, n_groups, n_service_accounts;
+
+    enum mode egress_mode;
+    struct pod_rules pods;
+    enum mode ns_mode;
+    char **ns_required_labels;
+    size_t n_ns_required_labels;
+    bool unknown_kinds_allow;
+
+    /* mutation */
+    bool mutation_enabled;
+    char *profile;
+    char **mut_label_keys, **mut_label_values;
+    size_t n_mut_labels;
+    char **mut_annotation_keys, **mut_annotation_values;
+    size_t n_mut_annotations;
+};
+
+/* Loads and validates a policy file. NULL with e set (file:line:col) on any mistake. */
+struct policy *policy_load(const char *path, struct err *e);
+
+/* The same from bytes (the embedded example, tests); `name` is used in messages. */
+struct policy *policy_load_buffer(const char *data, size_t len, const char *name, struct err *e);
+
+void policy_free(struct policy *p); /* NULL is a no-op */
+
+/* "enforce", "warn" or "audit". A rule group without a mode of its own takes spec.mode. */
+const char *mode_name(enum mode m);
+
+/* Is the namespace an AI namespace by name glob, or by labels (JSON object; NULL = unknown)? */
+bool policy_ns_is_ai(const struct policy *p, const char *ns, const json_t *labels);
+
+/* The exemption that covers an object, or NULL. */
+const struct exemption *policy_exemption(const struct policy *p, const char *kind,
+                                         const char *ns, const char *name);
+
+#endif

@@ -1,0 +1,58 @@
+#ifndef EGRESSGUARD_DOC_H
+#define EGRESSGUARD_DOC_H
+
+/*
+ * YAML and JSON documents as jansson trees that remember where each node came from.
+ *
+ * libyaml's event parser builds the json_t tree directly, so every object, array and scalar
+ * node gets its line and column, and the hazards of untrusted YAML are refused with a position:
+ * duplicate keys, anchors and aliases (no billion laughs), nesting deeper than DOC_MAX_DEPTH,
+ * input larger than DOC_MAX_BYTES, Helm/Go templates, and bytes that are not YAML at all.
+ * Plain scalars follow the YAML 1.2 core schema (true/false, null/~, integers, floats); every
+ * other scalar, quoted or not, is a string (so `on` and `yes` stay strings).
+ *
+ * A doc owns its tree. Positions are looked up by node pointer; true/false/null are shared
+ * jansson singletons and have no position of their own (ask for their parent's).
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/base/err.h"
+
+#define DOC_MAX_BYTES (64u << 20) /* one input file or stream */
+#define DOC_MAX_DEPTH 100         /* nested mappings and sequences */
+
+struct doc;
+
+/*
+ * Parses every document of a YAML (or JSON) stream. `file` is used in positions and must outlive
+ * the docs. On success *docs is a malloc()ed array of *n docs (empty documents are skipped) and 0
+ * is returned; on error -1 with e positioned, and nothing to free.
+ */
+int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs, size_t *n,
+                     struct err *e);
+
+void doc_free(struct doc *d); /* NULL is a no-op */
+
+json_t *doc_root(const struct doc *d);     /* borrowed */
+const char *doc_file(const struct doc *d); /* borrowed */
+int doc_line(const struct doc *d);         /* where the document's root starts */
+
+/* Position of a node of this doc; false when unknown (singletons, nodes not from this doc). */
+bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col);
+
+/* "a mapping", "a list", "a string", "a number", "a boolean" or "null", for messages. */
+const char *doc_type_name(const json_t *j);
+
+/* Position of the mapping key that holds node (`key: node`); false for list items and unknowns. */
+bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col);
+
+/*
+ * Adds the position of `node` (or, failing that, the document's) to e, unless e already has
+ * one. d may be NULL (objects that did not come from a file). Returns -1.
+ */
+int doc_err_at(const struct doc *d, const json_t *node, struct err *e);
+
+#endif

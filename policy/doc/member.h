@@ -1,0 +1,41 @@
+#ifndef EGRESSGUARD_MEMBER_H
+#define EGRESSGUARD_MEMBER_H
+
+/*
+ * Typed reads of a Kubernetes object's fields, for the rule modules. An absent member, and JSON
+ * null (which Kubernetes treats as absent), reads as NULL. A member of the wrong type is an error
+ * that names the field path and is positioned at the member — or at its parent for true, false
+ * and null, which are shared jansson singletons without a position of their own.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/base/err.h"
+#include "policy/doc/manifest.h"
+
+enum member_type { MEMBER_OBJECT, MEMBER_ARRAY, MEMBER_STRING, MEMBER_BOOL };
+
+/*
+ * parent[key] (parent may be NULL: absent) → *out (borrowed; NULL when absent). `path` is the
+ * member's full field path, used in the message ("spec.hostNetwork: must be a boolean").
+ * Returns 0, or -1 with e set and positioned.
+ */
+int member_get(const struct object *obj, const json_t *parent, const char *key,
+               enum member_type type, const char *path, const json_t **out, struct err *e);
+
+/* Checks a value already in hand (an array item); parent positions singletons. 0 or -1. */
+int member_check(const struct object *obj, const json_t *parent, const json_t *value,
+                 enum member_type type, const char *path, struct err *e);
+
+/*
+ * Formats a field path into buf. A path too long for buf is cut: paths only appear in messages,
+ * and a cut one still points at the right place.
+ */
+void member_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The string value of labels[key] when labels is an object and the value a string, else NULL. */
+const char *member_label(const json_t *labels, const char *key);
+
+#endif

@@ -1,0 +1,414 @@
+#include "policy/eval/egress.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Grows an array of `size`-byte elements to hold at least n+1; 0 or -1 on OOM. */
+static int reserve(void **items, size_t *alloc, size_t n, size_t size)
+{
+    size_t na;
+    void *p;
+
+    if (n < *alloc)
+        return 0;
+    na = *alloc ? *alloc * 2 : 4;
+    if (na > ((size_t)-1) / size)
+        return -1;
+    p = realloc(*items, na * size);
+    if (!p)
+        return -1;
+    *items = p;
+    *alloc = na;
+    return 0;
+}
+
+void egress_model_init(struct egress_model *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+static void peer_release(struct egress_peer *p)
+{
+    size_t i;
+
+    cidrset_free(p->cidrs);
+    for (i = 0; i < p->n_fqdns; i++)
+        free(p->fqdns[i]);
+    free(p->fqdns);
+    free(p->cluster.ns_name);
+    selector_free(p->cluster.ns_sel);
+    selector_free(p->cluster.pod_sel);
+    free(p->entity);
+    free(p->path);
+    free(p->text);
+}
+
+static void rule_release(struct egress_rule *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_peers; i++)
+        peer_release(&r->peers[i]);
+    free(r->peers);
+    portset_free(r->ports);
+    free(r->path);
+}
+
+void egress_model_release(struct egress_model *m)
+{
+    size_t i;
+
+    if (!m)
+        return;
+    free(m->kind);
+    free(m->name);
+    free(m->path);
+    free(m->ns);
+    selector_free(m->ns_sel);
+    selector_free(m->pod_sel);
+    for (i = 0; i < m->n_rules; i++)
+        rule_release(&m->rules[i]);
+    free(m->rules);
+    for (i = 0; i < m->n_notes; i++) {
+        free(m->notes[i].path);
+        free(m->notes[i].message);
+    }
+    free(m->notes);
+    egress_model_init(m);
+}
+
+void egress_list_init(struct egress_list *l)
+{
+    memset(l, 0, sizeof(*l));
+}
+
+void egress_list_release(struct egress_list *l)
+{
+    size_t i;
+
+    if (!l)
+        return;
+    for (i = 0; i < l->n; i++)
+        egress_model_release(&l->models[i]);
+    free(l->models);
+    egress_list_init(l);
+}
+
+struct egress_model *egress_list_add(struct egress_list *l)
+{
+    struct egress_model *m;
+
+    if (reserve((void **)&l->models, &l->alloc, l->n, sizeof(*l->models)) < 0)
+        return NULL;
+    m = &l->models[l->n++];
+    egress_model_init(m);
+    return m;
+}
+
+/*
+ * Grows *arr (n elements of size bytes) by exactly one zeroed element and returns it. Rules and
+ * peers are few per model, so exact growth is cheap, and an element's address stays put while
+ * the caller fills it (it moves only on the next append).
+ */
+static void *append_zeroed(void **arr, size_t n, size_t size)
+{
+    char *p;
+
+    if (n >= ((size_t)-1) / size - 1)
+        return NULL;
+    p = realloc(*arr, (n + 1) * size);
+    if (!p)
+        return NULL;
+    *arr = p;
+    memset(p + n * size, 0, size);
+    return p + n * size;
+}
+
+struct egress_rule *egress_model_add_rule(struct egress_model *m, enum egress_action action,
+                                          const char *path, const json_t *node)
+{
+    struct egress_rule *r = append_zeroed((void **)&m->rules, m->n_rules, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->action = action;
+    r->node = node;
+    r->ports = portset_new();
+    r->path = strdup(path ? path : "");
+    if (!r->ports || !r->path) {
+        portset_free(r->ports);
+        free(r->path);
+        return NULL;
+    }
+    m->n_rules++;
+    return r;
+}
+
+struct egress_peer *egress_rule_add_peer(struct egress_rule *r, enum peer_kind kind,
+                                         const char *path, const json_t *node)
+{
+    struct egress_peer *p = append_zeroed((void **)&r->peers, r->n_peers, sizeof(*p));
+
+    if (!p)
+        return NULL;
+    p->kind = kind;
+    p->node = node;
+    p->path = strdup(path ? path : "");
+    if (!p->path)
+        return NULL;
+    if (kind == PEER_CIDR) {
+        p->cidrs = cidrset_new();
+        if (!p->cidrs) {
+            free(p->path);
+            return NULL;
+        }
+    }
+    r->n_peers++;
+    return p;
+}
+
+int egress_model_note(struct egress_model *m, const json_t *node, const char *path,
+                      const char *fmt, ...)
+{
+    struct egress_note *notes, *n;
+    va_list ap;
+    char *msg;
+    int len;
+
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -1;
+    msg = malloc((size_t)len + 1);
+    if (!msg)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+
+    notes = realloc(m->notes, (m->n_notes + 1) * sizeof(*notes));
+    if (!notes) {
+        free(msg);
+        return -1;
+    }
+    m->notes = notes;
+    n = &notes[m->n_notes];
+    n->node = node;
+    n->message = msg;
+    n->path = strdup(path ? path : "");
+    if (!n->path) {
+        free(msg);
+        return -1;
+    }
+    m->n_notes++;
+    return 0;
+}
+
+int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
+{
+    va_list ap;
+    char *t;
+    int len;
+
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -1;
+    t = malloc((size_t)len + 1);
+    if (!t)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(t, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    free(p->text);
+    p->text = t;
+    return 0;
+}
+
+int egress_peer_add_fqdn(struct egress_peer *p, const char *pattern)
+{
+    char **list;
+    char *s = strdup(pattern);
+
+    if (!s)
+        return -1;
+    list = realloc(p->fqdns, (p->n_fqdns + 1) * sizeof(*list));
+    if (!list) {
+        free(s);
+        return -1;
+    }
+    p->fqdns = list;
+    p->fqdns[p->n_fqdns++] = s;
+    return 0;
+}
+
+int egress_peer_copy(struct egress_peer *dst, const struct egress_peer *src)
+{
+    size_t i;
+
+    memset(dst, 0, sizeof(*dst));
+    dst->kind = src->kind;
+    dst->node = src->node;
+    if ((src->cidrs && !(dst->cidrs = cidrset_dup(src->cidrs))) ||
+        (src->path && !(dst->path = strdup(src->path))) ||
+        (src->text && !(dst->text = strdup(src->text))) ||
+        (src->entity && !(dst->entity = strdup(src->entity))) ||
+        (src->cluster.ns_name && !(dst->cluster.ns_name = strdup(src->cluster.ns_name))) ||
+        (src->cluster.ns_sel && !(dst->cluster.ns_sel = selector_dup(src->cluster.ns_sel))) ||
+        (src->cluster.pod_sel && !(dst->cluster.pod_sel = selector_dup(src->cluster.pod_sel))))
+        goto fail;
+    for (i = 0; i < src->n_fqdns; i++)
+        if (egress_peer_add_fqdn(dst, src->fqdns[i]) < 0)
+            goto fail;
+    return 0;
+fail:
+    egress_peer_release(dst);
+    return -1;
+}
+
+void egress_peer_release(struct egress_peer *p)
+{
+    if (!p)
+        return;
+    peer_release(p);
+    memset(p, 0, sizeof(*p));
+}
+
+const char *egress_action_name(enum egress_action a)
+{
+    switch (a) {
+    case EGRESS_ALLOW:
+        return "allow";
+    case EGRESS_DENY:
+        return "deny";
+    case EGRESS_PASS:
+        return "pass";
+    case EGRESS_LOG:
+        return "log";
+    }
+    return "?";
+}
+
+const char *egress_peer_kind_name(enum peer_kind k)
+{
+    switch (k) {
+    case PEER_ALL:
+        return "all";
+    case PEER_CIDR:
+        return "cidr";
+    case PEER_FQDN:
+        return "fqdn";
+    case PEER_CLUSTER:
+        return "cluster";
+    case PEER_ENTITY:
+        return "entity";
+    case PEER_UNKNOWN:
+        return "unknown";
+    }
+    return "?";
+}
+
+/* A NULL selector in a model means "every label set" (see egress.h). */
+static int format_selector(const struct selector *s, struct buf *out)
+{
+    if (!s)
+        return buf_puts(out, "all()");
+    return selector_format(s, out);
+}
+
+int egress_peer_format(const struct egress_peer *p, struct buf *out)
+{
+    size_t i;
+
+    buf_puts(out, egress_peer_kind_name(p->kind));
+    switch (p->kind) {
+    case PEER_ALL:
+        break;
+    case PEER_CIDR:
+        buf_puts(out, " ");
+        if (p->cidrs)
+            cidrset_format(p->cidrs, 0, out);
+        else
+            buf_puts(out, "nothing");
+        break;
+    case PEER_FQDN:
+        for (i = 0; i < p->n_fqdns; i++)
+            buf_printf(out, "%s%s", i ? ", " : " ", p->fqdns[i]);
+        if (!p->n_fqdns)
+            buf_puts(out, " nothing");
+        break;
+    case PEER_CLUSTER:
+        if (p->cluster.ns_name) {
+            buf_printf(out, " ns=%s", p->cluster.ns_name);
+        } else {
+            buf_puts(out, " namespaces=");
+            format_selector(p->cluster.ns_sel, out);
+        }
+        buf_puts(out, " pods=");
+        format_selector(p->cluster.pod_sel, out);
+        break;
+    case PEER_ENTITY:
+    case PEER_UNKNOWN:
+        buf_printf(out, " %s", p->entity ? p->entity : "?");
+        break;
+    }
+    return out->failed ? -1 : 0;
+}
+
+int egress_model_format(const struct egress_model *m, struct buf *out)
+{
+    size_t i, j;
+
+    buf_printf(out, "model %s %s", m->kind ? m->kind : "?", m->name ? m->name : "?");
+    if (m->path && *m->path)
+        buf_printf(out, " %s", m->path);
+    buf_puts(out, "\nsubject ");
+    if (m->ns) {
+        buf_printf(out, "ns=%s", m->ns);
+    } else {
+        buf_puts(out, "namespaces=");
+        format_selector(m->ns_sel, out);
+    }
+    buf_puts(out, " pods=");
+    format_selector(m->pod_sel, out);
+    if (m->host_policy)
+        buf_puts(out, " host");
+    buf_puts(out, m->governs_egress ? " egress=governed" : " egress=ungoverned");
+    if (m->default_deny)
+        buf_puts(out, " default-deny");
+    if (m->ordered)
+        buf_puts(out, " ordered");
+    if (m->has_order)
+        buf_printf(out, " order=%g", m->order);
+    buf_puts(out, "\n");
+    for (i = 0; i < m->n_rules; i++) {
+        const struct egress_rule *r = &m->rules[i];
+
+        buf_printf(out, "%s %s ports ", egress_action_name(r->action),
+                   r->path && *r->path ? r->path : "-");
+        if (r->ports)
+            portset_format(r->ports, out);
+        else
+            buf_puts(out, "no port");
+        buf_puts(out, "\n");
+        for (j = 0; j < r->n_peers; j++) {
+            const struct egress_peer *p = &r->peers[j];
+
+            buf_puts(out, "  to ");
+            egress_peer_format(p, out);
+            if (p->path && *p->path)
+                buf_printf(out, " [%s]", p->path);
+            if (p->text)
+                buf_printf(out, " \"%s\"", p->text);
+            buf_puts(out, "\n");
+        }
+    }
+    for (i = 0; i < m->n_notes; i++)
+        buf_printf(out, "note %s: %s\n", m->notes[i].path && *m->notes[i].path ? m->notes[i].path : "-",
+                   m->notes[i].message);
+    return out->failed ? -1 : 0;
+}

@@ -1,0 +1,895 @@
+#include "policy/eval/reach.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/sets/fqdn.h"
+
+#define REACH_MAX_PREFIXES 8 /* escaping prefixes named in a message before "... (N more)" */
+#define REACH_MAX_NEAREST 3  /* allow entries named as "allowed here" */
+
+void reach_result_init(struct reach_result *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void reach_result_release(struct reach_result *r)
+{
+    size_t i;
+
+    if (!r)
+        return;
+    for (i = 0; i < r->n_escapes; i++) {
+        portset_free(r->escapes[i].ports);
+        cidrset_free(r->escapes[i].cidrs);
+        free(r->escapes[i].what);
+        free(r->escapes[i].nearest);
+        free(r->escapes[i].message);
+    }
+    free(r->escapes);
+    for (i = 0; i < r->n_notes; i++)
+        free(r->notes[i].message);
+    free(r->notes);
+    reach_result_init(r);
+}
+
+/* ---- which workloads a model governs ---- */
+
+/* Appends s as a Calico single-quoted string; false when it cannot be quoted. */
+static bool quote_value(struct buf *b, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        if (s[i] == '\'' || s[i] == '"' || s[i] == '\\')
+            return false;
+    buf_puts(b, "'");
+    buf_add(b, s, len);
+    buf_puts(b, "'");
+    return true;
+}
+
+/*
+ * A selector over namespace labels that matches at least every namespace whose name matches
+ * the shell glob (a superset is fine: it is only used for "may overlap"). NULL when it cannot
+ * be built, which the caller reads as "may overlap".
+ */
+static struct selector *glob_selector(const char *glob)
+{
+    static const char key[] = "kubernetes.io/metadata.name";
+    const char *p = glob, *lit;
+    struct selector *s = NULL;
+    struct buf b;
+    struct err e;
+    bool first = true, ok = true;
+
+    buf_init(&b, 4096);
+    if (!strpbrk(glob, "*?[")) {
+        buf_printf(&b, "%s == ", key);
+        ok = quote_value(&b, glob, strlen(glob));
+        goto parse;
+    }
+    while (*p && ok) {
+        size_t n;
+
+        lit = p;
+        n = strcspn(p, "*?[");
+        p += n;
+        if (n) {
+            /* literal run: anchored at the start, at the end, or somewhere inside */
+            const char *op = lit == glob ? "starts with" : !*p ? "ends with" : "contains";
+
+            buf_printf(&b, "%s%s %s ", first ? "" : " && ", key, op);
+            ok = quote_value(&b, lit, n);
+            first = false;
+        }
+        if (*p == '[') {
+            const char *close = strchr(p + 1, ']');
+
+            if (close == p + 1) /* "[]...]": ']' first is literal in the set */
+                close = strchr(p + 2, ']');
+            p = close ? close + 1 : p + strlen(p);
+        } else if (*p) {
+            p++;
+        }
+    }
+    if (first)
+        buf_puts(&b, "all()");
+parse:
+    if (ok && !b.failed)
+        s = selector_parse(buf_str(&b), &e);
+    buf_release(&b);
+    return s;
+}
+
+/* May a namespace selected by ns_sel (NULL = all) be an AI namespace? */
+static bool ns_sel_may_be_ai(const struct policy *pol, const struct selector *ns_sel)
+{
+    size_t i;
+
+    if (!ns_sel || selector_is_all(ns_sel))
+        return pol->n_ns_globs || pol->n_ns_selectors;
+    if (selector_is_none(ns_sel))
+        return false;
+    for (i = 0; i < pol->n_ns_selectors; i++)
+        if (selector_may_overlap(ns_sel, pol->ns_selectors[i]))
+            return true;
+    for (i = 0; i < pol->n_ns_globs; i++) {
+        struct selector *g = glob_selector(pol->ns_globs[i]);
+        bool may = !g || selector_may_overlap(ns_sel, g);
+
+        selector_free(g);
+        if (may)
+            return true;
+    }
+    return false;
+}
+
+/* May a pod selected by pod_sel (NULL = all) carry AI pod labels? */
+static bool pod_sel_may_be_ai(const struct policy *pol, const struct selector *pod_sel)
+{
+    size_t i;
+
+    if (pod_sel && selector_is_none(pod_sel))
+        return false;
+    for (i = 0; i < pol->n_pod_selectors; i++)
+        if (!pod_sel || selector_may_overlap(pod_sel, pol->pod_selectors[i]))
+            return true;
+    return false;
+}
+
+static void append_sel(struct buf *b, const struct selector *s)
+{
+    if (s)
+        selector_format(s, b);
+    else
+        buf_puts(b, "all()");
+}
+
+/*
+ * Accelerator pods outside AI namespaces need not be considered here: the pods rule
+ * (acceleratorsOutsideAI) forbids them, so an AI workload is a pod of an AI namespace or a pod
+ * with AI labels.
+ */
+bool reach_governs_ai(const struct policy *pol, const struct egress_model *m,
+                      const struct nsdb *namespaces, struct buf *why)
+{
+    if (m->host_policy) {
+        if (why)
+            buf_puts(why, "it governs nodes (nodeSelector), not pods; AI pods may not use the "
+                          "host network (rule pods.hostNetwork)");
+        return false;
+    }
+    if (m->pod_sel && selector_is_none(m->pod_sel)) {
+        if (why)
+            buf_puts(why, "its pod selector matches no pod");
+        return false;
+    }
+    if (m->ns) {
+        const json_t *labels = namespaces ? nsdb_labels(namespaces, m->ns) : NULL;
+
+        if (policy_ns_is_ai(pol, m->ns, labels)) {
+            if (why)
+                buf_printf(why, "namespace %s is an AI namespace", m->ns);
+            return true;
+        }
+        if (pod_sel_may_be_ai(pol, m->pod_sel)) {
+            if (why) {
+                buf_puts(why, "its pod selector ");
+                append_sel(why, m->pod_sel);
+                buf_puts(why, " may select pods labelled as AI workloads");
+            }
+            return true;
+        }
+        if (why) {
+            buf_printf(why, "namespace %s is not an AI namespace (by name%s) and pod selector ",
+                       m->ns, labels ? " or labels" : "; its labels are unknown");
+            append_sel(why, m->pod_sel);
+            buf_puts(why, " cannot select pods with AI labels");
+        }
+        return false;
+    }
+    if (ns_sel_may_be_ai(pol, m->ns_sel) || pod_sel_may_be_ai(pol, m->pod_sel)) {
+        if (why) {
+            buf_puts(why, "cluster-wide, its selectors may select AI workloads (namespaces ");
+            append_sel(why, m->ns_sel);
+            buf_puts(why, ", pods ");
+            append_sel(why, m->pod_sel);
+            buf_puts(why, ")");
+        }
+        return true;
+    }
+    if (why) {
+        buf_puts(why, "namespace selector ");
+        append_sel(why, m->ns_sel);
+        buf_puts(why, " cannot select an AI namespace and pod selector ");
+        append_sel(why, m->pod_sel);
+        buf_puts(why, " cannot select pods with AI labels");
+    }
+    return false;
+}
+
+/* ---- containment ---- */
+
+/* A growable array of port sets (the atoms of one opening). */
+struct atoms {
+    struct portset **v;
+    size_t n, alloc;
+};
+
+static void atoms_release(struct atoms *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++)
+        portset_free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof(*a));
+}
+
+static int atoms_push(struct atoms *a, struct portset *p)
+{
+    if (a->n == a->alloc) {
+        size_t na = a->alloc ? a->alloc * 2 : 8;
+        struct portset **v = realloc(a->v, na * sizeof(*v));
+
+        if (!v)
+            return -1;
+        a->v = v;
+        a->alloc = na;
+    }
+    a->v[a->n++] = p;
+    return 0;
+}
+
+/*
+ * Splits ports at every allow entry's boundaries: afterwards each atom is either inside or
+ * disjoint from each entry's port set.
+ */
+static int split_atoms(const struct policy *pol, const struct portset *ports, struct atoms *out)
+{
+    struct portset *first = portset_dup(ports);
+    size_t i, k, n;
+
+    if (!first || atoms_push(out, first) < 0) {
+        portset_free(first);
+        return -1;
+    }
+    for (i = 0; i < pol->n_allow; i++) {
+        const struct portset *ep = pol->allow[i].ports;
+
+        n = out->n;
+        for (k = 0; k < n; k++) {
+            /* Inside or disjoint already: nothing to split (and nothing to allocate). */
+            if (!portset_overlaps(out->v[k], ep) || portset_subset(out->v[k], ep))
+                continue;
+            struct portset *in = portset_dup(out->v[k]);
+
+            if (!in || portset_intersect(in, ep) < 0) {
+                portset_free(in);
+                return -1;
+            }
+            if (portset_is_empty(in) || portset_equal(in, out->v[k])) {
+                portset_free(in);
+                continue;
+            }
+            if (portset_subtract(out->v[k], ep) < 0 || atoms_push(out, in) < 0) {
+                portset_free(in);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static bool covers(const struct dest_entry *d, const struct portset *atom)
+{
+    return portset_subset(atom, d->ports);
+}
+
+/* Does some inCluster peer of d contain cluster peer c, for workloads of subject_ns? */
+static bool entry_has_cluster(const struct dest_entry *d, const struct cluster_peer *c,
+                              const char *subject_ns)
+{
+    size_t i;
+
+    for (i = 0; i < d->n_peers; i++) {
+        const struct peer_spec *ps = &d->peers[i];
+        struct cluster_peer as;
+
+        memset(&as, 0, sizeof(as));
+        as.pod_sel = ps->pods;
+        if (ps->same_namespace) {
+            if (!subject_ns)
+                continue;
+            as.ns_name = (char *)subject_ns; /* read only */
+        } else {
+            as.ns_sel = ps->namespaces;
+        }
+        if (opening_cluster_subset(c, &as))
+            return true;
+    }
+    return false;
+}
+
+/* Does d allow every pod of every namespace (what in-cluster entities need)? */
+static bool entry_has_every_pod(const struct dest_entry *d)
+{
+    size_t i;
+
+    for (i = 0; i < d->n_peers; i++) {
+        const struct peer_spec *ps = &d->peers[i];
+
+        if (!ps->same_namespace && (!ps->namespaces || selector_is_all(ps->namespaces)) &&
+            (!ps->pods || selector_is_all(ps->pods)))
+            return true;
+    }
+    return false;
+}
+
+/* One escaping destination on some ports, merged by identical description. */
+struct piece {
+    char *desc;
+    struct portset *ports;
+};
+
+/* Escapes being collected for one original peer. */
+struct acc {
+    const struct opening *op; /* first opening of the peer */
+    struct piece *pieces;
+    size_t n;
+    struct cidrset *cidrs;
+    struct portset *ports;
+};
+
+static void acc_release(struct acc *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++) {
+        free(a->pieces[i].desc);
+        portset_free(a->pieces[i].ports);
+    }
+    free(a->pieces);
+    cidrset_free(a->cidrs);
+    portset_free(a->ports);
+    memset(a, 0, sizeof(*a));
+}
+
+/* Takes desc (malloc()ed) in all cases. */
+static int acc_add(struct acc *a, char *desc, const struct portset *atom,
+                   const struct cidrset *cidrs)
+{
+    size_t i;
+    struct piece *p;
+
+    if (!desc)
+        return -1;
+    if (!a->ports && !(a->ports = portset_new()))
+        goto fail;
+    if (portset_union(a->ports, atom) < 0)
+        goto fail;
+    if (cidrs) {
+        if (!a->cidrs && !(a->cidrs = cidrset_new()))
+            goto fail;
+        if (cidrset_union(a->cidrs, cidrs) < 0)
+            goto fail;
+    }
+    for (i = 0; i < a->n; i++) {
+        if (strcmp(a->pieces[i].desc, desc) == 0) {
+            free(desc);
+            return portset_union(a->pieces[i].ports, atom);
+        }
+    }
+    p = realloc(a->pieces, (a->n + 1) * sizeof(*p));
+    if (!p)
+        goto fail;
+    a->pieces = p;
+    p[a->n].desc = desc;
+    p[a->n].ports = portset_dup(atom);
+    if (!p[a->n].ports)
+        goto fail;
+    a->n++;
+    return 0;
+fail:
+    free(desc);
+    return -1;
+}
+
+static char *describe_cluster(const struct cluster_peer *c)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    if (!c->pod_sel || selector_is_all(c->pod_sel)) {
+        buf_puts(&b, "every pod");
+    } else {
+        buf_puts(&b, "pods ");
+        selector_format(c->pod_sel, &b);
+    }
+    if (c->ns_name)
+        buf_printf(&b, " of namespace %s", c->ns_name);
+    else if (!c->ns_sel || selector_is_all(c->ns_sel))
+        buf_puts(&b, " of every namespace");
+    else {
+        buf_puts(&b, " of namespaces ");
+        selector_format(c->ns_sel, &b);
+    }
+    return buf_detach(&b, NULL);
+}
+
+/* Checks one opening (with always-denied CIDRs already removed from `cidrs`) atom by atom. */
+static int check_opening(const struct policy *pol, const char *subject_ns, const struct opening *op,
+                         const struct cidrset *cidrs, struct acc *acc)
+{
+    struct atoms atoms = {0};
+    struct cidrset *allowed = NULL, *esc = NULL;
+    size_t i, k;
+    int rc = -1;
+
+    if (split_atoms(pol, op->ports, &atoms) < 0)
+        goto out;
+    for (k = 0; k < atoms.n; k++) {
+        const struct portset *atom = atoms.v[k];
+        const struct egress_peer *p = &op->peer;
+        bool every_addr, inside = false;
+        struct buf b;
+
+        cidrset_free(allowed);
+        allowed = cidrset_dup(pol->deny_cidrs);
+        if (!allowed)
+            goto out;
+        for (i = 0; i < pol->n_allow; i++)
+            if (covers(&pol->allow[i], atom) && cidrset_union(allowed, pol->allow[i].cidrs) < 0)
+                goto out;
+        every_addr = cidrset_is_all(allowed, 0);
+
+        switch (p->kind) {
+        case PEER_CIDR:
+            cidrset_free(esc);
+            esc = cidrset_dup(cidrs);
+            if (!esc || cidrset_subtract(esc, allowed) < 0)
+                goto out;
+            if (cidrset_is_empty(esc))
+                break;
+            buf_init(&b, 0);
+            cidrset_format(esc, REACH_MAX_PREFIXES, &b);
+            if (acc_add(acc, buf_detach(&b, NULL), atom, esc) < 0)
+                goto out;
+            break;
+        case PEER_FQDN: {
+            size_t n_list = 0, j;
+            const char **list = NULL;
+
+            if (every_addr)
+                break;
+            for (i = 0; i < pol->n_allow; i++)
+                if (covers(&pol->allow[i], atom))
+                    n_list += pol->allow[i].n_fqdns;
+            if (n_list && !(list = malloc(n_list * sizeof(*list))))
+                goto out;
+            n_list = 0;
+            for (i = 0; i < pol->n_allow; i++)
+                if (covers(&pol->allow[i], atom))
+                    for (j = 0; j < pol->allow[i].n_fqdns; j++)
+                        list[n_list++] = pol->allow[i].fqdns[j];
+            buf_init(&b, 0);
+            for (j = 0; j < p->n_fqdns; j++)
+                if (!fqdn_subset_of_any(p->fqdns[j], list, n_list))
+                    buf_printf(&b, "%s%s", b.len ? ", " : "", p->fqdns[j]);
+            free(list);
+            if (b.len && acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0) {
+                buf_release(&b);
+                goto out;
+            }
+            buf_release(&b);
+            break;
+        }
+        case PEER_CLUSTER:
+            inside = every_addr;
+            for (i = 0; !inside && i < pol->n_allow; i++)
+                inside = covers(&pol->allow[i], atom) &&
+                         entry_has_cluster(&pol->allow[i], &p->cluster, subject_ns);
+            if (!inside && acc_add(acc, describe_cluster(&p->cluster), atom, NULL) < 0)
+                goto out;
+            break;
+        case PEER_ENTITY:
+            inside = every_addr;
+            if (p->entity && strcmp(p->entity, "world") != 0)
+                for (i = 0; !inside && i < pol->n_allow; i++)
+                    inside = covers(&pol->allow[i], atom) && entry_has_every_pod(&pol->allow[i]);
+            if (inside)
+                break;
+            buf_init(&b, 0);
+            buf_printf(&b, "entity %s", p->entity ? p->entity : "?");
+            if (acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0)
+                goto out;
+            break;
+        case PEER_ALL:
+        case PEER_UNKNOWN:
+            if (every_addr)
+                break;
+            buf_init(&b, 0);
+            if (p->kind == PEER_ALL)
+                buf_puts(&b, "every destination (0.0.0.0/0, ::/0)");
+            else
+                buf_printf(&b, "%s (cannot be resolved offline: possibly anything)",
+                           p->entity ? p->entity : "an unknown destination");
+            if (acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0)
+                goto out;
+            break;
+        }
+    }
+    rc = 0;
+out:
+    cidrset_free(allowed);
+    cidrset_free(esc);
+    atoms_release(&atoms);
+    return rc;
+}
+
+/* Does allow entry d offer the kind of destination peer p is? */
+static bool same_kind(const struct dest_entry *d, const struct egress_peer *p)
+{
+    switch (p->kind) {
+    case PEER_ALL:
+    case PEER_UNKNOWN:
+        return true; /* every entry offers part of "anything" */
+    case PEER_CIDR:
+        return !cidrset_is_empty(d->cidrs);
+    case PEER_FQDN:
+        return d->n_fqdns > 0;
+    case PEER_CLUSTER:
+        return d->n_peers > 0;
+    case PEER_ENTITY:
+        if (p->entity && strcmp(p->entity, "world") == 0)
+            return !cidrset_is_empty(d->cidrs);
+        return d->n_peers > 0;
+    }
+    return false;
+}
+
+/*
+ * The allow entries nearest to an escape: those of the same destination kind whose ports
+ * overlap; failing that, the same kind; failing that, overlapping ports.
+ */
+static char *nearest_entries(const struct policy *pol, const struct egress_peer *p,
+                             const struct portset *ports)
+{
+    struct buf b;
+    size_t i, shown = 0, more = 0;
+    int pass;
+
+    buf_init(&b, 0);
+    for (pass = 0; pass < 3 && !shown; pass++) {
+        for (i = 0; i < pol->n_allow; i++) {
+            const struct dest_entry *d = &pol->allow[i];
+            struct portset *x = portset_dup(ports);
+            bool overlap, kind = same_kind(d, p);
+
+            if (!x || portset_intersect(x, d->ports) < 0) {
+                portset_free(x);
+                buf_release(&b);
+                return NULL;
+            }
+            overlap = !portset_is_empty(x);
+            portset_free(x);
+            if (!(pass == 0 ? overlap && kind : pass == 1 ? kind : overlap))
+                continue;
+            if (shown == REACH_MAX_NEAREST) {
+                more++;
+                continue;
+            }
+            if (shown++)
+                buf_puts(&b, ", ");
+            buf_puts(&b, d->summary);
+        }
+    }
+    if (!shown)
+        buf_puts(&b, "nothing");
+    if (more)
+        buf_printf(&b, " and %zu more", more);
+    return buf_detach(&b, NULL);
+}
+
+static int add_note(struct reach_result *out, const struct opening *op, char *msg)
+{
+    struct reach_note *n;
+
+    if (!msg)
+        return -1;
+    n = realloc(out->notes, (out->n_notes + 1) * sizeof(*n));
+    if (!n) {
+        free(msg);
+        return -1;
+    }
+    out->notes = n;
+    n[out->n_notes].model = op->model;
+    n[out->n_notes].peer = op->orig;
+    n[out->n_notes].message = msg;
+    out->n_notes++;
+    return 0;
+}
+
+static void peer_text(const struct egress_peer *p, struct buf *b)
+{
+    if (p->text)
+        buf_puts(b, p->text);
+    else
+        egress_peer_format(p, b);
+}
+
+/* Names the always-denied entries that meet c: "cloud-metadata". */
+static void denied_names(const struct policy *pol, const struct cidrset *c, struct buf *b)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < pol->n_deny; i++) {
+        struct cidrset *x = cidrset_dup(pol->deny[i].cidrs);
+
+        if (x && cidrset_intersect(x, c) == 0 && !cidrset_is_empty(x))
+            buf_printf(b, "%s%s", n++ ? ", " : "", pol->deny[i].name);
+        cidrset_free(x);
+    }
+}
+
+/* Where a port set starts on the protocol << 16 | port line (for a stable message order). */
+static long port_key(const struct portset *p)
+{
+    struct portrange *r = NULL;
+    size_t n = 0;
+    long key = 1L << 30;
+
+    if (portset_ranges(p, &r, &n) == 0 && n)
+        key = (long)r[0].proto << 16 | (long)r[0].lo;
+    free(r);
+    return key;
+}
+
+static void sort_pieces(struct acc *a)
+{
+    size_t i, j;
+
+    for (i = 1; i < a->n; i++) {
+        struct piece x = a->pieces[i];
+        long k = port_key(x.ports);
+
+        for (j = i; j > 0 && port_key(a->pieces[j - 1].ports) > k; j--)
+            a->pieces[j] = a->pieces[j - 1];
+        a->pieces[j] = x;
+    }
+}
+
+static int finish_escape(const struct policy *pol, struct acc *a, struct reach_result *out)
+{
+    struct reach_escape *x;
+    struct buf what, msg;
+    size_t i;
+
+    x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
+    if (!x)
+        return -1;
+    out->escapes = x;
+    x = &x[out->n_escapes];
+    memset(x, 0, sizeof(*x));
+    sort_pieces(a);
+    buf_init(&what, 0);
+    for (i = 0; i < a->n; i++) {
+        buf_printf(&what, "%s%s on ", i ? "; " : "", a->pieces[i].desc);
+        portset_format(a->pieces[i].ports, &what);
+    }
+    x->what = buf_detach(&what, NULL);
+    x->nearest = nearest_entries(pol, &a->op->peer, a->ports);
+    buf_init(&msg, 0);
+    peer_text(a->op->orig, &msg);
+    buf_printf(&msg, " opens %s; allowed here: %s", x->what ? x->what : "",
+               x->nearest ? x->nearest : "");
+    x->message = buf_detach(&msg, NULL);
+    x->model = a->op->model;
+    x->rule = a->op->rule;
+    x->peer = a->op->orig;
+    x->ports = a->ports;
+    x->cidrs = a->cidrs;
+    a->ports = NULL;
+    a->cidrs = NULL;
+    out->n_escapes++;
+    if (!x->what || !x->nearest || !x->message)
+        return -1;
+    return 0;
+}
+
+int reach_check(const struct policy *pol, const char *subject_ns, const struct opening_list *ops,
+                struct reach_result *out, struct err *e)
+{
+    bool *done = NULL;
+    struct cidrset *eff = NULL;
+    size_t i, j;
+    int rc = -1;
+
+    if (ops->n && !(done = calloc(ops->n, sizeof(*done))))
+        goto out;
+    for (i = 0; i < ops->n; i++) {
+        struct acc acc;
+        bool any_left = false, any_cidr = false;
+
+        if (done[i])
+            continue;
+        memset(&acc, 0, sizeof(acc));
+        acc.op = &ops->items[i];
+        /* every opening of the same peer, so that one peer gives one finding */
+        for (j = i; j < ops->n; j++) {
+            const struct opening *op = &ops->items[j];
+
+            if (done[j] || op->orig != acc.op->orig || op->rule != acc.op->rule)
+                continue;
+            done[j] = true;
+            cidrset_free(eff);
+            eff = NULL;
+            if (op->peer.kind == PEER_CIDR) {
+                any_cidr = true;
+                eff = cidrset_dup(op->peer.cidrs);
+                if (!eff || cidrset_subtract(eff, pol->deny_cidrs) < 0)
+                    goto fail_acc;
+                if (cidrset_is_empty(eff))
+                    continue;
+            }
+            any_left = true;
+            if (check_opening(pol, subject_ns, op, eff, &acc) < 0)
+                goto fail_acc;
+        }
+        if (any_cidr && !any_left) {
+            struct buf b;
+
+            buf_init(&b, 0);
+            peer_text(acc.op->orig, &b);
+            buf_puts(&b, " opens only addresses the policy file always denies (");
+            denied_names(pol, acc.op->peer.cidrs, &b);
+            buf_puts(&b, "): they stay blocked");
+            if (add_note(out, acc.op, buf_detach(&b, NULL)) < 0)
+                goto fail_acc;
+        }
+        if (acc.n && finish_escape(pol, &acc, out) < 0)
+            goto fail_acc;
+        acc_release(&acc);
+        continue;
+    fail_acc:
+        acc_release(&acc);
+        goto out;
+    }
+    rc = 0;
+out:
+    cidrset_free(eff);
+    free(done);
+    if (rc < 0)
+        err_set(e, "out of memory");
+    return rc;
+}
+
+/* ---- findings ---- */
+
+int reach_report(const struct policy *pol, const struct object *obj, const struct reach_result *r,
+                 bool name_models, struct verdict *v)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_escapes; i++) {
+        const struct reach_escape *x = &r->escapes[i];
+        const char *kind = name_models && x->model->kind ? x->model->kind : "";
+        const char *name = name_models && x->model->name ? x->model->name : "";
+
+        if (verdict_add(v, obj, x->peer->node, "egress", pol->egress_mode, true,
+                        x->peer->path ? x->peer->path : "", "%s%s%s%s%s", kind,
+                        name_models ? " " : "", name, name_models ? ": " : "", x->message) < 0)
+            return -1;
+    }
+    for (i = 0; i < r->n_notes; i++) {
+        const struct reach_note *n = &r->notes[i];
+        const char *kind = name_models && n->model->kind ? n->model->kind : "";
+        const char *name = name_models && n->model->name ? n->model->name : "";
+
+        if (verdict_add(v, obj, n->peer->node, "egress", pol->egress_mode, false,
+                        n->peer->path ? n->peer->path : "", "%s%s%s%s%s", kind,
+                        name_models ? " " : "", name, name_models ? ": " : "", n->message) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Says, after each violation from `first` on, why the policy is judged at all: a person who sees
+ * a policy in a non-AI namespace denied needs to know it may select AI-labelled pods.
+ */
+static int explain(struct verdict *v, size_t first, const char *why)
+{
+    for (size_t i = first; *why && i < v->n_findings; i++) {
+        struct finding *f = &v->findings[i];
+        size_t n = strlen(f->message) + strlen(why) + 20;
+        char *msg;
+
+        if (!f->violation)
+            continue;
+        if (!(msg = malloc(n)))
+            return -1;
+        snprintf(msg, n, "%s (AI workloads: %s)", f->message, why);
+        free(f->message);
+        f->message = msg;
+    }
+    return 0;
+}
+
+static int decide_model(const struct policy *pol, const struct object *obj,
+                        const struct request_ctx *ctx, const struct egress_model *m,
+                        bool name_models, struct verdict *v, struct err *e)
+{
+    struct opening_list ops;
+    struct reach_result res;
+    struct buf why;
+    const char *prefix = name_models && m->path && *m->path ? m->path : "";
+    const char *sep = *prefix ? ": " : "";
+    size_t i, first;
+    int rc = -1;
+
+    for (i = 0; i < m->n_notes; i++)
+        if (verdict_add(v, obj, m->notes[i].node, "egress", pol->egress_mode, false,
+                        m->notes[i].path ? m->notes[i].path : "", "%s", m->notes[i].message) < 0)
+            return err_set(e, "out of memory");
+    if (!m->governs_egress) {
+        if (verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
+                        "%s%snot evaluated: the policy does not govern egress, so it opens and "
+                        "restricts nothing",
+                        prefix, sep) < 0)
+            return err_set(e, "out of memory");
+        return 0;
+    }
+    buf_init(&why, 0);
+    if (!reach_governs_ai(pol, m, ctx ? ctx->namespaces : NULL, &why)) {
+        rc = verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
+                         "%s%snot evaluated: it governs no AI workload: %s", prefix, sep,
+                         buf_str(&why));
+        buf_release(&why);
+        return rc < 0 ? err_set(e, "out of memory") : 0;
+    }
+    opening_list_init(&ops);
+    reach_result_init(&res);
+    if (opening_list_build_one(m, &ops, e) < 0)
+        goto out;
+    if (reach_check(pol, m->ns, &ops, &res, e) < 0)
+        goto out;
+    first = v->n_findings;
+    if (reach_report(pol, obj, &res, false, v) < 0 || explain(v, first, buf_str(&why)) < 0) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    buf_release(&why);
+    reach_result_release(&res);
+    opening_list_release(&ops);
+    return rc;
+}
+
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e)
+{
+    size_t i;
+
+    for (i = 0; i < models->n; i++)
+        if (decide_model(pol, obj, ctx, &models->models[i], models->n > 1, v, e) < 0)
+            return -1;
+    return 0;
+}
+
+int reach_decide_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = read(obj, &models, e);
+    if (rc == 0)
+        rc = reach_decide(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
+}

@@ -1,0 +1,130 @@
+#ifndef EGRESSGUARD_REACH_H
+#define EGRESSGUARD_REACH_H
+
+/*
+ * Evaluation: do egress models open anything outside the policy file's allow-list?
+ *
+ * API summary (what each CNI decider and `check --effective` use):
+ *
+ *   reach_decide(pol, obj, ctx, &models, v, e)
+ *       The whole evaluation of the models read from ONE object, each model on its own: model
+ *       notes become note findings; a model that does not govern egress, or governs no AI
+ *       workload (reach_governs_ai), gets a note saying why it was not evaluated; otherwise
+ *       its openings (opening.h) are checked (reach_check) and reported (reach_report).
+ *       A decider is `X_read(obj, &models, e)` followed by this: reach_decide_read().
+ *
+ *   For `check --effective` (several policies selecting one namespace's AI workloads):
+ *       opening_list_build(models, n, &ops, e)  union of what they open, minus denies
+ *                                               (Kubernetes/Cilium) or by order (Calico)
+ *       reach_check(pol, "ml-a", &ops, &res, e)  what escapes the allow-list
+ *       reach_report(pol, obj, &res, true, v)    one violation per escaping peer, messages
+ *                                               prefixed with the model's kind and name
+ *
+ * Containment rules (reach_check). The policy file's always-denied CIDRs (pol->deny_cidrs) are
+ * unreachable whatever is opened, so they are taken out of every opening first (and count as
+ * allowed for "every address" questions). An opening's ports are split into atoms at the
+ * boundaries of every allow entry's port set; on each atom the entries whose ports cover it are
+ * the "covering" entries and:
+ *  - CIDR: escape = opening − union of covering entries' CIDRs (exact).
+ *  - FQDN: each pattern must be a subset of some covering entry's pattern, or the covering
+ *    CIDRs must be every address of both families.
+ *  - In-cluster: some covering entry's inCluster peer must contain it (sameNamespace matches a
+ *    peer whose namespace is the subject namespace), or covering CIDRs are every address.
+ *  - Every destination (PEER_ALL), unresolvable peers (PEER_UNKNOWN) and the `world` entity:
+ *    inside only when the covering CIDRs are every address. Other entities (cluster, host,
+ *    kube-apiserver, ...) are in-cluster: inside when a covering entry allows every pod of
+ *    every namespace, or every address.
+ * What is not proven inside is an escape: the check is conservative.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy/base/buf.h"
+#include "policy/eval/egress.h"
+#include "policy/base/err.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/nsdb.h"
+#include "policy/eval/opening.h"
+#include "policy/config/policy.h"
+#include "policy/verdict.h"
+
+/* One escaping peer: everything it opens outside the allow-list, over all its openings. */
+struct reach_escape {
+    const struct egress_model *model; /* borrowed, from the openings */
+    const struct egress_rule *rule;   /* borrowed */
+    const struct egress_peer *peer;   /* borrowed: the model's peer (path, node, text) */
+    struct portset *ports;            /* owned: every port on which something escapes */
+    struct cidrset *cidrs;            /* owned: escaping addresses (CIDR peers), else NULL */
+    char *what;    /* owned: "11.0.0.0/8, 12.0.0.0/6 on TCP/443; 11.0.0.0/8 on UDP/53" */
+    char *nearest; /* owned: "model-registry (10.20.0.0/16, fd00:20::/64 on TCP/443)", or
+                      "nothing" when no allow entry is near */
+    char *message; /* owned: "<peer text> opens <what>; allowed here: <nearest>" */
+};
+
+/* Something worth telling that is not a violation (a peer that opens only always-denied CIDRs). */
+struct reach_note {
+    const struct egress_model *model;
+    const struct egress_peer *peer;
+    char *message; /* owned */
+};
+
+struct reach_result {
+    struct reach_escape *escapes;
+    size_t n_escapes;
+    struct reach_note *notes;
+    size_t n_notes;
+};
+
+void reach_result_init(struct reach_result *r);
+void reach_result_release(struct reach_result *r);
+
+/*
+ * Does m govern (possibly) some AI workload? Namespaced models: the namespace is AI by name
+ * glob, or by labels when `namespaces` knows them; otherwise the model's pod selector may
+ * overlap one of the AI pod selectors. Cluster-wide models: the namespace selector may select
+ * an AI namespace (overlap with an AI namespace selector, or with a name glob read as a
+ * kubernetes.io/metadata.name selector) while the pod selector selects some pod, or the pod
+ * selector may overlap an AI pod selector. Whatever cannot be decided counts as governing.
+ * Host policies (Cilium nodeSelector) govern nodes, not pods: false.
+ * When false and `why` is not NULL, a sentence saying why is appended to it.
+ */
+bool reach_governs_ai(const struct policy *pol, const struct egress_model *m,
+                      const struct nsdb *namespaces, struct buf *why);
+
+/*
+ * Checks every opening of ops against pol's allow-list for workloads of namespace subject_ns
+ * (NULL for a cluster-wide subject: sameNamespace then matches nothing). Appends to out one
+ * escape per escaping peer (openings sharing a `orig` peer are merged) and the notes. ops is
+ * not modified. Returns 0, or -1 with e set on out of memory.
+ */
+int reach_check(const struct policy *pol, const char *subject_ns, const struct opening_list *ops,
+                struct reach_result *out, struct err *e);
+
+/*
+ * Adds r to v: each escape as a violation (rule "egress", mode pol->egress_mode, the peer's
+ * path and node), each note as a note. With name_models the messages start with
+ * "<kind> <name>: " (for findings about several policies at once). 0, or -1 on out of memory.
+ */
+int reach_report(const struct policy *pol, const struct object *obj, const struct reach_result *r,
+                 bool name_models, struct verdict *v);
+
+/*
+ * Evaluates every model of `models` (read from obj) on its own, as summarized above. ctx may
+ * be NULL. Returns 0, or -1 with e set on out of memory only.
+ */
+int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e);
+
+/* A CNI reader: appends obj's models to out; 0, or -1 with e set (netpol_read, cilium_read...). */
+typedef int reach_reader(const struct object *obj, struct egress_list *out, struct err *e);
+
+/*
+ * The whole decider of a CNI policy kind (engine contract, see verdict.h): read(obj) into a
+ * temporary list, then reach_decide() over it. Returns read's or reach_decide's failure.
+ */
+int reach_decide_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
+                      struct err *e);
+
+#endif

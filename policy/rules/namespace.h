@@ -1,0 +1,24 @@
+#ifndef EGRESSGUARD_NAMESPACE_H
+#define EGRESSGUARD_NAMESPACE_H
+
+/*
+ * Namespace rules (rules.namespaces, in its mode):
+ *   namespace.requiredLabels     an AI namespace must carry rules.namespaces.requiredLabels
+ *   namespace.enforcementLabel   an UPDATE that removes or changes one of egressguard's
+ *                                enforcement labels (mutation.labels) on an AI namespace (AI
+ *                                before or after the change) is denied unless the user is one of
+ *                                spec.identities; when it is, a note says who was let through
+ * An AI namespace is judged by its own labels plus kubernetes.io/metadata.name, which the API
+ * server sets on every namespace.
+ */
+
+#include "policy/base/err.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/policy.h"
+#include "policy/verdict.h"
+
+/* The decider for kind Namespace (verdict.c's table). 0, or -1 with e set (malformed). */
+int namespace_decide(const struct policy *pol, const struct object *obj,
+                     const struct request_ctx *ctx, struct verdict *v, struct err *e);
+
+#endif

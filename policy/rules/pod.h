@@ -1,0 +1,66 @@
+#ifndef EGRESSGUARD_POD_H
+#define EGRESSGUARD_POD_H
+
+/*
+ * Pods and pod templates: is this an AI workload, and do its settings keep its egress where the
+ * policy file can govern it? A pod is an AI workload when its namespace is an AI namespace (by
+ * name glob or by the namespace's labels, when the run knows them), when its labels match one of
+ * aiWorkloads.pods.selectors, or when any of its containers (init and ephemeral ones included)
+ * requests or limits one of aiWorkloads.accelerators.
+ *
+ * The rules (rules.pods in the policy file, each one switchable, all in rules.pods.mode), with
+ * their rule ids:
+ *   pod.hostNetwork            hostNetwork: true                                  (AI pods)
+ *   pod.privileged             securityContext.privileged: true                   (AI pods)
+ *   pod.capabilities           capabilities.add of a listed capability (or ALL)   (AI pods)
+ *   pod.dns                    nameservers outside the allow-list, dnsPolicy None  (AI pods)
+ *   pod.mesh                   sidecar bypass annotations, injection disabled      (AI pods)
+ *   pod.proxyEnv               HTTP(S)_PROXY / NO_PROXY around the allow-list      (AI pods)
+ *   pod.requiredLabels         labels every AI pod must carry                      (AI pods)
+ *   pod.acceleratorOutsideAI   accelerators requested outside an AI namespace      (every pod)
+ * Field paths in findings are the object's real ones, so a Deployment's finding reads
+ * "spec.template.spec.containers[0].securityContext.privileged".
+ */
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "policy/base/err.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/policy.h"
+#include "policy/verdict.h"
+
+/* Where a pod (or a workload's pod template) sits inside its object. Everything borrowed. */
+struct pod_view {
+    const json_t *spec;        /* the pod spec: an object */
+    const char *spec_path;     /* "spec", "spec.template.spec", "template.spec" */
+    const json_t *meta;        /* the pod's metadata (object) or NULL */
+    const char *meta_path;     /* "metadata", "spec.template.metadata", ... */
+    const json_t *labels;      /* the pod's labels (object) or NULL */
+    const json_t *annotations; /* the pod's annotations (object) or NULL */
+};
+
+/*
+ * Fills pv from a pod's metadata (may be NULL) and spec, checking the types of labels,
+ * annotations and spec. Returns 0, or -1 with e set and positioned (malformed object).
+ */
+int pod_view_init(const struct object *obj, const json_t *meta, const char *meta_path,
+                  const json_t *spec, const char *spec_path, struct pod_view *pv, struct err *e);
+
+/* The container lists of a pod spec: "containers", "initContainers", "ephemeralContainers". */
+#define POD_CONTAINER_LISTS 3
+const char *pod_container_list(size_t i);
+
+/*
+ * Evaluates one pod or pod template of obj (namespace obj->ns; "" is read as "default", as
+ * kubectl does) and adds findings to v. Returns 0, or -1 with e set when a field the rules read
+ * is malformed.
+ */
+int pod_check(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+              const struct pod_view *pv, struct verdict *v, struct err *e);
+
+/* The decider for kind Pod (verdict.c's table). */
+int pod_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+               struct verdict *v, struct err *e);
+
+#endif

@@ -1,0 +1,100 @@
+#ifndef EGRESSGUARD_SELECTOR_H
+#define EGRESSGUARD_SELECTOR_H
+
+/*
+ * Label selectors, one representation for every CNI: a boolean expression over label predicates.
+ * Kubernetes LabelSelectors (matchLabels + matchExpressions, also what Cilium's endpointSelector
+ * is) and Calico's selector language (`app == 'web' && has(tier)`, `all()`, `global()`) both
+ * compile into it, so the egress model and the allow-list compare selectors of any origin.
+ *
+ * A selector is immutable once built and safe to share between threads.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "policy/base/buf.h"
+#include "policy/base/err.h"
+
+struct selector;
+
+/* Three-valued truth, for matching against labels that are only partly known. */
+enum tri { TRI_FALSE = 0, TRI_TRUE = 1, TRI_UNKNOWN = 2 };
+
+/*
+ * From a Kubernetes LabelSelector object. An empty object `{}` selects everything; the caller
+ * decides what a *missing* selector means (it differs by field). Operators In, NotIn, Exists,
+ * DoesNotExist, with Kubernetes' rules (In/NotIn need values, Exists/DoesNotExist must have
+ * none, NotIn also matches a missing key). Label keys and values are validated as Kubernetes does.
+ * Returns NULL with e set; the message names the offending member relative to the selector
+ * (`matchExpressions[1].operator: unknown operator "Inn"`) and *where (if not NULL) is set to the
+ * innermost offending JSON node so the caller can add its position.
+ */
+struct selector *selector_from_json(const json_t *j, const json_t **where, struct err *e);
+
+/*
+ * Parses Calico's selector language: ==, !=, has(k), !has(k), k in {'a','b'}, k not in {...},
+ * contains, starts with, ends with, &&, ||, !, parentheses, all(), global(). Empty text is all().
+ * Returns NULL with e set; e->col is the 1-based column within `text` (e->line is 0), so a caller
+ * with the string's position can point into it.
+ */
+struct selector *selector_parse(const char *text, struct err *e);
+
+struct selector *selector_all(void);  /* matches every label set */
+struct selector *selector_none(void); /* matches nothing */
+/* New selectors combining a and b (neither consumed): a && b, a || b, !a. NULL on OOM. */
+struct selector *selector_and(const struct selector *a, const struct selector *b);
+struct selector *selector_or(const struct selector *a, const struct selector *b);
+struct selector *selector_not(const struct selector *a);
+struct selector *selector_dup(const struct selector *s);
+void selector_free(struct selector *s); /* NULL is a no-op */
+
+/* Does the label set (a JSON object of strings; NULL = no labels) match? */
+bool selector_matches(const struct selector *s, const json_t *labels);
+
+/*
+ * Matching when only some labels are known: `labels` holds the known ones; when `complete` is
+ * false, any key absent from it may or may not be present with any value. Returns TRI_UNKNOWN
+ * when the answer depends on the unknown labels.
+ */
+enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete);
+
+bool selector_is_all(const struct selector *s);  /* provably matches everything */
+bool selector_is_none(const struct selector *s); /* provably matches nothing */
+
+/*
+ * Is every label set matched by a also matched by b (a ⊆ b)? Sound but not complete: true only
+ * when proven; false means "not proven", which callers treat as a possible escape.
+ */
+bool selector_subset(const struct selector *a, const struct selector *b);
+
+/* Can some label set match both (a ∩ b ≠ ∅)? Sound the other way: false only when proven. */
+bool selector_may_overlap(const struct selector *a, const struct selector *b);
+
+/*
+ * Appends a canonical Calico-syntax rendering: `app == "web" && has(tier)`, `all()`. Values are
+ * quoted with " unless they contain one; IN/NOTIN sets are sorted; parentheses only where
+ * precedence needs them; a selector matching nothing is `!all()`. The output parses back with
+ * selector_parse() into a selector that formats identically. Returns 0, or -1 when `out` fails.
+ */
+int selector_format(const struct selector *s, struct buf *out);
+
+/*
+ * Does the selector use Calico's `global()`? As a predicate on labels global() matches every
+ * label set (as in Calico's evaluator, and so it counts as all() for matching, subset and
+ * overlap); in a namespaceSelector Calico gives it the meaning "non-namespaced endpoints only"
+ * (host endpoints, global network sets), which the reader of that field must apply itself.
+ */
+bool selector_has_global(const struct selector *s);
+
+/*
+ * Kubernetes label syntax, as the API server checks it. A key is a qualified name: an optional
+ * DNS-subdomain prefix (at most 253 characters, lower case) and '/', then a name of 1-63
+ * characters [A-Za-z0-9._-] starting and ending alphanumeric. A value is empty or such a name.
+ * Return 0, or -1 with `e` set to Kubernetes' wording (`invalid label key "a b": name part
+ * must consist of ...`).
+ */
+int selector_check_label_key(const char *key, struct err *e);
+int selector_check_label_value(const char *value, struct err *e);
+
+#endif

@@ -1,0 +1,233 @@
+/* egressguard check: the decision path over manifests on disk (dry-run). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/eval/effective.h"
+#include "policy/doc/manifest.h"
+#include "policy/config/nsdb.h"
+#include "policy/config/policy.h"
+#include "policy/verdict.h"
+#include "server/cmd/cli.h"
+#include "server/output/report.h"
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: egressguard check -p POLICY [options] PATH...\n"
+        "\n"
+        "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
+        "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
+        "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
+        "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+        "\n"
+        "Options:\n"
+        "  -p, --policy FILE            the EgressPolicy file (required)\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
+        "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+        "  -o, --output FILE            write the report to FILE instead of stdout\n"
+        "  -e, --effective              also judge each AI namespace's effective egress: every\n"
+        "                               policy selecting its AI workloads taken together\n"
+        "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "  -h, --help                   this help\n"
+        "\n"
+        "Namespace objects in the input tell which namespaces carry which labels.\n"
+        "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
+        "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
+        "input, invalid policy file).\n");
+}
+
+struct check_opts {
+    const char *policy;
+    const char *output;
+    enum report_format format;
+    bool verbose;
+    bool effective;
+    struct nsdb *ns;
+};
+
+static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
+{
+    static const struct option longopts[] = {
+        {"policy", required_argument, NULL, 'p'},
+        {"format", required_argument, NULL, 'f'},
+        {"namespace-labels", required_argument, NULL, 'n'},
+        {"output", required_argument, NULL, 'o'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"effective", no_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+p:f:n:o:veh", longopts, NULL)) != -1) {
+        struct err e = {0};
+        switch (c) {
+        case 'p':
+            o->policy = optarg;
+            break;
+        case 'f':
+            if (report_format_parse(optarg, &o->format) < 0)
+                return cli_usage_error("check", "unknown format '%s' (text, json, sarif, junit)",
+                                       optarg);
+            break;
+        case 'n':
+            if (nsdb_set_spec(o->ns, optarg, &e) < 0)
+                return cli_usage_error("check", "%s", e.msg);
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'e':
+            o->effective = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            return cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!o->policy)
+        return cli_usage_error("check", "missing -p/--policy FILE");
+    if (optind >= argc)
+        return cli_usage_error("check", "no manifests given (a file, a directory or -)");
+    *first_path = optind;
+    return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct check_opts o = {.format = REPORT_TEXT};
+    struct policy *pol = NULL;
+    struct manifest *m = NULL;
+    struct report r = {0};
+    struct effective_result eff;
+    struct object *eff_objs = NULL;
+    json_t *eff_json = NULL;
+    struct report_counts counts;
+    struct err e = {0};
+    FILE *out = stdout;
+    int first = 0, rc = EXIT_USAGE, pr;
+
+    effective_result_init(&eff);
+    if (!(o.ns = nsdb_new())) {
+        fprintf(stderr, "egressguard check: out of memory\n");
+        return EXIT_USAGE;
+    }
+    pr = parse_args(argc, argv, &o, &first);
+    if (pr != 0) {
+        nsdb_free(o.ns);
+        return pr < 0 ? EXIT_PASS : pr;
+    }
+    if (!(pol = policy_load(o.policy, &e))) {
+        char buf[1024];
+        err_format(&e, buf, sizeof(buf));
+        fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
+        goto out;
+    }
+    if (!(m = manifest_new()))
+        goto oom;
+    for (int i = first; i < argc; i++)
+        if (manifest_read(m, argv[i]) < 0)
+            goto oom;
+
+    /* Namespaces in the input are known to the run, unless given explicitly on the command line. */
+    for (size_t i = 0; i < manifest_n_objects(m); i++) {
+        const struct object *obj = manifest_object(m, i);
+        if (!strcmp(obj->kind, "Namespace") && !strcmp(obj->api_version, "v1") && *obj->name &&
+            !nsdb_labels(o.ns, obj->name) &&
+            nsdb_set(o.ns, obj->name,
+                     json_object_get(json_object_get(obj->json, "metadata"), "labels")) < 0)
+            goto oom;
+    }
+
+    r.pol = pol;
+    r.verbose = o.verbose;
+    r.n_input_errors = manifest_n_errors(m);
+    r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
+    r.n_items = manifest_n_objects(m);
+    if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
+        goto oom;
+    for (size_t i = 0; i < r.n_items; i++) {
+        struct report_item *it = &r.items[i];
+        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+
+        it->obj = manifest_object(m, i);
+        verdict_init(&it->v);
+        if (verdict_decide(pol, it->obj, &ctx, &it->v, &it->e) < 0)
+            it->failed = true;
+    }
+
+    if (o.effective) {
+        /* One more report item per AI namespace, named after it (kind EffectiveEgress). */
+        const struct object **objs = calloc(r.n_items ? r.n_items : 1, sizeof(*objs));
+        struct report_item *grown;
+
+        if (!objs)
+            goto oom;
+        for (size_t i = 0; i < r.n_items; i++)
+            objs[i] = r.items[i].obj;
+        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
+        free(objs);
+        if (pr < 0)
+            goto oom;
+        if (eff.n &&
+            (!(eff_json = json_object()) || !(eff_objs = calloc(eff.n, sizeof(*eff_objs))) ||
+             !(grown = realloc(r.items, (r.n_items + eff.n) * sizeof(*r.items)))))
+            goto oom;
+        for (size_t i = 0; i < eff.n; i++) {
+            struct report_item *it = &grown[r.n_items + i];
+
+            eff_objs[i] = (struct object){.json = eff_json,
+                                          .file = "effective egress",
+                                          .api_version = "",
+                                          .kind = "EffectiveEgress",
+                                          .ns = "",
+                                          .name = eff.items[i].ns};
+            memset(it, 0, sizeof(*it));
+            it->obj = &eff_objs[i];
+            it->v = eff.items[i].v; /* moved: the report releases it */
+            verdict_init(&eff.items[i].v);
+        }
+        if (eff.n) {
+            r.items = grown;
+            r.n_items += eff.n;
+        }
+    }
+
+    if (o.output && !(out = fopen(o.output, "w"))) {
+        perror(o.output);
+        goto out;
+    }
+    if (report_write(out, o.format, &r) < 0) {
+        fprintf(stderr, "egressguard check: cannot write the report\n");
+        goto out;
+    }
+    report_count(&r, &counts);
+    rc = counts.errors ? EXIT_USAGE : counts.denied ? EXIT_VIOLATIONS : EXIT_PASS;
+    goto out;
+oom:
+    fprintf(stderr, "egressguard check: out of memory\n");
+out:
+    if (out && out != stdout && fclose(out) != 0 && rc != EXIT_USAGE)
+        rc = EXIT_USAGE;
+    for (size_t i = 0; i < r.n_items; i++)
+        verdict_release(&r.items[i].v);
+    free(r.items);
+    free(eff_objs);
+    json_decref(eff_json);
+    effective_result_release(&eff);
+    manifest_free(m);
+    policy_free(pol);
+    nsdb_free(o.ns);
+    return rc;
+}

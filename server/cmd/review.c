@@ -1,0 +1,161 @@
+/* egressguard review: one AdmissionReview in, the server's answer out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/doc/manifest.h"
+#include "policy/config/policy.h"
+#include "policy/verdict.h"
+#include "server/webhook/admission.h"
+#include "server/cmd/cli.h"
+#include "server/webhook/tls.h"
+
+extern const char embedded_example_policy[];
+extern const size_t embedded_example_policy_len;
+
+#define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: egressguard review [-p FILE] [--mutate] FILE|-\n\n"
+            "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
+            "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
+            "with --mutate), and prints the response JSON.\n\n"
+            "Options:\n"
+            "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
+            "  --mutate            answer as the mutating webhook\n\n"
+            "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
+}
+
+static char *read_input(const char *path, size_t *len, struct err *e)
+{
+    char *data = NULL;
+    size_t n = 0, cap = 0;
+
+    if (strcmp(path, "-") != 0)
+        return tls_read_file(path, len, REVIEW_MAX_INPUT, e);
+    for (;;) {
+        if (cap - n < 65536) {
+            char *p = cap > REVIEW_MAX_INPUT ? NULL : realloc(data, cap = cap ? 2 * cap : 65536 * 2);
+            if (!p) {
+                free(data);
+                err_set(e, "standard input is too large");
+                return NULL;
+            }
+            data = p;
+        }
+        size_t got = fread(data + n, 1, cap - n - 1, stdin);
+        if (!got)
+            break;
+        n += got;
+    }
+    data[n] = '\0';
+    *len = n;
+    return data;
+}
+
+/* YAML (gatekeeper-library's samples are YAML): read through the manifest reader. */
+static json_t *from_yaml(const char *data, size_t len, const char *name, struct err *e)
+{
+    struct manifest *m = manifest_new();
+    json_t *root = NULL;
+
+    if (!m) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    if (manifest_read_buffer(m, data, len, name) < 0) {
+        err_set(e, "out of memory");
+    } else if (manifest_n_errors(m) > 0) {
+        char msg[600];
+        err_format(manifest_error(m, 0), msg, sizeof(msg));
+        err_set(e, "%s", msg);
+    } else if (manifest_n_objects(m) != 1) {
+        err_set(e, "%s: want one AdmissionReview, found %zu documents", name,
+                manifest_n_objects(m));
+    } else {
+        root = json_incref(manifest_object(m, 0)->json);
+    }
+    manifest_free(m);
+    return root;
+}
+
+int cmd_review(int argc, char **argv)
+{
+    const char *policy_path = NULL, *input = NULL;
+    enum admission_op op = ADMISSION_VALIDATE;
+    struct err e = {0}, eval = {0};
+    struct policy *pol = NULL;
+    struct admission a;
+    struct verdict v;
+    char *data = NULL, *text, msg[768];
+    size_t len = 0, tlen;
+    int rc = EXIT_USAGE, drc;
+
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return EXIT_PASS;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
+            if (++i == argc)
+                return cli_usage_error("review", "%s needs a file", argv[i - 1]);
+            policy_path = argv[i];
+        } else if (!strncmp(argv[i], "--policy=", 9)) {
+            policy_path = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--mutate")) {
+            op = ADMISSION_MUTATE;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("review", "unknown option '%s'", argv[i]);
+        } else if (input) {
+            return cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
+        } else {
+            input = argv[i];
+        }
+    }
+    if (!input)
+        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+
+    pol = policy_path ? policy_load(policy_path, &e)
+                      : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
+                                           "embedded example policy", &e);
+    if (!pol) {
+        err_format(&e, msg, sizeof(msg));
+        fprintf(stderr, "egressguard review: %s\n", msg);
+        return EXIT_USAGE;
+    }
+    if (!(data = read_input(input, &len, &e))) {
+        fprintf(stderr, "egressguard review: %s\n", e.msg);
+        goto out;
+    }
+    {
+        size_t skip = strspn(data, " \t\r\n");
+        if (skip < len && data[skip] != '{' && data[skip] != '[') {
+            json_t *root = from_yaml(data, len, input, &e);
+            drc = root ? admission_decode_json(&a, root, ADMISSION_ALLOW_BARE, &e) : -1;
+        } else {
+            drc = admission_decode(&a, data, len, ADMISSION_ALLOW_BARE, &e);
+        }
+    }
+    if (drc < 0) {
+        fprintf(stderr, "egressguard review: %s: %s\n", input, e.msg);
+        goto out;
+    }
+    verdict_init(&v);
+    drc = admission_decide(pol, op, &a, &v, &eval);
+    text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
+    if (text) {
+        printf("%s\n", text);
+        rc = (drc == 0 && v.allowed) ? EXIT_PASS : EXIT_VIOLATIONS;
+        free(text);
+    } else {
+        fprintf(stderr, "egressguard review: out of memory\n");
+    }
+    verdict_release(&v);
+    admission_release(&a);
+out:
+    free(data);
+    policy_free(pol);
+    return rc;
+}

@@ -1,0 +1,430 @@
+/* egressguard serve: options, signals, reloads and the shutdown sequence. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/cmd/cli.h"
+#include "server/webhook/devcerts.h"
+#include "server/kube/enforcer.h"
+#include "server/webhook/http.h"
+#include "server/webhook/live.h"
+#include "server/webhook/log.h"
+#include "server/webhook/metrics.h"
+#include "server/kube/nsapi.h"
+#include "server/kube/nscache.h"
+#include "server/webhook/tls.h"
+
+extern const char embedded_example_policy[];
+extern const size_t embedded_example_policy_len;
+
+#define SHUTDOWN_GRACE_MS 10000 /* in-flight requests get this long after SIGTERM */
+#define RELOAD_SETTLE_MS 150    /* let a writer finish (cert, then key) before reloading */
+#define NS_LOOKUP_TIMEOUT_MS 2000 /* an API lookup delays an admission at most this long */
+
+struct serve_opts {
+    const char *policy, *cert, *key, *listen, *client_ca, *dev_certs, *kubeconfig;
+    int namespaced;
+    enum ns_lookup { NS_LOOKUP_AUTO = 0, NS_LOOKUP_API, NS_LOOKUP_OFF } ns_lookup;
+    unsigned ns_ttl; /* seconds */
+    enum log_level level;
+    size_t max_body;
+    unsigned threads;
+    int dev;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: egressguard serve --policy FILE --tls-cert FILE --tls-key FILE [options]\n"
+            "       egressguard serve --dev [--listen 127.0.0.1:PORT]\n\n"
+            "Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz,\n"
+            "GET /readyz, GET /metrics. The policy, certificate and key are reloaded on SIGHUP and\n"
+            "when their files change (ConfigMap/Secret symlink swaps included); a file that does not\n"
+            "load is logged and the old one keeps serving. SIGTERM stops accepting, lets requests in\n"
+            "flight finish, then exits 0.\n\n"
+            "Options:\n"
+            "  -p, --policy FILE     the egress policy (YAML)\n"
+            "  --tls-cert FILE       serving certificate chain (PEM, leaf first)\n"
+            "  --tls-key FILE        its private key (PEM)\n"
+            "  --listen ADDR:PORT    where to listen (default 0.0.0.0:8443; port 0 picks a free one)\n"
+            "  --client-ca FILE      require /validate and /mutate clients to present a certificate\n"
+            "                        signed by these CAs (health and metrics stay open)\n"
+            "  --log-level LEVEL     debug, info (default), warn or error\n"
+            "  --max-body BYTES      largest request body (default 8388608)\n"
+            "  --threads N           worker threads (default: one per core)\n"
+            "  --dev                 development mode: the embedded example policy, loopback only;\n"
+            "                        a development CA and certificate are created in --dev-certs\n"
+            "                        unless --tls-cert/--tls-key are given\n"
+            "  --dev-certs DIR       where --dev keeps its certificates (default build/dev-certs)\n"
+            "  --namespaced-mode     for clusters without a cluster-wide policy: create the\n"
+            "                        rendered NetworkPolicies (render networkpolicy) in every AI\n"
+            "                        namespace through the Kubernetes API (at start for namespaces\n"
+            "                        with the enforcement label, then for each new AI namespace\n"
+            "                        admitted; not for dry runs); pods in an AI namespace are\n"
+            "                        denied until its policies are confirmed\n"
+            "  --kubeconfig FILE     the API server and credentials for --namespaced-mode and\n"
+            "                        namespace label lookups (default: the in-cluster service\n"
+            "                        account)\n\n"
+            "Namespace labels (aiWorkloads.namespaces.selectors): the labels of a request's\n"
+            "namespace come from a cache filled by the Namespaces /validate admits and, when the\n"
+            "server has API credentials (--kubeconfig, or in a cluster with a service account), by\n"
+            "GET /api/v1/namespaces/NAME on a miss (2 s timeout; needs get on namespaces). When\n"
+            "they cannot be known, a namespace is an AI namespace only by its name; that is logged\n"
+            "(warn, once per namespace per TTL) and counted in\n"
+            "egressguard_namespace_lookup_failures_total.\n"
+            "  --namespace-labels-from-api\n"
+            "                        require API lookups: fail at start without credentials\n"
+            "  --no-namespace-lookup never ask the API; only admitted Namespaces are known\n"
+            "  --namespace-cache-ttl SECONDS\n"
+            "                        how long API answers are fresh (default 60); an older entry\n"
+            "                        is refetched, and served if that fails\n");
+}
+
+static int parse_unsigned(const char *text, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+
+    errno = 0;
+    if (!*text || *text == '-')
+        return -1;
+    *out = strtoull(text, &end, 10);
+    return (errno || *end || *out > max) ? -1 : 0;
+}
+
+static int parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+    o->listen = NULL;
+    o->level = LOG_INFO;
+    o->dev_certs = "build/dev-certs";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL, *eq = NULL;
+        char name[32];
+        unsigned long long n;
+
+        if (!strcmp(a, "--dev")) {
+            o->dev = 1;
+            continue;
+        }
+        if (!strcmp(a, "--namespaced-mode")) {
+            o->namespaced = 1;
+            continue;
+        }
+        if (!strcmp(a, "--namespace-labels-from-api") || !strcmp(a, "--no-namespace-lookup")) {
+            enum ns_lookup want =
+                strcmp(a, "--no-namespace-lookup") ? NS_LOOKUP_API : NS_LOOKUP_OFF;
+            if (o->ns_lookup != NS_LOOKUP_AUTO && o->ns_lookup != want)
+                return cli_usage_error("serve", "--namespace-labels-from-api and "
+                                                "--no-namespace-lookup exclude each other");
+            o->ns_lookup = want;
+            continue;
+        }
+        if (a[0] != '-')
+            return cli_usage_error("serve", "unexpected argument '%s'", a);
+        if (!strncmp(a, "--", 2) && (eq = strchr(a, '=')) && (size_t)(eq - a) < sizeof(name)) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = '\0';
+            a = name;
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            return cli_usage_error("serve", "option '%s' needs a value", a);
+        }
+        if (!strcmp(a, "-p") || !strcmp(a, "--policy")) {
+            o->policy = val;
+        } else if (!strcmp(a, "--tls-cert")) {
+            o->cert = val;
+        } else if (!strcmp(a, "--tls-key")) {
+            o->key = val;
+        } else if (!strcmp(a, "--listen")) {
+            o->listen = val;
+        } else if (!strcmp(a, "--client-ca")) {
+            o->client_ca = val;
+        } else if (!strcmp(a, "--kubeconfig")) {
+            o->kubeconfig = val;
+        } else if (!strcmp(a, "--dev-certs")) {
+            o->dev_certs = val;
+        } else if (!strcmp(a, "--log-level")) {
+            if (log_parse_level(val, &o->level) < 0)
+                return cli_usage_error("serve", "--log-level must be debug, info, warn or error");
+        } else if (!strcmp(a, "--max-body")) {
+            if (parse_unsigned(val, 1ull << 31, &n) < 0 || n < 1024)
+                return cli_usage_error("serve", "--max-body wants bytes between 1024 and 2^31");
+            o->max_body = (size_t)n;
+        } else if (!strcmp(a, "--namespace-cache-ttl")) {
+            if (parse_unsigned(val, 86400, &n) < 0 || n == 0)
+                return cli_usage_error("serve",
+                                       "--namespace-cache-ttl wants seconds from 1 to 86400");
+            o->ns_ttl = (unsigned)n;
+        } else if (!strcmp(a, "--threads")) {
+            if (parse_unsigned(val, 256, &n) < 0 || n == 0)
+                return cli_usage_error("serve", "--threads wants a number from 1 to 256");
+            o->threads = (unsigned)n;
+        } else {
+            return cli_usage_error("serve", "unknown option '%s'", a);
+        }
+    }
+    if (!o->dev && !o->policy)
+        return cli_usage_error("serve", "--policy FILE is required (or --dev)");
+    if (o->dev && o->policy)
+        return cli_usage_error("serve", "--dev uses the embedded example policy; drop --policy");
+    if (!o->dev && (!o->cert || !o->key))
+        return cli_usage_error("serve", "--tls-cert and --tls-key are required");
+    if (!o->cert != !o->key)
+        return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    if (o->kubeconfig && o->ns_lookup == NS_LOOKUP_OFF && !o->namespaced)
+        return cli_usage_error("serve", "--kubeconfig is for --namespaced-mode or namespace "
+                                        "lookups, and --no-namespace-lookup turns those off");
+    if (!o->listen)
+        o->listen = o->dev ? "127.0.0.1:8443" : "0.0.0.0:8443";
+    return 0;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Serves until SIGTERM or SIGINT; SIGHUP and file changes reload. */
+static void run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
+{
+    struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = wfd, .events = POLLIN}};
+    int pending = 0;
+
+    for (;;) {
+        int n = poll(fds, wfd >= 0 ? 2 : 1, pending ? RELOAD_SETTLE_MS : -1);
+
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n == 0 && pending) {
+            /* Quiet for a moment after a change: reload what differs. */
+            pending = 0;
+            live_reload(live, false);
+            continue;
+        }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                    log_msg(lg, LOG_INFO, "SIGHUP: reloading the policy and the certificate");
+                    live_reload(live, true);
+                } else {
+                    log_msg(lg, LOG_INFO, "%s: shutting down",
+                            si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                    return;
+                }
+            }
+        }
+        if (wfd >= 0 && (fds[1].revents & POLLIN) && live_watch_drain(live))
+            pending = 1;
+    }
+}
+
+/*
+ * The namespace-label cache, with API lookups when wanted and possible. NULL with e set when
+ * --namespace-labels-from-api cannot be honoured (or out of memory).
+ */
+static struct nscache *start_nscache(const struct serve_opts *o, const struct log *lg,
+                                     struct nsapi **api, struct err *e)
+{
+    struct nscache_config cfg = {.ttl_ms = (o->ns_ttl ? o->ns_ttl : 60) * 1000u,
+                                 .max_fetches = NSAPI_SLOTS};
+    struct nscache *c;
+
+    *api = NULL;
+    if (o->ns_lookup == NS_LOOKUP_API || (o->ns_lookup == NS_LOOKUP_AUTO &&
+                                          (o->kubeconfig || kube_in_cluster()))) {
+        if (!(*api = nsapi_new(o->kubeconfig, NS_LOOKUP_TIMEOUT_MS, e))) {
+            if (o->ns_lookup == NS_LOOKUP_API)
+                return NULL;
+            log_msg(lg, LOG_WARN, "namespace labels: no API lookups: %s", e->msg);
+        }
+    }
+    if (*api) {
+        cfg.fetch = nsapi_fetch;
+        cfg.fetch_cls = *api;
+    }
+    if (!(c = nscache_new(&cfg))) {
+        nsapi_free(*api);
+        *api = NULL;
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    if (*api)
+        log_msg(lg, LOG_INFO,
+                "namespace labels: from admitted Namespaces and the Kubernetes API at %s "
+                "(fresh for %u s)",
+                nsapi_server(*api), cfg.ttl_ms / 1000);
+    else
+        log_msg(lg, LOG_INFO, "namespace labels: from admitted Namespaces only (%s)",
+                o->ns_lookup == NS_LOOKUP_OFF ? "--no-namespace-lookup"
+                                              : "no API credentials: give --kubeconfig");
+    return c;
+}
+
+static char *read_optional(const char *path, size_t *len, int *failed, struct err *e)
+{
+    char *s;
+
+    *len = 0;
+    if (!path)
+        return NULL;
+    s = tls_read_file(path, len, 1024 * 1024, e);
+    if (!s)
+        *failed = 1;
+    return s;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_opts o = {0};
+    struct log lg;
+    struct err e = {0};
+    struct metrics *m = NULL;
+    struct live *live = NULL;
+    struct enforcer *en = NULL;
+    struct nscache *nsc = NULL;
+    struct nsapi *nsa = NULL;
+    struct http *h = NULL;
+    struct http_options ho = {0};
+    struct live_config lc = {0};
+    struct devcerts dc = {0};
+    char *client_ca = NULL;
+    size_t ca_len;
+    int failed = 0, rc = EXIT_USAGE, sfd = -1, wfd;
+    bool loopback;
+    sigset_t sigs;
+    struct timespec t0;
+    char msg[768];
+
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return EXIT_PASS;
+    }
+    if (parse_opts(argc, argv, &o) != 0)
+        return EXIT_USAGE;
+    lg.level = o.level;
+    lg.out = stderr;
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    if (http_parse_listen(o.listen, &ho.addr, &ho.addr_len, &loopback, &e) < 0)
+        return cli_usage_error("serve", "%s", e.msg);
+    if (o.dev && !loopback)
+        return cli_usage_error("serve", "--dev listens on loopback only (127.0.0.1 or ::1), "
+                                        "not %s",
+                               o.listen);
+    if (o.dev && !o.cert) {
+        if (devcerts_make(o.dev_certs, &dc, &e) < 0) {
+            fprintf(stderr, "egressguard serve: %s\n", e.msg);
+            return EXIT_USAGE;
+        }
+        o.cert = dc.cert_path;
+        o.key = dc.key_path;
+    }
+    client_ca = read_optional(o.client_ca, &ca_len, &failed, &e);
+    if (failed) {
+        fprintf(stderr, "egressguard serve: --client-ca: %s\n", e.msg);
+        goto out;
+    }
+    ho.client_ca = client_ca;
+    ho.max_body = o.max_body;
+    ho.threads = o.threads;
+
+    /* Every thread (libmicrohttpd's included) inherits this mask; only signalfd sees them. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 ||
+        (sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
+        fprintf(stderr, "egressguard serve: signalfd: %s\n", strerror(errno));
+        goto out;
+    }
+
+    if (!(m = metrics_new())) {
+        fprintf(stderr, "egressguard serve: out of memory\n");
+        goto out;
+    }
+    lc.policy_path = o.policy;
+    lc.policy_data = embedded_example_policy;
+    lc.policy_len = embedded_example_policy_len;
+    lc.cert_path = o.cert;
+    lc.key_path = o.key;
+    if (!(live = live_new(&lc, m, &lg, &e))) {
+        err_format(&e, msg, sizeof(msg));
+        fprintf(stderr, "egressguard serve: %s\n", msg);
+        goto out;
+    }
+    if ((wfd = live_watch_start(live, &e)) < 0)
+        log_msg(&lg, LOG_WARN, "not watching files (reload with SIGHUP): %s", e.msg);
+    if (o.namespaced) {
+        struct kube *k = kube_new(o.kubeconfig, &e);
+        if (!k || !(en = enforcer_start(k, live, &lg, &e))) {
+            fprintf(stderr, "egressguard serve: --namespaced-mode: %s\n", e.msg);
+            goto out;
+        }
+        ho.enforcer = en;
+        log_msg(&lg, LOG_INFO, "namespaced mode: Kubernetes API at %s", kube_server(k));
+    }
+    if (!(nsc = start_nscache(&o, &lg, &nsa, &e))) {
+        fprintf(stderr, "egressguard serve: namespace labels: %s\n", e.msg);
+        goto out;
+    }
+    ho.nscache = nsc;
+    if (!(h = http_start(&ho, live, m, &lg, &e))) {
+        fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
+        rc = 1;
+        goto out;
+    }
+    {
+        char host[64];
+        size_t hl = strrchr(o.listen, ':') - o.listen;
+        snprintf(host, sizeof(host), "%.*s", (int)hl, o.listen);
+        /* Always printed, whatever the level: with port 0 it is the only way to learn the port. */
+        log_msg(&lg, lg.level > LOG_INFO ? lg.level : LOG_INFO, "listening on %s:%u (policy %s, %s)", *host ? host : "0.0.0.0",
+                http_port(h), o.policy ? o.policy : "embedded example",
+                o.client_ca ? "client certificates required" : "no client certificates");
+        if (o.dev && dc.ca_path[0]) {
+            printf("egressguard dev server: https://%s:%u\n  caBundle: %s\n"
+                   "  try: curl --cacert %s -H 'Content-Type: application/json' "
+                   "--data @tests/data/admission/pod-v1.json https://%s:%u/validate\n",
+                   host, http_port(h), dc.ca_path, dc.ca_path, host, http_port(h));
+            fflush(stdout);
+        }
+    }
+    run_loop(live, sfd, wfd, &lg);
+
+    /* Stop accepting, let requests in flight finish, then close everything (idle keep-alive
+     * connections included) so that the process exits promptly. */
+    http_quiesce(h);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (metrics_in_flight_now(m) > 0 && ms_since(&t0) < SHUTDOWN_GRACE_MS) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    if (metrics_in_flight_now(m) > 0)
+        log_msg(&lg, LOG_WARN, "%ld requests still in flight after %d ms; closing them",
+                metrics_in_flight_now(m), SHUTDOWN_GRACE_MS);
+    http_stop(h);
+    log_msg(&lg, LOG_INFO, "stopped");
+    rc = EXIT_PASS;
+out:
+    enforcer_stop(en);
+    nscache_free(nsc);
+    nsapi_free(nsa);
+    live_free(live);
+    metrics_free(m);
+    free(client_ca);
+    if (sfd >= 0)
+        close(sfd);
+    return rc;
+}

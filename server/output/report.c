@@ -1,0 +1,369 @@
+#include "server/output/report.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "server/cmd/cli.h"
+
+#ifndef EGRESSGUARD_VERSION
+#define EGRESSGUARD_VERSION "0.1.0"
+#endif
+
+int report_format_parse(const char *s, enum report_format *out)
+{
+    static const char *const names[] = {"text", "json", "sarif", "junit"};
+
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (enum report_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* "deny", "warn", "audit" for violations by mode; "note" otherwise. */
+static const char *severity(const struct finding *f)
+{
+    if (!f->violation)
+        return "note";
+    return f->mode == MODE_ENFORCE ? "deny" : f->mode == MODE_WARN ? "warn" : "audit";
+}
+
+void report_count(const struct report *r, struct report_counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->errors = r->n_input_errors;
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct report_item *it = &r->items[i];
+        bool denied = false, warned = false, audited = false;
+
+        c->objects++;
+        if (it->failed) {
+            c->errors++;
+            continue;
+        }
+        if (it->v.evaluated)
+            c->evaluated++;
+        for (size_t j = 0; j < it->v.n_findings; j++) {
+            const struct finding *f = &it->v.findings[j];
+            const char *s = severity(f);
+            denied |= !strcmp(s, "deny");
+            warned |= !strcmp(s, "warn");
+            audited |= !strcmp(s, "audit");
+            c->notes += !f->violation;
+        }
+        c->denied += denied;
+        c->warned += warned;
+        c->audited += audited;
+    }
+}
+
+static void object_name(const struct object *o, char *buf, size_t size)
+{
+    if (*o->ns && *o->name)
+        snprintf(buf, size, "%s/%s", o->ns, o->name);
+    else
+        snprintf(buf, size, "%s", *o->name ? o->name : "(unnamed)");
+}
+
+static int finding_line(const struct report_item *it, const struct finding *f)
+{
+    return f->line ? f->line : it->obj->line;
+}
+
+static int write_text(FILE *out, const struct report *r)
+{
+    struct report_counts c;
+    char name[512];
+
+    for (size_t i = 0; i < r->n_input_errors; i++) {
+        char buf[1024];
+        err_format(&r->input_errors[i], buf, sizeof(buf));
+        fprintf(out, "%s\n", buf);
+    }
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct report_item *it = &r->items[i];
+        const struct object *o = it->obj;
+
+        object_name(o, name, sizeof(name));
+        if (it->failed) {
+            char buf[1024];
+            err_format(&it->e, buf, sizeof(buf));
+            fprintf(out, "%s (%s %s)\n", buf, o->kind, name);
+            continue;
+        }
+        for (size_t j = 0; j < it->v.n_findings; j++) {
+            const struct finding *f = &it->v.findings[j];
+            fprintf(out, "%s:%d: %s %s: %s: %s%s%s\n", *o->file ? o->file : "<input>",
+                    finding_line(it, f), o->kind, name, severity(f), f->path, *f->path ? ": " : "",
+                    f->message);
+        }
+        if (r->verbose && !it->v.n_findings)
+            fprintf(out, "%s:%d: %s %s: %s\n", *o->file ? o->file : "<input>", o->line, o->kind,
+                    name, it->v.evaluated ? "ok" : "not evaluated (kind not governed)");
+    }
+    report_count(r, &c);
+    fprintf(out,
+            "egressguard: %zu object%s checked (%zu evaluated): %zu denied, %zu warned, "
+            "%zu audited, %zu error%s\n",
+            c.objects, c.objects == 1 ? "" : "s", c.evaluated, c.denied, c.warned, c.audited,
+            c.errors, c.errors == 1 ? "" : "s");
+    return ferror(out) ? -1 : 0;
+}
+
+static json_t *err_json(const struct err *e)
+{
+    return json_pack("{s:s, s:i, s:i, s:s}", "file", e->file ? e->file : "", "line", e->line,
+                     "column", e->col, "message", e->msg);
+}
+
+static int write_json(FILE *out, const struct report *r)
+{
+    struct report_counts c;
+    json_t *root, *results, *errors;
+    int rc;
+
+    report_count(r, &c);
+    root = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:[], s:[]}",
+                     "version", EGRESSGUARD_VERSION, "policy", "file", r->pol->path, "name",
+                     r->pol->name, "hash", r->pol->hash, "summary", "objects",
+                     (json_int_t)c.objects, "evaluated", (json_int_t)c.evaluated, "denied",
+                     (json_int_t)c.denied, "warned", (json_int_t)c.warned, "audited",
+                     (json_int_t)c.audited, "errors", (json_int_t)c.errors, "results", "errors");
+    if (!root)
+        return -1;
+    results = json_object_get(root, "results");
+    errors = json_object_get(root, "errors");
+    for (size_t i = 0; i < r->n_input_errors; i++)
+        json_array_append_new(errors, err_json(&r->input_errors[i]));
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct report_item *it = &r->items[i];
+        const struct object *o = it->obj;
+        json_t *findings, *item;
+
+        if (it->failed) {
+            json_array_append_new(errors, err_json(&it->e));
+            continue;
+        }
+        item = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:[]}", "file", o->file, "line",
+                         o->line, "apiVersion", o->api_version, "kind", o->kind, "namespace", o->ns,
+                         "name", o->name, "allowed", it->v.allowed, "evaluated", it->v.evaluated,
+                         "findings");
+        if (!item)
+            continue;
+        if (it->v.exemption)
+            json_object_set_new(item, "exemption", json_string(it->v.exemption));
+        findings = json_object_get(item, "findings");
+        for (size_t j = 0; j < it->v.n_findings; j++) {
+            const struct finding *f = &it->v.findings[j];
+            json_array_append_new(
+                findings, json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:i}", "rule", f->rule,
+                                    "severity", severity(f), "mode", mode_name(f->mode),
+                                    "violation", f->violation, "path", f->path, "message",
+                                    f->message, "line", finding_line(it, f), "column", f->col));
+        }
+        json_array_append_new(results, item);
+    }
+    rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', out);
+    json_decref(root);
+    return rc < 0 || ferror(out) ? -1 : 0;
+}
+
+static json_t *sarif_result(const char *rule, const char *level, const char *text, const char *file,
+                            int line, int col)
+{
+    json_t *res =
+        json_pack("{s:s, s:s, s:{s:s}}", "ruleId", rule, "level", level, "message", "text", text);
+    json_t *phys;
+
+    if (!res || !file || !*file)
+        return res;
+    phys =
+        json_pack("{s:{s:s}}", "artifactLocation", "uri", strcmp(file, "<stdin>") ? file : "stdin");
+    if (phys && line > 0) {
+        json_t *region = json_pack("{s:i}", "startLine", line);
+        if (region && col > 0)
+            json_object_set_new(region, "startColumn", json_integer(col));
+        json_object_set_new(phys, "region", region);
+    }
+    json_object_set_new(res, "locations", json_pack("[{s:o}]", "physicalLocation", phys));
+    return res;
+}
+
+static void sarif_rule(json_t *rules, json_t *seen, const char *id)
+{
+    if (json_object_get(seen, id))
+        return;
+    json_object_set_new(seen, id, json_true());
+    json_array_append_new(rules,
+                          json_pack("{s:s, s:{s:s}}", "id", id, "shortDescription", "text",
+                                    !strcmp(id, "input") ? "input that cannot be evaluated" : id));
+}
+
+static int write_sarif(FILE *out, const struct report *r)
+{
+    json_t *root, *results, *rules, *seen = json_object();
+    char name[512], text[2048];
+    int rc;
+
+    root = json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:[]}}, s:[]}]}", "$schema",
+                     "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
+                     "tool", "driver", "name", "egressguard", "version", EGRESSGUARD_VERSION,
+                     "rules", "results");
+    if (!root || !seen) {
+        json_decref(root);
+        json_decref(seen);
+        return -1;
+    }
+    json_t *run = json_array_get(json_object_get(root, "runs"), 0);
+    results = json_object_get(run, "results");
+    rules = json_object_get(json_object_get(json_object_get(run, "tool"), "driver"), "rules");
+    for (size_t i = 0; i < r->n_input_errors; i++) {
+        const struct err *e = &r->input_errors[i];
+        sarif_rule(rules, seen, "input");
+        json_array_append_new(results,
+                              sarif_result("input", "error", e->msg, e->file, e->line, e->col));
+    }
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct report_item *it = &r->items[i];
+        const struct object *o = it->obj;
+
+        object_name(o, name, sizeof(name));
+        if (it->failed) {
+            sarif_rule(rules, seen, "input");
+            snprintf(text, sizeof(text), "%s %s: %s", o->kind, name, it->e.msg);
+            json_array_append_new(
+                results, sarif_result("input", "error", text, it->e.file, it->e.line, it->e.col));
+            continue;
+        }
+        for (size_t j = 0; j < it->v.n_findings; j++) {
+            const struct finding *f = &it->v.findings[j];
+            const char *sev = severity(f);
+            sarif_rule(rules, seen, f->rule);
+            snprintf(text, sizeof(text), "%s %s: %s%s%s", o->kind, name, f->path,
+                     *f->path ? ": " : "", f->message);
+            json_array_append_new(results,
+                                  sarif_result(f->rule,
+                                               !strcmp(sev, "deny")   ? "error"
+                                               : !strcmp(sev, "warn") ? "warning"
+                                                                      : "note",
+                                               text, o->file, finding_line(it, f), f->col));
+        }
+    }
+    rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', out);
+    json_decref(root);
+    json_decref(seen);
+    return rc < 0 || ferror(out) ? -1 : 0;
+}
+
+static void xml_escaped(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            /* XML 1.0 forbids most control characters even escaped. */
+            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                fputc('?', out);
+            else
+                fputc(*s, out);
+        }
+    }
+}
+
+static int write_junit(FILE *out, const struct report *r)
+{
+    struct report_counts c;
+    char name[512];
+
+    report_count(r, &c);
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(out,
+            "<testsuites>\n  <testsuite name=\"egressguard check\" tests=\"%zu\" "
+            "failures=\"%zu\" errors=\"%zu\">\n",
+            c.objects + r->n_input_errors, c.denied, c.errors);
+    for (size_t i = 0; i < r->n_input_errors; i++) {
+        char buf[1024];
+        err_format(&r->input_errors[i], buf, sizeof(buf));
+        fputs("    <testcase classname=\"input\" name=\"", out);
+        xml_escaped(out, r->input_errors[i].file ? r->input_errors[i].file : "input");
+        fputs("\">\n      <error message=\"", out);
+        xml_escaped(out, buf);
+        fputs("\"/>\n    </testcase>\n", out);
+    }
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct report_item *it = &r->items[i];
+        const struct object *o = it->obj;
+        bool open = false;
+
+        object_name(o, name, sizeof(name));
+        fputs("    <testcase classname=\"", out);
+        xml_escaped(out, o->kind);
+        fputs("\" name=\"", out);
+        xml_escaped(out, name);
+        fprintf(out, " (%s:%d)\">\n", *o->file ? o->file : "<input>", o->line);
+        if (it->failed) {
+            char buf[1024];
+            err_format(&it->e, buf, sizeof(buf));
+            fputs("      <error message=\"", out);
+            xml_escaped(out, buf);
+            fputs("\"/>\n", out);
+        }
+        for (size_t j = 0; !it->failed && j < it->v.n_findings; j++) {
+            const struct finding *f = &it->v.findings[j];
+            if (strcmp(severity(f), "deny"))
+                continue;
+            if (!open) {
+                fputs("      <failure message=\"denied by egressguard\">", out);
+                open = true;
+            }
+            fprintf(out, "%s:%d: ", *o->file ? o->file : "<input>", finding_line(it, f));
+            xml_escaped(out, f->path);
+            fputs(*f->path ? ": " : "", out);
+            xml_escaped(out, f->message);
+            fputc('\n', out);
+        }
+        if (open)
+            fputs("</failure>\n", out);
+        for (size_t j = 0; !it->failed && j < it->v.n_findings; j++) {
+            const struct finding *f = &it->v.findings[j];
+            if (!strcmp(severity(f), "deny"))
+                continue;
+            fprintf(out, "      <system-out>%s: ", severity(f));
+            xml_escaped(out, f->path);
+            fputs(*f->path ? ": " : "", out);
+            xml_escaped(out, f->message);
+            fputs("</system-out>\n", out);
+        }
+        fputs("    </testcase>\n", out);
+    }
+    fputs("  </testsuite>\n</testsuites>\n", out);
+    return ferror(out) ? -1 : 0;
+}
+
+int report_write(FILE *out, enum report_format fmt, const struct report *r)
+{
+    switch (fmt) {
+    case REPORT_JSON:
+        return write_json(out, r);
+    case REPORT_SARIF:
+        return write_sarif(out, r);
+    case REPORT_JUNIT:
+        return write_junit(out, r);
+    default:
+        return write_text(out, r);
+    }
+}

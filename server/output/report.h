@@ -1,0 +1,48 @@
+#ifndef EGRESSGUARD_REPORT_H
+#define EGRESSGUARD_REPORT_H
+
+/*
+ * What `check` prints: the verdict on every object read, in one of four formats. text is for
+ * people (`file:line: Kind namespace/name: deny: field: message`), json for scripts, SARIF 2.1.0
+ * for code-scanning dashboards, JUnit XML for CI test reports. Input errors (unreadable files,
+ * malformed objects) appear in every format, positioned.
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "policy/doc/manifest.h"
+#include "policy/config/policy.h"
+#include "policy/verdict.h"
+
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF, REPORT_JUNIT };
+
+struct report_item {
+    const struct object *obj; /* borrowed */
+    struct verdict v;
+    bool failed; /* the object could not be evaluated: see e */
+    struct err e;
+};
+
+struct report {
+    const struct policy *pol;
+    struct report_item *items;
+    size_t n_items;
+    const struct err *input_errors; /* errors reading the input (not tied to one object) */
+    size_t n_input_errors;
+    bool verbose; /* text: also list objects that pass and kinds not evaluated */
+};
+
+struct report_counts {
+    size_t objects, evaluated, denied, warned, audited, notes, errors;
+};
+
+/* "text", "json", "sarif", "junit" → format; -1 when unknown. */
+int report_format_parse(const char *s, enum report_format *out);
+
+void report_count(const struct report *r, struct report_counts *c);
+
+/* Writes the report. 0, or -1 on a write error. */
+int report_write(FILE *out, enum report_format fmt, const struct report *r);
+
+#endif

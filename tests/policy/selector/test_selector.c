@@ -1,0 +1,190 @@
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/base/buf.h"
+#include "policy/base/err.h"
+#include "policy/selector/selector.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+static struct selector *parse(const char *text)
+{
+    struct err e = {0};
+    struct selector *s = selector_parse(text, &e);
+
+    if (!s)
+        fail_msg("parse %s: col %d: %s", text, e.col, e.msg);
+    return s;
+}
+
+/* Checks the canonical form of s, then frees s. */
+static void assert_format(struct selector *s, const char *want)
+{
+    struct buf b;
+
+    assert_non_null(s);
+    buf_init(&b, 0);
+    assert_int_equal(selector_format(s, &b), 0);
+    assert_string_equal(buf_str(&b), want);
+    buf_release(&b);
+    selector_free(s);
+}
+
+static enum tri eval(const char *sel, const char *labels_json, bool complete)
+{
+    struct selector *s = parse(sel);
+    json_t *labels = labels_json ? json_loads(labels_json, 0, NULL) : NULL;
+    enum tri t;
+
+    if (labels_json)
+        assert_non_null(labels);
+    t = selector_eval(s, labels, complete);
+    selector_free(s);
+    json_decref(labels);
+    return t;
+}
+
+static void test_selector_all_none(void **state)
+{
+    struct selector *all = selector_all(), *none = selector_none();
+    json_t *labels = json_pack("{s:s}", "a", "b");
+
+    (void)state;
+    assert_true(selector_matches(all, NULL));
+    assert_true(selector_matches(all, labels));
+    assert_false(selector_matches(none, NULL));
+    assert_false(selector_matches(none, labels));
+    assert_true(selector_is_all(all));
+    assert_true(selector_is_none(none));
+    assert_false(selector_is_all(none));
+    assert_format(all, "all()");
+    assert_format(none, "!all()");
+    selector_free(NULL);
+    json_decref(labels);
+}
+
+static void test_selector_and_or_not(void **state)
+{
+    struct selector *a = parse("app == 'web'"), *b = parse("has(tier) || env in {'x'}");
+    struct selector *all = selector_all(), *none = selector_none();
+
+    (void)state;
+    assert_format(selector_and(a, b), "app == \"web\" && (has(tier) || env in {\"x\"})");
+    assert_format(selector_or(a, b), "app == \"web\" || has(tier) || env in {\"x\"}");
+    assert_format(selector_not(a), "app != \"web\"");
+    assert_format(selector_not(b), "!(has(tier) || env in {\"x\"})");
+    assert_format(selector_and(a, all), "app == \"web\"");
+    assert_format(selector_and(a, none), "!all()");
+    assert_format(selector_or(a, all), "all()");
+    assert_format(selector_or(none, b), "has(tier) || env in {\"x\"}");
+    assert_format(selector_not(none), "all()");
+    /* Operands are not consumed: still usable and unchanged. */
+    assert_format(selector_dup(a), "app == \"web\"");
+    assert_format(selector_dup(b), "has(tier) || env in {\"x\"}");
+    selector_free(a);
+    selector_free(b);
+    selector_free(all);
+    selector_free(none);
+}
+
+static void test_selector_not_matches_complement(void **state)
+{
+    static const char *const sels[] = {
+        "a == 'x'", "a != 'x'", "a in {'x', 'y'}", "a not in {'x'}", "has(a)",
+        "a contains 'x'", "a starts with 'x'", "a ends with 'x'", "a == 'x' && has(b)",
+        "a == 'x' || b != 'y'", "global()",
+    };
+    static const char *const label_sets[] = {
+        "{}", "{\"a\": \"x\"}", "{\"a\": \"y\"}", "{\"a\": \"zx\"}", "{\"b\": \"y\"}",
+        "{\"a\": \"x\", \"b\": \"y\"}",
+    };
+    struct selector *s, *n;
+    json_t *labels;
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(sels) / sizeof(sels[0]); i++) {
+        s = parse(sels[i]);
+        n = selector_not(s);
+        assert_non_null(n);
+        for (j = 0; j < sizeof(label_sets) / sizeof(label_sets[0]); j++) {
+            labels = json_loads(label_sets[j], 0, NULL);
+            if (selector_matches(s, labels) == selector_matches(n, labels))
+                fail_msg("!(%s) on %s", sels[i], label_sets[j]);
+            json_decref(labels);
+        }
+        selector_free(s);
+        selector_free(n);
+    }
+}
+
+static void test_selector_format_canonical(void **state)
+{
+    (void)state;
+    assert_format(parse("a in {'z', 'x', 'z', 'y'}"), "a in {\"x\", \"y\", \"z\"}");
+    assert_format(parse("a in {}"), "a in {}");
+    assert_format(parse("all() && a == 'x'"), "a == \"x\"");
+    assert_format(parse("(a == 'x' || b == 'y') && (c == 'z' || !has(d))"),
+                  "(a == \"x\" || b == \"y\") && (c == \"z\" || !has(d))");
+    assert_format(parse("!(a == 'x' && b == 'y') || c == 'z'"),
+                  "!(a == \"x\" && b == \"y\") || c == \"z\"");
+    assert_format(parse("a == 'x' && !global()"), "a == \"x\" && !global()");
+}
+
+static void test_selector_matches_non_string_labels(void **state)
+{
+    struct selector *s = parse("has(a)"), *t = parse("a != 'x'");
+    json_t *labels = json_pack("{s:i}", "a", 1);
+
+    (void)state;
+    /* Label values are strings; anything else counts as absent. */
+    assert_false(selector_matches(s, labels));
+    assert_true(selector_matches(t, labels));
+    assert_false(selector_matches(s, NULL));
+    selector_free(s);
+    selector_free(t);
+    json_decref(labels);
+}
+
+static void test_selector_eval_three_valued(void **state)
+{
+    (void)state;
+    assert_int_equal(eval("a == 'x'", "{\"a\": \"x\"}", false), TRI_TRUE);
+    assert_int_equal(eval("a == 'x'", "{\"a\": \"y\"}", false), TRI_FALSE);
+    assert_int_equal(eval("a == 'x'", "{}", false), TRI_UNKNOWN);
+    assert_int_equal(eval("a == 'x'", "{}", true), TRI_FALSE);
+    assert_int_equal(eval("a != 'x'", "{}", false), TRI_UNKNOWN);
+    assert_int_equal(eval("a != 'x'", "{}", true), TRI_TRUE);
+    assert_int_equal(eval("a == 'x' && b == 'y'", "{\"a\": \"z\"}", false), TRI_FALSE);
+    assert_int_equal(eval("a == 'x' && b == 'y'", "{\"a\": \"x\"}", false), TRI_UNKNOWN);
+    assert_int_equal(eval("a == 'x' || b == 'y'", "{\"a\": \"x\"}", false), TRI_TRUE);
+    assert_int_equal(eval("a == 'x' || b == 'y'", "{\"a\": \"z\"}", false), TRI_UNKNOWN);
+    assert_int_equal(eval("!(a == 'x' && b == 'y')", "{\"a\": \"z\"}", false), TRI_TRUE);
+    /* Decided whatever the unknown label is. */
+    assert_int_equal(eval("has(b) || !has(b)", "{}", false), TRI_TRUE);
+    assert_int_equal(eval("a == 'x' && (b == 'y' && b != 'y')", "{\"a\": \"x\"}", false),
+                     TRI_FALSE);
+    assert_int_equal(eval("b in {}", NULL, false), TRI_FALSE);
+    assert_int_equal(eval("b not in {}", NULL, false), TRI_TRUE);
+    assert_int_equal(eval("has(b)", NULL, false), TRI_UNKNOWN);
+    assert_int_equal(eval("has(b)", NULL, true), TRI_FALSE);
+    assert_int_equal(eval("all()", NULL, false), TRI_TRUE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_selector_all_none),
+        cmocka_unit_test(test_selector_and_or_not),
+        cmocka_unit_test(test_selector_not_matches_complement),
+        cmocka_unit_test(test_selector_format_canonical),
+        cmocka_unit_test(test_selector_matches_non_string_labels),
+        cmocka_unit_test(test_selector_eval_three_valued),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
