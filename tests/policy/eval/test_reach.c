@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "policy/cni/netpol.h"
 
 #include <stdarg.h>
@@ -665,7 +666,7 @@ static void decide(const struct policy *pol, const char *yaml, struct verdict *v
     assert_int_equal(manifest_read_buffer(mf, yaml, strlen(yaml), "np.yaml"), 0);
     assert_int_equal(manifest_n_objects(mf), 1);
     verdict_init(v);
-    if (verdict_decide(pol, manifest_object(mf, 0), NULL, v, &e) != 0)
+    if (decide_object(pol, manifest_object(mf, 0), NULL, v, &e) != 0)
         fail_msg("%s", e.msg);
     manifest_free(mf);
 }

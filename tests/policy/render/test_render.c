@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
 #include "policy/config/policy.h"
 
@@ -131,7 +132,7 @@ static void decide(const struct policy *pol, const json_t *objs, size_t i, struc
     free(text);
 }
 
-/* Every rendered object passes verdict_decide against the policy it was rendered from. */
+/* Every rendered object passes decide_object against the policy it was rendered from. */
 static void expect_all_pass(const struct policy *pol, const json_t *objs)
 {
     struct evalfix f;
