@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/selector/selsubset.h"
 #include "policy/doc/doc.h"
 #include "policy/sets/fqdn.h"
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/selector/selsubset.h"
 #include "policy/sets/fqdn.h"
 
 #define REACH_MAX_PREFIXES 8 /* escaping prefixes named in a message before "... (N more)" */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/selector/selsubset.h"
 #include "policy/base/buf.h"
 #include "policy/sets/cidr.h"
 #include "policy/sets/portset.h"
