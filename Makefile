@@ -65,6 +65,19 @@ $(BUILD)/tests/%: tests/%.c $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELPERS)) $(ALL_L
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LIBS) -lcmocka
 
+# Allocation-failure suites (test_*_faults.c): malloc, calloc, realloc, strdup and free of what
+# is linked into them go through tests/helpers/faults (GNU ld --wrap), which can fail the Nth
+# allocation and count what is not freed. Only these test binaries are linked this way; the
+# engine's objects are the same as everywhere.
+FAULT_LDFLAGS = -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=strdup \
+                -Wl,--wrap=free
+FAULT_OBJ = $(BUILD)/tests/helpers/faults/faults.o
+$(FAULT_OBJ): tests/helpers/faults/faults.c
+$(BUILD)/tests/%_faults: tests/%_faults.c $(FAULT_OBJ) \
+    $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELPERS)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) $(FAULT_LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LIBS) -lcmocka
+
 # `make test`: install what is missing, build, run every suite (unit, CLI, integration).
 test: deps
 	@$(MAKE) --no-print-directory check
