@@ -106,12 +106,14 @@ int rbuild_carve(struct rbuild *b, const struct cidrset *s, struct rbuild_carved
                 gone = true;
             } else if (cidr_within(&dl[j], &al[i])) {
                 cidr_format(&dl[j], text, sizeof(text));
-                if (json_array_append_new(exc, json_string(text)) < 0)
-                    gone = true;
+                /* A lost except would render the denied range as allowed: fail instead. */
+                if (json_array_append_new(exc, json_string(text)) < 0) {
+                    json_decref(exc);
+                    goto out;
+                }
             }
         }
         if (gone) {
-            cidr_format(&al[i], text, sizeof(text));
             json_decref(exc);
             continue;
         }
@@ -122,7 +124,14 @@ int rbuild_carve(struct rbuild *b, const struct cidrset *s, struct rbuild_carved
 out:
     free(al);
     free(dl);
-    return rc < 0 ? rbuild_oom(b) : 0;
+    if (rc < 0) {
+        /* Nothing half-built is handed back: callers only free what a success returned. */
+        rbuild_carved_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return rbuild_oom(b);
+    }
+    return 0;
 }
 
 void rbuild_carved_free(struct rbuild_carved *c, size_t n)

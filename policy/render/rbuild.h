@@ -31,8 +31,8 @@ struct rbuild {
 };
 
 /*
- * The entry's prefixes with the always-denied ranges carved out: calls fn(cidr, except[]) for
- * each allowed prefix not wholly denied. except is a JSON array of the denied prefixes inside it.
+ * The entry's prefixes with the always-denied ranges carved out (rbuild_carve): one element per
+ * allowed prefix not wholly denied; except is a JSON array of the denied prefixes inside it.
  */
 struct rbuild_carved {
     char cidr[CIDR_STRLEN];
@@ -51,6 +51,10 @@ json_t *rbuild_object(const struct rbuild *b, const char *api, const char *kind,
                       const char *ns, json_t *spec);
 /* The mutation's enforcement labels as a matchLabels object, keys prefixed; new ref. */
 json_t *rbuild_enforced_labels(const struct policy *pol, const char *prefix);
+/*
+ * The carved prefixes of s in a malloc()ed array (*out, *n; NULL and 0 when none). 0, or -1
+ * with b->e set and nothing to free (*out NULL, *n 0).
+ */
 int rbuild_carve(struct rbuild *b, const struct cidrset *s, struct rbuild_carved **out, size_t *n);
 /* Frees what rbuild_carve() returned. */
 void rbuild_carved_free(struct rbuild_carved *c, size_t n);

@@ -44,17 +44,24 @@ static int anp_entry(struct rbuild *b, const struct dest_entry *d, json_t *egres
         if (selector_is_all(p->pods)) {
             if (rbuild_push(to, json_pack("{s:o}", "namespaces", ns)) < 0)
                 goto out;
-        } else if (!(pods = selemit_k8s(p->pods, NULL, b->e)) ||
-                   rbuild_push(to, json_pack("{s:{s:o, s:o}}", "pods", "namespaceSelector", ns,
-                                      "podSelector", pods)) < 0) {
+        } else if (!(pods = selemit_k8s(p->pods, NULL, b->e))) {
+            json_decref(ns);
+            goto out;
+        } else if (rbuild_push(to, json_pack("{s:{s:o, s:o}}", "pods", "namespaceSelector", ns,
+                                             "podSelector", pods)) < 0) {
             goto out;
         }
     }
     if (d->n_fqdns) {
         json_t *names = json_array();
-        for (size_t i = 0; names && i < d->n_fqdns; i++)
-            if (rbuild_push(names, json_string(d->fqdns[i])) < 0)
-                break;
+        bool whole = names != NULL;
+
+        for (size_t i = 0; whole && i < d->n_fqdns; i++)
+            whole = rbuild_push(names, json_string(d->fqdns[i])) == 0;
+        if (!whole) {
+            json_decref(names);
+            goto out;
+        }
         if (rbuild_push(to, json_pack("{s:o}", "domainNames", names)) < 0)
             goto out;
         rbuild_note(b, "allow entry \"%s\": FQDNs rendered as domainNames peers, which need an "
@@ -102,7 +109,12 @@ int render_anp(struct rbuild *b, json_t *out)
         }
         for (size_t j = 0; j < nd; j++) {
             cidr_format(&dl[j], text, sizeof(text));
-            rbuild_push(nets, json_string(text));
+            /* A deny rule short of a network would render that network allowed. */
+            if (rbuild_push(nets, json_string(text)) < 0) {
+                free(dl);
+                json_decref(nets);
+                goto out;
+            }
         }
         free(dl);
         snprintf(name, sizeof(name), "deny-%s", d->name);

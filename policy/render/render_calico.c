@@ -111,12 +111,16 @@ static int calico_entry(struct rbuild *b, const struct dest_entry *d, json_t *ru
     if (rbuild_carve(b, d->cidrs, &c, &n) < 0)
         return -1;
     if (n) {
-        json_t *nets = json_array(), *not = json_array(), *dst;
-        for (size_t i = 0; nets && not && i < n; i++)
-            if (rbuild_push(nets, json_string(c[i].cidr)) < 0 || json_array_extend(not, c[i].except) < 0)
-                break;
-        dst = json_array_size(not) ? json_pack("{s:O, s:O}", "nets", nets, "notNets", not)
-                                   : json_pack("{s:O}", "nets", nets);
+        json_t *nets = json_array(), *not = json_array(), *dst = NULL;
+        bool whole = nets && not;
+
+        /* A rule missing some of its nets or notNets is a different rule: all or nothing. */
+        for (size_t i = 0; whole && i < n; i++)
+            whole = rbuild_push(nets, json_string(c[i].cidr)) == 0 &&
+                    json_array_extend(not, c[i].except) == 0;
+        if (whole)
+            dst = json_array_size(not) ? json_pack("{s:O, s:O}", "nets", nets, "notNets", not)
+                                       : json_pack("{s:O}", "nets", nets);
         json_decref(nets);
         json_decref(not);
         if (!dst)

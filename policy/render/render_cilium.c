@@ -20,7 +20,10 @@ static json_t *cilium_ports(struct rbuild *b, const struct dest_entry *d)
 
     if (!k || all || !json_array_size(k))
         return k; /* NULL on OOM; empty: every port */
-    out = json_array();
+    if (!(out = json_array())) {
+        json_decref(k);
+        return NULL;
+    }
     json_array_foreach(k, i, p) {
         char port[16];
         json_t *c;
@@ -31,7 +34,7 @@ static json_t *cilium_ports(struct rbuild *b, const struct dest_entry *d)
                            json_string_value(json_object_get(p, "protocol")), "endPort", hi)
                : json_pack("{s:s, s:s}", "port", port, "protocol",
                            json_string_value(json_object_get(p, "protocol")));
-        if (!out || rbuild_push(out, c) < 0) {
+        if (rbuild_push(out, c) < 0) {
             json_decref(out);
             json_decref(k);
             return NULL;

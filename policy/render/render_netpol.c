@@ -35,7 +35,7 @@ fail:
 
 static json_t *np_rule(struct rbuild *b, const struct dest_entry *d)
 {
-    json_t *to = json_array(), *ports, *rule;
+    json_t *to = json_array(), *ports;
     struct rbuild_carved *c = NULL;
     size_t n = 0;
     bool all;
@@ -61,18 +61,19 @@ static json_t *np_rule(struct rbuild *b, const struct dest_entry *d)
               d->name, d->fqdns[0], d->n_fqdns > 1 ? ", ..." : "");
     rbuild_carved_free(c, n);
     c = NULL;
+    n = 0;
     if (!json_array_size(to)) { /* nothing expressible: no rule (an empty `to` would open all) */
         json_decref(to);
         return json_object();
     }
     if (!(ports = rbuild_k8s_ports(b, d, false, &all)))
         goto fail;
-    rule = all || !json_array_size(ports)
-               ? json_pack("{s:o}", "to", to)
-               : json_pack("{s:o, s:o}", "to", to, "ports", ports);
-    if (all || !json_array_size(ports))
+    /* json_pack takes `to` and `ports` even when it fails: nothing may touch them after. */
+    if (all || !json_array_size(ports)) {
         json_decref(ports);
-    return rule;
+        return json_pack("{s:o}", "to", to);
+    }
+    return json_pack("{s:o, s:o}", "to", to, "ports", ports);
 fail:
     rbuild_carved_free(c, n);
     json_decref(to);
