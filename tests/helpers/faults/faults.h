@@ -20,7 +20,9 @@
 
 /* Counts allocations from now and fails number n (0-based); n < 0 counts without failing. */
 void faults_arm(long n);
-/* Stops failing and counting; jansson gets its default allocator back. */
+/* Stops failing but goes on tracking blocks (faults_live), e.g. while a result is freed. */
+void faults_hold(void);
+/* Stops failing and tracking; jansson gets its default allocator back. */
 void faults_disarm(void);
 /* Did the armed failure happen since faults_arm()? */
 bool faults_tripped(void);
