@@ -66,6 +66,7 @@ static int decide_model(const struct policy *pol, const struct object *obj,
     const char *prefix = name_models && m->path && *m->path ? m->path : "";
     const char *sep = *prefix ? ": " : "";
     size_t i, first;
+    bool governs;
     int rc = -1;
 
     for (i = 0; i < m->n_notes; i++)
@@ -81,7 +82,12 @@ static int decide_model(const struct policy *pol, const struct object *obj,
         return 0;
     }
     buf_init(&why, 0);
-    if (!scope_governs_ai(pol, m, ctx ? ctx->namespaces : NULL, &why)) {
+    governs = scope_governs_ai(pol, m, ctx ? ctx->namespaces : NULL, &why);
+    if (why.failed) {
+        buf_release(&why);
+        return err_set(e, "out of memory");
+    }
+    if (!governs) {
         rc = verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
                          "%s%snot evaluated: it governs no AI workload: %s", prefix, sep,
                          buf_str(&why));

@@ -301,7 +301,8 @@ static int check_opening(const struct policy *pol, const char *subject_ns, const
                 if (!fqdn_subset_of_any(p->fqdns[j], list, n_list))
                     buf_printf(&b, "%s%s", b.len ? ", " : "", p->fqdns[j]);
             free(list);
-            if (b.len && acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0) {
+            /* A failed buffer may hold nothing: that is not "nothing escapes". */
+            if (b.failed || (b.len && acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0)) {
                 buf_release(&b);
                 goto out;
             }
