@@ -556,6 +556,16 @@ bool cidrset_equal(const struct cidrset *a, const struct cidrset *b)
     return ivset_equal(&a->v4, &b->v4) && ivset_equal(&a->v6, &b->v6);
 }
 
+bool cidrset_overlaps(const struct cidrset *a, const struct cidrset *b)
+{
+    return ivset_overlaps(&a->v4, &b->v4) || ivset_overlaps(&a->v6, &b->v6);
+}
+
+size_t cidrset_runs(const struct cidrset *s)
+{
+    return s->v4.n + s->v6.n;
+}
+
 bool cidrset_contains_addr(const struct cidrset *s, int family, const uint8_t *addr)
 {
     if (family == 4)

@@ -70,6 +70,13 @@ bool cidrset_is_all(const struct cidrset *s, int family); /* family 0: both */
 bool cidrset_subset(const struct cidrset *a, const struct cidrset *b); /* a ⊆ b */
 bool cidrset_equal(const struct cidrset *a, const struct cidrset *b);
 bool cidrset_contains_addr(const struct cidrset *s, int family, const uint8_t *addr);
+/* a ∩ b ≠ ∅, without allocating. */
+bool cidrset_overlaps(const struct cidrset *a, const struct cidrset *b);
+/*
+ * The number of intervals the set is kept as (both families): the size that operations on it
+ * cost in proportion to, for work accounting.
+ */
+size_t cidrset_runs(const struct cidrset *s);
 
 /*
  * The minimal list of prefixes whose union is exactly s, IPv4 first, ascending. *out is

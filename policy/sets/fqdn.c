@@ -324,3 +324,155 @@ bool fqdn_subset_of_any(const char *a, const char *const *list, size_t n)
             return true;
     return false;
 }
+
+/* One pattern of an index, keyed by its label count and (when literal) its last label. */
+struct fqdn_key {
+    size_t labels;
+    bool wild_last; /* the last label has a '*': the pattern may end in any label */
+    const char *last;
+    size_t last_len;
+    const char *pattern;
+};
+
+struct fqdn_index {
+    struct fqdn_key *keys; /* sorted by (labels, wild_last, last) */
+    size_t n, size;
+    bool star; /* a bare '*' is in the list: it covers and matches everything */
+};
+
+static void key_of(const char *p, struct fqdn_key *k)
+{
+    const char *dot = strrchr(p, '.');
+
+    k->labels = 1;
+    for (const char *c = p; *c; c++)
+        k->labels += *c == '.';
+    k->last = dot ? dot + 1 : p;
+    k->last_len = strlen(k->last);
+    k->wild_last = memchr(k->last, '*', k->last_len) != NULL;
+    k->pattern = p;
+}
+
+static int key_cmp(const struct fqdn_key *a, size_t labels, bool wild_last, const char *last,
+                   size_t last_len)
+{
+    int c;
+
+    if (a->labels != labels)
+        return a->labels < labels ? -1 : 1;
+    if (a->wild_last != wild_last)
+        return a->wild_last ? 1 : -1;
+    if (wild_last)
+        return 0; /* one bucket per label count */
+    c = memcmp(a->last, last, a->last_len < last_len ? a->last_len : last_len);
+    if (c)
+        return c;
+    return a->last_len < last_len ? -1 : a->last_len > last_len;
+}
+
+static int cmp_keys(const void *pa, const void *pb)
+{
+    const struct fqdn_key *a = pa, *b = pb;
+
+    return key_cmp(a, b->labels, b->wild_last, b->last, b->last_len);
+}
+
+struct fqdn_index *fqdn_index_new(const char *const *list, size_t n)
+{
+    struct fqdn_index *ix = calloc(1, sizeof(*ix));
+
+    if (!ix)
+        return NULL;
+    ix->size = n;
+    if (n && !(ix->keys = malloc(n * sizeof(*ix->keys)))) {
+        free(ix);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i], "*") == 0) {
+            ix->star = true;
+            continue;
+        }
+        key_of(list[i], &ix->keys[ix->n++]);
+    }
+    if (ix->n > 1)
+        qsort(ix->keys, ix->n, sizeof(*ix->keys), cmp_keys);
+    return ix;
+}
+
+void fqdn_index_free(struct fqdn_index *ix)
+{
+    if (!ix)
+        return;
+    free(ix->keys);
+    free(ix);
+}
+
+size_t fqdn_index_size(const struct fqdn_index *ix)
+{
+    return ix->size;
+}
+
+/* The bucket of patterns with this key: keys[*first .. *end). */
+static void bucket(const struct fqdn_index *ix, size_t labels, bool wild_last, const char *last,
+                   size_t last_len, size_t *first, size_t *end)
+{
+    size_t lo = 0, hi = ix->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (key_cmp(&ix->keys[mid], labels, wild_last, last, last_len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = lo;
+    while (hi < ix->n && key_cmp(&ix->keys[hi], labels, wild_last, last, last_len) == 0)
+        hi++;
+    *end = hi < lo ? lo : hi;
+}
+
+/*
+ * Tries the patterns that can answer yes for `what` (a pattern when subset, else a name): the
+ * bucket of its own last label, when that is literal, and the patterns of its label count whose
+ * last label has a '*'.
+ */
+static bool index_try(const struct fqdn_index *ix, const char *what, bool subset)
+{
+    struct fqdn_key k;
+    size_t first, end;
+
+    key_of(what, &k);
+    if (!k.wild_last) {
+        bucket(ix, k.labels, false, k.last, k.last_len, &first, &end);
+        for (size_t i = first; i < end; i++)
+            if (subset ? fqdn_subset(what, ix->keys[i].pattern)
+                       : fqdn_matches(ix->keys[i].pattern, what))
+                return true;
+    }
+    bucket(ix, k.labels, true, "", 0, &first, &end);
+    for (size_t i = first; i < end; i++)
+        if (subset ? fqdn_subset(what, ix->keys[i].pattern)
+                   : fqdn_matches(ix->keys[i].pattern, what))
+            return true;
+    return false;
+}
+
+bool fqdn_index_covers(const struct fqdn_index *ix, const char *a)
+{
+    if (ix->star)
+        return true;
+    if (strcmp(a, "*") == 0)
+        return false; /* only a bare '*' covers every label count */
+    return index_try(ix, a, true);
+}
+
+bool fqdn_index_matches(const struct fqdn_index *ix, const char *name)
+{
+    if (!*name)
+        return false;
+    if (ix->star)
+        return true;
+    return index_try(ix, name, false);
+}

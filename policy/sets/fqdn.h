@@ -33,4 +33,22 @@ bool fqdn_subset(const char *a, const char *b);
 /* Is every name matched by a matched by at least one of list[0..n)? (per-pattern: sound) */
 bool fqdn_subset_of_any(const char *a, const char *const *list, size_t n);
 
+/*
+ * A list of patterns indexed for the questions every decision asks of an allow-list, so that
+ * their cost does not grow with the list: fqdn_index_covers(ix, a) answers exactly what
+ * fqdn_subset_of_any(a, list, n) answers, fqdn_index_matches(ix, name) whether some pattern
+ * matches the name. Only patterns that can say yes are tried: apart from a bare `*`, a pattern
+ * covers or matches only what has its own number of labels, and when its last label has no `*`,
+ * only what ends in that same label. The index borrows the strings (they must outlive it); once
+ * built it is read-only and safe to share between threads.
+ */
+struct fqdn_index;
+
+/* NULL on out of memory. Free with fqdn_index_free() (NULL is a no-op). */
+struct fqdn_index *fqdn_index_new(const char *const *list, size_t n);
+void fqdn_index_free(struct fqdn_index *ix);
+bool fqdn_index_covers(const struct fqdn_index *ix, const char *a);
+bool fqdn_index_matches(const struct fqdn_index *ix, const char *name);
+size_t fqdn_index_size(const struct fqdn_index *ix); /* patterns in the list */
+
 #endif

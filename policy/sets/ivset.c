@@ -150,10 +150,65 @@ int ivset_add_many(struct ivset *s, const struct iv *list, size_t m)
     return rc;
 }
 
+/*
+ * The first index j >= from with v[j].hi >= k (n when none). Gallops: the answer is usually at
+ * or near `from` in a merge, so the cost is O(log d) in the distance d moved, and a walk over
+ * a small set that searches a large one costs O(small * log(large)) rather than O(large).
+ */
+static size_t seek(const struct iv *v, size_t n, size_t from, struct ivkey k)
+{
+    size_t lo = from, step = 1, hi;
+
+    if (lo >= n || ivkey_cmp(v[lo].hi, k) >= 0)
+        return lo;
+    /* v[lo].hi < k: find hi with v[hi].hi >= k (or n) by doubling, then bisect (lo, hi]. */
+    for (;;) {
+        hi = lo + step;
+        if (hi >= n || hi < lo) {
+            hi = n;
+            break;
+        }
+        if (ivkey_cmp(v[hi].hi, k) >= 0)
+            break;
+        lo = hi;
+        step *= 2;
+    }
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ivkey_cmp(v[mid].hi, k) < 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return hi;
+}
+
+/*
+ * How many intervals of t meet some interval of s: what s − t and s ∩ t can add beyond s's
+ * own count. O(s->n log t->n), so a small set against a large one allocates small.
+ */
+static size_t meeting(const struct ivset *s, const struct ivset *t)
+{
+    size_t i, j = 0, n = 0;
+
+    for (i = 0; i < s->n && j < t->n; i++) {
+        size_t k;
+
+        j = seek(t->v, t->n, j, s->v[i].lo);
+        for (k = j; k < t->n && ivkey_cmp(t->v[k].lo, s->v[i].hi) <= 0; k++)
+            n++;
+        /* t->v[k - 1] may reach into the next interval of s: start there again. */
+        if (k > j)
+            j = k - 1;
+    }
+    return n;
+}
+
 int ivset_subtract(struct ivset *s, const struct ivset *t)
 {
     struct iv *out;
-    size_t i, j = 0, n = 0;
+    size_t i, j = 0, n = 0, room;
 
     if (s->n == 0 || t->n == 0)
         return 0;
@@ -161,18 +216,18 @@ int ivset_subtract(struct ivset *s, const struct ivset *t)
         s->n = 0;
         return 0;
     }
-    /* Each interval of t splits at most one interval of s in two. */
-    if (s->n > SIZE_MAX / 2 || t->n > SIZE_MAX / 2 - s->n)
+    /* Each interval of t that meets s splits at most one interval of s in two. */
+    room = t->n > s->n ? meeting(s, t) : t->n;
+    if (s->n > SIZE_MAX / 2 || room > SIZE_MAX / 2 - s->n)
         return -1;
-    out = result_array(s->n + t->n);
+    out = result_array(s->n + room);
     if (!out)
         return -1;
     for (i = 0; i < s->n; i++) {
         struct ivkey cur = s->v[i].lo, hi = s->v[i].hi;
         bool done = false;
 
-        while (j < t->n && ivkey_cmp(t->v[j].hi, cur) < 0)
-            j++;
+        j = seek(t->v, t->n, j, cur);
         while (j < t->n && ivkey_cmp(t->v[j].lo, hi) <= 0) {
             if (ivkey_cmp(t->v[j].lo, cur) > 0) {
                 out[n].lo = cur;
@@ -193,38 +248,38 @@ int ivset_subtract(struct ivset *s, const struct ivset *t)
             n++;
         }
     }
-    adopt(s, out, n, s->n + t->n);
+    adopt(s, out, n, s->n + room);
     return 0;
 }
 
 int ivset_intersect(struct ivset *s, const struct ivset *t)
 {
+    const struct ivset *small = s->n <= t->n ? s : t, *large = s->n <= t->n ? t : s;
     struct iv *out;
-    size_t i = 0, j = 0, n = 0;
+    size_t i, j = 0, n = 0, room;
 
     if (s == t)
         return 0;
-    if (s->n > SIZE_MAX / 2 || t->n > SIZE_MAX / 2 - s->n)
-        return -1;
-    out = result_array(s->n + t->n);
+    /* Every piece of the result is one interval of `large` meeting one of `small`. */
+    room = meeting(small, large);
+    out = result_array(room);
     if (!out)
         return -1;
-    while (i < s->n && j < t->n) {
-        const struct iv *a = &s->v[i], *b = &t->v[j];
-        struct ivkey lo = ivkey_cmp(a->lo, b->lo) > 0 ? a->lo : b->lo;
-        struct ivkey hi = ivkey_cmp(a->hi, b->hi) < 0 ? a->hi : b->hi;
+    for (i = 0; i < small->n && j < large->n; i++) {
+        const struct iv *a = &small->v[i];
 
-        if (ivkey_cmp(lo, hi) <= 0) {
-            out[n].lo = lo;
-            out[n].hi = hi;
+        j = seek(large->v, large->n, j, a->lo);
+        for (; j < large->n && ivkey_cmp(large->v[j].lo, a->hi) <= 0; j++) {
+            const struct iv *b = &large->v[j];
+
+            out[n].lo = ivkey_cmp(a->lo, b->lo) > 0 ? a->lo : b->lo;
+            out[n].hi = ivkey_cmp(a->hi, b->hi) < 0 ? a->hi : b->hi;
             n++;
+            if (ivkey_cmp(b->hi, a->hi) > 0)
+                break; /* b reaches into the next interval of small: keep j */
         }
-        if (ivkey_cmp(a->hi, b->hi) < 0)
-            i++;
-        else
-            j++;
     }
-    adopt(s, out, n, s->n + t->n);
+    adopt(s, out, n, room ? room : 1);
     return 0;
 }
 
@@ -234,8 +289,7 @@ bool ivset_subset(const struct ivset *a, const struct ivset *b)
 
     /* b is canonical, so an interval of a lies inside b only if it lies inside one of b's. */
     for (i = 0; i < a->n; i++) {
-        while (j < b->n && ivkey_cmp(b->v[j].hi, a->v[i].lo) < 0)
-            j++;
+        j = seek(b->v, b->n, j, a->v[i].lo);
         if (j == b->n || ivkey_cmp(b->v[j].lo, a->v[i].lo) > 0 ||
             ivkey_cmp(b->v[j].hi, a->v[i].hi) < 0)
             return false;
@@ -245,14 +299,14 @@ bool ivset_subset(const struct ivset *a, const struct ivset *b)
 
 bool ivset_overlaps(const struct ivset *a, const struct ivset *b)
 {
-    size_t i = 0, j = 0;
+    const struct ivset *small = a->n <= b->n ? a : b, *large = a->n <= b->n ? b : a;
+    size_t i, j = 0;
 
-    while (i < a->n && j < b->n) {
-        if (ivkey_cmp(a->v[i].hi, b->v[j].lo) < 0)
-            i++;
-        else if (ivkey_cmp(b->v[j].hi, a->v[i].lo) < 0)
-            j++;
-        else
+    for (i = 0; i < small->n; i++) {
+        j = seek(large->v, large->n, j, small->v[i].lo);
+        if (j == large->n)
+            return false;
+        if (ivkey_cmp(large->v[j].lo, small->v[i].hi) <= 0)
             return true;
     }
     return false;

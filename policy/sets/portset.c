@@ -12,8 +12,6 @@ struct portset {
     struct ivset iv;
 };
 
-#define PORT_KEY_MAX 0xffffffu
-
 static const char *const numbers[256] = {
     "0",   "1",   "2",   "3",   "4",   "5",   "6",   "7",   "8",   "9",   "10",  "11",  "12",
     "13",  "14",  "15",  "16",  "17",  "18",  "19",  "20",  "21",  "22",  "23",  "24",  "25",
@@ -163,7 +161,7 @@ bool portset_is_empty(const struct portset *s)
 
 bool portset_is_all(const struct portset *s)
 {
-    return ivset_is_full(&s->iv, ivkey_make(0, PORT_KEY_MAX));
+    return ivset_is_full(&s->iv, ivkey_make(0, PORTSET_KEY_MAX));
 }
 
 bool portset_subset(const struct portset *a, const struct portset *b)
@@ -179,6 +177,24 @@ bool portset_overlaps(const struct portset *a, const struct portset *b)
 bool portset_equal(const struct portset *a, const struct portset *b)
 {
     return ivset_equal(&a->iv, &b->iv);
+}
+
+size_t portset_runs(const struct portset *s)
+{
+    return s->iv.n;
+}
+
+void portset_run(const struct portset *s, size_t i, unsigned long *lo, unsigned long *hi)
+{
+    *lo = (unsigned long)s->iv.v[i].lo.lo;
+    *hi = (unsigned long)s->iv.v[i].hi.lo;
+}
+
+int portset_add_keys(struct portset *s, unsigned long lo, unsigned long hi)
+{
+    if (lo > hi || hi > PORTSET_KEY_MAX)
+        return -1;
+    return ivset_add(&s->iv, ivkey_make(0, lo), ivkey_make(0, hi));
 }
 
 bool portset_contains(const struct portset *s, int proto, unsigned port)

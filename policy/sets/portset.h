@@ -63,6 +63,16 @@ bool portset_equal(const struct portset *a, const struct portset *b);
 bool portset_overlaps(const struct portset *a, const struct portset *b); /* a ∩ b ≠ ∅ */
 bool portset_contains(const struct portset *s, int proto, unsigned port);
 
+/*
+ * The line form, for code that walks a set without allocating: every (protocol, port) is one
+ * key, protocol << 16 | port (0 .. PORTSET_KEY_MAX). portset_runs() is the number of maximal
+ * runs, portset_run() the i-th (ascending), portset_add_keys() adds keys lo..hi.
+ */
+#define PORTSET_KEY_MAX 0xffffffu
+size_t portset_runs(const struct portset *s);
+void portset_run(const struct portset *s, size_t i, unsigned long *lo, unsigned long *hi);
+int portset_add_keys(struct portset *s, unsigned long lo, unsigned long hi);
+
 /* The maximal runs, ordered by protocol then port. *out malloc()ed (caller frees). */
 int portset_ranges(const struct portset *s, struct portrange **out, size_t *n);
 

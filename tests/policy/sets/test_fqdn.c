@@ -330,6 +330,68 @@ static void test_fqdn_subset_random_long_globs(void **state)
     assert_true(yes > 20 && yes < 380);
 }
 
+/* A random pattern or name of 1 to 3 labels over a small alphabet, so that answers vary. */
+static void random_fqdn(uint64_t *rng, bool pattern, char *out)
+{
+    static const char *const pat_labels[] = {"a", "b", "ab", "*", "a*", "*b", "s3", "com", "c*m"};
+    static const char *const name_labels[] = {"a", "b", "ab", "bb", "s3", "com", "cam"};
+    size_t labels = 1 + next_rand(rng) % 3, i;
+
+    out[0] = '\0';
+    if (pattern && next_rand(rng) % 40 == 0) {
+        strcpy(out, "*");
+        return;
+    }
+    for (i = 0; i < labels; i++) {
+        if (i)
+            strcat(out, ".");
+        strcat(out, pattern ? pat_labels[next_rand(rng) % 9] : name_labels[next_rand(rng) % 7]);
+    }
+}
+
+/* The index answers what a scan of the whole list answers, for lists of every size. */
+static void test_fqdn_index_against_scan(void **state)
+{
+    static char list[64][32], probe[32];
+    const char *ptrs[64];
+    uint64_t rng = 11;
+    size_t yes_cover = 0, yes_match = 0, asked = 0;
+
+    (void)state;
+    for (size_t round = 0; round < 300; round++) {
+        size_t n = next_rand(&rng) % 40;
+        struct fqdn_index *ix;
+
+        for (size_t i = 0; i < n; i++) {
+            random_fqdn(&rng, true, list[i]);
+            ptrs[i] = list[i];
+        }
+        ix = fqdn_index_new(ptrs, n);
+        assert_non_null(ix);
+        assert_int_equal(fqdn_index_size(ix), n);
+        for (size_t q = 0; q < 30; q++, asked++) {
+            bool want = false;
+
+            random_fqdn(&rng, true, probe);
+            want = fqdn_subset_of_any(probe, ptrs, n);
+            if (fqdn_index_covers(ix, probe) != want)
+                fail_msg("covers(\"%s\") should be %d (list of %zu)", probe, want, n);
+            yes_cover += want;
+            random_fqdn(&rng, false, probe);
+            want = false;
+            for (size_t i = 0; i < n && !want; i++)
+                want = fqdn_matches(ptrs[i], probe);
+            if (fqdn_index_matches(ix, probe) != want)
+                fail_msg("matches(\"%s\") should be %d (list of %zu)", probe, want, n);
+            yes_match += want;
+        }
+        fqdn_index_free(ix);
+    }
+    /* Both answers, many times each. */
+    assert_true(yes_cover > asked / 20 && yes_cover < asked - asked / 20);
+    assert_true(yes_match > asked / 20 && yes_match < asked - asked / 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_fqdn_subset_examples),
         cmocka_unit_test(test_fqdn_subset_against_brute_force),
         cmocka_unit_test(test_fqdn_subset_random_long_globs),
+        cmocka_unit_test(test_fqdn_index_against_scan),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,7 +70,26 @@ static uint64_t mask_of(const struct universe *u, const struct ivset *s)
     return m;
 }
 
-/* A random set built from random intervals, added one by one or all at once. */
+/*
+ * A set of up to 32 short runs (random bits): against a set of one or two intervals it makes
+ * the operations seek far across the other operand (the galloping paths).
+ */
+static uint64_t fragmented_set(const struct universe *u, uint64_t *st, struct ivset *s)
+{
+    uint64_t m = next(st) & next(st) >> (next(st) % 3);
+
+    ivset_init(s);
+    for (unsigned i = 0; i < UNIVERSE; i++)
+        if (m >> i & 1)
+            assert_int_equal(ivset_add(s, key_at(u, i), key_at(u, i)), 0);
+    assert_true(mask_of(u, s) == m);
+    return m;
+}
+
+/*
+ * A random set built from random intervals, added one by one or all at once; one in three is
+ * fragmented instead.
+ */
 static uint64_t random_set(const struct universe *u, uint64_t *st, struct ivset *s)
 {
     struct iv list[8];
@@ -78,6 +97,8 @@ static uint64_t random_set(const struct universe *u, uint64_t *st, struct ivset 
     uint64_t m = 0;
     bool many = next(st) & 1;
 
+    if (next(st) % 3 == 0)
+        return fragmented_set(u, st, s);
     ivset_init(s);
     for (size_t i = 0; i < n; i++) {
         unsigned a = next(st) % UNIVERSE, len = next(st) % 12;
