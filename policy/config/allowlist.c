@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "policy/config/allowidx.h"
 #include "policy/sets/fqdn.h"
 #include "policy/sets/portset.h"
 
@@ -10,57 +11,26 @@ static bool denied(const struct policy *p, int family, const uint8_t *addr)
     return p->deny_cidrs && cidrset_contains_addr(p->deny_cidrs, family, addr);
 }
 
+/*
+ * Each answer asks the compiled allow-list (allowidx.h) once instead of walking the entries:
+ * the class of (proto, port) holds the union of the entries whose ports hold it.
+ */
 bool allowlist_addr(const struct policy *p, int family, const uint8_t *addr, int proto,
                     unsigned port)
 {
-    size_t i;
-
     if (denied(p, family, addr))
         return false;
-    for (i = 0; i < p->n_allow; i++) {
-        const struct dest_entry *d = &p->allow[i];
-
-        if (d->cidrs && cidrset_contains_addr(d->cidrs, family, addr) && d->ports &&
-            portset_contains(d->ports, proto, port))
-            return true;
-    }
-    return false;
+    return cidrset_contains_addr(allowidx_at(p->allowidx, proto, port)->cidrs, family, addr);
 }
 
 bool allowlist_name(const struct policy *p, const char *name, int proto, unsigned port)
 {
-    size_t i, j;
-
-    for (i = 0; i < p->n_allow; i++) {
-        const struct dest_entry *d = &p->allow[i];
-
-        if (!d->ports || !portset_contains(d->ports, proto, port))
-            continue;
-        for (j = 0; j < d->n_fqdns; j++)
-            if (fqdn_matches(d->fqdns[j], name))
-                return true;
-    }
-    return false;
+    return fqdn_index_matches(allowidx_at(p->allowidx, proto, port)->fqdns, name);
 }
 
 int allowlist_covers_set(const struct policy *p, const struct cidrset *s)
 {
-    struct cidrset *allowed;
-    size_t i;
-    int ret = -1;
-
-    allowed = cidrset_new();
-    if (!allowed)
-        return -1;
-    for (i = 0; i < p->n_allow; i++)
-        if (p->allow[i].cidrs && cidrset_union(allowed, p->allow[i].cidrs) < 0)
-            goto out;
-    if (p->deny_cidrs && cidrset_subtract(allowed, p->deny_cidrs) < 0)
-        goto out;
-    ret = cidrset_subset(s, allowed) ? 1 : 0;
-out:
-    cidrset_free(allowed);
-    return ret;
+    return cidrset_subset(s, allowidx_all_cidrs(p->allowidx)) ? 1 : 0;
 }
 
 int allowlist_covers_cidr(const struct policy *p, const struct cidr *c)

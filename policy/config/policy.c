@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/config/allowidx.h"
 #include "policy/config/cfgread.h"
 #include "policy/selector/selsubset.h"
 #include "policy/doc/doc.h"
@@ -502,6 +503,9 @@ static int from_doc(struct cfgread *l, struct policy *p)
     for (size_t i = 0; i < p->n_deny; i++)
         if (cidrset_union(p->deny_cidrs, p->deny[i].cidrs) < 0)
             return err_set(l->e, "out of memory");
+    /* Compiled once here so that no decision walks the entries (allowidx.h). */
+    if (!(p->allowidx = allowidx_new(p->allow, p->n_allow, p->deny_cidrs, l->e)))
+        return -1;
     if (cfgread_opt(l, spec, "identities", JSON_OBJECT, "spec", &ids) < 0 ||
         (ids && cfgread_check_fields(l, ids, "spec.identities", id_fields) < 0) ||
         cfgread_string_list(l, ids, "users", "spec.identities", &p->users, &p->n_users, NULL) < 0 ||
@@ -649,6 +653,7 @@ void policy_free(struct policy *p)
     free_entries(p->allow, p->n_allow);
     free_entries(p->deny, p->n_deny);
     cidrset_free(p->deny_cidrs);
+    allowidx_free(p->allowidx);
     for (size_t i = 0; i < p->n_exemptions; i++) {
         free(p->exemptions[i].kind);
         free(p->exemptions[i].namespace);

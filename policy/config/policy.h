@@ -16,30 +16,13 @@
 
 #include "policy/sets/cidr.h"
 #include "policy/base/err.h"
+#include "policy/config/dest.h"
 #include "policy/sets/portset.h"
 #include "policy/config/mode.h"
 #include "policy/selector/selector.h"
 
-/* An in-cluster peer of an allow entry: namespaces × pods. */
-struct peer_spec {
-    bool same_namespace;         /* sameNamespace: true — the AI workload's own namespace */
-    struct selector *namespaces; /* NULL with same_namespace; all() when omitted otherwise */
-    struct selector *pods;       /* all() when omitted */
-};
+struct allowidx;
 
-/* One allow or deny entry. */
-struct dest_entry {
-    char *name;
-    char *reason;             /* "" when not given */
-    struct cidrset *cidrs;    /* never NULL; may be empty */
-    char **fqdns;             /* normalized patterns (fqdn.h) */
-    size_t n_fqdns;
-    struct peer_spec *peers;  /* inCluster */
-    size_t n_peers;
-    struct portset *ports;    /* never NULL; every port when the entry names none */
-    int line;                 /* where the entry starts in the policy file */
-    char *summary;            /* allow entries: "name (10.20.0.0/16 on TCP/443)", for messages */
-};
 
 struct exemption {
     char *kind;      /* NULL: any kind */
@@ -85,6 +68,7 @@ struct policy {
     struct dest_entry *deny;
     size_t n_deny;
     struct cidrset *deny_cidrs; /* union of every deny entry's CIDRs */
+    struct allowidx *allowidx;  /* the allow-list compiled for decisions (allowidx.h) */
 
     struct exemption *exemptions;
     size_t n_exemptions;
