@@ -58,15 +58,12 @@ static const struct decider *find_decider(const struct object *obj)
     return NULL;
 }
 
-int decide_object(const struct policy *pol, const struct object *obj,
-                   const struct request_ctx *ctx, struct verdict *v, struct err *e)
+static int decide(const struct policy *pol, const struct object *obj,
+                  const struct request_ctx *ctx, struct verdict *v, struct err *e)
 {
-    static const struct request_ctx none;
     const struct decider *d;
     const struct exemption *x;
 
-    if (!ctx)
-        ctx = &none;
     if (!json_is_object(obj->json) || !*obj->kind) {
         err_set(e, "not a Kubernetes object: apiVersion and kind are required");
         return doc_err_at(obj->doc, obj->json, e);
@@ -105,6 +102,35 @@ int decide_object(const struct policy *pol, const struct object *obj,
         return 0;
     }
     return d->decide(pol, obj, ctx, v, e);
+}
+
+int decide_object(const struct policy *pol, const struct object *obj,
+                   const struct request_ctx *ctx, struct verdict *v, struct err *e)
+{
+    static const struct request_ctx none;
+    struct request_ctx with_budget;
+    struct budget own;
+
+    if (!ctx)
+        ctx = &none;
+    /* Every decision has a budget: the caller's, or the default one. */
+    if (!ctx->budget) {
+        with_budget = *ctx;
+        budget_init(&own, BUDGET_DEFAULT_UNITS);
+        with_budget.budget = &own;
+        ctx = &with_budget;
+    }
+    if (decide(pol, obj, ctx, v, e) == 0)
+        return 0;
+    /* Whatever failed once the budget ran out failed because of it: say so, and deny. */
+    if (budget_over(ctx->budget)) {
+        err_set(e,
+                "too complex to evaluate: deciding it takes more than %llu units of work (the "
+                "limit of one decision; serve --max-decision-work); split it into smaller objects",
+                ctx->budget->limit);
+        doc_err_at(obj->doc, obj->json, e);
+    }
+    return -1;
 }
 
 bool decide_uses_namespace_labels(const struct policy *pol, const struct object *obj,

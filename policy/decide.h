@@ -17,8 +17,9 @@
 
 /*
  * Evaluates obj against pol. Returns 0 with v filled in, or -1 with e set when the object cannot
- * be evaluated (a malformed field of a kind egressguard knows); callers turn that into a denial
- * (server) or an input error (check) — never into an allow.
+ * be evaluated (a malformed field of a kind egressguard knows, or more work than the decision's
+ * budget allows: ctx->budget, else BUDGET_DEFAULT_UNITS, see budget.h); callers turn that into a
+ * denial (server) or an input error (check) — never into an allow.
  */
 int decide_object(const struct policy *pol, const struct object *obj,
                    const struct request_ctx *ctx, struct verdict *v, struct err *e);

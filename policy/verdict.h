@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "policy/base/budget.h"
 #include "policy/base/err.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
@@ -41,6 +42,8 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    struct budget *budget;     /* the decision's work budget (budget.h), written by the engine;
+                                  NULL: decide_object() counts against the default itself */
 };
 
 void verdict_init(struct verdict *v);

@@ -31,6 +31,18 @@ int judge_report(const struct policy *pol, const struct object *obj, const struc
                         name_models ? " " : "", name, name_models ? ": " : "", n->message) < 0)
             return -1;
     }
+    /* What reach_check only counted: still violations, said once. */
+    if (r->n_unlisted &&
+        verdict_add(v, obj, NULL, "egress", pol->egress_mode, true, "",
+                    "%zu more destinations open outside the allow-list (the first %zu are "
+                    "listed)",
+                    r->n_unlisted, r->n_escapes) < 0)
+        return -1;
+    if (r->n_notes_unlisted &&
+        verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, "",
+                    "%zu more destinations open only addresses the policy file always denies",
+                    r->n_notes_unlisted) < 0)
+        return -1;
     return 0;
 }
 
@@ -95,6 +107,7 @@ static int decide_model(const struct policy *pol, const struct object *obj,
         return rc < 0 ? err_set(e, "out of memory") : 0;
     }
     opening_list_init(&ops);
+    ops.budget = ctx ? ctx->budget : NULL;
     reach_result_init(&res);
     if (opening_list_build_one(m, &ops, e) < 0)
         goto out;

@@ -13,21 +13,28 @@ void opening_list_init(struct opening_list *l)
 
 static void opening_release(struct opening *o)
 {
-    egress_peer_release(&o->peer);
-    portset_free(o->ports);
+    if (o->own_peer)
+        egress_peer_release(&o->peer);
+    if (o->own_ports)
+        portset_free(o->ports);
+    memset(&o->peer, 0, sizeof(o->peer));
     o->ports = NULL;
+    o->own_peer = o->own_ports = false;
 }
 
 void opening_list_release(struct opening_list *l)
 {
+    struct budget *b;
     size_t i;
 
     if (!l)
         return;
+    b = l->budget;
     for (i = 0; i < l->n; i++)
         opening_release(&l->items[i]);
     free(l->items);
     opening_list_init(l);
+    l->budget = b;
 }
 
 static struct opening *list_push(struct opening_list *l)
@@ -48,28 +55,36 @@ static struct opening *list_push(struct opening_list *l)
     return &l->items[l->n++];
 }
 
-/* Appends (peer, ports) with a deep copy of both; 0 or -1 on OOM. */
-static int list_add(struct opening_list *l, const struct egress_peer *peer,
-                    const struct portset *ports, const struct egress_model *m,
+/*
+ * Appends an opening of `peer` (borrowed when own_peer is false, else deep-copied) on `ports`
+ * (taken: freed here on failure). 0 or -1 on OOM.
+ */
+static int list_add(struct opening_list *l, const struct egress_peer *peer, bool own_peer,
+                    struct portset *ports, const struct egress_model *m,
                     const struct egress_rule *r, const struct egress_peer *orig)
 {
     struct opening *o = list_push(l);
 
-    if (!o)
+    if (!o) {
+        portset_free(ports);
         return -1;
+    }
     o->model = m;
     o->rule = r;
     o->orig = orig;
-    if (egress_peer_copy(&o->peer, peer) < 0)
-        goto fail;
-    o->ports = portset_dup(ports);
-    if (!o->ports)
-        goto fail;
+    o->ports = ports;
+    o->own_ports = true;
+    if (!own_peer) {
+        o->peer = *peer;
+    } else {
+        if (egress_peer_copy(&o->peer, peer) < 0) {
+            opening_release(o);
+            l->n--;
+            return -1;
+        }
+        o->own_peer = true;
+    }
     return 0;
-fail:
-    opening_release(o);
-    l->n--;
-    return -1;
 }
 
 bool opening_ns_selects(const struct selector *s, const char *name, const json_t *labels)
@@ -129,19 +144,8 @@ static int peer_minus(const struct egress_peer *a, const struct egress_peer *d,
             return MINUS_KEEP;
         if (cidrset_subset(a->cidrs, d->cidrs))
             return MINUS_EMPTY;
-        {
-            struct cidrset *probe = cidrset_dup(a->cidrs);
-            bool overlap;
-
-            if (!probe || cidrset_intersect(probe, d->cidrs) < 0) {
-                cidrset_free(probe);
-                return -1;
-            }
-            overlap = !cidrset_is_empty(probe);
-            cidrset_free(probe);
-            if (!overlap)
-                return MINUS_KEEP;
-        }
+        if (!cidrset_overlaps(a->cidrs, d->cidrs))
+            return MINUS_KEEP;
         if (egress_peer_copy(out, a) < 0)
             return -1;
         if (cidrset_subtract(out->cidrs, d->cidrs) < 0) {
@@ -194,6 +198,12 @@ static int peer_minus(const struct egress_peer *a, const struct egress_peer *d,
     return MINUS_KEEP;
 }
 
+/* What visiting an opening costs: one, plus the intervals of its addresses. */
+static unsigned long long weight(const struct egress_peer *p)
+{
+    return 1 + (p->kind == PEER_CIDR && p->cidrs ? cidrset_runs(p->cidrs) : 0) + p->n_fqdns;
+}
+
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd)
 {
@@ -208,32 +218,30 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
 
         if (!o->ports)
             continue; /* dropped earlier in this pass */
-        inter = portset_dup(o->ports);
-        if (!inter || portset_intersect(inter, pd) < 0)
+        if (!budget_spend(l->budget, weight(&o->peer)))
             goto oom;
-        if (portset_is_empty(inter)) {
-            portset_free(inter);
+        if (!portset_overlaps(o->ports, pd))
             continue;
-        }
         memset(&remain, 0, sizeof(remain));
         r = peer_minus(&o->peer, d, &remain);
         if (r < 0)
             goto oom;
-        if (r == MINUS_KEEP) {
-            portset_free(inter);
+        if (r == MINUS_KEEP)
             continue;
-        }
+        inter = portset_dup(o->ports);
         rest = portset_dup(o->ports);
-        if (!rest || portset_subtract(rest, pd) < 0) {
+        if (!inter || !rest || portset_intersect(inter, pd) < 0 || portset_subtract(rest, pd) < 0) {
             egress_peer_release(&remain);
             goto oom;
         }
         if (!portset_is_empty(rest)) {
             /* A × (Pa − Pd) keeps the whole peer; appended after n0, so this deny skips it. */
-            if (list_add(l, &o->peer, rest, o->model, o->rule, o->orig) < 0) {
+            if (list_add(l, &o->peer, o->own_peer, rest, o->model, o->rule, o->orig) < 0) {
+                rest = NULL;
                 egress_peer_release(&remain);
                 goto oom;
             }
+            rest = NULL;
             o = &l->items[i]; /* list_add may have moved the array */
         }
         portset_free(rest);
@@ -244,10 +252,14 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
             portset_free(inter);
             continue;
         }
-        egress_peer_release(&o->peer);
+        if (o->own_peer)
+            egress_peer_release(&o->peer);
         o->peer = remain;
-        portset_free(o->ports);
+        o->own_peer = true;
+        if (o->own_ports)
+            portset_free(o->ports);
         o->ports = inter;
+        o->own_ports = true;
         continue;
     oom:
         portset_free(inter);
@@ -257,10 +269,8 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
     }
     /* Compact: released openings have ports == NULL. */
     for (i = w = 0; i < l->n; i++) {
-        if (!l->items[i].ports) {
-            egress_peer_release(&l->items[i].peer);
+        if (!l->items[i].ports)
             continue;
-        }
         if (w != i)
             l->items[w] = l->items[i];
         w++;
@@ -269,7 +279,7 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
     return rc;
 }
 
-/* Adds every peer × ports of allow rule r of m. */
+/* Adds every peer × ports of allow rule r of m, borrowing both. */
 static int add_rule(struct opening_list *l, const struct egress_model *m,
                     const struct egress_rule *r)
 {
@@ -279,26 +289,196 @@ static int add_rule(struct opening_list *l, const struct egress_model *m,
         return 0;
     for (j = 0; j < r->n_peers; j++) {
         const struct egress_peer *p = &r->peers[j];
+        struct opening *o;
 
         if (p->kind == PEER_CIDR && (!p->cidrs || cidrset_is_empty(p->cidrs)))
             continue;
         if (p->kind == PEER_FQDN && !p->n_fqdns)
             continue;
-        if (list_add(l, p, r->ports, m, r, p) < 0)
+        if (!budget_spend(l->budget, 1) || !(o = list_push(l)))
             return -1;
+        o->peer = *p;
+        o->ports = r->ports;
+        o->model = m;
+        o->rule = r;
+        o->orig = p;
     }
     return 0;
 }
 
-static int subtract_rule(struct opening_list *l, const struct egress_rule *r)
-{
-    size_t j;
+/*
+ * Deny (or pass) rules to take away, grouped by port set: within a group the CIDR peers are
+ * taken away as one union, which is what taking them one by one gives (set difference does not
+ * care about order) without visiting every opening once per peer. Other peers are taken one by
+ * one, in their group, in the order they came.
+ */
+struct dgroup {
+    const struct portset *ports;       /* borrowed: the rules' */
+    struct cidrset *cidrs;             /* owned union of the merged CIDR peers, or NULL */
+    const struct cidrset **pending;    /* CIDR peers not merged into cidrs yet */
+    size_t n_pending, a_pending;
+    const struct egress_peer **others; /* every other peer */
+    size_t n_others, a_others;
+};
 
-    if (!r->ports)
-        return 0;
-    for (j = 0; j < r->n_peers; j++)
-        if (opening_list_subtract(l, &r->peers[j], r->ports) < 0)
+struct denyset {
+    struct dgroup *g;
+    size_t n, alloc;
+};
+
+static void denyset_release(struct denyset *ds)
+{
+    for (size_t i = 0; i < ds->n; i++) {
+        cidrset_free(ds->g[i].cidrs);
+        free(ds->g[i].pending);
+        free(ds->g[i].others);
+    }
+    free(ds->g);
+    memset(ds, 0, sizeof(*ds));
+}
+
+static int grow_ptrs(const void ***v, size_t *n, size_t *alloc)
+{
+    if (*n == *alloc) {
+        size_t na = *alloc ? *alloc * 2 : 4;
+        const void **p = realloc((void *)*v, na * sizeof(*p));
+
+        if (!p)
             return -1;
+        *v = p;
+        *alloc = na;
+    }
+    return 0;
+}
+
+static int denyset_add(struct denyset *ds, const struct egress_rule *r, struct budget *b)
+{
+    struct dgroup *g = NULL;
+
+    if (!r->ports || portset_is_empty(r->ports))
+        return 0;
+    for (size_t i = 0; i < ds->n && !g; i++)
+        if (portset_equal(ds->g[i].ports, r->ports))
+            g = &ds->g[i];
+    if (!budget_spend(b, 1 + ds->n + r->n_peers))
+        return -1;
+    if (!g) {
+        if (ds->n == ds->alloc) {
+            size_t na = ds->alloc ? ds->alloc * 2 : 4;
+            struct dgroup *p = realloc(ds->g, na * sizeof(*p));
+
+            if (!p)
+                return -1;
+            ds->g = p;
+            ds->alloc = na;
+        }
+        g = &ds->g[ds->n++];
+        memset(g, 0, sizeof(*g));
+        g->ports = r->ports;
+    }
+    for (size_t j = 0; j < r->n_peers; j++) {
+        const struct egress_peer *p = &r->peers[j];
+
+        if (p->kind == PEER_CIDR && p->cidrs) {
+            if (grow_ptrs((const void ***)&g->pending, &g->n_pending, &g->a_pending) < 0)
+                return -1;
+            g->pending[g->n_pending++] = p->cidrs;
+        } else {
+            if (grow_ptrs((const void ***)&g->others, &g->n_others, &g->a_others) < 0)
+                return -1;
+            g->others[g->n_others++] = p;
+        }
+    }
+    return 0;
+}
+
+/* Merges a group's pending CIDR peers into its union, pairwise: O(total log peers). */
+static int dgroup_flush(struct dgroup *g, struct budget *b)
+{
+    size_t n = g->n_pending + (g->cidrs != NULL), k = 0, total = 0;
+    struct cidrset **sets;
+    bool *own;
+    int rc = -1;
+
+    if (!g->n_pending)
+        return 0;
+    sets = malloc(n * sizeof(*sets));
+    own = calloc(n, sizeof(*own));
+    if (!sets || !own)
+        goto out;
+    if (g->cidrs) {
+        sets[k] = g->cidrs;
+        own[k++] = true;
+        g->cidrs = NULL;
+    }
+    for (size_t i = 0; i < g->n_pending; i++) {
+        sets[k++] = (struct cidrset *)g->pending[i]; /* read only until owned */
+        total += cidrset_runs(g->pending[i]);
+    }
+    while (n > 1) {
+        size_t half = 0;
+
+        if (!budget_spend(b, total + n))
+            goto out;
+        for (size_t i = 0; i < n; i += 2) {
+            struct cidrset *a = sets[i];
+            bool oa = own[i];
+
+            if (i + 1 < n) {
+                if (!oa && !(a = cidrset_dup(a)))
+                    goto out;
+                if (cidrset_union(a, sets[i + 1]) < 0) {
+                    if (!own[i])
+                        cidrset_free(a);
+                    goto out;
+                }
+                oa = true;
+                if (own[i + 1])
+                    cidrset_free(sets[i + 1]);
+                own[i + 1] = false;
+            }
+            own[i] = false; /* moved to sets[half] (half <= i) */
+            sets[half] = a;
+            own[half++] = oa;
+        }
+        n = half;
+    }
+    if (!own[0] && !(sets[0] = cidrset_dup(sets[0])))
+        goto out;
+    own[0] = false;
+    g->cidrs = sets[0];
+    g->n_pending = 0;
+    rc = 0;
+out:
+    for (size_t i = 0; rc < 0 && sets && own && i < n; i++)
+        if (own[i])
+            cidrset_free(sets[i]);
+    free(sets);
+    free(own);
+    return rc;
+}
+
+/* Takes every group of ds away from l. */
+static int denyset_subtract(struct denyset *ds, struct opening_list *l)
+{
+    for (size_t i = 0; i < ds->n && l->n; i++) {
+        struct dgroup *g = &ds->g[i];
+
+        if (dgroup_flush(g, l->budget) < 0)
+            return -1;
+        if (g->cidrs) {
+            struct egress_peer union_peer;
+
+            memset(&union_peer, 0, sizeof(union_peer));
+            union_peer.kind = PEER_CIDR;
+            union_peer.cidrs = g->cidrs;
+            if (opening_list_subtract(l, &union_peer, g->ports) < 0)
+                return -1;
+        }
+        for (size_t j = 0; j < g->n_others; j++)
+            if (opening_list_subtract(l, g->others[j], g->ports) < 0)
+                return -1;
+    }
     return 0;
 }
 
@@ -306,28 +486,33 @@ static int subtract_rule(struct opening_list *l, const struct egress_rule *r)
 static int build_unordered(const struct egress_model *const *models, size_t n,
                            struct opening_list *out)
 {
+    struct denyset denies = {0};
     size_t i, k;
+    int rc = -1;
 
+    for (k = 0; k < n; k++)
+        for (size_t r = 0; r < models[k]->n_rules; r++)
+            if (models[k]->rules[r].action == EGRESS_DENY &&
+                denyset_add(&denies, &models[k]->rules[r], out->budget) < 0)
+                goto out;
     for (i = 0; i < n; i++) {
         struct opening_list mine;
+        struct denyset passes = {0};
         const struct egress_model *m = models[i];
         struct opening *grown;
 
         opening_list_init(&mine);
+        mine.budget = out->budget;
         for (k = 0; k < m->n_rules; k++)
             if (m->rules[k].action == EGRESS_ALLOW && add_rule(&mine, m, &m->rules[k]) < 0)
                 goto fail;
         for (k = 0; k < m->n_rules; k++)
-            if (m->rules[k].action == EGRESS_PASS && subtract_rule(&mine, &m->rules[k]) < 0)
+            if (m->rules[k].action == EGRESS_PASS &&
+                denyset_add(&passes, &m->rules[k], out->budget) < 0)
                 goto fail;
-        for (k = 0; k < n; k++) {
-            size_t r;
-
-            for (r = 0; r < models[k]->n_rules; r++)
-                if (models[k]->rules[r].action == EGRESS_DENY &&
-                    subtract_rule(&mine, &models[k]->rules[r]) < 0)
-                    goto fail;
-        }
+        if (denyset_subtract(&passes, &mine) < 0 || denyset_subtract(&denies, &mine) < 0)
+            goto fail;
+        denyset_release(&passes);
         if (out->n + mine.n > out->alloc) {
             grown = realloc(out->items, (out->n + mine.n) * sizeof(*grown));
             if (!grown)
@@ -341,10 +526,14 @@ static int build_unordered(const struct egress_model *const *models, size_t n,
         free(mine.items);
         continue;
     fail:
+        denyset_release(&passes);
         opening_list_release(&mine);
-        return -1;
+        goto out;
     }
-    return 0;
+    rc = 0;
+out:
+    denyset_release(&denies);
+    return rc;
 }
 
 struct ranked {
@@ -364,31 +553,20 @@ static int cmp_order(const void *a, const void *b)
 }
 
 /*
- * Ordered: every allow minus every earlier deny (any model) and earlier pass (same model).
- * Denies are kept as a list of rules so each allow is reduced by exactly what precedes it.
+ * Ordered: every allow minus every earlier deny (any model) and earlier pass (same model). The
+ * denies seen so far are one growing denyset; a model's passes are another, dropped when the
+ * model ends (a pass only ends its own policy's say).
  */
 static int build_ordered(const struct ranked *sorted, size_t n, struct opening_list *out)
 {
-    const struct egress_rule **denies = NULL;
-    size_t n_denies = 0, total = 0, i, k, d;
+    struct denyset denies = {0}, passes = {0};
+    size_t i, k, d;
     int rc = -1;
 
-    for (i = 0; i < n; i++)
-        total += sorted[i].m->n_rules;
-    if (total) {
-        denies = malloc(total * sizeof(*denies));
-        if (!denies)
-            return -1;
-    }
     for (i = 0; i < n; i++) {
         const struct egress_model *m = sorted[i].m;
-        /*
-         * One array holds the denies seen so far followed by this model's passes; the passes
-         * are forgotten when the model ends (a pass only ends its own policy's say).
-         */
-        const struct egress_rule **passes = denies ? denies + n_denies : NULL;
-        size_t n_passes = 0;
 
+        denyset_release(&passes);
         for (k = 0; k < m->n_rules; k++) {
             const struct egress_rule *r = &m->rules[k];
             struct opening_list mine;
@@ -396,14 +574,10 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
             switch (r->action) {
             case EGRESS_ALLOW:
                 opening_list_init(&mine);
-                if (add_rule(&mine, m, r) < 0)
+                mine.budget = out->budget;
+                if (add_rule(&mine, m, r) < 0 || denyset_subtract(&denies, &mine) < 0 ||
+                    denyset_subtract(&passes, &mine) < 0)
                     goto fail_mine;
-                for (d = 0; d < n_denies; d++)
-                    if (subtract_rule(&mine, denies[d]) < 0)
-                        goto fail_mine;
-                for (d = 0; d < n_passes; d++)
-                    if (subtract_rule(&mine, passes[d]) < 0)
-                        goto fail_mine;
                 for (d = 0; d < mine.n; d++) {
                     struct opening *o = list_push(out);
 
@@ -418,13 +592,12 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 opening_list_release(&mine);
                 goto out;
             case EGRESS_DENY:
-                /* keep passes after denies: shift them up by one */
-                memmove(passes + 1, passes, n_passes * sizeof(*passes));
-                denies[n_denies++] = r;
-                passes++;
+                if (denyset_add(&denies, r, out->budget) < 0)
+                    goto out;
                 break;
             case EGRESS_PASS:
-                passes[n_passes++] = r;
+                if (denyset_add(&passes, r, out->budget) < 0)
+                    goto out;
                 break;
             case EGRESS_LOG:
                 break;
@@ -433,7 +606,8 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
     }
     rc = 0;
 out:
-    free(denies);
+    denyset_release(&denies);
+    denyset_release(&passes);
     return rc;
 }
 

@@ -17,6 +17,10 @@
  *  - Models that do not govern egress (governs_egress false) open nothing.
  *  - Unordered and ordered models in one call are evaluated separately and their openings joined.
  *
+ * Denies are taken away grouped by port set: the CIDRs of every deny peer with the same ports
+ * are subtracted as one union (the same result as one by one, in O(n log n) rather than
+ * openings × denies).
+ *
  * Subtraction splits by ports: (A, Pa) minus (D, Pd) = (A − D) × (Pa ∩ Pd) ∪ A × (Pa − Pd).
  * A − D is exact for CIDRs; for names and in-cluster peers only what is provable is removed
  * (a pattern that is a subset of a deny pattern, a cluster peer inside a deny's namespaces ×
@@ -27,24 +31,38 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "policy/eval/egress.h"
+#include "policy/base/budget.h"
 #include "policy/base/err.h"
+#include "policy/eval/egress.h"
 
+/*
+ * One opening. Until a deny or pass takes something from it, an opening borrows its peer and
+ * ports from the model (a policy with 100,000 ipBlocks costs no copies): read peer and ports,
+ * never free them; the list knows which are its own.
+ */
 struct opening {
-    struct egress_peer peer;          /* owned: what remains open (cidrs/fqdns may be reduced) */
-    struct portset *ports;            /* owned, never empty */
+    struct egress_peer peer;          /* what remains open (cidrs/fqdns may be reduced) */
+    struct portset *ports;            /* never empty */
     const struct egress_model *model; /* borrowed: where it comes from (for messages) */
     const struct egress_rule *rule;   /* borrowed */
     const struct egress_peer *orig;   /* borrowed: the peer as the model has it (path, text) */
+    bool own_peer, own_ports;         /* false: borrowed from orig / the rule */
 };
 
+/*
+ * budget (budget.h): set it after opening_list_init() to count the work of building the list
+ * and of reach_check() on it against a decision's budget; NULL counts nothing. Once it is
+ * exceeded, those calls fail (-1, e set to "out of memory" by the callee: the caller that owns
+ * the budget says what really happened).
+ */
 struct opening_list {
     struct opening *items;
     size_t n, alloc;
+    struct budget *budget;
 };
 
 void opening_list_init(struct opening_list *l);
-void opening_list_release(struct opening_list *l);
+void opening_list_release(struct opening_list *l); /* keeps budget */
 
 /*
  * Appends to out what the n models open together (semantics above). Borrows the models: they

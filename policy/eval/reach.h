@@ -69,11 +69,20 @@ struct reach_note {
     char *message; /* owned */
 };
 
+/*
+ * At most REACH_MAX_ESCAPES escapes and as many notes are described; the peers beyond are only
+ * counted (n_unlisted escape, n_notes_unlisted would have had a note), so that an object with
+ * 100,000 escaping ipBlocks costs memory for a hundred messages. n_unlisted > 0 implies
+ * n_escapes == REACH_MAX_ESCAPES: a result that escapes always lists something.
+ */
+#define REACH_MAX_ESCAPES 100
+
 struct reach_result {
     struct reach_escape *escapes;
     size_t n_escapes;
     struct reach_note *notes;
     size_t n_notes;
+    size_t n_unlisted, n_notes_unlisted;
 };
 
 void reach_result_init(struct reach_result *r);
@@ -82,8 +91,10 @@ void reach_result_release(struct reach_result *r);
 /*
  * Checks every opening of ops against pol's allow-list for workloads of namespace subject_ns
  * (NULL for a cluster-wide subject: sameNamespace then matches nothing). Appends to out one
- * escape per escaping peer (openings sharing a `orig` peer are merged) and the notes. ops is
- * not modified. Returns 0, or -1 with e set on out of memory.
+ * escape per escaping peer (openings sharing a `orig` peer are merged) and the notes, peers in
+ * the order they first appear in ops. ops is not modified. The work counts against
+ * ops->budget. Returns 0, or -1 with e set on out of memory (or an exceeded budget). Costs
+ * O(n log n) in the openings, and nothing that grows with the allow-list (allowidx.h).
  */
 int reach_check(const struct policy *pol, const char *subject_ns, const struct opening_list *ops,
                 struct reach_result *out, struct err *e);
