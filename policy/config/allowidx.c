@@ -301,29 +301,95 @@ void allowidx_atoms_release(struct allowidx_atoms *a)
     memset(a, 0, sizeof(*a));
 }
 
-/* The atom of class cls in out, added when missing; NULL on out of memory. */
-static struct allowidx_atom *atom_for(struct allowidx_atoms *out, const struct allowidx_class *cls)
-{
-    for (size_t i = 0; i < out->n; i++)
-        if (out->v[i].cls == cls)
-            return &out->v[i];
-    if (out->n == out->alloc) {
-        size_t na = out->alloc * 2;
-        struct allowidx_atom *v = malloc(na * sizeof(*v));
+/* The pieces of the split set that fall in one class, before they become its atom's ports. */
+struct pieces {
+    const struct allowidx_class *cls;
+    unsigned long *lo, *hi;
+    size_t n, alloc;
+};
 
-        if (!v)
-            return NULL;
-        memcpy(v, out->v, out->n * sizeof(*v));
-        if (out->v != &out->first)
-            free(out->v);
-        out->v = v;
-        out->alloc = na;
+static int pieces_add(struct pieces *p, unsigned long lo, unsigned long hi)
+{
+    if (p->n == p->alloc) {
+        size_t na = p->alloc ? p->alloc * 2 : 8;
+        unsigned long *l = realloc(p->lo, na * sizeof(*l)), *h;
+
+        if (!l)
+            return -1;
+        p->lo = l;
+        if (!(h = realloc(p->hi, na * sizeof(*h))))
+            return -1;
+        p->hi = h;
+        p->alloc = na;
     }
-    memset(&out->v[out->n], 0, sizeof(out->v[0]));
-    out->v[out->n].cls = cls;
-    if (!(out->v[out->n].ports = portset_new()))
-        return NULL;
-    return &out->v[out->n++];
+    p->lo[p->n] = lo;
+    p->hi[p->n++] = hi;
+    return 0;
+}
+
+/*
+ * The general case of allowidx_split: the pieces of each class are gathered first and each
+ * atom's port set is built in one go (adding pieces one by one would cost the square of their
+ * number: a rule can name thousands of ports).
+ */
+static long split_classes(const struct allowidx *ix, const struct portset *ports,
+                          struct allowidx_atoms *out)
+{
+    struct pieces *by = NULL;
+    size_t n_by = 0, a_by = 0;
+    long total = 0, rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t r = 0; r < portset_runs(ports); r++) {
+        unsigned long lo, hi;
+
+        portset_run(ports, r, &lo, &hi);
+        for (size_t g = region_at(ix, lo); g < ix->n_regions && ix->regions[g].lo <= hi; g++) {
+            const struct region *rg = &ix->regions[g];
+            const struct allowidx_class *c = &ix->classes[rg->cls];
+            size_t k;
+
+            for (k = 0; k < n_by && by[k].cls != c; k++)
+                ;
+            if (k == n_by) {
+                if (n_by == a_by) {
+                    size_t na = a_by ? a_by * 2 : 4;
+                    struct pieces *p = realloc(by, na * sizeof(*p));
+
+                    if (!p)
+                        goto out;
+                    by = p;
+                    a_by = na;
+                }
+                memset(&by[n_by], 0, sizeof(by[0]));
+                by[n_by++].cls = c;
+            }
+            total++;
+            if (pieces_add(&by[k], rg->lo > lo ? rg->lo : lo, rg->hi < hi ? rg->hi : hi) < 0)
+                goto out;
+        }
+    }
+    if (!(out->v = calloc(n_by ? n_by : 1, sizeof(*out->v))))
+        goto out;
+    out->alloc = n_by ? n_by : 1;
+    for (size_t k = 0; k < n_by; k++) {
+        struct allowidx_atom *a = &out->v[out->n++];
+
+        a->cls = by[k].cls;
+        if (!(a->ports = portset_new()) ||
+            portset_add_keys_many(a->ports, by[k].lo, by[k].hi, by[k].n) < 0)
+            goto out;
+    }
+    rc = total;
+out:
+    for (size_t k = 0; k < n_by; k++) {
+        free(by[k].lo);
+        free(by[k].hi);
+    }
+    free(by);
+    if (rc < 0)
+        allowidx_atoms_release(out);
+    return rc;
 }
 
 long allowidx_split(const struct allowidx *ix, const struct portset *ports,
@@ -360,29 +426,7 @@ long allowidx_split(const struct allowidx *ix, const struct portset *ports,
         out->n = 1;
         return pieces ? pieces : 1;
     }
-    out->alloc = 4;
-    if (!(out->v = malloc(out->alloc * sizeof(*out->v)))) {
-        memset(out, 0, sizeof(*out));
-        return -1;
-    }
-    pieces = 0;
-    for (size_t r = 0; r < runs; r++) {
-        unsigned long lo, hi;
-
-        portset_run(ports, r, &lo, &hi);
-        for (size_t g = region_at(ix, lo); g < ix->n_regions && ix->regions[g].lo <= hi; g++) {
-            const struct region *rg = &ix->regions[g];
-            struct allowidx_atom *a = atom_for(out, &ix->classes[rg->cls]);
-
-            pieces++;
-            if (!a || portset_add_keys(a->ports, rg->lo > lo ? rg->lo : lo,
-                                       rg->hi < hi ? rg->hi : hi) < 0) {
-                allowidx_atoms_release(out);
-                return -1;
-            }
-        }
-    }
-    return pieces;
+    return split_classes(ix, ports, out);
 }
 
 size_t allowidx_words(const struct allowidx *ix)

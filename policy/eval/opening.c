@@ -198,10 +198,13 @@ static int peer_minus(const struct egress_peer *a, const struct egress_peer *d,
     return MINUS_KEEP;
 }
 
-/* What visiting an opening costs: one, plus the intervals of its addresses. */
-static unsigned long long weight(const struct egress_peer *p)
+/* What visiting an opening costs: one, plus the intervals of its addresses and ports. */
+static unsigned long long weight(const struct opening *o)
 {
-    return 1 + (p->kind == PEER_CIDR && p->cidrs ? cidrset_runs(p->cidrs) : 0) + p->n_fqdns;
+    const struct egress_peer *p = &o->peer;
+
+    return 1 + (p->kind == PEER_CIDR && p->cidrs ? cidrset_runs(p->cidrs) : 0) + p->n_fqdns +
+           portset_runs(o->ports);
 }
 
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
@@ -218,7 +221,7 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
 
         if (!o->ports)
             continue; /* dropped earlier in this pass */
-        if (!budget_spend(l->budget, weight(&o->peer)))
+        if (!budget_spend(l->budget, weight(o)))
             goto oom;
         if (!portset_overlaps(o->ports, pd))
             continue;

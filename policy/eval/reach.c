@@ -254,23 +254,49 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
     return 0;
 }
 
+/*
+ * The last port set split, and its atoms: the openings of one rule share their rule's port set
+ * until a deny changes it, so a rule with 100,000 peers (or one naming thousands of ports) is
+ * split once.
+ */
+struct split_cache {
+    const struct portset *ports;
+    struct allowidx_atoms atoms;
+};
+
+static void split_cache_release(struct split_cache *c)
+{
+    if (c->ports)
+        allowidx_atoms_release(&c->atoms);
+    c->ports = NULL;
+}
+
 /* Checks one opening, atom by atom of the compiled allow-list (allowidx.h). */
 static int check_opening(const struct policy *pol, const char *subject_ns, const struct opening *op,
-                         const struct cidrset *cidrs, struct acc *acc, struct budget *b)
+                         const struct cidrset *cidrs, struct acc *acc, struct budget *b,
+                         struct split_cache *cache)
 {
-    struct allowidx_atoms atoms;
-    long pieces = allowidx_split(pol->allowidx, op->ports, &atoms);
-    int rc = 0;
+    if (cache->ports != op->ports) {
+        long pieces;
 
-    if (pieces < 0)
+        split_cache_release(cache);
+        pieces = allowidx_split(pol->allowidx, op->ports, &cache->atoms);
+        if (pieces < 0 || !budget_spend(b, (unsigned long long)pieces)) {
+            if (pieces >= 0)
+                allowidx_atoms_release(&cache->atoms);
+            return -1;
+        }
+        cache->ports = op->ports;
+    }
+    if (!budget_spend(b, cache->atoms.n))
         return -1;
-    if (!budget_spend(b, (unsigned long long)pieces))
-        rc = -1;
-    for (size_t k = 0; rc == 0 && k < atoms.n; k++)
-        rc = check_atom(atoms.v[k].cls, subject_ns, op, cidrs,
-                        atoms.v[k].ports ? atoms.v[k].ports : op->ports, acc, b);
-    allowidx_atoms_release(&atoms);
-    return rc;
+    for (size_t k = 0; k < cache->atoms.n; k++) {
+        const struct allowidx_atom *a = &cache->atoms.v[k];
+
+        if (check_atom(a->cls, subject_ns, op, cidrs, a->ports ? a->ports : op->ports, acc, b) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The allow entries offering the kind of destination peer p is (NULL: every entry). */
@@ -397,12 +423,19 @@ static void sort_pieces(struct acc *a)
     }
 }
 
-static int finish_escape(const struct policy *pol, struct acc *a, struct reach_result *out)
+static int finish_escape(const struct policy *pol, struct acc *a, struct reach_result *out,
+                         struct budget *b)
 {
     struct reach_escape *x;
     struct buf what, msg;
+    unsigned long long words = portset_runs(a->ports);
     size_t i;
 
+    /* Describing costs what it writes: every piece's ports, and the nearest entries' walk. */
+    for (i = 0; i < a->n; i++)
+        words += 1 + a->n + portset_runs(a->pieces[i].ports);
+    if (!budget_spend(b, words))
+        return -1;
     x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
     if (!x)
         return -1;
@@ -470,7 +503,7 @@ static int cmp_group(const void *pa, const void *pb)
  */
 static int check_peer(const struct policy *pol, const char *subject_ns,
                       const struct opening_list *ops, const struct slot *slots,
-                      const struct group *g, struct reach_result *out)
+                      const struct group *g, struct split_cache *cache, struct reach_result *out)
 {
     struct budget *b = ops->budget;
     struct acc acc;
@@ -501,7 +534,7 @@ static int check_peer(const struct policy *pol, const char *subject_ns,
             }
         }
         any_left = true;
-        if (check_opening(pol, subject_ns, op, cidrs, &acc, b) < 0)
+        if (check_opening(pol, subject_ns, op, cidrs, &acc, b, cache) < 0)
             goto out;
         if (acc.count_only && acc.escaped)
             break;
@@ -523,7 +556,7 @@ static int check_peer(const struct policy *pol, const char *subject_ns,
     }
     if (acc.count_only)
         out->n_unlisted += acc.escaped;
-    else if (acc.n && finish_escape(pol, &acc, out) < 0)
+    else if (acc.n && finish_escape(pol, &acc, out, b) < 0)
         goto out;
     rc = 0;
 out:
@@ -537,6 +570,7 @@ int reach_check(const struct policy *pol, const char *subject_ns, const struct o
 {
     struct slot *slots = NULL;
     struct group *groups = NULL;
+    struct split_cache cache = {0};
     size_t n_groups = 0, i;
     int rc = -1;
 
@@ -559,10 +593,11 @@ int reach_check(const struct policy *pol, const char *subject_ns, const struct o
     /* Peers are reported in the order they first appear. */
     qsort(groups, n_groups, sizeof(*groups), cmp_group);
     for (i = 0; i < n_groups; i++)
-        if (check_peer(pol, subject_ns, ops, slots, &groups[i], out) < 0)
+        if (check_peer(pol, subject_ns, ops, slots, &groups[i], &cache, out) < 0)
             goto out;
     rc = 0;
 out:
+    split_cache_release(&cache);
     free(slots);
     free(groups);
     if (rc < 0)

@@ -197,6 +197,29 @@ int portset_add_keys(struct portset *s, unsigned long lo, unsigned long hi)
     return ivset_add(&s->iv, ivkey_make(0, lo), ivkey_make(0, hi));
 }
 
+int portset_add_keys_many(struct portset *s, const unsigned long *lo, const unsigned long *hi,
+                          size_t n)
+{
+    struct iv *list;
+    int rc;
+
+    if (!n)
+        return 0;
+    if (n > SIZE_MAX / sizeof(*list) || !(list = malloc(n * sizeof(*list))))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (lo[i] > hi[i] || hi[i] > PORTSET_KEY_MAX) {
+            free(list);
+            return -1;
+        }
+        list[i].lo = ivkey_make(0, lo[i]);
+        list[i].hi = ivkey_make(0, hi[i]);
+    }
+    rc = ivset_add_many(&s->iv, list, n);
+    free(list);
+    return rc;
+}
+
 bool portset_contains(const struct portset *s, int proto, unsigned port)
 {
     if (proto < 0 || proto > 255 || port > 65535)

@@ -72,6 +72,9 @@ bool portset_contains(const struct portset *s, int proto, unsigned port);
 size_t portset_runs(const struct portset *s);
 void portset_run(const struct portset *s, size_t i, unsigned long *lo, unsigned long *hi);
 int portset_add_keys(struct portset *s, unsigned long lo, unsigned long hi);
+/* s ∪= keys lo[i]..hi[i] for every i < n (any order): one sort, O(n log n). */
+int portset_add_keys_many(struct portset *s, const unsigned long *lo, const unsigned long *hi,
+                          size_t n);
 
 /* The maximal runs, ordered by protocol then port. *out malloc()ed (caller frees). */
 int portset_ranges(const struct portset *s, struct portrange **out, size_t *n);
