@@ -34,6 +34,7 @@ struct serve_opts {
     unsigned ns_ttl; /* seconds */
     enum log_level level;
     size_t max_body;
+    unsigned long long max_work;
     unsigned threads;
     int dev;
 };
@@ -57,6 +58,11 @@ static void usage(FILE *out)
             "                        signed by these CAs (health and metrics stay open)\n"
             "  --log-level LEVEL     debug, info (default), warn or error\n"
             "  --max-body BYTES      largest request body (default 8388608)\n"
+            "  --max-decision-work UNITS\n"
+            "                        the most work one decision may take (default 16000000,\n"
+            "                        about a second); an object that needs more is denied as\n"
+            "                        too complex and counted in\n"
+            "                        egressguard_decisions_over_budget_total\n"
             "  --threads N           worker threads (default: one per core)\n"
             "  --dev                 development mode: the embedded example policy, loopback only;\n"
             "                        a development CA and certificate are created in --dev-certs\n"
@@ -157,6 +163,11 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             if (parse_unsigned(val, 1ull << 31, &n) < 0 || n < 1024)
                 return cli_usage_error("serve", "--max-body wants bytes between 1024 and 2^31");
             o->max_body = (size_t)n;
+        } else if (!strcmp(a, "--max-decision-work")) {
+            if (parse_unsigned(val, 1ull << 40, &n) < 0 || n < 1000)
+                return cli_usage_error("serve",
+                                       "--max-decision-work wants units from 1000 to 2^40");
+            o->max_work = n;
         } else if (!strcmp(a, "--namespace-cache-ttl")) {
             if (parse_unsigned(val, 86400, &n) < 0 || n == 0)
                 return cli_usage_error("serve",
@@ -336,6 +347,7 @@ int cmd_serve(int argc, char **argv)
     }
     ho.client_ca = client_ca;
     ho.max_body = o.max_body;
+    ho.max_work = o.max_work;
     ho.threads = o.threads;
 
     /* Every thread (libmicrohttpd's included) inherits this mask; only signalfd sees them. */

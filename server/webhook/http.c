@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "policy/decide.h"
+#include "policy/base/budget.h"
 #include "policy/base/buf.h"
 #include "server/webhook/admission.h"
 #include "server/webhook/tls.h"
@@ -28,6 +29,7 @@ struct http {
     bool verify_clients;
     struct enforcer *enforcer;
     struct nscache *nscache;
+    unsigned long long max_work;
     atomic_bool stopping;
     unsigned port;
 };
@@ -267,6 +269,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     struct policy_ref *ref;
     const struct policy *pol;
     struct nsdb ns_view;
+    struct budget work;
     json_t *ns_labels = NULL;
     char *text;
     size_t len = 0;
@@ -286,7 +289,11 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
         nsdb_init_one(&ns_view, a.obj.ns, ns_labels);
         a.ctx.namespaces = &ns_view;
     }
+    budget_init(&work, h->max_work);
+    a.ctx.budget = &work;
     rc = admission_decide(pol, op, &a, &v, &eval);
+    if (budget_over(&work))
+        metrics_over_budget(h->metrics);
     if (h->nscache && op == ADMISSION_VALIDATE && rc == 0)
         learn_namespace(h, &a, &v);
     if (h->enforcer && rc == 0)
@@ -497,6 +504,7 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->verify_clients = o->client_ca != NULL;
     h->enforcer = o->enforcer;
     h->nscache = o->nscache;
+    h->max_work = o->max_work ? o->max_work : BUDGET_DEFAULT_UNITS;
     atomic_init(&h->stopping, false);
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -34,6 +34,7 @@ struct http_options {
     unsigned max_connections; /* 0: 512 */
     struct enforcer *enforcer; /* namespaced mode (borrowed), or NULL */
     struct nscache *nscache;   /* namespace labels (borrowed), or NULL: none known */
+    unsigned long long max_work; /* one decision's work budget (budget.h); 0: the default */
 };
 
 struct http;

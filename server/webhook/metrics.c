@@ -37,6 +37,7 @@ struct metrics {
     struct reload_count policy, certificate;
     long in_flight;
     unsigned long ns[METRICS_NS_UNKNOWN + 1];
+    unsigned long over_budget;
 };
 
 struct metrics *metrics_new(void)
@@ -145,6 +146,13 @@ void metrics_ns_lookup(struct metrics *m, enum metrics_ns what)
     pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_over_budget(struct metrics *m)
+{
+    pthread_mutex_lock(&m->mu);
+    m->over_budget++;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void metrics_in_flight(struct metrics *m, int delta)
 {
     pthread_mutex_lock(&m->mu);
@@ -237,6 +245,12 @@ char *metrics_render(struct metrics *m, size_t *len)
                "egressguard_namespace_api_requests_total{result=\"error\"} %lu\n",
                m->ns[METRICS_NS_UNKNOWN], m->ns[METRICS_NS_STALE], m->ns[METRICS_NS_API_OK],
                m->ns[METRICS_NS_API_NOT_FOUND], m->ns[METRICS_NS_API_ERROR]);
+    buf_printf(&b,
+               "# HELP egressguard_decisions_over_budget_total Objects denied as too complex: "
+               "their decision needed more work than --max-decision-work allows.\n"
+               "# TYPE egressguard_decisions_over_budget_total counter\n"
+               "egressguard_decisions_over_budget_total %lu\n",
+               m->over_budget);
     pthread_mutex_unlock(&m->mu);
     return buf_detach(&b, len);
 }

@@ -36,6 +36,9 @@ enum metrics_ns {
 };
 void metrics_ns_lookup(struct metrics *m, enum metrics_ns what);
 
+/* A decision refused because it went past its work budget (budget.h: too complex). */
+void metrics_over_budget(struct metrics *m);
+
 void metrics_in_flight(struct metrics *m, int delta);
 long metrics_in_flight_now(struct metrics *m);
 

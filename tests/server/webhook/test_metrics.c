@@ -133,12 +133,32 @@ static void test_metrics_exact_under_concurrent_updates(void **state)
     metrics_free(m);
 }
 
+/* Decisions refused as too complex: zero until one is, then counted one by one. */
+static void test_metrics_over_budget_counted(void **state)
+{
+    struct metrics *m = metrics_new();
+    char *t;
+
+    (void)state;
+    assert_non_null(m);
+    t = render(m);
+    assert_int_equal(sample(t, "egressguard_decisions_over_budget_total"), 0);
+    free(t);
+    metrics_over_budget(m);
+    metrics_over_budget(m);
+    t = render(m);
+    assert_int_equal(sample(t, "egressguard_decisions_over_budget_total"), 2);
+    free(t);
+    metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_counts_requests_by_labels),
         cmocka_unit_test(test_metrics_label_values_from_requests_are_bounded),
         cmocka_unit_test(test_metrics_exact_under_concurrent_updates),
+        cmocka_unit_test(test_metrics_over_budget_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
