@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #define DOC_MAX_NODES (4u << 20) /* per stream; bounds memory well before DOC_MAX_BYTES does */
@@ -43,14 +44,27 @@ static bool has_template(const char *data, size_t len)
 
 struct builder {
     const char *file;
-    const char *data;
+    const char *data; /* the whole input, when it is a buffer (for the template sniff) */
     size_t len;
+    const bool *template_seen; /* when reading a file: set once "{{" went by */
     struct doc *doc;
     struct frame stack[DOC_MAX_DEPTH];
     int depth;
     size_t nodes;
     struct err *e;
+    /* Streaming (doc_stream_*): */
+    const struct doc_sink *sink;
+    void *cls;
+    struct doc *cur;   /* where positions go: doc, or the item being read */
+    int items_depth;   /* stack index of the root's "items" sequence while its items stream; -1 */
+    size_t nodes_at_item;
+    bool cap_per_unit; /* DOC_MAX_NODES per document or item rather than per stream */
 };
+
+static bool saw_template(const struct builder *b)
+{
+    return b->template_seen ? *b->template_seen : has_template(b->data, b->len);
+}
 
 static size_t hash_ptr(const void *p)
 {
@@ -299,6 +313,19 @@ static int check_tag(struct builder *b, const yaml_event_t *ev, const yaml_char_
     return fail_at(b, &ev->start_mark, "unsupported YAML tag \"%s\"", (const char *)tag);
 }
 
+/* Hands a complete item to the sink, which takes it; its nodes no longer count. */
+static int deliver_item(struct builder *b, struct doc *item)
+{
+    if (b->cap_per_unit)
+        b->nodes = b->nodes_at_item;
+    if (b->sink->item(b->cls, item, b->doc) < 0) {
+        if (!b->e->msg[0])
+            err_set(b->e, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Places a new node under the current container (or as the root). Steals `node`. */
 static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
 {
@@ -315,12 +342,34 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
     }
     const struct frame *parent = b->depth > 0 ? &b->stack[b->depth - 1] : NULL;
     bool in_map = parent && json_is_object(parent->node);
+    struct doc *item = NULL;
+
+    if (b->items_depth >= 0 && b->depth - 1 == b->items_depth) {
+        if (!(item = calloc(1, sizeof(*item)))) {
+            json_decref(node);
+            err_set(b->e, "out of memory");
+            return -1;
+        }
+        item->file = b->file;
+        b->nodes_at_item = b->nodes - 1;
+    }
     if (!json_is_true(node) && !json_is_false(node) && !json_is_null(node) &&
-        pos_put(b->doc, node, line, col, in_map ? parent->key_line : 0,
+        pos_put(item ? item : b->cur, node, line, col, in_map ? parent->key_line : 0,
                 in_map ? parent->key_col : 0) < 0) {
         json_decref(node);
+        doc_free(item);
         err_set(b->e, "out of memory");
         return -1;
+    }
+    if (item) {
+        /* An item of a streamed `items` list: a document of its own, not part of the list. */
+        item->root = node;
+        item->line = line;
+        item->col = col;
+        if (!json_is_object(node) && !json_is_array(node))
+            return deliver_item(b, item);
+        b->cur = item; /* its frame's end delivers it (on_end) */
+        return 0;
     }
     if (b->depth == 0) {
         b->doc->root = node;
@@ -337,7 +386,7 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
     if (!f->key) {
         /* A mapping key that is itself a mapping or sequence: `{{ .Values.x }}` lands here. */
         json_decref(node);
-        if (has_template(b->data, b->len))
+        if (saw_template(b))
             return fail_at(b, m, "%s",
                            "this looks like a Helm/Go template ({{ ... }}): render it first "
                            "(helm template, kustomize build) and check the output");
@@ -372,7 +421,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
                 return fail_at(b, &ev->start_mark, "%s", "a mapping key contains a NUL byte");
             json_t *prev = json_object_get(f->node, k);
             if (prev) {
-                const struct pos *pp = pos_get(b->doc, prev);
+                const struct pos *pp = pos_get(b->cur, prev);
                 if (pp && pp->key_line)
                     return fail_at(b, &ev->start_mark,
                                    "duplicate key \"%.400s\" (first at line %d)", k, pp->key_line);
@@ -397,6 +446,7 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool mapping)
         mapping ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     const yaml_char_t *tag = mapping ? ev->data.mapping_start.tag : ev->data.sequence_start.tag;
     json_t *node;
+    bool streams;
 
     if (anchor)
         return fail_at(b, &ev->start_mark,
@@ -412,6 +462,10 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool mapping)
         err_set(b->e, "out of memory");
         return -1;
     }
+    /* The `items` list of a root mapping: each item streams out on its own (doc_sink.item). */
+    streams = !mapping && b->sink && b->sink->item && b->depth == 1 && b->items_depth < 0 &&
+              json_is_object(b->stack[0].node) && b->stack[0].key &&
+              !strcmp(b->stack[0].key, "items");
     json_incref(node); /* the frame's reference, dropped on the matching end event */
     if (attach(b, node, &ev->start_mark) < 0) {
         json_decref(node);
@@ -419,23 +473,43 @@ static int on_start(struct builder *b, const yaml_event_t *ev, bool mapping)
     }
     b->stack[b->depth].node = node;
     b->stack[b->depth].key = NULL;
+    if (streams)
+        b->items_depth = b->depth;
     b->depth++;
     return 0;
 }
 
-static void on_end(struct builder *b)
+static int on_end(struct builder *b)
 {
     struct frame *f = &b->stack[--b->depth];
 
     free(f->key);
     f->key = NULL;
     json_decref(f->node);
+    if (b->items_depth >= 0 && b->depth == b->items_depth + 1) {
+        struct doc *item = b->cur;
+
+        b->cur = b->doc;
+        return deliver_item(b, item);
+    }
+    if (b->depth == b->items_depth)
+        b->items_depth = -1;
+    return 0;
 }
 
 static void unwind(struct builder *b)
 {
-    while (b->depth > 0)
-        on_end(b);
+    while (b->depth > 0) {
+        struct frame *f = &b->stack[--b->depth];
+
+        free(f->key);
+        f->key = NULL;
+        json_decref(f->node);
+    }
+    if (b->cur != b->doc)
+        doc_free(b->cur); /* an item cut short */
+    b->cur = b->doc;
+    b->items_depth = -1;
 }
 
 static int parser_fail(struct builder *b, const yaml_parser_t *p)
@@ -443,7 +517,7 @@ static int parser_fail(struct builder *b, const yaml_parser_t *p)
     const yaml_mark_t *m = &p->problem_mark;
     const char *problem = p->problem ? p->problem : "malformed YAML";
 
-    if (has_template(b->data, b->len)) {
+    if (saw_template(b)) {
         err_set(b->e,
                 "%s; this looks like a Helm/Go template ({{ ... }}): render it first "
                 "(helm template, kustomize build) and check the output",
@@ -456,43 +530,19 @@ static int parser_fail(struct builder *b, const yaml_parser_t *p)
     return err_at(b->e, b->file, (int)m->line + 1, (int)m->column + 1);
 }
 
-static int push_doc(struct doc ***docs, size_t *n, size_t *alloc, struct doc *d)
+/* Runs the parser to the end of the stream, handing every document to b->sink. */
+static int run(struct builder *b, yaml_parser_t *parser)
 {
-    if (*n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 4;
-        struct doc **nd = realloc(*docs, na * sizeof(*nd));
-        if (!nd)
-            return -1;
-        *docs = nd;
-        *alloc = na;
-    }
-    (*docs)[(*n)++] = d;
-    return 0;
-}
-
-int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs, size_t *n,
-                     struct err *e)
-{
-    struct builder b = {.file = file, .data = data, .len = len, .e = e};
-    yaml_parser_t parser;
     yaml_event_t ev;
-    size_t alloc = 0;
     bool done = false;
     int rc = -1;
 
-    *docs = NULL;
-    *n = 0;
-    if (len > DOC_MAX_BYTES) {
-        err_set(e, "input too large: %zu bytes (the limit is %u MiB)", len, DOC_MAX_BYTES >> 20);
-        return err_at(e, file, 0, 0);
-    }
-    if (!yaml_parser_initialize(&parser))
-        return err_set(e, "out of memory");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-
+    b->cur = NULL;
+    b->items_depth = -1;
     while (!done) {
-        if (!yaml_parser_parse(&parser, &ev)) {
-            parser_fail(&b, &parser);
+        if (!yaml_parser_parse(parser, &ev)) {
+            if (!b->e->msg[0])
+                parser_fail(b, parser);
             goto out;
         }
         int r = 0;
@@ -501,40 +551,45 @@ int doc_parse_stream(const char *data, size_t len, const char *file, struct doc 
             done = true;
             break;
         case YAML_DOCUMENT_START_EVENT:
-            b.doc = calloc(1, sizeof(*b.doc));
-            if (!b.doc)
-                r = err_set(e, "out of memory");
+            b->doc = calloc(1, sizeof(*b->doc));
+            if (!b->doc)
+                r = err_set(b->e, "out of memory");
             else
-                b.doc->file = file;
+                b->doc->file = b->file;
+            b->cur = b->doc;
             break;
-        case YAML_DOCUMENT_END_EVENT:
+        case YAML_DOCUMENT_END_EVENT: {
+            struct doc *d = b->doc;
+
+            b->doc = b->cur = NULL;
+            if (b->cap_per_unit)
+                b->nodes = 0;
             /* `---` followed by nothing (or only comments) is an empty document, not null. */
-            if (b.doc && b.doc->root && !json_is_null(b.doc->root)) {
-                if (push_doc(docs, n, &alloc, b.doc) < 0) {
-                    r = err_set(e, "out of memory");
-                    break;
-                }
+            if (d && d->root && !json_is_null(d->root)) {
+                r = b->sink->doc(b->cls, d);
+                if (r < 0 && !b->e->msg[0])
+                    err_set(b->e, "out of memory");
             } else {
-                doc_free(b.doc); /* an empty document: nothing to check */
+                doc_free(d); /* an empty document: nothing to check */
             }
-            b.doc = NULL;
             break;
+        }
         case YAML_ALIAS_EVENT:
-            r = fail_at(&b, &ev.start_mark, "aliases (*%s) are not supported in manifests",
+            r = fail_at(b, &ev.start_mark, "aliases (*%s) are not supported in manifests",
                         (const char *)ev.data.alias.anchor);
             break;
         case YAML_SCALAR_EVENT:
-            r = on_scalar(&b, &ev);
+            r = on_scalar(b, &ev);
             break;
         case YAML_SEQUENCE_START_EVENT:
-            r = on_start(&b, &ev, false);
+            r = on_start(b, &ev, false);
             break;
         case YAML_MAPPING_START_EVENT:
-            r = on_start(&b, &ev, true);
+            r = on_start(b, &ev, true);
             break;
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
-            on_end(&b);
+            r = on_end(b);
             break;
         default:
             break;
@@ -545,15 +600,134 @@ int doc_parse_stream(const char *data, size_t len, const char *file, struct doc 
     }
     rc = 0;
 out:
-    unwind(&b);
-    doc_free(b.doc);
+    unwind(b);
+    doc_free(b->doc);
+    b->doc = b->cur = NULL;
+    return rc;
+}
+
+static int too_large(struct err *e, const char *file, size_t len)
+{
+    err_set(e, "input too large: %zu bytes (the limit is %u MiB)", len, DOC_MAX_BYTES >> 20);
+    return err_at(e, file, 0, 0);
+}
+
+int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,
+                      void *cls, struct err *e)
+{
+    struct builder b = {.file = file, .data = data, .len = len, .e = e, .sink = sink, .cls = cls};
+    yaml_parser_t parser;
+    int rc;
+
+    if (len > DOC_MAX_BYTES)
+        return too_large(e, file, len);
+    b.cap_per_unit = sink->item && !sink->stream_cap;
+    if (!yaml_parser_initialize(&parser))
+        return err_set(e, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    rc = run(&b, &parser);
     yaml_parser_delete(&parser);
-    if (rc < 0) {
-        for (size_t i = 0; i < *n; i++)
-            doc_free((*docs)[i]);
-        free(*docs);
-        *docs = NULL;
-        *n = 0;
+    return rc;
+}
+
+/* What libyaml reads from a file: counted against DOC_MAX_BYTES and sniffed for "{{". */
+struct file_input {
+    FILE *fp;
+    size_t total;
+    bool over, failed, template_seen;
+    char last;
+};
+
+static int read_file(void *data, unsigned char *buffer, size_t size, size_t *size_read)
+{
+    struct file_input *in = data;
+    size_t n = fread(buffer, 1, size, in->fp);
+
+    if (!n && ferror(in->fp)) {
+        in->failed = true;
+        return 0;
+    }
+    for (size_t i = 0; i < n && !in->template_seen; i++) {
+        in->template_seen = in->last == '{' && buffer[i] == '{';
+        in->last = (char)buffer[i];
+    }
+    in->total += n;
+    if (in->total > DOC_MAX_BYTES) {
+        in->over = true;
+        return 0;
+    }
+    *size_read = n;
+    return 1;
+}
+
+int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
+                    struct err *e)
+{
+    struct file_input in = {.fp = fp};
+    struct builder b = {.file = file, .template_seen = &in.template_seen, .e = e, .sink = sink,
+                        .cls = cls};
+    yaml_parser_t parser;
+    struct stat st;
+    int rc;
+
+    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (off_t)DOC_MAX_BYTES)
+        return too_large(e, file, (size_t)st.st_size);
+
+    b.cap_per_unit = sink->item && !sink->stream_cap;
+    if (!yaml_parser_initialize(&parser))
+        return err_set(e, "out of memory");
+    yaml_parser_set_input(&parser, read_file, &in);
+    rc = run(&b, &parser);
+    yaml_parser_delete(&parser);
+    if (rc < 0 && in.over)
+        return too_large(e, file, in.total);
+    if (rc < 0 && in.failed) {
+        err_set(e, "cannot read: %s", strerror(errno));
+        return err_at(e, file, 0, 0);
     }
     return rc;
+}
+
+/* doc_parse_stream's sink: every document into one array. */
+struct collect {
+    struct doc **docs;
+    size_t n, alloc;
+};
+
+static int collect_doc(void *cls, struct doc *d)
+{
+    struct collect *c = cls;
+
+    if (c->n == c->alloc) {
+        size_t na = c->alloc ? c->alloc * 2 : 4;
+        struct doc **nd = realloc(c->docs, na * sizeof(*nd));
+
+        if (!nd) {
+            doc_free(d);
+            return -1;
+        }
+        c->docs = nd;
+        c->alloc = na;
+    }
+    c->docs[c->n++] = d;
+    return 0;
+}
+
+int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs, size_t *n,
+                     struct err *e)
+{
+    static const struct doc_sink sink = {.doc = collect_doc};
+    struct collect c = {0};
+
+    *docs = NULL;
+    *n = 0;
+    if (doc_stream_buffer(data, len, file, &sink, &c, e) < 0) {
+        for (size_t i = 0; i < c.n; i++)
+            doc_free(c.docs[i]);
+        free(c.docs);
+        return -1;
+    }
+    *docs = c.docs;
+    *n = c.n;
+    return 0;
 }

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "policy/base/err.h"
 
@@ -33,6 +34,29 @@ struct doc;
  */
 int doc_parse_stream(const char *data, size_t len, const char *file, struct doc ***docs, size_t *n,
                      struct err *e);
+
+/*
+ * Streaming: each document is handed to sink->doc as soon as it is complete (the sink takes it;
+ * a negative return stops the reading, e "out of memory" unless the sink set it). With
+ * sink->item, the `items` list of a document whose root is a mapping streams too: each item is
+ * handed over on its own as soon as it is complete, as a doc of its own (its root the item; the
+ * sink takes it), and never becomes part of the list, which the document ends up holding empty;
+ * `root` is the document being read, with the root keys read so far. Memory then holds one item
+ * at a time, and DOC_MAX_NODES applies to each document and each item instead of the stream.
+ * On a parse error, -1 with e positioned; what was handed over before stays handed over.
+ */
+struct doc_sink {
+    int (*doc)(void *cls, struct doc *d);
+    int (*item)(void *cls, struct doc *item, const struct doc *root);
+    bool stream_cap; /* DOC_MAX_NODES over the stream even when items stream (a reader that
+                        keeps everything) */
+};
+
+int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,
+                      void *cls, struct err *e);
+/* The same from a file, read as it is parsed (DOC_MAX_BYTES counted as it goes). */
+int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
+                    struct err *e);
 
 void doc_free(struct doc *d); /* NULL is a no-op */
 

@@ -9,31 +9,17 @@
  * the list, e.g. NetworkPolicyList → NetworkPolicy), directories (recursively, *.yaml, *.yml,
  * *.json, in sorted order), "-" for stdin, CRLF line endings. A broken file or document is
  * recorded as a positioned error and reading goes on with the rest.
+ *
+ * This keeps every object it reads; mstream.h reads the same way and hands each object over as
+ * soon as it is complete, for callers (`check`) that need not hold the whole input.
  */
 
 #include <jansson.h>
 #include <stddef.h>
 
 #include "policy/doc/doc.h"
+#include "policy/doc/object.h"
 #include "policy/base/err.h"
-
-/* One Kubernetes object. Everything is borrowed from the manifest (or the AdmissionReview). */
-struct object {
-    json_t *json;          /* the object */
-    const struct doc *doc; /* positions of sub-nodes; NULL when not from a file */
-    const char *file;      /* "" when not from a file */
-    int line;              /* where the object starts; 0 when unknown */
-    const char *api_version, *kind, *ns, *name; /* "" when absent */
-};
-
-/*
- * Fills the identity fields of an object view from its JSON (apiVersion, kind,
- * metadata.namespace, metadata.name); file, line and doc are left for the caller.
- */
-void object_init(struct object *o, json_t *json, const struct doc *doc);
-
-/* The API group of apiVersion: "networking.k8s.io" for "networking.k8s.io/v1", "" for "v1". */
-void object_group(const struct object *o, char *buf, size_t size);
 
 struct manifest;
 

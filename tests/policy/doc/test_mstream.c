@@ -1,0 +1,192 @@
+/*
+ * The streaming manifest reader: what a sink is told, in which order, and what it is told to take
+ * back. A recording sink writes every event as a line: "obj SEQ KIND NAME line L", "retract SEQ",
+ * "err FILE:LINE:COL: MSG".
+ */
+#include "policy/doc/mstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy/base/buf.h"
+#include "policy/doc/manifest.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+struct rec {
+    struct buf log;
+    size_t items_alone; /* objects whose doc holds only them (a List item streamed out) */
+};
+
+static int on_object(void *cls, size_t seq, const struct object *obj, bool *keep)
+{
+    struct rec *r = cls;
+
+    (void)keep;
+    buf_printf(&r->log, "obj %zu %s %s line %d\n", seq, obj->kind, obj->name, obj->line);
+    r->items_alone += doc_root(obj->doc) == obj->json;
+    return 0;
+}
+
+static int on_retract(void *cls, size_t seq)
+{
+    struct rec *r = cls;
+
+    buf_printf(&r->log, "retract %zu\n", seq);
+    return 0;
+}
+
+static int on_error(void *cls, const struct err *e)
+{
+    struct rec *r = cls;
+    char text[700];
+
+    err_format(e, text, sizeof(text));
+    buf_printf(&r->log, "err %s\n", text);
+    return 0;
+}
+
+static const struct manifest_sink sink = {on_object, on_retract, on_error, false};
+
+/* Reads text as file in.yaml; the events as text. */
+static void read_text(const char *text, struct rec *r)
+{
+    struct manifest_stream *s = manifest_stream_new(&sink, r);
+
+    assert_non_null(s);
+    buf_init(&r->log, 0);
+    r->items_alone = 0;
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    manifest_stream_free(s);
+}
+
+static void expect(struct rec *r, const char *want)
+{
+    assert_string_equal(buf_str(&r->log), want);
+    buf_release(&r->log);
+}
+
+/* kubectl's order: the List's kind after its items, which have their own. Each streams out. */
+static void test_mstream_kubectl_list_streams_its_items(void **state)
+{
+    struct rec r;
+
+    (void)state;
+    read_text("apiVersion: v1\nitems:\n"
+              "- {apiVersion: v1, kind: Pod, metadata: {name: a}}\n"
+              "- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n"
+              "kind: List\nmetadata: {resourceVersion: \"\"}\n",
+              &r);
+    assert_int_equal(r.items_alone, 2);
+    expect(&r, "obj 0 Pod a line 3\nobj 1 Pod b line 4\n");
+}
+
+/* A typed List whose kind comes after its items: items without a kind wait for it. */
+static void test_mstream_items_wait_for_the_list_kind(void **state)
+{
+    struct rec r;
+
+    (void)state;
+    read_text("apiVersion: networking.k8s.io/v1\nitems:\n"
+              "- metadata: {name: n1}\n"
+              "- {apiVersion: v1, kind: Pod, metadata: {name: p}}\n"
+              "- metadata: {name: n2}\n"
+              "kind: NetworkPolicyList\n---\n"
+              "apiVersion: v1\nkind: Pod\nmetadata: {name: after}\n",
+              &r);
+    /* Numbers keep the input order even when the held items come last. */
+    expect(&r, "obj 1 Pod p line 4\nobj 0 NetworkPolicy n1 line 3\nobj 2 NetworkPolicy n2 line 5\n"
+               "obj 3 Pod after line 8\n");
+}
+
+/* A root `items` list in what is no List: the items are taken back, the document is one object. */
+static void test_mstream_items_of_a_non_list_taken_back(void **state)
+{
+    struct rec r;
+    struct manifest *m;
+
+    (void)state;
+    read_text("apiVersion: v1\nkind: Pod\nmetadata: {name: first}\n---\n"
+              "apiVersion: example.com/v1\nitems:\n"
+              "- {apiVersion: v1, kind: Pod, metadata: {name: a}}\n"
+              "- {apiVersion: v1, kind: Pod, metadata: {name: b}}\n"
+              "kind: Widget\nmetadata: {name: w}\n",
+              &r);
+    expect(&r, "obj 0 Pod first line 1\nobj 1 Pod a line 7\nobj 2 Pod b line 8\nretract 1\n"
+               "obj 1 Widget w line 5\n");
+    /* The manifest reader, which keeps everything, ends up with the two objects. */
+    m = manifest_new();
+    assert_non_null(m);
+    assert_int_equal(manifest_read_buffer(m, "apiVersion: x/v1\nitems: [{kind: Pod}]\nkind: W\n",
+                                          45, "w.yaml"),
+                     0);
+    assert_int_equal(manifest_n_objects(m), 1);
+    assert_string_equal(manifest_object(m, 0)->kind, "W");
+    assert_int_equal(json_array_size(json_object_get(manifest_object(m, 0)->json, "items")), 0);
+    manifest_free(m);
+}
+
+/* A file that does not parse is one error: what was read of it is taken back. */
+static void test_mstream_broken_file_taken_back(void **state)
+{
+    struct rec r;
+
+    (void)state;
+    read_text("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n"
+              "kind: List\nitems:\n- metadata: {name: x}\n"
+              "- {apiVersion: v1, kind: Pod, metadata: {name: b}}\n---\n"
+              "apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n",
+              &r);
+    /* The item error of the List ("list item has no kind") went with the file. */
+    expect(&r, "obj 0 Pod a line 1\nobj 1 Pod b line 8\nretract 0\n"
+               "err in.yaml:13:1: did not find expected ',' or ']' while parsing a flow "
+               "sequence\n");
+}
+
+/* Standard input is read again, from its copy, with the same numbers. */
+static void test_mstream_stdin_read_twice(void **state)
+{
+    struct rec r;
+    struct manifest_stream *s;
+    char first[400];
+    FILE *in = tmpfile();
+
+    (void)state;
+    assert_non_null(in);
+    fputs("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: List\napiVersion: v1\n"
+          "items: [{kind: Pod, metadata: {name: b}}]\n",
+          in);
+    rewind(in);
+    assert_int_equal(dup2(fileno(in), fileno(stdin)), 0);
+    s = manifest_stream_new(&sink, &r);
+    assert_non_null(s);
+    buf_init(&r.log, 0);
+    assert_int_equal(manifest_stream_read(s, "-"), 0);
+    snprintf(first, sizeof(first), "%s", buf_str(&r.log));
+    assert_string_equal(first, "obj 0 Pod a line 1\nobj 1 Pod b line 7\n");
+    buf_reset(&r.log);
+    manifest_stream_number_from(s, 0);
+    assert_int_equal(manifest_stream_read(s, "-"), 0);
+    assert_string_equal(buf_str(&r.log), first);
+    buf_release(&r.log);
+    manifest_stream_free(s);
+    fclose(in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mstream_kubectl_list_streams_its_items),
+        cmocka_unit_test(test_mstream_items_wait_for_the_list_kind),
+        cmocka_unit_test(test_mstream_items_of_a_non_list_taken_back),
+        cmocka_unit_test(test_mstream_broken_file_taken_back),
+        cmocka_unit_test(test_mstream_stdin_read_twice),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
