@@ -18,20 +18,33 @@ struct pos {
     int key_line, key_col; /* the mapping key that holds the node; 0 for list items */
 };
 
+/*
+ * Positions are appended as nodes are built (O(1), nothing hashed) and sorted by node pointer
+ * the first time one is looked up: most documents of a large input are never asked.
+ */
 struct doc {
     json_t *root;
     const char *file;
     int line, col;
-    struct pos *pos; /* open addressing on the node pointer; cap is a power of two */
+    struct pos *pos;
     size_t n_pos, cap_pos;
+    size_t sorted; /* pos[0, sorted) is in pointer order */
 };
 
 /* One open mapping or sequence while events stream in. */
 struct frame {
     json_t *node;
-    char *key; /* mapping: the key awaiting its value, or NULL */
+    char *key; /* mapping: the key awaiting its value (short_key or malloc()ed), or NULL */
     int key_line, key_col;
+    char short_key[40]; /* most keys fit: no allocation per key */
 };
+
+static void frame_drop_key(struct frame *f)
+{
+    if (f->key != f->short_key)
+        free(f->key);
+    f->key = NULL;
+}
 
 /* memmem is a GNU extension; the template sniff only needs this. */
 static bool has_template(const char *data, size_t len)
@@ -66,60 +79,50 @@ static bool saw_template(const struct builder *b)
     return b->template_seen ? *b->template_seen : has_template(b->data, b->len);
 }
 
-static size_t hash_ptr(const void *p)
-{
-    uintptr_t x = (uintptr_t)p;
-
-    x ^= x >> 33;
-    x *= (uintptr_t)0xff51afd7ed558ccdULL;
-    x ^= x >> 29;
-    return (size_t)x;
-}
-
 static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line, int key_col)
 {
-    if ((d->n_pos + 1) * 4 > d->cap_pos * 3) {
-        size_t ncap = d->cap_pos ? d->cap_pos * 2 : 64;
-        struct pos *np = calloc(ncap, sizeof(*np));
+    if (d->n_pos == d->cap_pos) {
+        size_t ncap = d->cap_pos ? d->cap_pos * 2 : 32;
+        struct pos *np = realloc(d->pos, ncap * sizeof(*np));
 
         if (!np)
             return -1;
-        for (size_t i = 0; i < d->cap_pos; i++) {
-            if (!d->pos[i].node)
-                continue;
-            size_t h = hash_ptr(d->pos[i].node) & (ncap - 1);
-            while (np[h].node)
-                h = (h + 1) & (ncap - 1);
-            np[h] = d->pos[i];
-        }
-        free(d->pos);
         d->pos = np;
         d->cap_pos = ncap;
     }
-    size_t h = hash_ptr(node) & (d->cap_pos - 1);
-    while (d->pos[h].node && d->pos[h].node != node)
-        h = (h + 1) & (d->cap_pos - 1);
-    if (!d->pos[h].node)
-        d->n_pos++;
-    d->pos[h].node = node;
-    d->pos[h].line = line;
-    d->pos[h].col = col;
-    d->pos[h].key_line = key_line;
-    d->pos[h].key_col = key_col;
+    d->pos[d->n_pos++] = (struct pos){node, line, col, key_line, key_col};
     return 0;
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct pos *)a)->node;
+    uintptr_t y = (uintptr_t)((const struct pos *)b)->node;
+
+    return x < y ? -1 : x > y;
 }
 
 static const struct pos *pos_get(const struct doc *d, const json_t *node)
 {
-    if (!d || !node || !d->cap_pos)
+    struct doc *sortable = (struct doc *)d; /* the lazy sort: doc.h says one thread at a time */
+    size_t lo = 0, hi;
+
+    if (!d || !node || !d->n_pos)
         return NULL;
-    size_t h = hash_ptr(node) & (d->cap_pos - 1);
-    while (d->pos[h].node) {
-        if (d->pos[h].node == node)
-            return &d->pos[h];
-        h = (h + 1) & (d->cap_pos - 1);
+    if (d->sorted != d->n_pos) {
+        qsort(sortable->pos, d->n_pos, sizeof(*d->pos), cmp_pos);
+        sortable->sorted = d->n_pos;
     }
-    return NULL;
+    hi = d->n_pos;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if ((uintptr_t)d->pos[mid].node < (uintptr_t)node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->n_pos && d->pos[lo].node == node ? &d->pos[lo] : NULL;
 }
 
 bool doc_pos(const struct doc *d, const json_t *node, int *line, int *col)
@@ -232,7 +235,7 @@ static json_t *plain_scalar(const char *s, size_t n)
             return json_false();
     }
     if (n == 0 || n > 64 || strlen(s) != n)
-        return json_stringn(s, n);
+        return json_stringn_nocheck(s, n);
 
     /* Integers: decimal with optional sign, 0o octal, 0x hex. */
     const char *p = s;
@@ -253,7 +256,7 @@ static json_t *plain_scalar(const char *s, size_t n)
             long long v = strtoll(base == 10 ? s : p, &end, base);
             if (!errno && !*end)
                 return json_integer(v);
-            return json_stringn(s, n); /* out of range: keep the text */
+            return json_stringn_nocheck(s, n); /* out of range: keep the text */
         }
     }
     /* Floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
@@ -273,7 +276,7 @@ static json_t *plain_scalar(const char *s, size_t n)
         if (*p == '-' || *p == '+')
             p++;
         if (!(*p >= '0' && *p <= '9'))
-            return json_stringn(s, n);
+            return json_stringn_nocheck(s, n);
         while (*p >= '0' && *p <= '9')
             p++;
     }
@@ -283,7 +286,7 @@ static json_t *plain_scalar(const char *s, size_t n)
         if (!errno && !*end)
             return json_real(v);
     }
-    return json_stringn(s, n);
+    return json_stringn_nocheck(s, n);
 }
 
 static json_t *scalar_node(const yaml_event_t *ev)
@@ -293,9 +296,9 @@ static json_t *scalar_node(const yaml_event_t *ev)
     const char *tag = (const char *)ev->data.scalar.tag;
 
     if (tag && !strcmp(tag, YAML_STR_TAG))
-        return json_stringn(s, n);
+        return json_stringn_nocheck(s, n);
     if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return json_stringn(s, n);
+        return json_stringn_nocheck(s, n);
     return plain_scalar(s, n);
 }
 
@@ -392,13 +395,12 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
                            "(helm template, kustomize build) and check the output");
         return fail_at(b, m, "%s", "a mapping key must be a plain string, not a mapping or list");
     }
-    if (json_object_set_new(f->node, f->key, node) < 0) {
-        free(f->key);
-        f->key = NULL;
+    /* libyaml hands over valid UTF-8 only (its reader checks every sequence): no second check. */
+    if (json_object_set_new_nocheck(f->node, f->key, node) < 0) {
+        frame_drop_key(f);
         goto oom;
     }
-    free(f->key);
-    f->key = NULL;
+    frame_drop_key(f);
     return 0;
 oom:
     err_set(b->e, "out of memory");
@@ -427,7 +429,9 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
                                    "duplicate key \"%.400s\" (first at line %d)", k, pp->key_line);
                 return fail_at(b, &ev->start_mark, "duplicate key \"%.400s\"", k);
             }
-            f->key = strdup(k);
+            size_t kl = ev->data.scalar.length;
+
+            f->key = kl < sizeof(f->short_key) ? memcpy(f->short_key, k, kl + 1) : strdup(k);
             if (!f->key) {
                 err_set(b->e, "out of memory");
                 return -1;
@@ -483,8 +487,7 @@ static int on_end(struct builder *b)
 {
     struct frame *f = &b->stack[--b->depth];
 
-    free(f->key);
-    f->key = NULL;
+    frame_drop_key(f);
     json_decref(f->node);
     if (b->items_depth >= 0 && b->depth == b->items_depth + 1) {
         struct doc *item = b->cur;
@@ -502,8 +505,7 @@ static void unwind(struct builder *b)
     while (b->depth > 0) {
         struct frame *f = &b->stack[--b->depth];
 
-        free(f->key);
-        f->key = NULL;
+        frame_drop_key(f);
         json_decref(f->node);
     }
     if (b->cur != b->doc)
@@ -647,9 +649,13 @@ static int read_file(void *data, unsigned char *buffer, size_t size, size_t *siz
         in->failed = true;
         return 0;
     }
-    for (size_t i = 0; i < n && !in->template_seen; i++) {
-        in->template_seen = in->last == '{' && buffer[i] == '{';
-        in->last = (char)buffer[i];
+    if (n && !in->template_seen) {
+        const unsigned char *p = buffer, *end = buffer + n;
+
+        in->template_seen = in->last == '{' && buffer[0] == '{';
+        while (!in->template_seen && (p = memchr(p, '{', (size_t)(end - p))) && p + 1 < end)
+            in->template_seen = *++p == '{';
+        in->last = (char)buffer[n - 1];
     }
     in->total += n;
     if (in->total > DOC_MAX_BYTES) {

@@ -12,7 +12,9 @@
  * other scalar, quoted or not, is a string (so `on` and `yes` stay strings).
  *
  * A doc owns its tree. Positions are looked up by node pointer; true/false/null are shared
- * jansson singletons and have no position of their own (ask for their parent's).
+ * jansson singletons and have no position of their own (ask for their parent's). A doc is read
+ * by one thread at a time: the first lookup sorts its positions (building one costs nothing per
+ * node beyond an append, and most documents of a large input are never asked).
  */
 
 #include <jansson.h>

@@ -22,7 +22,12 @@ void object_init(struct object *o, json_t *json, const struct doc *doc)
     o->name = str_or_empty(json_object_get(meta, "name"));
     if (doc) {
         int line, col;
-        o->line = doc_pos(doc, json, &line, &col) ? line : doc_line(doc);
+        /* Whole documents (and List items, which are documents of their own when streamed)
+         * start where their doc does: no lookup. */
+        if (json == doc_root(doc))
+            o->line = doc_line(doc);
+        else
+            o->line = doc_pos(doc, json, &line, &col) ? line : doc_line(doc);
     }
 }
 
