@@ -36,6 +36,14 @@ static const struct {
     {calico_is_policy, calico_read},
 };
 
+bool effective_reads(const struct object *obj)
+{
+    for (size_t r = 0; r < sizeof(readers) / sizeof(readers[0]); r++)
+        if (readers[r].is(obj))
+            return true;
+    return false;
+}
+
 /* The models read from one object. */
 struct source {
     const struct object *obj;

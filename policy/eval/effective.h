@@ -28,6 +28,7 @@
  * namespaces (their pod labels are not in the input).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "policy/base/err.h"
@@ -57,5 +58,12 @@ void effective_result_release(struct effective_result *r);
  */
 int effective_evaluate(const struct policy *pol, const struct object *const *objs, size_t n,
                        const struct nsdb *ns, struct effective_result *out, struct err *e);
+
+/*
+ * Is obj one that effective_evaluate() reads (a network policy kind)? Of the other objects it
+ * uses only the namespace they name, so a caller that does not keep every object keeps these
+ * (and one object per namespace named).
+ */
+bool effective_reads(const struct object *obj);
 
 #endif

@@ -5,11 +5,10 @@
 #include <string.h>
 
 #include "policy/eval/effective.h"
-#include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
-#include "policy/decide.h"
 #include "policy/verdict.h"
+#include "server/cmd/checkrun.h"
 #include "server/cmd/cli.h"
 #include "server/output/report.h"
 
@@ -109,8 +108,9 @@ int cmd_check(int argc, char **argv)
 {
     struct check_opts o = {.format = REPORT_TEXT};
     struct policy *pol = NULL;
-    struct manifest *m = NULL;
+    struct check_run *run = NULL;
     struct report r = {0};
+    struct report_item *items = NULL;
     struct effective_result eff;
     struct object *eff_objs = NULL;
     json_t *eff_json = NULL;
@@ -135,58 +135,27 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
         goto out;
     }
-    if (!(m = manifest_new()))
+    /* Each object is decided as it is read and released (checkrun.h). */
+    if (!(run = check_run_new(pol, o.ns, o.effective)))
         goto oom;
     for (int i = first; i < argc; i++)
-        if (manifest_read(m, argv[i]) < 0)
+        if (check_run_read(run, argv[i]) < 0)
             goto oom;
-
-    /* Namespaces in the input are known to the run, unless given explicitly on the command line. */
-    for (size_t i = 0; i < manifest_n_objects(m); i++) {
-        const struct object *obj = manifest_object(m, i);
-        if (!strcmp(obj->kind, "Namespace") && !strcmp(obj->api_version, "v1") && *obj->name &&
-            !nsdb_labels(o.ns, obj->name) &&
-            nsdb_set(o.ns, obj->name,
-                     json_object_get(json_object_get(obj->json, "metadata"), "labels")) < 0)
-            goto oom;
-    }
-
+    if (check_run_finish(run, &eff, &e) < 0)
+        goto oom;
+    check_run_report(run, &r);
     r.pol = pol;
     r.verbose = o.verbose;
-    r.n_input_errors = manifest_n_errors(m);
-    r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
-    r.n_items = manifest_n_objects(m);
-    if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
-        goto oom;
-    for (size_t i = 0; i < r.n_items; i++) {
-        struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
 
-        it->obj = manifest_object(m, i);
-        verdict_init(&it->v);
-        if (decide_object(pol, it->obj, &ctx, &it->v, &it->e) < 0)
-            it->failed = true;
-    }
-
-    if (o.effective) {
+    if (eff.n) {
         /* One more report item per AI namespace, named after it (kind EffectiveEgress). */
-        const struct object **objs = calloc(r.n_items ? r.n_items : 1, sizeof(*objs));
-        struct report_item *grown;
-
-        if (!objs)
+        if (!(eff_json = json_object()) || !(eff_objs = calloc(eff.n, sizeof(*eff_objs))) ||
+            !(items = calloc(r.n_items + eff.n, sizeof(*items))))
             goto oom;
-        for (size_t i = 0; i < r.n_items; i++)
-            objs[i] = r.items[i].obj;
-        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
-        free(objs);
-        if (pr < 0)
-            goto oom;
-        if (eff.n &&
-            (!(eff_json = json_object()) || !(eff_objs = calloc(eff.n, sizeof(*eff_objs))) ||
-             !(grown = realloc(r.items, (r.n_items + eff.n) * sizeof(*r.items)))))
-            goto oom;
+        if (r.n_items)
+            memcpy(items, r.items, r.n_items * sizeof(*items));
         for (size_t i = 0; i < eff.n; i++) {
-            struct report_item *it = &grown[r.n_items + i];
+            struct report_item *it = &items[r.n_items + i];
 
             eff_objs[i] = (struct object){.json = eff_json,
                                           .file = "effective egress",
@@ -194,15 +163,12 @@ int cmd_check(int argc, char **argv)
                                           .kind = "EffectiveEgress",
                                           .ns = "",
                                           .name = eff.items[i].ns};
-            memset(it, 0, sizeof(*it));
             it->obj = &eff_objs[i];
-            it->v = eff.items[i].v; /* moved: the report releases it */
+            it->v = eff.items[i].v; /* moved: released with items below */
             verdict_init(&eff.items[i].v);
         }
-        if (eff.n) {
-            r.items = grown;
-            r.n_items += eff.n;
-        }
+        r.items = items;
+        r.n_items += eff.n;
     }
 
     if (o.output && !(out = fopen(o.output, "w"))) {
@@ -221,13 +187,14 @@ oom:
 out:
     if (out && out != stdout && fclose(out) != 0 && rc != EXIT_USAGE)
         rc = EXIT_USAGE;
-    for (size_t i = 0; i < r.n_items; i++)
-        verdict_release(&r.items[i].v);
-    free(r.items);
+    /* The run releases its own items; the effective ones were moved into `items`. */
+    for (size_t i = 0; items && i < eff.n; i++)
+        verdict_release(&items[r.n_items - eff.n + i].v);
+    free(items);
     free(eff_objs);
     json_decref(eff_json);
     effective_result_release(&eff);
-    manifest_free(m);
+    check_run_free(run);
     policy_free(pol);
     nsdb_free(o.ns);
     return rc;

@@ -88,7 +88,7 @@ static int write_text(FILE *out, const struct report *r)
         object_name(o, name, sizeof(name));
         if (it->failed) {
             char buf[1024];
-            err_format(&it->e, buf, sizeof(buf));
+            err_format(it->e, buf, sizeof(buf));
             fprintf(out, "%s (%s %s)\n", buf, o->kind, name);
             continue;
         }
@@ -142,7 +142,7 @@ static int write_json(FILE *out, const struct report *r)
         json_t *findings, *item;
 
         if (it->failed) {
-            json_array_append_new(errors, err_json(&it->e));
+            json_array_append_new(errors, err_json(it->e));
             continue;
         }
         item = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:[]}", "file", o->file, "line",
@@ -232,9 +232,9 @@ static int write_sarif(FILE *out, const struct report *r)
         object_name(o, name, sizeof(name));
         if (it->failed) {
             sarif_rule(rules, seen, "input");
-            snprintf(text, sizeof(text), "%s %s: %s", o->kind, name, it->e.msg);
+            snprintf(text, sizeof(text), "%s %s: %s", o->kind, name, it->e->msg);
             json_array_append_new(
-                results, sarif_result("input", "error", text, it->e.file, it->e.line, it->e.col));
+                results, sarif_result("input", "error", text, it->e->file, it->e->line, it->e->col));
             continue;
         }
         for (size_t j = 0; j < it->v.n_findings; j++) {
@@ -317,7 +317,7 @@ static int write_junit(FILE *out, const struct report *r)
         fprintf(out, " (%s:%d)\">\n", *o->file ? o->file : "<input>", o->line);
         if (it->failed) {
             char buf[1024];
-            err_format(&it->e, buf, sizeof(buf));
+            err_format(it->e, buf, sizeof(buf));
             fputs("      <error message=\"", out);
             xml_escaped(out, buf);
             fputs("\"/>\n", out);

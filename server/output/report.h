@@ -20,8 +20,8 @@ enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF, REPORT_JUNIT };
 struct report_item {
     const struct object *obj; /* borrowed */
     struct verdict v;
-    bool failed; /* the object could not be evaluated: see e */
-    struct err e;
+    bool failed;          /* the object could not be evaluated: see e */
+    const struct err *e;  /* borrowed; set when failed */
 };
 
 struct report {

@@ -1,0 +1,46 @@
+# check decides each object as it reads it: verdicts must not depend on where in the input the
+# Namespace objects are (a second pass decides again what needed labels read later), whether
+# the input is a file, a List or standard input, or on a file that fails to parse after a
+# Namespace (its objects, the Namespace included, never counted).
+. "$(dirname "$0")/../lib.sh"
+P=examples/policy.yaml
+D=tests/data/check/stream
+
+# verdicts FILE...: check's text report without file names and line numbers.
+verdicts() {
+    "$EGRESSGUARD" check -p $P "$@" | sed 's/^[^ ]*:[0-9]*: //'
+}
+
+want=$(verdicts $D/ns-first.yaml)
+expect_in "test_check_stream_namespace_first_judged" "$want" "Pod team-b/trainer: deny: spec.hostNetwork"
+expect_in "test_check_stream_namespace_first_policy" "$want" "NetworkPolicy team-b/open: deny"
+got=$(verdicts $D/ns-last.yaml)
+if [ "$got" = "$want" ]; then pass "test_check_stream_namespace_last_same_verdicts"; else fail "test_check_stream_namespace_last_same_verdicts" "$got"; fi
+got=$(verdicts $D/list-ns-last.yaml)
+if [ "$got" = "$want" ]; then pass "test_check_stream_list_namespace_last_same_verdicts"; else fail "test_check_stream_list_namespace_last_same_verdicts" "$got"; fi
+got=$("$EGRESSGUARD" check -p $P - <$D/ns-last.yaml | sed 's/^[^ ]*:[0-9]*: //')
+if [ "$got" = "$want" ]; then pass "test_check_stream_stdin_read_again"; else fail "test_check_stream_stdin_read_again" "$got"; fi
+run "$EGRESSGUARD" check -p $P - <$D/ns-last.yaml
+expect_in "test_check_stream_stdin_positions" "$out" "<stdin>:7: Pod team-b/trainer"
+
+# A Namespace in a file that does not parse is not known: the pod of another file stays a
+# non-AI pod until a Namespace that counts says otherwise.
+run "$EGRESSGUARD" check -p $P $D/broken-ns.yaml $D/ns-last.yaml
+expect_rc "test_check_stream_broken_file_is_an_error" 2
+expect_in "test_check_stream_broken_file_position" "$out" "broken-ns.yaml:11:1: did not find expected"
+expect_in "test_check_stream_broken_file_then_namespace" "$out" "ns-last.yaml:7: Pod team-b/trainer: deny: spec.hostNetwork"
+run "$EGRESSGUARD" check -p $P $D/broken-ns.yaml $D/ns-first.yaml
+case "$out" in *"3 objects checked"*) pass "test_check_stream_broken_file_objects_not_counted" ;;
+*) fail "test_check_stream_broken_file_objects_not_counted" "$out" ;; esac
+# Without any Namespace that counts, team-b is no AI namespace: the pod passes.
+run "$EGRESSGUARD" check -p $P $D/broken-ns.yaml
+case "$out" in *"0 objects checked"*) pass "test_check_stream_broken_alone" ;;
+*) fail "test_check_stream_broken_alone" "$out" ;; esac
+
+# --effective sees the Namespace wherever it is.
+# (Findings name the policy with its file and line: those differ.)
+a=$("$EGRESSGUARD" check -p $P --effective $D/ns-first.yaml | grep EffectiveEgress | sed 's/([^ ]*:[0-9]*)//')
+b=$("$EGRESSGUARD" check -p $P --effective $D/list-ns-last.yaml | grep EffectiveEgress | sed 's/([^ ]*:[0-9]*)//')
+expect_in "test_check_stream_effective_judged" "$a" "EffectiveEgress team-b"
+if [ "$a" = "$b" ]; then pass "test_check_stream_effective_namespace_last"; else fail "test_check_stream_effective_namespace_last" "$b"; fi
+exit $t_failed
