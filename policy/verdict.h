@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/base/err.h"
 #include "policy/doc/manifest.h"
@@ -41,6 +42,8 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
+                                  current time (tests and `check --now` pass their own) */
 };
 
 void verdict_init(struct verdict *v);

@@ -33,6 +33,8 @@ static void usage(FILE *out)
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
+        "                               RFC 3339 time) instead of the current time\n"
         "  -h, --help                   this help\n"
         "\n"
         "Namespace objects in the input tell which namespaces carry which labels.\n"
@@ -47,8 +49,11 @@ struct check_opts {
     enum report_format format;
     bool verbose;
     bool effective;
+    int64_t now; /* 0: the current time */
     struct nsdb *ns;
 };
+
+enum { OPT_NOW = 256 }; /* long options without a letter */
 
 static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
 {
@@ -59,6 +64,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
+        {"now", required_argument, NULL, OPT_NOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -89,6 +95,10 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'e':
             o->effective = true;
+            break;
+        case OPT_NOW:
+            if (cli_parse_now("check", optarg, &o->now))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -160,7 +170,7 @@ int cmd_check(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns, .now = o.now};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);

@@ -72,9 +72,11 @@ static void test_policy_load_example(void **state)
     json_t *labels = json_pack("{s:s}", "egressguard.io/ai-workload", "true");
     assert_true(policy_ns_is_ai(p, "default", labels));
     json_decref(labels);
-    assert_non_null(policy_exemption(p, "NetworkPolicy", "ml-research", "legacy-allow-all"));
-    assert_null(policy_exemption(p, "Pod", "ml-research", "legacy-allow-all"));
-    assert_non_null(policy_exemption(p, "Pod", "ml-platform-system", "x"));
+    /* 2026-12-01: the legacy exemption (last day 2027-01-31) still applies. */
+    assert_non_null(policy_exemption(p, "NetworkPolicy", "ml-research", "legacy-allow-all",
+                                     (int64_t)20788 * 86400, NULL));
+    assert_null(policy_exemption(p, "Pod", "ml-research", "legacy-allow-all", 0, NULL));
+    assert_non_null(policy_exemption(p, "Pod", "ml-platform-system", "x", 0, NULL));
     policy_free(p);
 }
 
