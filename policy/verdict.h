@@ -23,6 +23,8 @@ struct finding {
     char *path;      /* field path inside the object, "spec.egress[1].to[0].ipBlock"; "" if none */
     char *message;   /* a sentence a person can act on */
     int line, col;   /* position in the object's file; 0 when unknown */
+    char *escapes;   /* rule "egress": what escapes the allow-list ("11.0.0.0/8 on TCP/443"),
+                        for reports that keep it apart from the message; else NULL */
 };
 
 struct verdict {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/eval/effective.h"
 #include "policy/doc/manifest.h"
@@ -26,7 +27,8 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  -p, --policy FILE            the EgressPolicy file (required)\n"
-        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0), junit, or\n"
+        "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports)\n"
         "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
         "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
@@ -80,7 +82,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'f':
             if (report_format_parse(optarg, &o->format) < 0)
-                return cli_usage_error("check", "unknown format '%s' (text, json, sarif, junit)",
+                return cli_usage_error("check",
+                                       "unknown format '%s' (text, json, sarif, junit, "
+                                       "policyreport)",
                                        optarg);
             break;
         case 'n':
@@ -163,6 +167,7 @@ int cmd_check(int argc, char **argv)
 
     r.pol = pol;
     r.verbose = o.verbose;
+    r.now = o.now ? o.now : (int64_t)time(NULL);
     r.n_input_errors = manifest_n_errors(m);
     r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
     r.n_items = manifest_n_objects(m);
