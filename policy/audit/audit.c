@@ -489,7 +489,8 @@ static int collect_changes(struct audit *a, struct audit_changes *out)
     for (size_t i = 0; i < a->n_changed; i++)
         if (!(out->namespaces[out->n++] = strdup(a->changed[i]->name)))
             return -1;
-    qsort(out->namespaces, out->n, sizeof(char *), by_name);
+    if (out->n)
+        qsort(out->namespaces, out->n, sizeof(char *), by_name);
     for (size_t i = 0; i < a->n_changed; i++) {
         struct group *g = a->changed[i];
         g->changed = false;
