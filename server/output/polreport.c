@@ -22,19 +22,6 @@ static enum result classify(const struct finding *f)
     return R_NONE;
 }
 
-/* Cuts s to at most max bytes on a UTF-8 character boundary, ending with "...". */
-static void cut_utf8(char *s, size_t max)
-{
-    size_t n = strlen(s);
-
-    if (n <= max)
-        return;
-    n = max - 3;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    memcpy(s + n, "...", 4);
-}
-
 /* Sets a string property, cut to MESSAGE_MAX; empty strings are left out. */
 static int set_prop(json_t *props, const char *key, struct buf *b)
 {
@@ -42,7 +29,7 @@ static int set_prop(json_t *props, const char *key, struct buf *b)
         return -1;
     if (!b->len)
         return 0;
-    cut_utf8(b->data, MESSAGE_MAX);
+    buf_cut_utf8(b, MESSAGE_MAX, "...");
     return json_object_set_new(props, key, json_string(b->data));
 }
 
@@ -120,8 +107,8 @@ static json_t *findings_result(const struct polreport_entry *en, size_t first, e
         set_prop(props, "paths", &paths) < 0 || set_prop(props, "escapes", &escapes) < 0)
         rc = -1;
     if (!rc) {
-        cut_utf8(msg.data, MESSAGE_MAX);
-        rc = json_object_set_new(r, "message", json_string(msg.data));
+        buf_cut_utf8(&msg, MESSAGE_MAX, "...");
+        rc = json_object_set_new(r, "message", json_string(buf_str(&msg)));
     }
     buf_release(&msg);
     buf_release(&paths);

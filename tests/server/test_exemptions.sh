@@ -10,17 +10,8 @@ make_server_cert 6e01
 
 # serve NAME POLICY: starts a server, its port in $port.
 serve() {
-    name=$1
-    env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 -p "$2" \
-        --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    pids="$pids $!"
-    port=""; i=0
-    while [ -z "$port" ] && [ $i -lt 100 ]; do
-        sleep 0.1; i=$((i + 1))
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$name.log" | head -1)
-    done
-    [ -n "$port" ] && pass "test_exemptions_${name}_starts" ||
-        { fail "test_exemptions_${name}_starts" "$(cat "$tmp/$name.log")"; exit 1; }
+    serve_tls "$1" -p "$2" && pass "test_exemptions_$1_starts" ||
+        { fail "test_exemptions_$1_starts" "$(cat "$tmp/$1.log")"; exit 1; }
 }
 validate() { # validate FILE: the reply in $out
     out=$(curl -sS --max-time 10 --cacert "$tmp/ca.crt" -H 'Content-Type: application/json' \

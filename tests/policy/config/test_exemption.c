@@ -9,6 +9,7 @@
 
 #include "policy/config/exemption.h"
 #include "policy/config/policy.h"
+#include "tests/helpers/policyfix.h"
 
 #define HEAD "apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\nmetadata: {name: t}\nspec:\n"
 #define AI "  aiWorkloads:\n    namespaces:\n      names: [\"ml-*\"]\n"
@@ -17,25 +18,9 @@
 /* 2027-01-31T00:00:00Z, computed independently: 20849 days after 1970-01-01. */
 #define JAN31_2027 ((int64_t)20849 * DAY)
 
-static struct policy *load(const char *text, struct err *e)
-{
-    memset(e, 0, sizeof(*e));
-    return policy_load_buffer(text, strlen(text), "p.yaml", e);
-}
-
 static void expect_error(const char *text, int line, int col, const char *msg)
 {
-    struct err e;
-    struct policy *p = load(text, &e);
-    char buf[700];
-
-    if (p) {
-        policy_free(p);
-        fail_msg("accepted: %s", text);
-    }
-    err_format(&e, buf, sizeof(buf));
-    if (e.line != line || e.col != col || strcmp(e.msg, msg) != 0)
-        fail_msg("got   %s\nwant  p.yaml:%d:%d: %s", buf, line, col, msg);
+    assert_true(policyfix_refuses(text, line, col, msg));
 }
 
 static int64_t parsed(const char *text, bool want_date)
@@ -115,12 +100,12 @@ static void test_exemption_parse_expires_rejects(void **state)
 static void test_exemption_load_fields(void **state)
 {
     struct err e;
-    struct policy *p = load(HEAD AI "  exemptionWarningDays: 7\n  exemptions:\n"
-                                    "  - namespace: ml-old\n    reason: migration\n"
-                                    "    owner: research-infra\n    ticket: INC-1234\n"
-                                    "    expires: 2027-01-31\n"
-                                    "  - kind: Pod\n    reason: for ever\n",
-                            &e);
+    struct policy *p = policyfix_load(HEAD AI "  exemptionWarningDays: 7\n  exemptions:\n"
+                                              "  - namespace: ml-old\n    reason: migration\n"
+                                              "    owner: research-infra\n    ticket: INC-1234\n"
+                                              "    expires: 2027-01-31\n"
+                                              "  - kind: Pod\n    reason: for ever\n",
+                                      &e);
     char buf[300];
 
     (void)state;
@@ -147,7 +132,7 @@ static void test_exemption_load_fields(void **state)
     assert_string_equal(buf, "does not expire");
     policy_free(p);
 
-    p = load(HEAD AI, &e);
+    p = policyfix_load(HEAD AI, &e);
     assert_non_null(p);
     assert_int_equal(p->exemption_warning_days, EXEMPTION_DEFAULT_WARNING_DAYS);
     policy_free(p);
@@ -179,11 +164,11 @@ static void test_exemption_states_and_changes(void **state)
 {
     struct err e;
     struct policy *p =
-        load(HEAD AI "  exemptionWarningDays: 10\n  exemptions:\n"
-                     "  - {namespace: a, reason: r, expires: 2027-01-31}\n"
-                     "  - {namespace: b, reason: r, expires: \"2027-01-10T12:00:00Z\"}\n"
-                     "  - {namespace: c, reason: r}\n",
-             &e);
+        policyfix_load(HEAD AI "  exemptionWarningDays: 10\n  exemptions:\n"
+                               "  - {namespace: a, reason: r, expires: 2027-01-31}\n"
+                               "  - {namespace: b, reason: r, expires: \"2027-01-10T12:00:00Z\"}\n"
+                               "  - {namespace: c, reason: r}\n",
+                       &e);
     int64_t end_a = JAN31_2027 + DAY, end_b = JAN31_2027 - 21 * DAY + 12 * 3600;
     const struct exemption *a, *b, *c;
     size_t counts[3];
@@ -227,10 +212,11 @@ static void test_exemption_states_and_changes(void **state)
 static void test_exemption_policy_query_skips_expired(void **state)
 {
     struct err e;
-    struct policy *p = load(HEAD AI "  exemptions:\n"
-                                    "  - {namespace: \"ml-*\", reason: old, expires: 2020-01-01}\n"
-                                    "  - {namespace: ml-a, kind: Pod, reason: new}\n",
-                            &e);
+    struct policy *p =
+        policyfix_load(HEAD AI "  exemptions:\n"
+                               "  - {namespace: \"ml-*\", reason: old, expires: 2020-01-01}\n"
+                               "  - {namespace: ml-a, kind: Pod, reason: new}\n",
+                       &e);
     const struct exemption *gone, *x;
 
     (void)state;
