@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/base/budget.h"
 #include "policy/base/err.h"
@@ -23,6 +24,8 @@ struct finding {
     char *path;      /* field path inside the object, "spec.egress[1].to[0].ipBlock"; "" if none */
     char *message;   /* a sentence a person can act on */
     int line, col;   /* position in the object's file; 0 when unknown */
+    char *escapes;   /* rule "egress": what escapes the allow-list ("11.0.0.0/8 on TCP/443"),
+                        for reports that keep it apart from the message; else NULL */
 };
 
 struct verdict {
@@ -44,6 +47,8 @@ struct request_ctx {
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
     struct budget *budget;     /* the decision's work budget (budget.h), written by the engine;
                                   NULL: decide_object() counts against the default itself */
+    int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
+                                  current time (tests and `check --now` pass their own) */
 };
 
 void verdict_init(struct verdict *v);

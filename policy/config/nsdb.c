@@ -47,7 +47,7 @@ int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels)
     return 0;
 }
 
-void nsdb_unset(struct nsdb *db, const char *ns)
+void nsdb_forget(struct nsdb *db, const char *ns)
 {
     if (db->map)
         json_object_del(db->map, ns);

@@ -20,6 +20,7 @@ void object_init(struct object *o, json_t *json, const struct doc *doc)
     o->kind = str_or_empty(json_object_get(json, "kind"));
     o->ns = str_or_empty(json_object_get(meta, "namespace"));
     o->name = str_or_empty(json_object_get(meta, "name"));
+    o->uid = str_or_empty(json_object_get(meta, "uid"));
     if (doc) {
         int line, col;
         /* Whole documents (and List items, which are documents of their own when streamed)

@@ -18,11 +18,12 @@ struct object {
     const char *file;      /* "" when not from a file */
     int line;              /* where the object starts; 0 when unknown */
     const char *api_version, *kind, *ns, *name; /* "" when absent */
+    const char *uid;       /* metadata.uid; "" when absent (NULL in a view built by hand) */
 };
 
 /*
  * Fills the identity fields of an object view from its JSON (apiVersion, kind,
- * metadata.namespace, metadata.name); file, line and doc are left for the caller.
+ * metadata.namespace, metadata.name, metadata.uid); file, line and doc are left for the caller.
  */
 void object_init(struct object *o, json_t *json, const struct doc *doc);
 

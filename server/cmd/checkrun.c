@@ -30,6 +30,7 @@ struct seen {
 struct check_run {
     const struct policy *pol;
     struct nsdb *ns;
+    int64_t now;
     bool effective;
     struct manifest_stream *s;
     struct report_item *items; /* by object number */
@@ -169,7 +170,7 @@ static void forget(struct check_run *r, size_t i)
 /* Decides object i (obj read now) into items[i]; marks it when its namespace was unknown. */
 static int decide(struct check_run *r, size_t i, const struct object *obj)
 {
-    struct request_ctx ctx = {.operation = "CREATE", .namespaces = r->ns};
+    struct request_ctx ctx = {.operation = "CREATE", .namespaces = r->ns, .now = r->now};
     struct report_item *it = &r->items[i];
     struct err e = {0};
 
@@ -199,7 +200,8 @@ static int keep_identity(struct check_run *r, size_t i, const struct object *obj
     o->doc = NULL;
     if (!(o->api_version = intern(&r->strings, obj->api_version)) ||
         !(o->kind = intern(&r->strings, obj->kind)) || !(o->ns = intern(&r->strings, obj->ns)) ||
-        !(o->name = arena_copy(&r->names, obj->name)))
+        !(o->name = arena_copy(&r->names, obj->name)) ||
+        !(o->uid = *obj->uid ? arena_copy(&r->names, obj->uid) : ""))
         return -1;
     return 0;
 }
@@ -283,7 +285,7 @@ static int on_retract(void *cls, size_t seq)
     size_t w = 0;
     for (size_t i = 0; i < r->n_learned; i++) {
         if (r->learned[i].seq >= seq)
-            nsdb_unset(r->ns, r->learned[i].ns);
+            nsdb_forget(r->ns, r->learned[i].ns);
         else
             r->learned[w++] = r->learned[i];
     }
@@ -307,7 +309,8 @@ static int on_error(void *cls, const struct err *e)
 
 static const struct manifest_sink sink = {on_object, on_retract, on_error, false};
 
-struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool effective)
+struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool effective,
+                                int64_t now)
 {
     struct check_run *r = calloc(1, sizeof(*r));
 
@@ -315,6 +318,7 @@ struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool 
         return NULL;
     r->pol = pol;
     r->ns = ns;
+    r->now = now;
     r->effective = effective;
     r->passes = 1;
     if (!(r->s = manifest_stream_new(&sink, r))) {

@@ -16,6 +16,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
@@ -26,9 +27,11 @@ struct check_run;
 
 /*
  * A run against pol, with the namespace labels ns knows already (--namespace-labels: they win
- * over Namespace objects). Both are borrowed; the run adds to ns. NULL on out of memory.
+ * over Namespace objects). Both are borrowed; the run adds to ns. `now` is the time exemptions
+ * are judged at (request_ctx.now; 0: the current time). NULL on out of memory.
  */
-struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool effective);
+struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool effective,
+                                int64_t now);
 void check_run_free(struct check_run *r);
 
 /* Reads and decides a path (file, directory, "-"). -1 only when memory runs out. */

@@ -38,6 +38,7 @@ struct metrics {
     long in_flight;
     unsigned long ns[METRICS_NS_UNKNOWN + 1];
     unsigned long over_budget;
+    size_t exemptions[3]; /* by exemption state */
 };
 
 struct metrics *metrics_new(void)
@@ -170,6 +171,13 @@ long metrics_in_flight_now(struct metrics *m)
     return n;
 }
 
+void metrics_exemptions(struct metrics *m, const size_t counts[3])
+{
+    pthread_mutex_lock(&m->mu);
+    memcpy(m->exemptions, counts, sizeof(m->exemptions));
+    pthread_mutex_unlock(&m->mu);
+}
+
 char *metrics_render(struct metrics *m, size_t *len)
 {
     static const char *const ep_names[2] = {"validate", "mutate"};
@@ -245,6 +253,14 @@ char *metrics_render(struct metrics *m, size_t *len)
                "egressguard_namespace_api_requests_total{result=\"error\"} %lu\n",
                m->ns[METRICS_NS_UNKNOWN], m->ns[METRICS_NS_STALE], m->ns[METRICS_NS_API_OK],
                m->ns[METRICS_NS_API_NOT_FOUND], m->ns[METRICS_NS_API_ERROR]);
+    buf_printf(&b,
+               "# HELP egressguard_exemptions Exemptions of the serving policy: active, expiring "
+               "(ending within exemptionWarningDays) and expired (no longer applied).\n"
+               "# TYPE egressguard_exemptions gauge\n"
+               "egressguard_exemptions{state=\"active\"} %zu\n"
+               "egressguard_exemptions{state=\"expiring\"} %zu\n"
+               "egressguard_exemptions{state=\"expired\"} %zu\n",
+               m->exemptions[0], m->exemptions[1], m->exemptions[2]);
     buf_printf(&b,
                "# HELP egressguard_decisions_over_budget_total Objects denied as too complex: "
                "their decision needed more work than --max-decision-work allows.\n"

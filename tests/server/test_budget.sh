@@ -26,18 +26,8 @@ review() {
 review small 3
 review big 2000
 
-"$EGRESSGUARD" serve --listen 127.0.0.1:0 --policy "$POLICY" --tls-cert "$tmp/srv.crt" \
-    --tls-key "$tmp/srv.key" --max-decision-work 1000 >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pid=$!
-pids="$pids $pid"
-port=""
-i=0
-while [ -z "$port" ] && [ $i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
-    sleep 0.1; i=$((i + 1))
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/serve.log" | head -1)
-done
-if [ -z "$port" ]; then
-    fail "test_budget_serve_starts" "$(cat "$tmp/serve.log")"
+if ! serve_tls budget --policy "$POLICY" --max-decision-work 1000; then
+    fail "test_budget_serve_starts" "$(cat "$tmp/budget.log")"
     exit 1
 fi
 post() {
