@@ -43,4 +43,7 @@ a=$("$EGRESSGUARD" check -p $P --effective $D/ns-first.yaml | grep EffectiveEgre
 b=$("$EGRESSGUARD" check -p $P --effective $D/list-ns-last.yaml | grep EffectiveEgress | sed 's/([^ ]*:[0-9]*)//')
 expect_in "test_check_stream_effective_judged" "$a" "EffectiveEgress team-b"
 if [ "$a" = "$b" ]; then pass "test_check_stream_effective_namespace_last"; else fail "test_check_stream_effective_namespace_last" "$b"; fi
+# What a report names of an object outlives the object: a PolicyReport's resources keep the uid.
+run "$EGRESSGUARD" check -p $P --format policyreport $D/uid.yaml
+expect_in "test_check_stream_policyreport_uid" "$out" 'uid: "0f9e8d7c-0000-4000-8000-000000000001"'
 exit $t_failed
