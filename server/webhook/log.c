@@ -19,38 +19,98 @@ int log_parse_level(const char *name, enum log_level *out)
     return -1;
 }
 
-/* Appends s as a JSON string (quoted, escaped). */
+/*
+ * Appends s as a JSON string (quoted, escaped). Runs of characters that need no escape are
+ * copied at once: one line is written per decision, so its cost is on every request.
+ */
 static void put_json_string(struct buf *b, const char *s)
 {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
+
     buf_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    for (; *p; p++) {
+        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        size_t n = 2;
+
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue;
+        buf_add(b, run, (size_t)(p - run));
+        run = p + 1;
         switch (*p) {
-        case '"': buf_add(b, "\\\"", 2); break;
-        case '\\': buf_add(b, "\\\\", 2); break;
-        case '\n': buf_add(b, "\\n", 2); break;
-        case '\r': buf_add(b, "\\r", 2); break;
-        case '\t': buf_add(b, "\\t", 2); break;
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
         default:
-            if (*p < 0x20)
-                buf_printf(b, "\\u%04x", *p);
-            else
-                buf_add(b, p, 1);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            n = 6;
         }
+        buf_add(b, esc, n);
     }
+    buf_add(b, run, (size_t)(p - run));
     buf_add(b, "\"", 1);
+}
+
+/* Writes v as `width` decimal digits (zero padded) at p; returns the end. */
+static char *digits(char *p, long v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
+/*
+ * Without gmtime_r and strftime: the civil date from days since the epoch (Howard Hinnant's
+ * civil_from_days). Times before 1970 are not asked for.
+ */
+void log_utc(time_t sec, long nsec, char out[25])
+{
+    long days, secs, z, era, doe, yoe, doy, mp, y, m, d;
+    char *p = out;
+
+    days = (long)(sec / 86400);
+    secs = (long)(sec % 86400);
+    z = days + 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y = yoe + era * 400 + (m <= 2);
+    p = digits(p, y, 4);
+    *p++ = '-';
+    p = digits(p, m, 2);
+    *p++ = '-';
+    p = digits(p, d, 2);
+    *p++ = 'T';
+    p = digits(p, secs / 3600, 2);
+    *p++ = ':';
+    p = digits(p, secs / 60 % 60, 2);
+    *p++ = ':';
+    p = digits(p, secs % 60, 2);
+    *p++ = '.';
+    p = digits(p, nsec / 1000000, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 static void begin(struct buf *b, enum log_level level)
 {
     struct timespec ts;
-    struct tm tm;
-    char when[32];
+    char when[25];
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-    buf_printf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\"", when, ts.tv_nsec / 1000000,
-               level_names[level]);
+    log_utc(ts.tv_sec, ts.tv_nsec, when);
+    buf_puts(b, "{\"ts\":\"");
+    buf_add(b, when, 24);
+    buf_puts(b, "\",\"level\":\"");
+    buf_puts(b, level_names[level]);
+    buf_add(b, "\"", 1);
 }
 
 static void finish(const struct log *lg, struct buf *b)
@@ -81,7 +141,9 @@ void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
 
 static void field(struct buf *b, const char *key, const char *value)
 {
-    buf_printf(b, ",\"%s\":", key);
+    buf_puts(b, ",\"");
+    buf_puts(b, key);
+    buf_puts(b, "\":");
     put_json_string(b, value);
 }
 

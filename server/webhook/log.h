@@ -9,6 +9,7 @@
  */
 
 #include <stdio.h>
+#include <time.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -36,5 +37,8 @@ struct log_decision {
     int dry_run;
 };
 void log_decision(const struct log *lg, const struct log_decision *d);
+
+/* The "ts" of a line: UTC as 2006-01-02T15:04:05.000Z (24 characters and a NUL). */
+void log_utc(time_t sec, long nsec, char out[25]);
 
 #endif
