@@ -7,7 +7,7 @@ CSTD  = -std=c11 -D_POSIX_C_SOURCE=200809L
 WARN  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wwrite-strings -Wundef
 CFLAGS ?= -O2 -g
-PKGS   = libmicrohttpd gnutls jansson yaml-0.1 openssl libcurl
+PKGS   = libmicrohttpd gnutls nettle jansson yaml-0.1 openssl libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CSTD) $(WARN) -I. $(PKG_CFLAGS) $(CFLAGS) -MMD -MP

@@ -34,11 +34,26 @@ struct http {
     unsigned port;
 };
 
-/* Per connection (socket_context): the credentials its handshake used, held until it closes. */
+/*
+ * Per connection (socket_context): the credentials its handshake used, held until it closes,
+ * and the memory of the last request body, which the next request on the connection (keep-alive:
+ * nearly all of them) fills again instead of growing a new buffer.
+ */
 struct conn {
     struct http *h;
     struct tls_creds *creds;
+    struct buf spare;
 };
+
+#define SPARE_MAX ((size_t)64 * 1024) /* a connection keeps at most this much between requests */
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
 
 enum route { ROUTE_NONE = 0, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
 
@@ -387,6 +402,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         rq->h = h;
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         buf_init(&rq->body, h->max_body);
+        {
+            struct conn *cn = conn_of(c);
+
+            if (cn && cn->spare.data) {
+                rq->body = cn->spare; /* emptied when it was put back */
+                rq->body.cap = h->max_body;
+                buf_init(&cn->spare, 0);
+            }
+        }
         rq->route = route_of(url);
         *req_cls = rq;
         metrics_in_flight(h->metrics, 1);
@@ -419,12 +443,20 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **req_cl
     struct http *h = cls;
     struct request *rq = *req_cls;
 
-    (void)c;
     if (!rq)
         return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_msg(h->log, LOG_DEBUG, "request ended early (code %d)", (int)toe);
-    buf_release(&rq->body);
+    {
+        struct conn *cn = conn_of(c);
+
+        if (cn && !cn->spare.data && rq->body.data && rq->body.alloc <= SPARE_MAX) {
+            buf_reset(&rq->body);
+            cn->spare = rq->body;
+        } else {
+            buf_release(&rq->body);
+        }
+    }
     free(rq);
     *req_cls = NULL;
     metrics_in_flight(h->metrics, -1);
@@ -438,11 +470,14 @@ static void connection_notify(void *cls, struct MHD_Connection *c, void **socket
 
     (void)c;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        if ((cn = calloc(1, sizeof(*cn))))
+        if ((cn = calloc(1, sizeof(*cn)))) {
             cn->h = h;
+            buf_init(&cn->spare, 0);
+        }
         *socket_context = cn;
     } else if (cn) {
         tls_creds_unref(cn->creds);
+        buf_release(&cn->spare);
         free(cn);
         *socket_context = NULL;
     }
@@ -458,9 +493,7 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
                          gnutls_privkey_t *pkey)
 {
     struct MHD_Connection *c = gnutls_session_get_ptr(session);
-    const union MHD_ConnectionInfo *ci =
-        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-    struct conn *cn = ci ? ci->socket_context : NULL;
+    struct conn *cn = c ? conn_of(c) : NULL;
 
     (void)req_ca_dn;
     (void)nreqs;

@@ -179,6 +179,22 @@ static void test_policy_load_missing_file(void **state)
     assert_string_equal(e.file, "tests/data/policy/missing.yaml");
 }
 
+/* The hash annotations carry: the first 16 hex digits of the file's SHA-256 (sha256sum). */
+static void test_policy_hash_is_sha256(void **state)
+{
+    static const char text[] = "apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\n"
+                               "metadata: {name: h}\nspec:\n"
+                               "  aiWorkloads: {namespaces: {names: [ml-a]}}\n"
+                               "  allow: [{name: a, cidrs: [10.0.0.0/8]}]\n";
+    struct err e = {0};
+    struct policy *p = policy_load_buffer(text, strlen(text), "h.yaml", &e);
+
+    (void)state;
+    assert_non_null(p);
+    assert_string_equal(p->hash, "a3367516f42247ad");
+    policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_policy_load_rejects_each_mistake),
         cmocka_unit_test(test_policy_load_rejects_bad_selector),
         cmocka_unit_test(test_policy_load_missing_file),
+        cmocka_unit_test(test_policy_hash_is_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
