@@ -212,10 +212,11 @@ static void run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
     int pending = 0;
 
     for (;;) {
-        int n = poll(fds, wfd >= 0 ? 2 : 1, pending ? RELOAD_SETTLE_MS : -1);
+        int n = poll(fds, wfd >= 0 ? 2 : 1, pending ? RELOAD_SETTLE_MS : LOG_FLUSH_MS);
 
         if (n < 0 && errno != EINTR)
             break;
+        log_flush(lg); /* the decision lines that wait (log.h) */
         if (n == 0 && pending) {
             /* Quiet for a moment after a change: reload what differs. */
             pending = 0;
@@ -325,6 +326,7 @@ int cmd_serve(int argc, char **argv)
         return EXIT_USAGE;
     lg.level = o.level;
     lg.out = stderr;
+    lg.buffer = NULL;
     setvbuf(stderr, NULL, _IOLBF, 0);
     if (http_parse_listen(o.listen, &ho.addr, &ho.addr_len, &loopback, &e) < 0)
         return cli_usage_error("serve", "%s", e.msg);
@@ -392,6 +394,9 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     ho.nscache = nsc;
+    /* Decision lines are written together (log.h); run_loop flushes them every LOG_FLUSH_MS. */
+    if (log_buffer_start(&lg) < 0)
+        log_msg(&lg, LOG_WARN, "out of memory: decision lines written one by one");
     if (!(h = http_start(&ho, live, m, &lg, &e))) {
         fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
         rc = 1;
@@ -438,5 +443,6 @@ out:
     free(client_ca);
     if (sfd >= 0)
         close(sfd);
+    log_buffer_stop(&lg);
     return rc;
 }

@@ -1,12 +1,61 @@
 #include "server/webhook/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "policy/base/buf.h"
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+struct log_buffer {
+    pthread_mutex_t mu;
+    size_t len;
+    char data[LOG_BUFFER_BYTES];
+};
+
+int log_buffer_start(struct log *lg)
+{
+    struct log_buffer *lb = malloc(sizeof(*lb));
+
+    if (!lb || pthread_mutex_init(&lb->mu, NULL) != 0) {
+        free(lb);
+        return -1;
+    }
+    lb->len = 0;
+    lg->buffer = lb;
+    return 0;
+}
+
+/* Writes what waits; the caller holds the mutex. */
+static void drain(const struct log *lg)
+{
+    if (lg->buffer->len)
+        fwrite(lg->buffer->data, 1, lg->buffer->len, lg->out);
+    lg->buffer->len = 0;
+}
+
+void log_flush(const struct log *lg)
+{
+    if (!lg || !lg->buffer)
+        return;
+    pthread_mutex_lock(&lg->buffer->mu);
+    drain(lg);
+    pthread_mutex_unlock(&lg->buffer->mu);
+}
+
+void log_buffer_stop(struct log *lg)
+{
+    if (!lg->buffer)
+        return;
+    log_flush(lg);
+    pthread_mutex_destroy(&lg->buffer->mu);
+    free(lg->buffer);
+    lg->buffer = NULL;
+}
 
 int log_parse_level(const char *name, enum log_level *out)
 {
@@ -113,11 +162,34 @@ static void begin(struct buf *b, enum log_level level)
     buf_add(b, "\"", 1);
 }
 
-static void finish(const struct log *lg, struct buf *b)
+/*
+ * Writes the line: a decision line joins those that wait (when gathering), any other line is
+ * written at once, after them.
+ */
+static void finish(const struct log *lg, struct buf *b, bool decision)
 {
+    struct log_buffer *lb = lg->buffer;
+
     buf_add(b, "}\n", 2);
-    if (!b->failed)
+    if (b->failed) {
+        buf_release(b);
+        return;
+    }
+    if (!lb) {
         fwrite(b->data, 1, b->len, lg->out);
+        buf_release(b);
+        return;
+    }
+    pthread_mutex_lock(&lb->mu);
+    if (!decision || lb->len + b->len > sizeof(lb->data))
+        drain(lg);
+    if (decision && b->len <= sizeof(lb->data)) {
+        memcpy(lb->data + lb->len, b->data, b->len);
+        lb->len += b->len;
+    } else {
+        fwrite(b->data, 1, b->len, lg->out);
+    }
+    pthread_mutex_unlock(&lb->mu);
     buf_release(b);
 }
 
@@ -136,7 +208,7 @@ void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
     begin(&b, level);
     buf_puts(&b, ",\"msg\":");
     put_json_string(&b, text);
-    finish(lg, &b);
+    finish(lg, &b, false);
 }
 
 static void field(struct buf *b, const char *key, const char *value)
@@ -167,5 +239,5 @@ void log_decision(const struct log *lg, const struct log_decision *d)
     field(&b, "reason", d->reason);
     buf_printf(&b, ",\"dryRun\":%s,\"latency_us\":%ld", d->dry_run ? "true" : "false",
                d->latency_us);
-    finish(lg, &b);
+    finish(lg, &b, true);
 }

@@ -49,7 +49,7 @@ static void test_log_utc_as_gmtime(void **state)
 static char *capture(void (*write)(const struct log *lg))
 {
     FILE *f = tmpfile();
-    struct log lg = {LOG_INFO, f};
+    struct log lg = {LOG_INFO, f, NULL};
     char *text;
     long n;
 
@@ -99,11 +99,51 @@ static void test_log_decision_is_one_json_line(void **state)
     free(text);
 }
 
+/* The bytes written to f so far. */
+static long written(FILE *f)
+{
+    fflush(f);
+    return ftell(f);
+}
+
+/*
+ * Gathered decision lines wait for log_flush() or for another line, which writes them first:
+ * the order of lines is the order they were logged.
+ */
+static void test_log_buffer_keeps_order(void **state)
+{
+    FILE *f = tmpfile();
+    struct log lg = {LOG_INFO, f, NULL};
+    char text[4096], *second;
+    size_t n;
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(log_buffer_start(&lg), 0);
+    write_decision(&lg);
+    write_decision(&lg);
+    assert_int_equal(written(f), 0);
+    log_msg(&lg, LOG_WARN, "after %d decisions", 2);
+    write_decision(&lg);
+    log_flush(&lg);
+    log_buffer_stop(&lg);
+    rewind(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    /* decision, decision, warning, decision */
+    second = strstr(strstr(text, "\"msg\":\"decision\"") + 1, "\"msg\":\"decision\"");
+    assert_non_null(second);
+    assert_true(strstr(text, "after 2 decisions") > second);
+    assert_non_null(strstr(strstr(text, "after 2 decisions"), "\"msg\":\"decision\""));
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_utc_as_gmtime),
         cmocka_unit_test(test_log_decision_is_one_json_line),
+        cmocka_unit_test(test_log_buffer_keeps_order),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
