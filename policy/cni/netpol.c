@@ -243,10 +243,8 @@ out:
 /* Appends `key: <compact JSON>` to b, as the policy wrote the selector. */
 static void selector_text(struct buf *b, const char *key, const json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-
-    buf_printf(b, "%s%s: %s", b->len ? " " : "", key, s ? s : "?");
-    free(s);
+    buf_printf(b, "%s%s: ", b->len ? " " : "", key);
+    member_json_text(j, b);
 }
 
 static int read_peer(const struct object *obj, struct egress_model *m, struct egress_rule *r,

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/doc/doc.h"
@@ -132,4 +133,98 @@ void member_path(char *buf, size_t size, const char *fmt, ...)
     buf[n] = '\0';
     va_end(again);
     va_end(ap);
+}
+
+/* A JSON string as jansson writes it (JSON_COMPACT, no JSON_ENSURE_ASCII). */
+static void json_text_string(const char *s, size_t len, struct buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0;
+
+    buf_add(out, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        size_t n = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_add(out, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        buf_add(out, esc, n);
+    }
+    buf_add(out, s + run, len - run);
+    buf_add(out, "\"", 1);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int member_json_text(const json_t *j, struct buf *out)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *small[16], **keys = small, *k;
+        size_t n = json_object_size(j), i = 0;
+        json_t *v;
+
+        if (n > 16 && !(keys = malloc(n * sizeof(*keys)))) {
+            out->failed = true;
+            return -1;
+        }
+        json_object_foreach((json_t *)j, k, v) keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), cmp_keys);
+        buf_add(out, "{", 1);
+        for (i = 0; i < n; i++) {
+            if (i)
+                buf_add(out, ",", 1);
+            json_text_string(keys[i], strlen(keys[i]), out);
+            buf_add(out, ":", 1);
+            member_json_text(json_object_get(j, keys[i]), out);
+        }
+        buf_add(out, "}", 1);
+        if (keys != small)
+            free(keys);
+        break;
+    }
+    case JSON_ARRAY:
+        buf_add(out, "[", 1);
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            if (i)
+                buf_add(out, ",", 1);
+            member_json_text(json_array_get(j, i), out);
+        }
+        buf_add(out, "]", 1);
+        break;
+    case JSON_STRING:
+        json_text_string(json_string_value(j), json_string_length(j), out);
+        break;
+    default: {
+        /* Numbers, booleans, null: rare in what readers quote; jansson's own text. */
+        char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+        if (!t) {
+            out->failed = true;
+            return -1;
+        }
+        buf_puts(out, t);
+        free(t);
+    }
+    }
+    return out->failed ? -1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "policy/base/buf.h"
 #include "policy/base/err.h"
 #include "policy/doc/manifest.h"
 
@@ -37,5 +38,12 @@ void member_path(char *buf, size_t size, const char *fmt, ...) __attribute__((fo
 
 /* The string value of labels[key] when labels is an object and the value a string, else NULL. */
 const char *member_label(const json_t *labels, const char *key);
+
+/*
+ * Appends a member as the policy wrote it, in compact JSON with sorted keys: exactly what
+ * json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) writes, without its allocations (readers put such
+ * text on every peer they read). Returns out's status.
+ */
+int member_json_text(const json_t *j, struct buf *out);
 
 #endif

@@ -209,21 +209,25 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
 
 int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
 {
+    char small[256];
     va_list ap;
     char *t;
     int len;
 
+    /* Readers set a text on every peer: format once into a local buffer, which almost always
+     * holds it, and only measure first when it does not. */
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    len = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (len < 0)
+    if (len < 0 || !(t = malloc((size_t)len + 1)))
         return -1;
-    t = malloc((size_t)len + 1);
-    if (!t)
-        return -1;
-    va_start(ap, fmt);
-    vsnprintf(t, (size_t)len + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)len < sizeof(small)) {
+        memcpy(t, small, (size_t)len + 1);
+    } else {
+        va_start(ap, fmt);
+        vsnprintf(t, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+    }
     free(p->text);
     p->text = t;
     return 0;
