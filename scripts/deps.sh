@@ -9,7 +9,7 @@ pkgs_for() {
     build) echo "build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev" \
                 "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" \
                 "python3" ;;   # python3: the fake Kubernetes API of the server suites
-    bench) echo "wrk nghttp2-client openssl curl" ;;
+    bench) echo "wrk nghttp2-client openssl curl time python3" ;;
     image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
     image-build) echo "make gcc libc6-dev pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev" \
                       "libjansson-dev libyaml-dev libcurl4-openssl-dev" ;;

@@ -184,6 +184,25 @@ static void measure(const char *what, const struct policy *pol, const struct buf
     printf("  ratio check/parse : %.2fx (target <= 1.5x)\n", best_check / best_parse);
 }
 
+/* `bench_check --write N FILE`: the cluster-like input of N objects, for tests/bench/check.sh. */
+static int write_input(int n, const char *path)
+{
+    struct buf input;
+    FILE *f = fopen(path, "wb");
+    int rc = 1;
+
+    buf_init(&input, 0);
+    generate_cluster(&input, n);
+    if (f && !input.failed && fwrite(input.data, 1, input.len, f) == input.len)
+        rc = 0;
+    if (f && fclose(f) != 0)
+        rc = 1;
+    buf_release(&input);
+    if (rc)
+        fprintf(stderr, "bench_check: cannot write %s\n", path);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 20000;
@@ -191,6 +210,10 @@ int main(int argc, char **argv)
     struct policy *pol = policy_load("examples/policy.yaml", &e);
     struct buf input;
 
+    if (argc == 4 && !strcmp(argv[1], "--write")) {
+        policy_free(pol);
+        return write_input(atoi(argv[2]), argv[3]);
+    }
     if (!pol) {
         fprintf(stderr, "bench_check: %s (run from the repository root)\n", e.msg);
         return 1;
