@@ -108,20 +108,22 @@ struct egress_model *egress_list_add(struct egress_list *l)
 }
 
 /*
- * Grows *arr (n elements of size bytes) by exactly one zeroed element and returns it. Rules and
- * peers are few per model, so exact growth is cheap, and an element's address stays put while
- * the caller fills it (it moves only on the next append).
+ * Grows *arr (n elements of size bytes) by one zeroed element and returns it; an element's
+ * address stays put while the caller fills it (it moves only on a later append). The capacity
+ * is implied by n (the power of two at or above it), so a rule of 100,000 peers costs log n
+ * reallocations, not n (each a copy of everything, in the worst case).
  */
 static void *append_zeroed(void **arr, size_t n, size_t size)
 {
-    char *p;
+    char *p = *arr;
 
-    if (n >= ((size_t)-1) / size - 1)
-        return NULL;
-    p = realloc(*arr, (n + 1) * size);
-    if (!p)
-        return NULL;
-    *arr = p;
+    if (!n || !(n & (n - 1))) { /* full: 0, 1, 2, 4, 8 ... */
+        size_t cap = n ? 2 * n : 1;
+
+        if (cap > ((size_t)-1) / size || !(p = realloc(*arr, cap * size)))
+            return NULL;
+        *arr = p;
+    }
     memset(p + n * size, 0, size);
     return p + n * size;
 }
@@ -235,18 +237,17 @@ int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
 
 int egress_peer_add_fqdn(struct egress_peer *p, const char *pattern)
 {
-    char **list;
+    char **slot;
     char *s = strdup(pattern);
 
     if (!s)
         return -1;
-    list = realloc(p->fqdns, (p->n_fqdns + 1) * sizeof(*list));
-    if (!list) {
+    if (!(slot = append_zeroed((void **)&p->fqdns, p->n_fqdns, sizeof(*p->fqdns)))) {
         free(s);
         return -1;
     }
-    p->fqdns = list;
-    p->fqdns[p->n_fqdns++] = s;
+    *slot = s;
+    p->n_fqdns++;
     return 0;
 }
 

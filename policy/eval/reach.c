@@ -582,7 +582,8 @@ int reach_check(const struct policy *pol, const char *subject_ns, const struct o
         slots[i] = (struct slot){ops->items[i].rule, ops->items[i].orig, i};
     if (!budget_spend(ops->budget, ops->n))
         goto out;
-    qsort(slots, ops->n, sizeof(*slots), cmp_slot);
+    if (ops->n > 1)
+        qsort(slots, ops->n, sizeof(*slots), cmp_slot);
     for (i = 0; i < ops->n; i++) {
         if (i && slots[i].rule == slots[i - 1].rule && slots[i].orig == slots[i - 1].orig) {
             groups[n_groups - 1].end = i + 1;
@@ -591,7 +592,8 @@ int reach_check(const struct policy *pol, const char *subject_ns, const struct o
         groups[n_groups++] = (struct group){i, i + 1, slots[i].i};
     }
     /* Peers are reported in the order they first appear. */
-    qsort(groups, n_groups, sizeof(*groups), cmp_group);
+    if (n_groups > 1)
+        qsort(groups, n_groups, sizeof(*groups), cmp_group);
     for (i = 0; i < n_groups; i++)
         if (check_peer(pol, subject_ns, ops, slots, &groups[i], &cache, out) < 0)
             goto out;
