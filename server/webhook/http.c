@@ -18,6 +18,8 @@
 #include "server/webhook/admission.h"
 #include "server/webhook/tls.h"
 
+#define MHD_LOG_CAP 4096 /* libmicrohttpd's messages are a line; a longer one is not shown */
+
 struct http {
     struct MHD_Daemon *daemon;
     struct live *live;
@@ -298,22 +300,21 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
             .verdict = admission_verdict_word(&v, rc < 0 ? &eval : NULL),
             .dry_run = a.ctx.dry_run,
             .latency_us = (long)(seconds_since(&rq->start) * 1e6)};
-        char reason[600] = "";
+        /* The first reason in full; the log cuts it (on a character boundary) if it is long. */
+        char *reason = NULL;
         if (rc < 0) {
-            snprintf(reason, sizeof(reason), "cannot evaluate: %s", eval.msg);
+            reason = buf_strfmt("cannot evaluate: %s", eval.msg);
         } else if (v.exemption) {
-            snprintf(reason, sizeof(reason), "exempt: %s", v.exemption);
+            reason = buf_strfmt("exempt: %s", v.exemption);
         } else {
-            for (size_t i = 0; i < v.n_findings; i++) {
-                if (v.findings[i].violation) {
-                    snprintf(reason, sizeof(reason), "%s: %s", v.findings[i].rule,
-                             v.findings[i].message ? v.findings[i].message : "");
-                    break;
-                }
-            }
+            for (size_t i = 0; i < v.n_findings && !reason; i++)
+                if (v.findings[i].violation)
+                    reason = buf_strfmt("%s: %s", v.findings[i].rule,
+                                        v.findings[i].message ? v.findings[i].message : "");
         }
         d.reason = reason;
         log_decision(h->log, &d);
+        free(reason);
     }
     metrics_request(h->metrics, endpoint, a.obj.kind, a.operation,
                     admission_verdict_word(&v, rc < 0 ? &eval : NULL), seconds_since(&rq->start));
@@ -464,16 +465,19 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((fo
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     const struct http *h = cls;
-    char msg[512];
+    struct buf msg;
     size_t n;
 
     if (!log_enabled(h->log, LOG_WARN))
         return;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_msg(h->log, LOG_WARN, "libmicrohttpd: %s", msg);
+    buf_init(&msg, MHD_LOG_CAP);
+    buf_vprintf(&msg, fmt, ap);
+    n = msg.len;
+    while (n && (msg.data[n - 1] == '\n' || msg.data[n - 1] == '\r'))
+        msg.data[--n] = '\0';
+    log_msg(h->log, LOG_WARN, "libmicrohttpd: %s",
+            msg.failed ? "(a message over its cap)" : buf_str(&msg));
+    buf_release(&msg);
 }
 
 struct http *http_start(const struct http_options *o, struct live *live, struct metrics *m,
