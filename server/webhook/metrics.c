@@ -7,6 +7,8 @@
 #include "policy/base/buf.h"
 
 #define METRICS_MAX_SERIES 128
+/* The exposition: the tables above are fixed, so the text is too (about 40 KB at most). */
+#define METRICS_TEXT_CAP ((size_t)256 * 1024)
 #define N_BUCKETS 12
 
 static const double bucket_bounds[N_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -30,6 +32,7 @@ struct metrics {
     pthread_mutex_t mu;
     struct series series[METRICS_MAX_SERIES];
     size_t n_series;
+    unsigned long overflow; /* requests beyond the table, printed as one "other" series */
     unsigned long buckets[2][N_BUCKETS + 1]; /* per endpoint (validate, mutate); last = +Inf */
     double sum[2];
     unsigned long count[2];
@@ -93,21 +96,17 @@ void metrics_request(struct metrics *m, const char *endpoint, const char *kind,
             !strcmp(c->endpoint, endpoint))
             s = c;
     }
-    if (!s && m->n_series < METRICS_MAX_SERIES - 1) {
+    if (!s && m->n_series < METRICS_MAX_SERIES) {
         s = &m->series[m->n_series++];
         strncpy(s->endpoint, ep ? "mutate" : "validate", sizeof(s->endpoint) - 1);
         strncpy(s->kind, k, sizeof(s->kind) - 1);
         s->operation = op;
         s->verdict = vd;
     }
-    if (!s) { /* the table is full: the last slot collects everything else */
-        s = &m->series[METRICS_MAX_SERIES - 1];
-        strcpy(s->endpoint, "other");
-        strcpy(s->kind, "other");
-        s->operation = "other";
-        s->verdict = "other";
-    }
-    s->count++;
+    if (s)
+        s->count++;
+    else /* the table is full: one series collects everything else */
+        m->overflow++;
     for (b = 0; b < N_BUCKETS && seconds > bucket_bounds[b]; b++)
         ;
     m->buckets[ep][b]++;
@@ -167,7 +166,7 @@ char *metrics_render(struct metrics *m, size_t *len)
     static const char *const ep_names[2] = {"validate", "mutate"};
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init(&b, METRICS_TEXT_CAP);
     pthread_mutex_lock(&m->mu);
     buf_puts(&b, "# HELP egressguard_admission_requests_total Admission requests answered.\n"
                  "# TYPE egressguard_admission_requests_total counter\n");
@@ -178,6 +177,11 @@ char *metrics_render(struct metrics *m, size_t *len)
                    "operation=\"%s\",verdict=\"%s\"} %lu\n",
                    s->endpoint, s->kind, s->operation, s->verdict, s->count);
     }
+    if (m->overflow)
+        buf_printf(&b,
+                   "egressguard_admission_requests_total{endpoint=\"other\",kind=\"other\","
+                   "operation=\"other\",verdict=\"other\"} %lu\n",
+                   m->overflow);
     buf_puts(&b, "# HELP egressguard_admission_duration_seconds Time to answer an admission.\n"
                  "# TYPE egressguard_admission_duration_seconds histogram\n");
     for (int ep = 0; ep < 2; ep++) {
