@@ -54,9 +54,47 @@ static int opt_string(json_t *parent, const char *key, const char **out, struct 
     return 0;
 }
 
-/* Fills the object view from the request when the object itself is silent (kubewarden data omits
- * apiVersion/kind; namespaced objects usually omit metadata.namespace on CREATE). */
-static int fill_identity(struct admission *a, json_t *req, json_t *object, struct err *e)
+/*
+ * The parts of a review must describe one object. kube-apiserver builds request.kind and
+ * request.namespace from the object it sends (with matchPolicy Equivalent, converted to the
+ * version named in request.kind: "Matching requests: matchPolicy", Kubernetes dynamic admission
+ * control docs), so a disagreement means the review was not built by an API server or was
+ * altered; judging one part and answering for another could admit what was never checked.
+ * Parts that are absent are not a disagreement (test corpora omit them; the object view is
+ * filled from the request then).
+ */
+static int check_part(const char *which, const json_t *o, const char *group, const char *version,
+                      const char *kind, const char *ns, struct err *e)
+{
+    const char *okind = str_or_empty(json_object_get(o, "kind"));
+    const char *oapi = str_or_empty(json_object_get(o, "apiVersion"));
+    const char *ons = str_or_empty(json_object_get(json_object_get(o, "metadata"), "namespace"));
+    const char *slash = strchr(oapi, '/');
+    size_t glen = slash ? (size_t)(slash - oapi) : 0;
+
+    if (*kind && *okind && strcmp(kind, okind))
+        return err_set(e, "parts disagree: request.kind.kind is \"%s\" but %s.kind is \"%s\"",
+                       kind, which, okind);
+    if (*version && *oapi &&
+        (strlen(group) != glen || strncmp(group, oapi, glen) ||
+         strcmp(version, slash ? slash + 1 : oapi)))
+        return err_set(e,
+                       "parts disagree: request.kind is group \"%s\" version \"%s\" but %s."
+                       "apiVersion is \"%s\"",
+                       group, version, which, oapi);
+    if (*ons && strcmp(ns, ons))
+        return err_set(e,
+                       "parts disagree: request.namespace is \"%s\" but %s.metadata.namespace "
+                       "is \"%s\"",
+                       ns, which, ons);
+    return 0;
+}
+
+/* Fills the object view (of the object, or of oldObject without one) from the request where the
+ * object is silent (kubewarden data omits apiVersion/kind; namespaced objects usually omit
+ * metadata.namespace on CREATE), once the parts are known to agree. */
+static int fill_identity(struct admission *a, json_t *req, json_t *object, json_t *old,
+                         struct err *e)
 {
     json_t *rkind = json_object_get(req, "kind");
     const char *group = "", *version = "", *kind = "", *ns, *name;
@@ -70,7 +108,12 @@ static int fill_identity(struct admission *a, json_t *req, json_t *object, struc
     }
     if (opt_string(req, "namespace", &ns, e) < 0 || opt_string(req, "name", &name, e) < 0)
         return -1;
+    if ((object && check_part("request.object", object, group, version, kind, ns, e) < 0) ||
+        (old && check_part("request.oldObject", old, group, version, kind, ns, e) < 0))
+        return -1;
 
+    if (!object)
+        object = old;
     if (!object) {
         a->synthetic = json_pack("{s:s, s:{s:s, s:s}}", "kind", kind, "metadata", "name", name,
                                  "namespace", ns);
@@ -162,13 +205,18 @@ int admission_decode_json(struct admission *a, json_t *root, int flags, struct e
         err_set(e, "request.dryRun must be a boolean");
         goto fail;
     }
-    if (!object && !old && *a->operation && strcmp(a->operation, "DELETE") != 0 &&
+    /* CREATE and UPDATE are judged on the object they store, never on an oldObject alone. */
+    if (!object && *a->operation && strcmp(a->operation, "DELETE") != 0 &&
         strcmp(a->operation, "CONNECT") != 0) {
         err_set(e, "missing request.object for operation %s", a->operation);
         goto fail;
     }
+    if (old && !strcmp(a->operation, "CREATE")) {
+        err_set(e, "parts disagree: request.oldObject is set for operation CREATE");
+        goto fail;
+    }
     /* A DELETE carries only oldObject: judge what is being removed. */
-    if (fill_identity(a, req, object ? object : old, e) < 0)
+    if (fill_identity(a, req, object, old, e) < 0)
         goto fail;
     a->ctx.operation = *a->operation ? a->operation : NULL;
     a->ctx.old_object = old;
