@@ -37,7 +37,10 @@ struct metrics {
     double sum[2];
     unsigned long count[2];
     unsigned long errors[600];
-    struct reload_count policy, certificate;
+    struct reload_count policy, certificate, client_ca;
+    unsigned long cert_refused[METRICS_CERT_INVALID + 1];
+    time_t cert_not_after;
+    size_t body_bytes, body_limit;
     long in_flight;
     unsigned long ns[METRICS_NS_UNKNOWN + 1];
 };
@@ -127,11 +130,38 @@ void metrics_http_error(struct metrics *m, int status)
 void metrics_reload(struct metrics *m, const char *what, bool ok)
 {
     pthread_mutex_lock(&m->mu);
-    struct reload_count *c = !strcmp(what, "policy") ? &m->policy : &m->certificate;
+    struct reload_count *c = !strcmp(what, "policy")      ? &m->policy
+                             : !strcmp(what, "client_ca") ? &m->client_ca
+                                                          : &m->certificate;
     if (ok)
         c->ok++;
     else
         c->failed++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_cert_refused(struct metrics *m, enum metrics_cert_refusal why)
+{
+    if ((int)why < 0 || why > METRICS_CERT_INVALID)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->cert_refused[why]++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_cert_expiry(struct metrics *m, time_t not_after)
+{
+    pthread_mutex_lock(&m->mu);
+    m->cert_not_after = not_after;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_gauges(struct metrics *m, long in_flight, size_t body_bytes, size_t body_limit)
+{
+    pthread_mutex_lock(&m->mu);
+    m->in_flight = in_flight;
+    m->body_bytes = body_bytes;
+    m->body_limit = body_limit;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -142,23 +172,6 @@ void metrics_ns_lookup(struct metrics *m, enum metrics_ns what)
     pthread_mutex_lock(&m->mu);
     m->ns[what]++;
     pthread_mutex_unlock(&m->mu);
-}
-
-void metrics_in_flight(struct metrics *m, int delta)
-{
-    pthread_mutex_lock(&m->mu);
-    m->in_flight += delta;
-    pthread_mutex_unlock(&m->mu);
-}
-
-long metrics_in_flight_now(struct metrics *m)
-{
-    long n;
-
-    pthread_mutex_lock(&m->mu);
-    n = m->in_flight;
-    pthread_mutex_unlock(&m->mu);
-    return n;
 }
 
 char *metrics_render(struct metrics *m, size_t *len)
@@ -214,15 +227,36 @@ char *metrics_render(struct metrics *m, size_t *len)
                "# TYPE egressguard_reloads_total counter\n"
                "egressguard_reloads_total{what=\"policy\"} %lu\n"
                "egressguard_reloads_total{what=\"certificate\"} %lu\n"
+               "egressguard_reloads_total{what=\"client_ca\"} %lu\n"
                "# HELP egressguard_reload_failures_total Reloads rejected; the old one kept serving.\n"
                "# TYPE egressguard_reload_failures_total counter\n"
                "egressguard_reload_failures_total{what=\"policy\"} %lu\n"
                "egressguard_reload_failures_total{what=\"certificate\"} %lu\n"
+               "egressguard_reload_failures_total{what=\"client_ca\"} %lu\n"
+               "# HELP egressguard_certificate_refused_total Serving certificates refused on load "
+               "or reload, by reason.\n"
+               "# TYPE egressguard_certificate_refused_total counter\n"
+               "egressguard_certificate_refused_total{reason=\"expired\"} %lu\n"
+               "egressguard_certificate_refused_total{reason=\"not_yet_valid\"} %lu\n"
+               "egressguard_certificate_refused_total{reason=\"invalid\"} %lu\n"
+               "# HELP egressguard_certificate_expiry_timestamp_seconds When the serving "
+               "certificate in use (its chain) expires.\n"
+               "# TYPE egressguard_certificate_expiry_timestamp_seconds gauge\n"
+               "egressguard_certificate_expiry_timestamp_seconds %lld\n"
                "# HELP egressguard_in_flight_requests Requests being received or answered.\n"
                "# TYPE egressguard_in_flight_requests gauge\n"
-               "egressguard_in_flight_requests %ld\n",
-               m->policy.ok, m->certificate.ok, m->policy.failed, m->certificate.failed,
-               m->in_flight);
+               "egressguard_in_flight_requests %ld\n"
+               "# HELP egressguard_request_body_bytes Bytes of request bodies held in memory.\n"
+               "# TYPE egressguard_request_body_bytes gauge\n"
+               "egressguard_request_body_bytes %zu\n"
+               "# HELP egressguard_request_body_bytes_limit The most that may be held "
+               "(--max-inflight-bytes); requests beyond it are answered 429.\n"
+               "# TYPE egressguard_request_body_bytes_limit gauge\n"
+               "egressguard_request_body_bytes_limit %zu\n",
+               m->policy.ok, m->certificate.ok, m->client_ca.ok, m->policy.failed,
+               m->certificate.failed, m->client_ca.failed, m->cert_refused[METRICS_CERT_EXPIRED],
+               m->cert_refused[METRICS_CERT_NOT_YET_VALID], m->cert_refused[METRICS_CERT_INVALID],
+               (long long)m->cert_not_after, m->in_flight, m->body_bytes, m->body_limit);
     buf_printf(&b,
                "# HELP egressguard_namespace_lookup_failures_total Decisions made without the "
                "labels of the request's namespace (no cache entry, no API answer): AI namespaces "

@@ -33,44 +33,6 @@ ln -s ..v1 "$tmp/cm/..data"
 ln -s ..data/policy.yaml "$tmp/cm/policy.yaml"
 swap_cm() { ln -s "$1" "$tmp/cm/..data.new" && mv -T "$tmp/cm/..data.new" "$tmp/cm/..data"; }
 
-# --- helpers ------------------------------------------------------------------------------------
-# start NAME ARGS...: starts a server on 127.0.0.1:0, sets $port and $pid (log in $tmp/NAME.log).
-start() {
-    name=$1; shift
-    "$EGRESSGUARD" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    pid=$!
-    pids="$pids $pid"
-    port=""
-    i=0
-    while [ -z "$port" ] && [ $i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
-        sleep 0.1; i=$((i + 1))
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$name.log" | head -1)
-    done
-    [ -n "$port" ]
-}
-# wait_exit PID SECONDS: waits for the process to end; its status in $status (124 on timeout).
-wait_exit() {
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "$1" 2>/dev/null; then status=124; else wait "$1"; status=$?; fi
-}
-U() { echo "https://127.0.0.1:$port$1"; }
-C() { curl -sS --max-time 10 --cacert "$tmp/ca.crt" "$@"; }
-# post PATH FILE [curl args]: POSTs JSON; body in $out, status in $code.
-post() {
-    p=$1; f=$2; shift 2
-    out=$(C -H 'Content-Type: application/json' --data-binary "@$f" -w '\n%{http_code}' "$@" "$(U "$p")" 2>&1)
-    code=$(printf '%s' "$out" | tail -n 1)
-    out=$(printf '%s' "$out" | sed '$d')
-}
-metric() { C "$(U /metrics)" | sed -n "s/^$1 \([0-9]*\)$/\1/p"; }
-# until_ok SECONDS CMD...: retries the command until it succeeds (bounded).
-until_ok() {
-    t=$(($1 * 10)); shift; i=0
-    while ! "$@" && [ $i -lt $t ]; do sleep 0.1; i=$((i + 1)); done
-    "$@"
-}
-
 # --- the main server ----------------------------------------------------------------------------
 if ! start main --policy "$tmp/cm/policy.yaml" --tls-cert "$tmp/tls/tls.crt" \
     --tls-key "$tmp/tls/tls.key" --max-body 8388608; then
@@ -252,14 +214,19 @@ idle=$!
 pids="$pids $idle"
 sleep 1
 kill -TERM "$main_pid"
-sleep 0.3
-run C --max-time 2 "$(U /healthz)"
-if [ "$rc" -ne 0 ]; then pass "test_serve_sigterm_stops_accepting"; else fail "test_serve_sigterm_stops_accepting" "$out"; fi
+# Draining (--shutdown-delay, 5 s by default): not ready at once, but still answering, each
+# answer closing its connection.
+not_ready() { [ "$(C -o /dev/null -w '%{http_code}' "$(U /readyz)" 2>/dev/null)" = 503 ]; }
+if until_ok 5 not_ready; then pass "test_serve_sigterm_readyz_fails"; else fail "test_serve_sigterm_readyz_fails"; fi
+run C -D - -o /dev/null "$(U /healthz)"
+expect_in "test_serve_sigterm_still_accepting" "$out" "HTTP/1.1 200"
+case "$out" in *[Cc]onnection:\ close*) pass "test_serve_sigterm_connection_close" ;; *) fail "test_serve_sigterm_connection_close" "$out" ;; esac
 wait_exit "$slow" 20
 expect_in "test_serve_sigterm_in_flight_finishes" "$(cat "$tmp/slow.out")" '"uid":"slow-1"'
-wait_exit "$main_pid" 5
+wait_exit "$main_pid" 30
 expect_in "test_serve_sigterm_exit_0_despite_idle_keepalive" "$status" "0"
 expect_in "test_serve_idle_keepalive_was_served" "$(cat "$tmp/idle.out")" "ok"
+expect_in "test_serve_sigterm_logged" "$(cat "$tmp/main.log")" "SIGTERM: draining"
 
 # --- client certificates ------------------------------------------------------------------------
 if start mtls --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key" \

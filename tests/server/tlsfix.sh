@@ -1,6 +1,7 @@
 # Sourced by the server suites that need TLS peers: a scratch directory removed on exit (the PIDs
-# listed in $pids are stopped first, by TERM and then, after 5 s, KILL) and test certificates made
-# with the openssl CLI: ECDSA P-256, SAN IP:127.0.0.1 and DNS:localhost, as kube-apiserver checks.
+# listed in $pids are stopped first, by TERM and then, after 5 s, KILL), test certificates made
+# with the openssl CLI (ECDSA P-256, SAN IP:127.0.0.1 and DNS:localhost, as kube-apiserver
+# checks), and helpers to start a server on a free loopback port and talk to it.
 tmp=$(mktemp -d)
 pids=""
 cleanup() {
@@ -23,14 +24,34 @@ mkca() {
     ossl req -x509 -new -key "$tmp/$1.key" -subj "/CN=$1" -days 2 -out "$tmp/$1.crt"
 }
 
-# mkcert NAME CA SERIAL: a certificate for 127.0.0.1/localhost signed by CA (serial in hex).
+# mkcert NAME CA SERIAL [EKU]: a certificate for 127.0.0.1/localhost signed by CA (serial in hex),
+# extended key usage EKU (default serverAuth,clientAuth; "none" leaves the extension out).
 mkcert() {
     ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/$1.key"
     ossl req -new -key "$tmp/$1.key" -subj "/CN=localhost" -out "$tmp/$1.csr"
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' \
-        >"$tmp/$1.ext"
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tmp/$1.ext"
+    [ "${4:-}" = none ] || printf 'extendedKeyUsage=%s\n' "${4:-serverAuth,clientAuth}" >>"$tmp/$1.ext"
     ossl x509 -req -in "$tmp/$1.csr" -CA "$tmp/$2.crt" -CAkey "$tmp/$2.key" -set_serial "0x$3" \
         -days 2 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt"
+}
+
+# mkcert_dated NAME CA SERIAL START END: like mkcert, valid from START to END (YYYYMMDDHHMMSSZ),
+# which may lie in the past or the future ('openssl ca' is the CLI that sets both dates).
+mkcert_dated() {
+    ossl ecparam -name prime256v1 -genkey -noout -out "$tmp/$1.key"
+    ossl req -new -key "$tmp/$1.key" -subj "/CN=localhost" -out "$tmp/$1.csr"
+    mkdir -p "$tmp/ca-db"
+    : >"$tmp/ca-db/index.txt"
+    printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nnew_certs_dir = %s\nserial = %s/serial\n' \
+        "$tmp/ca-db" "$tmp/ca-db" "$tmp/ca-db" >"$tmp/ca-db/ca.cnf"
+    printf 'default_md = sha256\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\n' \
+        >>"$tmp/ca-db/ca.cnf"
+    printf '[x]\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' \
+        >"$tmp/$1.ext"
+    printf '%s\n' "$3" >"$tmp/ca-db/serial"
+    ossl ca -batch -notext -config "$tmp/ca-db/ca.cnf" -cert "$tmp/$2.crt" -keyfile "$tmp/$2.key" \
+        -in "$tmp/$1.csr" -startdate "$4" -enddate "$5" -extfile "$tmp/$1.ext" -extensions x \
+        -out "$tmp/$1.crt"
 }
 
 # make_server_cert SERIAL: $tmp/ca.{key,crt} and a serving certificate $tmp/srv.{key,crt}.
@@ -38,4 +59,41 @@ make_server_cert() {
     mkca ca
     mkcert srv ca "$1"
     [ -s "$tmp/srv.crt" ] || { fail "test certificates" "$(cat "$tmp/openssl.log")"; exit 1; }
+}
+
+# start NAME ARGS...: starts a server on 127.0.0.1:0, sets $port and $pid (log in $tmp/NAME.log).
+start() {
+    name=$1; shift
+    "$EGRESSGUARD" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
+    pid=$!
+    pids="$pids $pid"
+    port=""
+    i=0
+    while [ -z "$port" ] && [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
+        sleep 0.1; i=$((i + 1))
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$name.log" | head -1)
+    done
+    [ -n "$port" ]
+}
+# wait_exit PID SECONDS: waits for the process to end; its status in $status (124 on timeout).
+wait_exit() {
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$1" 2>/dev/null; then status=124; else wait "$1"; status=$?; fi
+}
+U() { echo "https://127.0.0.1:$port$1"; }
+C() { curl -sS --max-time 10 --cacert "$tmp/ca.crt" "$@"; }
+# post PATH FILE [curl args]: POSTs JSON; body in $out, status in $code.
+post() {
+    p=$1; f=$2; shift 2
+    out=$(C -H 'Content-Type: application/json' --data-binary "@$f" -w '\n%{http_code}' "$@" "$(U "$p")" 2>&1)
+    code=$(printf '%s' "$out" | tail -n 1)
+    out=$(printf '%s' "$out" | sed '$d')
+}
+metric() { C "$(U /metrics)" | sed -n "s/^$1 \([0-9]*\)$/\1/p"; }
+# until_ok SECONDS CMD...: retries the command until it succeeds (bounded).
+until_ok() {
+    t=$(($1 * 10)); shift; i=0
+    while ! "$@" && [ $i -lt $t ]; do sleep 0.1; i=$((i + 1)); done
+    "$@"
 }
