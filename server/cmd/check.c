@@ -8,6 +8,7 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/decide.h"
 #include "policy/verdict.h"
 #include "server/cmd/cli.h"
 #include "server/output/report.h"
@@ -163,7 +164,7 @@ int cmd_check(int argc, char **argv)
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
-        if (verdict_decide(pol, it->obj, &ctx, &it->v, &it->e) < 0)
+        if (decide_object(pol, it->obj, &ctx, &it->v, &it->e) < 0)
             it->failed = true;
     }
 
