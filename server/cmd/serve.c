@@ -13,6 +13,7 @@
 #include "server/webhook/devcerts.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/http.h"
+#include "server/webhook/listener.h"
 #include "server/webhook/live.h"
 #include "server/webhook/log.h"
 #include "server/webhook/metrics.h"
@@ -400,14 +401,14 @@ int cmd_serve(int argc, char **argv)
     lg.level = o.level;
     lg.out = stderr;
     setvbuf(stderr, NULL, _IOLBF, 0);
-    if (http_parse_listen(o.listen, &addr, &addr_len, &loopback, &e) < 0)
+    if (listener_parse(o.listen, &addr, &addr_len, &loopback, &e) < 0)
         return cli_usage_error("serve", "%s", e.msg);
     if (o.dev && !loopback)
         return cli_usage_error("serve", "--dev listens on loopback only (127.0.0.1 or ::1), "
                                         "not %s",
                                o.listen);
     /* First, so that a port taken by another server is the first thing said. */
-    if ((ho.listen_fd = http_listen(&addr, addr_len, &e)) < 0) {
+    if ((ho.listen_fd = listener_open(&addr, addr_len, &e)) < 0) {
         fprintf(stderr, "egressguard serve: %s\n", e.msg);
         return 1;
     }

@@ -14,7 +14,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 #include "policy/base/err.h"
 #include "server/kube/enforcer.h"
@@ -27,7 +26,7 @@
 #define HTTP_DEFAULT_MAX_INFLIGHT ((size_t)64 * 1024 * 1024)
 
 struct http_options {
-    int listen_fd;           /* from http_listen(); http_start() owns it from then on */
+    int listen_fd;           /* from listener_open(); http_start() owns it from then on */
     unsigned threads;        /* worker threads (0: one per core) */
     size_t max_body;         /* 0: HTTP_DEFAULT_MAX_BODY */
     size_t max_inflight;     /* bodies held by all requests together; 0: HTTP_DEFAULT_MAX_INFLIGHT */
@@ -40,13 +39,6 @@ struct http_options {
 };
 
 struct http;
-
-/*
- * A listening TCP socket on addr, without SO_REUSEPORT, so that a second server on the same port
- * is an error ("... the port is in use") instead of silently taking half of the connections.
- * The descriptor, or -1 with e set.
- */
-int http_listen(const struct sockaddr_storage *addr, socklen_t len, struct err *e);
 
 /* Starts serving. NULL with e set. live, metrics and log are borrowed and must outlive it. */
 struct http *http_start(const struct http_options *o, struct live *live, struct metrics *m,
@@ -74,12 +66,5 @@ long http_pending(struct http *h);
 
 /* Step 3: stops the daemon (closing every connection, idle keep-alive ones included), frees it. */
 void http_stop(struct http *h);
-
-/*
- * Parses "ADDR:PORT", "[V6]:PORT" or ":PORT" (all interfaces). 0 or -1 with e set.
- * *loopback tells whether the address is 127.0.0.0/8 or ::1.
- */
-int http_parse_listen(const char *text, struct sockaddr_storage *out, socklen_t *len,
-                      bool *loopback, struct err *e);
 
 #endif
