@@ -21,6 +21,10 @@ run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv.
     --tls-key "$tmp/srv.key" --listen "127.0.0.1:$first_port"
 expect_rc "test_serve_port_in_use_exit_1" 1
 expect_in "test_serve_port_in_use_names_it" "$err" "cannot listen on 127.0.0.1:$first_port: the port is in use"
+# make run says how to pick another port.
+PORT=$first_port run sh "$TESTS_DIR/../scripts/run-dev.sh" "$EGRESSGUARD"
+expect_rc "test_make_run_port_in_use_exit_1" 1
+expect_in "test_make_run_port_in_use_hint" "$err" "set PORT= to use another port, e.g. make run PORT=$((first_port + 1))"
 # ... and the first server still gets every request (before: SO_REUSEPORT split them).
 n=0; ok=0
 while [ $n -lt 20 ]; do
