@@ -53,6 +53,28 @@ fail:
     return -1;
 }
 
+int buf_reserve(struct buf *b, size_t extra)
+{
+    size_t need;
+    char *p;
+
+    if (b->failed || extra > (size_t)-1 - b->len - 1 || (b->cap && b->len + extra > b->cap))
+        goto fail;
+    need = b->len + extra + 1;
+    if (need <= b->alloc)
+        return 0;
+    if (!(p = realloc(b->data, need)))
+        goto fail;
+    if (!b->data)
+        p[0] = '\0';
+    b->data = p;
+    b->alloc = need;
+    return 0;
+fail:
+    b->failed = true;
+    return -1;
+}
+
 int buf_add(struct buf *b, const void *data, size_t len)
 {
     if (grow(b, len) < 0)

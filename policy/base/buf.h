@@ -25,6 +25,10 @@ void buf_init(struct buf *b, size_t cap);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b); /* empties it, keeps memory, clears `failed` */
 
+/* Makes room for `extra` more bytes in one allocation of exactly that size, so that appends up to
+ * it allocate nothing more (a body of known length). -1, and failed, over the cap or on OOM. */
+int buf_reserve(struct buf *b, size_t extra);
+
 int buf_add(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -59,6 +59,7 @@ struct request {
     int reject;             /* status to answer once the body is drained; 0 = none */
     const char *reject_msg; /* static text, or client_why of the connection */
     struct buf body;
+    size_t declared;        /* Content-Length, or 0 (absent, or chunked) */
     size_t held;            /* bytes of body counted in h->body_bytes */
     struct timespec start;
 };
@@ -218,6 +219,8 @@ static void classify(struct request *rq, struct MHD_Connection *c, const char *u
     if (len_text && strtoull(len_text, NULL, 10) > rq->h->max_body) {
         rq->reject = MHD_HTTP_CONTENT_TOO_LARGE;
         rq->reject_msg = "request body too large";
+    } else if (len_text) {
+        rq->declared = (size_t)strtoull(len_text, NULL, 10);
     }
     (void)url;
 }
@@ -448,19 +451,27 @@ static void drop_body(struct request *rq)
     rq->held = 0;
 }
 
-/* Stores a piece of the body, or decides the request's refusal (the rest is drained unread). */
+/*
+ * Stores a piece of the body, or decides the request's refusal (the rest is drained unread). A
+ * body of declared length is held and allocated whole with its first piece (one allocation of
+ * exactly its size); a chunked one piece by piece (its buffer may then be up to twice as big).
+ */
 static void take_body(struct request *rq, const char *data, size_t n)
 {
     struct http *h = rq->h;
+    size_t want = rq->body.len + n;
 
+    if (rq->declared > want)
+        want = rq->declared;
     if (rq->body.len + n > h->max_body) {
         rq->reject = MHD_HTTP_CONTENT_TOO_LARGE;
         rq->reject_msg = "request body too large";
-    } else if (!hold_body(h, rq, n)) {
+    } else if (want > rq->held && !hold_body(h, rq, want - rq->held)) {
         /* Every connection may send up to --max-body; together they may not exceed this. */
         rq->reject = MHD_HTTP_TOO_MANY_REQUESTS;
         rq->reject_msg = "too many request bytes in flight (--max-inflight-bytes): retry";
-    } else if (buf_add(&rq->body, data, n) == 0) {
+    } else if ((!rq->declared || buf_reserve(&rq->body, want - rq->body.len) == 0) &&
+               buf_add(&rq->body, data, n) == 0) {
         return;
     } else {
         rq->reject = MHD_HTTP_INTERNAL_SERVER_ERROR;

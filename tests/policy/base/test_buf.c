@@ -158,6 +158,27 @@ static void test_buf_cut_utf8_on_a_character_boundary(void **state)
     buf_release(&b);
 }
 
+static void test_buf_reserve_exact(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1000);
+    assert_int_equal(buf_reserve(&b, 700), 0);
+    assert_int_equal(b.alloc, 701); /* exactly: no doubling */
+    assert_string_equal(buf_str(&b), "");
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(buf_add(&b, "0123456789012345678901234567890123456789012345678901234567"
+                                     "890123456789012345678901234567890123456789",
+                                 100),
+                         0);
+    assert_int_equal(b.alloc, 701); /* nothing reallocated */
+    assert_int_equal(b.len, 700);
+    assert_int_equal(buf_reserve(&b, 301), -1); /* 1001 > the cap */
+    assert_true(b.failed);
+    buf_release(&b);
+}
+
 static void test_buf_utf8_len(void **state)
 {
     static const char s[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; /* a é € 😀: 1+2+3+4 */
@@ -198,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_buf_json_string_replaces_invalid_utf8),
         cmocka_unit_test(test_buf_json_string_null_and_failed),
         cmocka_unit_test(test_buf_cut_utf8_on_a_character_boundary),
+        cmocka_unit_test(test_buf_reserve_exact),
         cmocka_unit_test(test_buf_utf8_len),
         cmocka_unit_test(test_buf_strfmt),
     };
