@@ -8,17 +8,7 @@ AD="$DATA/admission"
 SD="$DATA/server"
 . "$(dirname "$0")/tlsfix.sh"
 
-mkca ca
-mkca clientca
-mkca otherca
-mkcert srv1 ca 1a01
-mkcert srv2 ca 2b02
-mkcert client clientca 3c03
-mkcert stranger otherca 4d04
-if [ ! -s "$tmp/srv2.crt" ] || [ ! -s "$tmp/stranger.crt" ]; then
-    fail "test certificates" "$(cat "$tmp/openssl.log")"
-    exit 1
-fi
+make_pki
 mkdir -p "$tmp/tls"
 cp "$tmp/srv1.crt" "$tmp/tls/tls.crt"
 cp "$tmp/srv1.key" "$tmp/tls/tls.key"

@@ -54,6 +54,22 @@ mkcert_dated() {
         -out "$tmp/$1.crt"
 }
 
+# make_pki: the CAs ca (servers), clientca and otherca (clients), serving certificates srv1 (serial
+# 1A01) and srv2 (2B02) from ca, client (3C03) from clientca, stranger (4D04) from otherca.
+make_pki() {
+    mkca ca
+    mkca clientca
+    mkca otherca
+    mkcert srv1 ca 1a01
+    mkcert srv2 ca 2b02
+    mkcert client clientca 3c03
+    mkcert stranger otherca 4d04
+    if [ ! -s "$tmp/srv2.crt" ] || [ ! -s "$tmp/stranger.crt" ]; then
+        fail "test certificates" "$(cat "$tmp/openssl.log")"
+        exit 1
+    fi
+}
+
 # make_server_cert SERIAL: $tmp/ca.{key,crt} and a serving certificate $tmp/srv.{key,crt}.
 make_server_cert() {
     mkca ca
