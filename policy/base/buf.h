@@ -51,6 +51,13 @@ size_t buf_utf8_len(const char *s, size_t n);
  */
 void buf_cut_utf8(struct buf *b, size_t max, const char *mark);
 
+/*
+ * Cuts the contents to at most `max` bytes without splitting a UTF-8 sequence; when anything is
+ * cut, the contents end with `mark` (e.g. "...", counted within max; max must exceed its length).
+ * Never fails and never allocates: a buffer that fits is left alone, a failed one too.
+ */
+void buf_cut_utf8(struct buf *b, size_t max, const char *mark);
+
 /* The contents as a C string ("" when empty); borrowed, valid until the next append. */
 const char *buf_str(const struct buf *b);
 

@@ -356,7 +356,9 @@ static void put_warnings(struct buf *out, const struct verdict *v)
     for (size_t i = 0; i < v->n_findings; i++) {
         const struct finding *f = &v->findings[i];
 
-        if (!f->violation || f->mode != MODE_WARN || n++ >= WARNINGS_MAX)
+        /* Warn-mode violations, and an exemption that ends soon or has ended. */
+        if (((!f->violation || f->mode != MODE_WARN) && strncmp(f->rule, "exemption.", 10)) ||
+            n++ >= WARNINGS_MAX)
             continue;
         buf_reset(&w);
         buf_puts(&w, "egressguard: ");

@@ -419,13 +419,21 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
         return reply_text(h, c, MHD_HTTP_OK, "ok\n");
     case ROUTE_READYZ:
         return answer_ready(h, c);
-    case ROUTE_METRICS:
+    case ROUTE_METRICS: {
+        /* Exemptions change state with the clock, not with events: counted at each scrape. */
+        struct policy_ref *ref = live_policy_get(h->live);
+        size_t counts[3];
+
+        policy_exemption_counts(policy_ref_policy(ref), (int64_t)time(NULL), counts);
+        live_policy_put(ref);
+        metrics_exemptions(h->metrics, counts);
         metrics_gauges(h->metrics, atomic_load(&h->active), atomic_load(&h->body_bytes),
                        h->max_inflight);
         text = metrics_render(h->metrics, &len);
         if (!text)
             return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return reply(h, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, NULL, NULL);
+    }
     default:
         return reply_error(rq, c, MHD_HTTP_NOT_FOUND, "not found");
     }

@@ -48,6 +48,12 @@ enum metrics_ns {
 };
 void metrics_ns_lookup(struct metrics *m, enum metrics_ns what);
 
+/*
+ * The exemptions of the serving policy by state (indexed by enum exemption_state: active,
+ * expiring, expired), as of the caller's clock: set just before rendering.
+ */
+void metrics_exemptions(struct metrics *m, const size_t counts[3]);
+
 /* The exposition text; malloc()ed, caller frees. NULL on out of memory. */
 char *metrics_render(struct metrics *m, size_t *len);
 

@@ -77,19 +77,27 @@ make_server_cert() {
     [ -s "$tmp/srv.crt" ] || { fail "test certificates" "$(cat "$tmp/openssl.log")"; exit 1; }
 }
 
-# start NAME ARGS...: starts a server on 127.0.0.1:0, sets $port and $pid (log in $tmp/NAME.log).
+# start NAME ARGS...: starts `egressguard serve ARGS` on a free loopback port, outside any
+# cluster; sets $pid and $port ("" if it did not start within 60 s); output in $tmp/NAME.out and
+# $tmp/NAME.log. The process joins $pids.
 start() {
-    name=$1; shift
-    "$EGRESSGUARD" serve --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
+    _name=$1; shift
+    env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 "$@" \
+        >"$tmp/$_name.out" 2>"$tmp/$_name.log" &
     pid=$!
     pids="$pids $pid"
     port=""
-    i=0
-    while [ -z "$port" ] && [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do
-        sleep 0.1; i=$((i + 1))
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$name.log" | head -1)
+    _i=0
+    while [ -z "$port" ] && [ $_i -lt 600 ] && kill -0 "$pid" 2>/dev/null; do
+        sleep 0.1; _i=$((_i + 1))
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$_name.log" | head -1)
     done
     [ -n "$port" ]
+}
+# serve_tls NAME ARGS...: start with the certificate of make_server_cert.
+serve_tls() {
+    _tls_name=$1; shift
+    start "$_tls_name" --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" "$@"
 }
 # wait_exit PID SECONDS: waits for the process to end; its status in $status (124 on timeout).
 wait_exit() {

@@ -155,6 +155,12 @@ static void test_buf_cut_utf8_on_a_character_boundary(void **state)
     buf_puts(&b, "\xf0\x9f\x98\x80x");
     buf_cut_utf8(&b, 4, "."); /* three bytes of a four-byte emoji: nothing of it is kept */
     assert_string_equal(buf_str(&b), ".");
+    buf_reset(&b);
+    buf_puts(&b, "abcdefgh");
+    buf_cut_utf8(&b, 6, "...");
+    assert_string_equal(buf_str(&b), "abc...");
+    buf_cut_utf8(&b, 3, "..."); /* no room for anything but the mark: left alone */
+    assert_string_equal(buf_str(&b), "abc...");
     buf_release(&b);
 }
 
