@@ -25,7 +25,7 @@ extern const char embedded_example_policy[];
 extern const size_t embedded_example_policy_len;
 
 #define SHUTDOWN_GRACE_MS 10000 /* once no longer accepting, requests get this long to finish */
-#define SHUTDOWN_DELAY_MS 5000  /* --shutdown-delay: accepting (with Connection: close) after SIGTERM */
+#define SHUTDOWN_DELAY_MS 5000  /* --shutdown-delay: still accepting after SIGTERM */
 #define RELOAD_SETTLE_MS 150    /* let a writer finish (cert, then key) before reloading */
 #define NS_LOOKUP_TIMEOUT_MS 2000 /* an API lookup delays an admission at most this long */
 
@@ -262,7 +262,9 @@ static int run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
 
     for (;;) {
         long retry = live_retry_ms(live);
-        int timeout = pending ? RELOAD_SETTLE_MS : retry < 0 ? -1 : retry > 60000 ? 60000 : (int)retry;
+        int timeout = pending     ? RELOAD_SETTLE_MS
+                      : retry < 0 ? -1
+                                  : (int)(retry > 60000 ? 60000 : retry);
         int n = poll(fds, wfd >= 0 ? 2 : 1, timeout);
 
         if (n < 0 && errno != EINTR)

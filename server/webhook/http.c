@@ -163,6 +163,14 @@ static bool is_json(const char *type)
            (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+
+    return ci ? ci->socket_context : NULL;
+}
+
 /*
  * Whether the connection's client certificate chains to the --client-ca now in use and carries
  * clientAuth. Decided once per connection and CA set (a keep-alive connection asks once), again
@@ -170,9 +178,9 @@ static bool is_json(const char *type)
  */
 static bool client_verified(struct http *h, struct MHD_Connection *c, const char **why)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    const union MHD_ConnectionInfo *si = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    struct conn *cn = ci ? ci->socket_context : NULL;
+    const union MHD_ConnectionInfo *si =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    struct conn *cn = conn_of(c);
     struct tls_trust *t = live_trust_get(h->live);
 
     *why = "no client certificate";
@@ -211,7 +219,6 @@ static void classify(struct request *rq, struct MHD_Connection *c, const char *u
         rq->reject = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
         rq->reject_msg = "unsupported media type: send Content-Type: application/json";
     } else if (post && rq->h->verify_clients && !client_verified(rq->h, c, &why)) {
-        /* The reason names no certificate detail beyond what the client itself sent. */
         rq->reject = MHD_HTTP_FORBIDDEN;
         rq->reject_msg = why;
     }
@@ -523,14 +530,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return answer(rq, c);
 }
 
-static struct conn *conn_of(struct MHD_Connection *c)
-{
-    const union MHD_ConnectionInfo *ci =
-        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-
-    return ci ? ci->socket_context : NULL;
-}
-
 static void request_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                               enum MHD_RequestTerminationCode toe)
 {
@@ -591,10 +590,7 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
                          gnutls_pcert_st **pcert, unsigned int *pcert_length,
                          gnutls_privkey_t *pkey)
 {
-    struct MHD_Connection *c = gnutls_session_get_ptr(session);
-    const union MHD_ConnectionInfo *ci =
-        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-    struct conn *cn = ci ? ci->socket_context : NULL;
+    struct conn *cn = conn_of(gnutls_session_get_ptr(session));
 
     (void)req_ca_dn;
     (void)nreqs;

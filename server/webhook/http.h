@@ -29,7 +29,7 @@ struct http_options {
     int listen_fd;           /* from listener_open(); http_start() owns it from then on */
     unsigned threads;        /* worker threads (0: one per core) */
     size_t max_body;         /* 0: HTTP_DEFAULT_MAX_BODY */
-    size_t max_inflight;     /* bodies held by all requests together; 0: HTTP_DEFAULT_MAX_INFLIGHT */
+    size_t max_inflight;     /* bodies held by all requests together (0: the default) */
     bool verify_clients;     /* /validate and /mutate need a client certificate that verifies
                                 against live's client CAs (live_trust_get) with clientAuth */
     unsigned timeout;        /* seconds of silence before a connection is closed (0: 10) */

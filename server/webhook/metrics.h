@@ -28,7 +28,11 @@ void metrics_http_error(struct metrics *m, int status);
 void metrics_reload(struct metrics *m, const char *what, bool ok);
 
 /* A serving certificate refused on load or reload, and why. */
-enum metrics_cert_refusal { METRICS_CERT_EXPIRED = 0, METRICS_CERT_NOT_YET_VALID, METRICS_CERT_INVALID };
+enum metrics_cert_refusal {
+    METRICS_CERT_EXPIRED = 0,
+    METRICS_CERT_NOT_YET_VALID,
+    METRICS_CERT_INVALID, /* unreadable, or the key does not match */
+};
 void metrics_cert_refused(struct metrics *m, enum metrics_cert_refusal why);
 
 /* The serving certificate now in use expires at this time (Unix seconds). */

@@ -274,8 +274,9 @@ struct tls_trust *tls_trust_load_mem(const char *pem, size_t len, struct err *e)
                         : gnutls_x509_trust_list_add_trust_mem(t->list, &d, NULL,
                                                                GNUTLS_X509_FMT_PEM, 0, 0);
     if (rc <= 0) {
-        err_set(e, "%s", rc < 0 && rc != GNUTLS_E_NO_CERTIFICATE_FOUND ? gnutls_strerror(rc)
-                                                                      : "no PEM CA certificate in it");
+        err_set(e, "%s",
+                rc < 0 && rc != GNUTLS_E_NO_CERTIFICATE_FOUND ? gnutls_strerror(rc)
+                                                              : "no PEM CA certificate in it");
         tls_trust_unref(t);
         return NULL;
     }
