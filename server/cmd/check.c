@@ -197,6 +197,7 @@ int cmd_check(int argc, char **argv)
             memset(it, 0, sizeof(*it));
             it->obj = &eff_objs[i];
             it->v = eff.items[i].v; /* moved: the report releases it */
+            it->detail = eff.items[i].detail; /* borrowed: eff outlives the report */
             verdict_init(&eff.items[i].v);
         }
         if (eff.n) {

@@ -86,7 +86,7 @@ static void test_effective_evaluate_no_policy_is_unrestricted(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "no network policy governs the egress"));
+    assert_non_null(find(v, true, "no network policy of the input selects"));
     assert_string_equal(v->findings[0].rule, "egress.effective");
     done(&r);
 }
@@ -114,7 +114,9 @@ static void test_effective_evaluate_union_of_policies(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world opens ");
+    /* No pods in the input: the cluster-wide policy only MAY select some, and says so. */
+    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the pods it may "
+                      "select, entity world opens ");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
     assert_string_equal(f->rule, "egress.effective");
@@ -268,8 +270,8 @@ static void test_effective_evaluate_unreadable_not_counted(void **state)
         NULL);
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
-    assert_non_null(find(v, false, "CiliumNetworkPolicy broken (t.yaml:5): cannot be read"));
-    assert_non_null(find(v, true, "no network policy governs"));
+    assert_non_null(find(v, false, "CiliumNetworkPolicy ml-a/broken (t.yaml:5): cannot be read"));
+    assert_non_null(find(v, true, "no network policy of the input selects"));
     done(&r);
 }
 
@@ -309,6 +311,216 @@ static void test_effective_evaluate_kubernetes_and_cilium(void **state)
     done(&r);
 }
 
+
+#define DEPLOY(name, ns, app)                                                                      \
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " name ns "}\n"                       \
+    "spec:\n  selector: {matchLabels: {app: " app "}}\n"                                         \
+    "  template:\n    metadata: {labels: {app: " app "}}\n"                                      \
+    "    spec: {containers: [{name: c, image: i}]}\n---\n"
+
+/* An egress NetworkPolicy for one app: in-cluster peers of the namespace, and cluster DNS. */
+#define APP_POLICY(app, peer)                                                                     \
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"                                    \
+    "metadata: {name: " app ", namespace: ml-a}\n"                                               \
+    "spec:\n  podSelector: {matchLabels: {app: " app "}}\n  policyTypes: [Egress]\n"            \
+    "  egress:\n  - to: [{podSelector: {matchLabels: {app: " peer "}}}]\n"                      \
+    "  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},\n" \
+    "          podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n"                             \
+    "    ports: [{protocol: UDP, port: 53}]\n---\n"
+
+static const json_t *subject_of(const struct run *r, const char *ns, size_t i)
+{
+    for (size_t k = 0; k < r->res.n; k++)
+        if (!strcmp(r->res.items[k].ns, ns))
+            return json_array_get(json_object_get(r->res.items[k].detail, "subjects"), i);
+    return NULL;
+}
+
+/*
+ * Every Deployment has its own egress policy (each pod isolated, only in-cluster peers): per
+ * workload, every one of them is isolated and inside the allow-list. Per namespace (before), no
+ * policy selected every pod, so "their egress is not restricted" was reported.
+ */
+static void test_effective_per_workload_each_app_its_policy(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const json_t *s;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("frontend", ", namespace: ml-a", "frontend")
+                DEPLOY("cart", ", namespace: ml-a", "cart") DEPLOY("redis", ", namespace: ml-a", "redis")
+                    APP_POLICY("frontend", "cart") APP_POLICY("cart", "redis")
+                        APP_POLICY("redis", "none"),
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_true(v->allowed);
+    assert_int_equal(n_violations(v), 0);
+    assert_non_null(find(v, false, "each of the 3 workloads of this namespace in the input stays "
+                                   "inside the allow-list"));
+    /* the JSON detail: per workload, which policy isolates it */
+    s = subject_of(&r, "ml-a", 1);
+    assert_non_null(s);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(s, "workload"), "name")),
+                        "cart");
+    assert_true(json_is_true(json_object_get(s, "isolated")));
+    assert_string_equal(json_string_value(json_object_get(s, "isolatedBy")),
+                        "NetworkPolicy ml-a/cart (t.yaml:44)");
+    assert_int_equal(json_array_size(json_object_get(s, "policies")), 1);
+    done(&r);
+}
+
+/* One app without a policy is named; the others are not. */
+static void test_effective_per_workload_names_unisolated(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const struct finding *f;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("frontend", ", namespace: ml-a", "frontend")
+                DEPLOY("batch", ", namespace: ml-a", "batch") APP_POLICY("frontend", "cart"),
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_int_equal(n_violations(v), 1);
+    f = find(v, true, "Deployment/batch is not selected by any policy with egress default deny: "
+                      "its egress is not restricted");
+    assert_non_null(f);
+    assert_null(strstr(f->message, "frontend"));
+    done(&r);
+}
+
+/* A default deny for the namespace plus per-app allows: only the app that opens the world escapes. */
+static void test_effective_per_workload_default_deny_plus_allows(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const struct finding *f;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+                DEPLOY("trainer", ", namespace: ml-a", "trainer")
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: default-deny, namespace: ml-a}\n"
+        "spec: {podSelector: {}, policyTypes: [Egress]}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: web-out, namespace: ml-a}\n"
+        "spec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n    ports: [{port: 443}]\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: trainer-out, namespace: ml-a}\n"
+        "spec:\n  podSelector: {matchLabels: {app: trainer}}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to: [{ipBlock: {cidr: 10.20.0.0/16}}]\n    ports: [{port: 443}]\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_int_equal(n_violations(v), 1);
+    f = find(v, true, "NetworkPolicy ml-a/web-out (t.yaml:");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "(reached by Deployment/web)"));
+    assert_string_equal(f->path, "spec.egress[0].to[0].ipBlock");
+    done(&r);
+}
+
+/* A Cilium deny selecting one app takes from that app only: exact per workload. */
+static void test_effective_per_workload_deny_for_one_app(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const struct finding *f;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web") DEPLOY("api", ", namespace: ml-a", "api")
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: wide, namespace: ml-a}\n"
+        "spec:\n  endpointSelector: {}\n  egress:\n  - toCIDR: [0.0.0.0/0]\n"
+        "    toPorts: [{ports: [{port: \"443\", protocol: TCP}]}]\n---\n"
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: guard-web, namespace: ml-a}\n"
+        "spec:\n  endpointSelector: {matchLabels: {app: web}}\n  egressDeny:\n"
+        "  - toCIDRSet: [{cidr: 0.0.0.0/0, except: [10.20.0.0/16]}]\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_int_equal(n_violations(v), 1);
+    f = find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "(reached by Deployment/api)"));
+    assert_null(strstr(f->message, "web"));
+    done(&r);
+}
+
+/* Namespace-less manifests are in "default", for --effective as for check. */
+static void test_effective_namespaceless_in_default(void **state)
+{
+    struct nsdb *db = nsdb_new();
+    struct err e = {0};
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    assert_non_null(db);
+    assert_int_equal(nsdb_set_spec(db, "default=egressguard.io/ai-workload=true", &e), 0);
+    run(&r, DEPLOY("notebook", "", "nb") "apiVersion: v1\nkind: Pod\nmetadata: {name: debug}\n"
+                                         "spec: {containers: [{name: c, image: i}]}\n",
+        db);
+    v = ns_verdict(&r, "default");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_non_null(find(v, true, "Deployment/notebook, Pod/debug are not selected by any policy "
+                                  "with egress default deny"));
+    done(&r);
+    nsdb_free(db);
+}
+
+/* Calico selectors on what Calico derives from the pod (orchestrator, namespace) select it. */
+static void test_effective_per_workload_calico_derived_labels(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+        "metadata: {name: k8s-pods}\n"
+        "spec:\n  selector: projectcalico.org/orchestrator == 'k8s'\n  types: [Egress]\n"
+        "  egress:\n  - action: Allow\n    protocol: TCP\n"
+        "    destination: {nets: [10.20.0.0/16], ports: [443]}\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_true(v->allowed);
+    done(&r);
+}
+
+/* A label the CNI derives but the input cannot show (Calico's projectcalico.org/foo): maybe. */
+static void test_effective_per_workload_unknown_cni_label(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+        "metadata: {name: odd}\n"
+        "spec:\n  selector: has(projectcalico.org/foo)\n  types: [Egress]\n"
+        "  egress:\n  - action: Allow\n    destination: {nets: [0.0.0.0/0]}\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    /* it may apply: its allow counts, its default deny does not */
+    assert_non_null(find(v, true, "GlobalNetworkPolicy.projectcalico.org odd (t.yaml:"));
+    assert_non_null(find(v, true, "is perhaps not selected by any policy with egress default "
+                                  "deny"));
+    done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +533,13 @@ int main(void)
         cmocka_unit_test(test_effective_evaluate_namespace_labels),
         cmocka_unit_test(test_effective_evaluate_unreadable_not_counted),
         cmocka_unit_test(test_effective_evaluate_kubernetes_and_cilium),
+        cmocka_unit_test(test_effective_per_workload_each_app_its_policy),
+        cmocka_unit_test(test_effective_per_workload_names_unisolated),
+        cmocka_unit_test(test_effective_per_workload_default_deny_plus_allows),
+        cmocka_unit_test(test_effective_per_workload_deny_for_one_app),
+        cmocka_unit_test(test_effective_namespaceless_in_default),
+        cmocka_unit_test(test_effective_per_workload_calico_derived_labels),
+        cmocka_unit_test(test_effective_per_workload_unknown_cni_label),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
