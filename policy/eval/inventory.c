@@ -139,7 +139,10 @@ int inventory_read_policy(const struct object *obj, struct egress_list *models,
     if (r == N_READERS)
         return err_set(e, "%s is not a network-policy kind egressguard reads", obj->kind);
     memset(p, 0, sizeof(*p));
-    p->kind = obj->kind;
+    /* The kind as the models name it, so a policy is one identity whatever its API group. */
+    p->kind = !*readers[r].suffix ? obj->kind
+              : !strcmp(obj->kind, "GlobalNetworkPolicy") ? "GlobalNetworkPolicy.projectcalico.org"
+                                                           : "NetworkPolicy.projectcalico.org";
     p->ns = inventory_object_ns(obj);
     p->name = obj->name;
     p->file = obj->file;
@@ -163,18 +166,13 @@ static int add_policy(struct inventory *inv, const struct object *obj, size_t r,
 {
     struct compose_policy *p = &inv->policies[inv->n_policies];
     struct egress_list *l = &inv->lists[inv->n_policies];
-    char error[600] = "", *kind;
+    char error[600] = "";
 
+    (void)r;
     egress_list_init(l);
     inv->n_policies++; /* counted now, so that release frees a half-read list */
     if (inventory_read_policy(obj, l, p, error, sizeof(error), e) < 0)
         return -1;
-    kind = malloc(strlen(obj->kind) + strlen(readers[r].suffix) + 1);
-    if (!keep(inv, kind))
-        return err_set(e, "out of memory");
-    strcpy(kind, obj->kind);
-    strcat(kind, readers[r].suffix);
-    p->kind = kind;
     if (p->error && !(p->error = keep(inv, strdup(error))))
         return err_set(e, "out of memory");
     return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy/eval/effective.h"
+#include "policy/eval/inventory.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
@@ -112,6 +113,8 @@ int cmd_check(int argc, char **argv)
     struct manifest *m = NULL;
     struct report r = {0};
     struct effective_result eff;
+    struct inventory inv = {0};
+    const struct object **all = NULL;
     struct object *eff_objs = NULL;
     json_t *eff_json = NULL;
     struct report_counts counts;
@@ -158,9 +161,16 @@ int cmd_check(int argc, char **argv)
     r.n_items = manifest_n_objects(m);
     if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
         goto oom;
+    /* Each network policy is judged in the context of the others (policy/eval/context.h). */
+    if (!(all = calloc(r.n_items ? r.n_items : 1, sizeof(*all))))
+        goto oom;
+    for (size_t i = 0; i < r.n_items; i++)
+        all[i] = manifest_object(m, i);
+    if (inventory_build(&inv, all, r.n_items, o.ns, &e) < 0)
+        goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns, .context = &inv.in};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -226,6 +236,8 @@ out:
         verdict_release(&r.items[i].v);
     free(r.items);
     free(eff_objs);
+    inventory_release(&inv);
+    free(all);
     json_decref(eff_json);
     effective_result_release(&eff);
     manifest_free(m);
