@@ -122,6 +122,17 @@ enum tri compose_applies(const struct compose_input *in, const struct egress_mod
     return tri_and(t, pods);
 }
 
+int compose_derive_labels(json_t *labels, const char *ns, const char *sa)
+{
+    if (json_object_set_new(labels, "projectcalico.org/namespace", json_string(ns)) < 0 ||
+        json_object_set_new(labels, "projectcalico.org/orchestrator", json_string("k8s")) < 0 ||
+        json_object_set_new(labels, "projectcalico.org/serviceaccount", json_string(sa)) < 0 ||
+        json_object_set_new(labels, "io.kubernetes.pod.namespace", json_string(ns)) < 0 ||
+        json_object_set_new(labels, "io.cilium.k8s.policy.serviceaccount", json_string(sa)) < 0)
+        return -1;
+    return 0;
+}
+
 const struct compose_part *compose_part_of(const struct compose_eval *ev,
                                            const struct egress_model *m)
 {

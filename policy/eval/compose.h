@@ -133,6 +133,13 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
 const struct compose_part *compose_part_of(const struct compose_eval *ev,
                                            const struct egress_model *m);
 
+/*
+ * Adds to a pod's labels (a JSON object) those Calico and Cilium derive from the pod: Calico's
+ * projectcalico.org/namespace, /orchestrator (k8s), /serviceaccount; Cilium's
+ * io.kubernetes.pod.namespace and io.cilium.k8s.policy.serviceaccount. 0, or -1 on OOM.
+ */
+int compose_derive_labels(json_t *labels, const char *ns, const char *service_account);
+
 /* "Kind name" of a policy, with " (file:line)" when it came from a file; into buf. */
 void compose_policy_name(const struct compose_policy *p, char *buf, size_t size);
 

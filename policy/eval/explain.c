@@ -348,7 +348,8 @@ static enum tri rule_match(const struct egress_rule *r, const struct explain_des
 struct trace {
     json_t *chain;
     bool allow_yes, allow_maybe, deny_yes, deny_maybe;
-    char decided[900];
+    char decided[900];          /* what decides, once known */
+    char allow_by[900], deny_by[900]; /* unordered: the first allow and deny that match */
 };
 
 static int link(struct trace *t, const struct compose_part *p, const struct egress_rule *r,
@@ -364,15 +365,16 @@ static int link(struct trace *t, const struct compose_part *p, const struct egre
                                            m == TRI_TRUE ? "yes" : "maybe", "effect", effect));
 }
 
-static void decide(struct trace *t, const struct compose_part *p, const struct egress_rule *r,
-                   const char *what)
+/* Records "what <rule> of <policy>" into buf unless something is there already. */
+static void decide(char *buf, size_t size, const struct compose_part *p,
+                   const struct egress_rule *r, const char *what)
 {
     char name[800];
 
-    if (t->decided[0])
+    if (buf[0])
         return;
     part_name(p, name, sizeof(name));
-    snprintf(t->decided, sizeof(t->decided), "%s %s of %s", what, r->path ? r->path : "", name);
+    snprintf(buf, size, "%s %s of %s", what, r->path ? r->path : "", name);
 }
 
 /* Kubernetes and Cilium: any allow opens, any deny of a policy applying for sure wins. */
@@ -400,7 +402,7 @@ static int trace_unordered(struct trace *t, const struct compose_eval *ev,
             if (r->action == EGRESS_DENY) {
                 if (m == TRI_TRUE) {
                     t->deny_yes = true;
-                    decide(t, p, r, "denied by");
+                    decide(t->deny_by, sizeof(t->deny_by), p, r, "denied by");
                 } else {
                     t->deny_maybe = true;
                 }
@@ -408,9 +410,10 @@ static int trace_unordered(struct trace *t, const struct compose_eval *ev,
                     return -1;
                 continue;
             }
-            if (m == TRI_TRUE && p->applies == TRI_TRUE)
+            if (m == TRI_TRUE && p->applies == TRI_TRUE) {
                 t->allow_yes = true;
-            else
+                decide(t->allow_by, sizeof(t->allow_by), p, r, "allowed by");
+            } else
                 t->allow_maybe = true;
             if (link(t, p, r, p->applies == TRI_TRUE ? m : TRI_UNKNOWN, "allow") < 0)
                 return -1;
@@ -470,7 +473,7 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
             if (r->action == EGRESS_ALLOW) {
                 if (m == TRI_TRUE && p->applies == TRI_TRUE && !maybe_before) {
                     t->allow_yes = true;
-                    decide(t, p, r, "allowed by");
+                    decide(t->decided, sizeof(t->decided), p, r, "allowed by");
                     *decided = true;
                     break;
                 }
@@ -480,7 +483,7 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
             }
             if (m == TRI_TRUE && !maybe_before) {
                 t->deny_yes = true;
-                decide(t, p, r, "denied by");
+                decide(t->decided, sizeof(t->decided), p, r, "denied by");
                 *decided = true;
                 break;
             }
@@ -539,6 +542,9 @@ json_t *explain_trace(const struct policy *pol, const struct compose_subject *s,
         return NULL;
     if (trace_unordered(&t, ev, d) < 0 || trace_ordered(&t, ev, d, &decided) < 0)
         goto out;
+    /* Cilium: a deny takes precedence over every allow; else the first allow says it. */
+    if (!t.decided[0])
+        snprintf(t.decided, sizeof(t.decided), "%s", t.deny_yes ? t.deny_by : t.allow_by);
     for (i = 0; i < ev->n_parts; i++)
         maybe_isolated |= ev->parts[i].applies != TRI_TRUE && ev->parts[i].model->default_deny;
     if (t.deny_yes && !t.allow_yes) {
@@ -598,4 +604,87 @@ json_t *explain_trace(const struct policy *pol, const struct compose_subject *s,
 out:
     json_decref(t.chain);
     return j;
+}
+
+/* One subject's explanation, with its trace. */
+static json_t *subject_json(const struct policy *pol, const struct compose_input *in,
+                            const struct compose_subject *s, const struct explain_dest *d,
+                            struct err *e)
+{
+    struct compose_eval ev;
+    json_t *j = NULL;
+
+    compose_eval_init(&ev);
+    if (compose_eval_run(pol, in, NULL, 0, NULL, NULL, s, &ev, e) < 0)
+        goto out;
+    if (!(j = explain_subject(pol, s, &ev)) ||
+        (d && json_object_set_new(j, "trace", explain_trace(pol, s, &ev, d)) < 0)) {
+        json_decref(j);
+        j = NULL;
+        err_set(e, "out of memory");
+    }
+out:
+    compose_eval_release(&ev);
+    return j;
+}
+
+json_t *explain_namespace(const struct policy *pol, const struct compose_input *in,
+                          const char *ns, const json_t *pod_labels, const struct explain_dest *d,
+                          struct err *e)
+{
+    const json_t *ns_labels = in->namespaces ? nsdb_labels(in->namespaces, ns) : NULL;
+    struct compose_workload pod;
+    json_t *labels = NULL, *j, *subjects, *one;
+    size_t i, n = 0;
+    const char *basis;
+
+    for (i = 0; !pod_labels && i < in->n_workloads; i++)
+        n += !strcmp(in->workloads[i].ns, ns);
+    basis = pod_labels ? "pod" : n ? "workloads" : "namespace";
+    j = json_pack("{s:s, s:b, s:s, s:[]}", "namespace", ns, "ai",
+                  policy_ns_is_ai(pol, ns, ns_labels), "basis", basis, "subjects");
+    if (!j)
+        goto oom;
+    subjects = json_object_get(j, "subjects");
+    if (pod_labels) {
+        struct compose_subject s = {.ns = ns, .workload = &pod};
+
+        if (!(labels = json_deep_copy(pod_labels)) ||
+            compose_derive_labels(labels, ns, "default") < 0)
+            goto oom;
+        memset(&pod, 0, sizeof(pod));
+        pod.kind = "Pod";
+        pod.ns = ns;
+        pod.name = "(--pod)";
+        pod.file = "";
+        pod.labels = labels;
+        pod.labels_known = true;
+        if (!(one = subject_json(pol, in, &s, d, e)) || json_array_append_new(subjects, one) < 0)
+            goto fail;
+    } else if (n) {
+        for (i = 0; i < in->n_workloads; i++) {
+            struct compose_subject s = {.ns = ns, .workload = &in->workloads[i]};
+
+            if (strcmp(in->workloads[i].ns, ns))
+                continue;
+            if (!(one = subject_json(pol, in, &s, d, e)) ||
+                json_array_append_new(subjects, one) < 0)
+                goto fail;
+        }
+    } else {
+        struct compose_subject s = {.ns = ns};
+
+        if (!(one = subject_json(pol, in, &s, d, e)) || json_array_append_new(subjects, one) < 0)
+            goto fail;
+    }
+    json_decref(labels);
+    return j;
+oom:
+    err_set(e, "out of memory");
+fail:
+    if (!e->msg[0])
+        err_set(e, "out of memory");
+    json_decref(labels);
+    json_decref(j);
+    return NULL;
 }

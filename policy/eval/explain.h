@@ -67,4 +67,16 @@ json_t *explain_subject(const struct policy *pol, const struct compose_subject *
 json_t *explain_trace(const struct policy *pol, const struct compose_subject *s,
                       const struct compose_eval *ev, const struct explain_dest *d);
 
+/*
+ * The explanation of namespace ns over `in` (the files `explain` reads, or the cluster model):
+ *   {"namespace": ns, "ai": bool, "basis": "pod" | "workloads" | "namespace",
+ *    "subjects": [explain_subject() + "trace": explain_trace() when d is given]}
+ * The subjects: one pod with pod_labels when it is not NULL (a JSON object; the labels the CNIs
+ * derive are added), else every workload of ns in `in`, else any pod of ns. A new reference, or
+ * NULL with e set on out of memory.
+ */
+json_t *explain_namespace(const struct policy *pol, const struct compose_input *in,
+                          const char *ns, const json_t *pod_labels, const struct explain_dest *d,
+                          struct err *e);
+
 #endif

@@ -218,16 +218,7 @@ static int add_workload(struct inventory *inv, const struct object *obj, size_t 
                 return err_set(e, "out of memory");
         }
     }
-    /*
-     * What the CNIs derive from the pod: Calico's workload endpoint labels
-     * (projectcalico.org/namespace, /orchestrator, /serviceaccount) and Cilium's
-     * (io.kubernetes.pod.namespace, io.cilium.k8s.policy.serviceaccount).
-     */
-    if (json_object_set_new(labels, "projectcalico.org/namespace", json_string(ns)) < 0 ||
-        json_object_set_new(labels, "projectcalico.org/orchestrator", json_string("k8s")) < 0 ||
-        json_object_set_new(labels, "projectcalico.org/serviceaccount", json_string(sa)) < 0 ||
-        json_object_set_new(labels, "io.kubernetes.pod.namespace", json_string(ns)) < 0 ||
-        json_object_set_new(labels, "io.cilium.k8s.policy.serviceaccount", json_string(sa)) < 0)
+    if (compose_derive_labels(labels, ns, sa) < 0)
         return err_set(e, "out of memory");
     w->labels = labels;
     inv->n_workloads++;
