@@ -11,6 +11,7 @@
 #include "policy/config/policy.h"
 #include "policy/decide.h"
 #include "policy/verdict.h"
+#include "server/cmd/checkdiff.h"
 #include "server/cmd/cli.h"
 #include "server/output/report.h"
 
@@ -33,6 +34,9 @@ static void usage(FILE *out)
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
+        "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
+        "                               each AI namespace gains and loses, on the lines that\n"
+        "                               open it; gains outside the allow-list fail\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
         "  -h, --help                   this help\n"
         "\n"
@@ -48,6 +52,7 @@ struct check_opts {
     enum report_format format;
     bool verbose;
     bool effective;
+    const char *diff_base;
     struct nsdb *ns;
 };
 
@@ -60,6 +65,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
+        {"diff", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -91,6 +97,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         case 'e':
             o->effective = true;
             break;
+        case 'D':
+            o->diff_base = optarg;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -102,6 +111,8 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         return cli_usage_error("check", "missing -p/--policy FILE");
     if (optind >= argc)
         return cli_usage_error("check", "no manifests given (a file, a directory or -)");
+    if (o->diff_base && argc - optind != 1)
+        return cli_usage_error("check", "--diff BASE takes one HEAD path after it");
     *first_path = optind;
     return 0;
 }
@@ -136,6 +147,14 @@ int cmd_check(int argc, char **argv)
         char buf[1024];
         err_format(&e, buf, sizeof(buf));
         fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
+        goto out;
+    }
+    if (o.diff_base) {
+        if (o.output && !(out = fopen(o.output, "w"))) {
+            perror(o.output);
+            goto out;
+        }
+        rc = check_diff(pol, o.diff_base, argv[first], o.ns, o.format, o.verbose, out);
         goto out;
     }
     if (!(m = manifest_new()))
