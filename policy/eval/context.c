@@ -100,6 +100,9 @@ int context_judge_model(const struct policy *pol, const struct object *obj,
                         x->peer->path ? x->peer->path : "", "%s%s%s%s", x->message,
                         *why ? " (AI workloads: " : "", why, *why ? ")" : "") < 0)
             goto oom;
+        /* what escapes, as judge_report() records it (PolicyReports carry it) */
+        if (x->what && !(v->findings[v->n_findings - 1].escapes = strdup(x->what)))
+            goto oom;
     }
     for (i = 0; i < ev.res.n_notes; i++) {
         const struct reach_note *x = &ev.res.notes[i];

@@ -67,6 +67,7 @@ struct group {
     const struct compose_part *part;
     const struct egress_peer *peer;
     const char *message; /* borrowed from the first evaluation's escape */
+    const char *what;    /* borrowed: what escapes */
     struct buf who;      /* the workloads */
     size_t n_who;
 };
@@ -92,6 +93,7 @@ static int group_add(struct group **gs, size_t *n, const struct compose_part *pa
         g->part = part;
         g->peer = x->peer;
         g->message = x->message;
+        g->what = x->what;
         buf_init(&g->who, 0);
     }
     if (w) {
@@ -128,6 +130,9 @@ static int report_groups(const struct policy *pol, struct group *gs, size_t n,
         rc = msg.failed ? err_set(e, "out of memory")
                         : add(v, g->part->policy, g->peer->node, true, pol, g->peer->path,
                               buf_str(&msg), e);
+        if (rc == 0 && g->what &&
+            !(v->findings[v->n_findings - 1].escapes = strdup(g->what)))
+            rc = err_set(e, "out of memory");
         buf_release(&msg);
     }
     return rc;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/eval/effective.h"
 #include "policy/eval/inventory.h"
@@ -28,7 +29,8 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  -p, --policy FILE            the EgressPolicy file (required)\n"
-        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0), junit, or\n"
+        "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports)\n"
         "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
         "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
@@ -38,6 +40,8 @@ static void usage(FILE *out)
         "                               each AI namespace gains and loses, on the lines that\n"
         "                               open it; gains outside the allow-list fail\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
+        "                               RFC 3339 time) instead of the current time\n"
         "  -h, --help                   this help\n"
         "\n"
         "Namespace objects in the input tell which namespaces carry which labels.\n"
@@ -53,8 +57,11 @@ struct check_opts {
     bool verbose;
     bool effective;
     const char *diff_base;
+    int64_t now; /* 0: the current time */
     struct nsdb *ns;
 };
+
+enum { OPT_NOW = 256 }; /* long options without a letter */
 
 static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
 {
@@ -66,6 +73,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
         {"diff", required_argument, NULL, 'D'},
+        {"now", required_argument, NULL, OPT_NOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -81,7 +89,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'f':
             if (report_format_parse(optarg, &o->format) < 0)
-                return cli_usage_error("check", "unknown format '%s' (text, json, sarif, junit)",
+                return cli_usage_error("check",
+                                       "unknown format '%s' (text, json, sarif, junit, "
+                                       "policyreport)",
                                        optarg);
             break;
         case 'n':
@@ -99,6 +109,10 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'D':
             o->diff_base = optarg;
+            break;
+        case OPT_NOW:
+            if (cli_parse_now("check", optarg, &o->now))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -175,6 +189,7 @@ int cmd_check(int argc, char **argv)
 
     r.pol = pol;
     r.verbose = o.verbose;
+    r.now = o.now ? o.now : (int64_t)time(NULL);
     r.n_input_errors = manifest_n_errors(m);
     r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
     r.n_items = manifest_n_objects(m);
@@ -189,7 +204,8 @@ int cmd_check(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns, .context = &inv.in};
+        struct request_ctx ctx = {
+            .operation = "CREATE", .namespaces = o.ns, .now = o.now, .context = &inv.in};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
