@@ -580,16 +580,6 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
 int cilium_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
                   struct verdict *v, struct err *e)
 {
-    struct egress_list models;
-    int rc;
-
     /* The egress judgement, then the DNS rules (DNS is an egress channel too: cildns.h). */
-    egress_list_init(&models);
-    rc = cilium_read(obj, &models, e);
-    if (rc == 0)
-        rc = judge_models(pol, obj, ctx, &models, v, e);
-    if (rc == 0)
-        rc = cildns_check(pol, obj, ctx, &models, v, e);
-    egress_list_release(&models);
-    return rc;
+    return judge_read_then(pol, obj, ctx, cilium_read, cildns_check, v, e);
 }

@@ -14,28 +14,31 @@ static bool put(json_t *o, const char *key, json_t *v)
     return v && json_object_set_new(o, key, v) == 0;
 }
 
+/* What a formatter appended to b, as a new JSON string (NULL on failure); releases b. */
+static json_t *buf_json(struct buf *b)
+{
+    json_t *j = b->failed ? NULL : json_string(buf_str(b));
+
+    buf_release(b);
+    return j;
+}
+
 static json_t *text_of_peer(const struct egress_peer *p)
 {
     struct buf b;
-    json_t *j;
 
     buf_init(&b, 0);
     egress_peer_format(p, &b);
-    j = b.failed ? NULL : json_string(buf_str(&b));
-    buf_release(&b);
-    return j;
+    return buf_json(&b);
 }
 
 static json_t *text_of_ports(const struct portset *ps)
 {
     struct buf b;
-    json_t *j;
 
     buf_init(&b, 0);
     portset_format(ps, &b);
-    j = b.failed ? NULL : json_string(buf_str(&b));
-    buf_release(&b);
-    return j;
+    return buf_json(&b);
 }
 
 /* "Kind ns/name (file:line)" of a part, with " specs[i]" for one rule of several. */
@@ -138,11 +141,8 @@ json_t *explain_subject(const struct policy *pol, const struct compose_subject *
 
         buf_init(&b, 0);
         selector_format(s->pods, &b);
-        if (!put(j, "pods", json_string(buf_str(&b)))) {
-            buf_release(&b);
+        if (!put(j, "pods", buf_json(&b)))
             goto fail;
-        }
-        buf_release(&b);
     }
     if (ev->isolating)
         part_name(ev->isolating, name, sizeof(name));

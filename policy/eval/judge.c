@@ -137,9 +137,9 @@ int judge_models(const struct policy *pol, const struct object *obj, const struc
     return 0;
 }
 
-int judge_read(const struct policy *pol, const struct object *obj,
-                      const struct request_ctx *ctx, judge_reader *read, struct verdict *v,
-                      struct err *e)
+int judge_read_then(const struct policy *pol, const struct object *obj,
+                    const struct request_ctx *ctx, judge_reader *read, judge_after *after,
+                    struct verdict *v, struct err *e)
 {
     struct egress_list models;
     int rc;
@@ -148,6 +148,15 @@ int judge_read(const struct policy *pol, const struct object *obj,
     rc = read(obj, &models, e);
     if (rc == 0)
         rc = judge_models(pol, obj, ctx, &models, v, e);
+    if (rc == 0 && after)
+        rc = after(pol, obj, ctx, &models, v, e);
     egress_list_release(&models);
     return rc;
+}
+
+int judge_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, judge_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    return judge_read_then(pol, obj, ctx, read, NULL, v, e);
 }

@@ -330,98 +330,6 @@ bool selector_is_none(const struct selector *s)
     return s->op == SEL_NONE || refuted(s, false, NULL, false);
 }
 
-/* s with every predicate on a known label replaced by its truth value. NULL on OOM. */
-static struct selector *residual(const struct selector *s, const json_t *labels)
-{
-    struct selector **kids, *r;
-    const json_t *v;
-    size_t i;
-
-    if (s->op == SEL_NOT)
-        return selnode_not(residual(s->kids[0], labels));
-    if (s->op == SEL_AND || s->op == SEL_OR) {
-        if (!(kids = calloc(s->nkids, sizeof(*kids))))
-            return NULL;
-        for (i = 0; i < s->nkids; i++)
-            kids[i] = residual(s->kids[i], labels);
-        r = selnode_nary(s->op, kids, s->nkids);
-        free(kids);
-        return r;
-    }
-    if (!selnode_is_pred(s->op) || !(v = json_object_get(labels, s->key)))
-        return selector_dup(s);
-    return selnode_leaf(selnode_pred_holds(s, json_string_value(v)) ? SEL_ALL : SEL_NONE, NULL,
-                        NULL, 0);
-}
-
-enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)
-{
-    struct selector *r;
-    enum tri t = selnode_eval(s, labels, complete);
-
-    /*
-     * Kleene logic says "unknown" for `has(a) || !has(a)` too. Whether what is left after the
-     * known labels always or never holds is the question selector_is_all/none() answers.
-     */
-    if (t != TRI_UNKNOWN)
-        return t;
-    if (json_is_object(labels))
-        r = residual(s, labels);
-    else
-        r = selector_dup(s);
-    if (r) {
-        if (selector_is_all(r))
-            t = TRI_TRUE;
-        else if (selector_is_none(r))
-            t = TRI_FALSE;
-        selector_free(r);
-    }
-    return t;
-}
-
-/*
- * selector_eval_open(): a label set that is complete except for the keys `open` names. Kleene
- * evaluation first; when it cannot decide, what is left once the known labels and the keys known
- * to be absent are substituted is asked selector_is_all/none(), as selector_eval() does.
- */
-static enum tri eval_open(const struct selector *s, const json_t *labels,
-                          bool (*open)(const char *key, void *arg), void *arg)
-{
-    const json_t *v;
-    enum tri r, t;
-    size_t i;
-
-    switch (s->op) {
-    case SEL_ALL:
-    case SEL_GLOBAL:
-        return TRI_TRUE;
-    case SEL_NONE:
-        return TRI_FALSE;
-    case SEL_NOT:
-        t = eval_open(s->kids[0], labels, open, arg);
-        return t == TRI_UNKNOWN ? t : t == TRI_TRUE ? TRI_FALSE : TRI_TRUE;
-    case SEL_AND:
-    case SEL_OR:
-        r = s->op == SEL_AND ? TRI_TRUE : TRI_FALSE;
-        for (i = 0; i < s->nkids; i++) {
-            t = eval_open(s->kids[i], labels, open, arg);
-            if (t == TRI_UNKNOWN)
-                r = TRI_UNKNOWN;
-            else if (t != (s->op == SEL_AND ? TRI_TRUE : TRI_FALSE))
-                return t;
-        }
-        return r;
-    default:
-        break;
-    }
-    v = json_is_object(labels) ? json_object_get(labels, s->key) : NULL;
-    if (v && json_is_string(v))
-        return selnode_pred_holds(s, json_string_value(v)) ? TRI_TRUE : TRI_FALSE;
-    if (v || !open || !open(s->key, arg))
-        return selnode_pred_holds(s, NULL) ? TRI_TRUE : TRI_FALSE;
-    return TRI_UNKNOWN;
-}
-
 /* s with every predicate on a known or known-absent label replaced by its truth value. */
 static struct selector *residual_open(const struct selector *s, const json_t *labels,
                                       bool (*open)(const char *key, void *arg), void *arg)
@@ -452,12 +360,22 @@ static struct selector *residual_open(const struct selector *s, const json_t *la
                         NULL, NULL, 0);
 }
 
+/*
+ * selector_eval_open(): a label set that is complete except for the keys `open` names. Kleene
+ * evaluation first; when it cannot decide, what is left once the known labels and the keys known
+ * to be absent are substituted is asked selector_is_all/none(). selector_eval() is the case where
+ * every key is known or every key is open.
+ */
 enum tri selector_eval_open(const struct selector *s, const json_t *labels,
                             bool (*open)(const char *key, void *arg), void *arg)
 {
     struct selector *r;
-    enum tri t = eval_open(s, labels, open, arg);
+    enum tri t = selnode_eval_open(s, labels, open, arg);
 
+    /*
+     * Kleene logic says "unknown" for `has(a) || !has(a)` too. Whether what is left after the
+     * known labels always or never holds is the question selector_is_all/none() answers.
+     */
     if (t != TRI_UNKNOWN)
         return t;
     r = residual_open(s, labels, open, arg);
@@ -469,4 +387,9 @@ enum tri selector_eval_open(const struct selector *s, const json_t *labels,
         selector_free(r);
     }
     return t;
+}
+
+enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)
+{
+    return selector_eval_open(s, labels, complete ? NULL : selnode_every_key_open, NULL);
 }

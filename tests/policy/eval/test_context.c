@@ -11,7 +11,7 @@
 
 #include "policy/decide.h"
 #include "policy/doc/manifest.h"
-#include "policy/eval/inventory.h"
+#include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,45 +36,27 @@ static const char allow_https[] = "apiVersion: cilium.io/v2\nkind: CiliumNetwork
 
 struct world {
     struct policy *pol;
-    struct manifest *m;
-    const struct object **objs;
-    struct inventory inv;
+    struct invfix f; /* the other objects: the context */
 };
 
 static void world_load(struct world *w, const char *yaml)
 {
     struct err e = {0};
-    size_t i, n;
 
-    memset(w, 0, sizeof(*w));
     w->pol = policy_load("examples/policy.yaml", &e);
     assert_non_null(w->pol);
-    assert_non_null(w->m = manifest_new());
-    assert_int_equal(manifest_read_buffer(w->m, yaml, strlen(yaml), "cluster.yaml"), 0);
-    assert_int_equal(manifest_n_errors(w->m), 0);
-    n = manifest_n_objects(w->m);
-    assert_non_null(w->objs = calloc(n ? n : 1, sizeof(*w->objs)));
-    for (i = 0; i < n; i++)
-        w->objs[i] = manifest_object(w->m, i);
-    assert_int_equal(inventory_build(&w->inv, w->objs, n, NULL, &e), 0);
+    invfix_load(&w->f, yaml, "cluster.yaml", NULL);
 }
 
 static void world_free(struct world *w)
 {
-    inventory_release(&w->inv);
-    free(w->objs);
-    manifest_free(w->m);
+    invfix_release(&w->f);
     policy_free(w->pol);
 }
 
-/* The object named `name` in the world (for a DELETE or as a CREATE already in the input). */
 static const struct object *world_object(const struct world *w, const char *name)
 {
-    for (size_t i = 0; i < manifest_n_objects(w->m); i++)
-        if (!strcmp(manifest_object(w->m, i)->name, name))
-            return manifest_object(w->m, i);
-    fail_msg("no object %s", name);
-    return NULL;
+    return invfix_object(&w->f, name);
 }
 
 /* Decides obj with the world as context; returns the verdict (release it). */
@@ -84,19 +66,11 @@ static void decide(struct world *w, const struct object *obj, const char *op, co
     struct request_ctx ctx = {.operation = op,
                               .old_object = old,
                               .username = user,
-                              .context = &w->inv.in};
+                              .context = &w->f.inv.in};
     struct err e = {0};
 
     verdict_init(v);
     assert_int_equal(decide_object(w->pol, obj, &ctx, v, &e), 0);
-}
-
-static const struct finding *find(const struct verdict *v, bool violation, const char *text)
-{
-    for (size_t i = 0; i < v->n_findings; i++)
-        if (v->findings[i].violation == violation && strstr(v->findings[i].message, text))
-            return &v->findings[i];
-    return NULL;
 }
 
 static void dump(const struct verdict *v)
@@ -128,7 +102,7 @@ static void test_context_layered_cilium_either_order(void **state)
         if (!v.allowed)
             dump(&v);
         assert_true(v.allowed);
-        assert_non_null(find(&v, false, "judged with the other policies of ml-a that apply to "
+        assert_non_null(invfix_find(&v, false, "judged with the other policies of ml-a that apply to "
                                         "these pods: CiliumNetworkPolicy ml-a/deny-outside"));
         verdict_release(&v);
         world_free(&w);
@@ -141,7 +115,7 @@ static void test_context_layered_cilium_either_order(void **state)
                          0);
         decide(&w, manifest_object(m, 0), "CREATE", NULL, NULL, &v);
         assert_false(v.allowed);
-        assert_non_null(find(&v, true, "entity world opens"));
+        assert_non_null(invfix_find(&v, true, "entity world opens"));
         verdict_release(&v);
         manifest_free(m);
     }
@@ -161,7 +135,7 @@ static void test_context_partial_deny_does_not_admit(void **state)
     world_load(&w, yaml);
     decide(&w, world_object(&w, "allow-https"), "CREATE", NULL, NULL, &v);
     assert_false(v.allowed);
-    assert_non_null(find(&v, true, "entity world opens"));
+    assert_non_null(invfix_find(&v, true, "entity world opens"));
     verdict_release(&v);
     world_free(&w);
 }
@@ -180,7 +154,7 @@ static void test_context_remainder_is_reported(void **state)
     world_load(&w, yaml);
     decide(&w, world_object(&w, "allow-https"), "CREATE", NULL, NULL, &v);
     assert_false(v.allowed);
-    f = find(&v, true, "entity world opens 192.0.2.0/24 on TCP/443");
+    f = invfix_find(&v, true, "entity world opens 192.0.2.0/24 on TCP/443");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
     assert_int_equal(f->line, 11);
@@ -266,7 +240,7 @@ static void test_context_delete_deny_refused(void **state)
     world_load(&w, yaml);
     decide(&w, world_object(&w, "deny-outside"), "DELETE", NULL, NULL, &v);
     assert_false(v.allowed);
-    f = find(&v, true, "deleting CiliumNetworkPolicy ml-a/deny-outside (cluster.yaml:");
+    f = invfix_find(&v, true, "deleting CiliumNetworkPolicy ml-a/deny-outside (cluster.yaml:");
     assert_non_null(f);
     assert_non_null(strstr(f->message, "with it gone, CiliumNetworkPolicy ml-a/allow-https "
                                        "(cluster.yaml:5): entity world opens"));
@@ -295,7 +269,7 @@ static void test_context_delete_default_deny_refused(void **state)
                            "spec: {podSelector: {}, policyTypes: [Egress]}\n");
     decide(&w, world_object(&w, "deny-all"), "DELETE", NULL, NULL, &v);
     assert_false(v.allowed);
-    assert_non_null(find(&v, true, "leaves its pods in ml-a without egress default deny"));
+    assert_non_null(invfix_find(&v, true, "leaves its pods in ml-a without egress default deny"));
     verdict_release(&v);
     world_free(&w);
 }
@@ -320,8 +294,8 @@ static void test_context_update_deny(void **state)
     decide(&w, manifest_object(m, 0), "UPDATE", world_object(&w, "deny-outside")->json, NULL,
            &v);
     assert_false(v.allowed);
-    assert_non_null(find(&v, true, "changing CiliumNetworkPolicy ml-a/deny-outside"));
-    assert_non_null(find(&v, true, "198.51.100.0/24 on TCP/443"));
+    assert_non_null(invfix_find(&v, true, "changing CiliumNetworkPolicy ml-a/deny-outside"));
+    assert_non_null(invfix_find(&v, true, "198.51.100.0/24 on TCP/443"));
     verdict_release(&v);
     decide(&w, manifest_object(m, 1), "UPDATE", world_object(&w, "deny-outside")->json, NULL,
            &v);

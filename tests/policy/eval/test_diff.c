@@ -4,45 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/doc/manifest.h"
-#include "policy/eval/inventory.h"
+#include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-struct input {
-    struct manifest *m;
-    const struct object **objs;
-    struct inventory inv;
-};
-
-static void input_load(struct input *in, const char *yaml, const char *name)
-{
-    struct err e = {0};
-    size_t i, n;
-
-    assert_non_null(in->m = manifest_new());
-    assert_int_equal(manifest_read_buffer(in->m, yaml, strlen(yaml), name), 0);
-    assert_int_equal(manifest_n_errors(in->m), 0);
-    n = manifest_n_objects(in->m);
-    assert_non_null(in->objs = calloc(n ? n : 1, sizeof(*in->objs)));
-    for (i = 0; i < n; i++)
-        in->objs[i] = manifest_object(in->m, i);
-    assert_int_equal(inventory_build(&in->inv, in->objs, n, NULL, &e), 0);
-}
-
-static void input_free(struct input *in)
-{
-    inventory_release(&in->inv);
-    free(in->objs);
-    manifest_free(in->m);
-}
-
 struct run {
     struct policy *pol;
-    struct input base, head;
+    struct invfix base, head;
     struct diff_result res;
 };
 
@@ -53,8 +24,8 @@ static void run(struct run *r, const char *base, const char *head, const char *n
 
     memset(r, 0, sizeof(*r));
     assert_non_null(r->pol = policy_load("examples/policy.yaml", &e));
-    input_load(&r->base, base, "base.yaml");
-    input_load(&r->head, head, "head.yaml");
+    invfix_load(&r->base, base, "base.yaml", NULL);
+    invfix_load(&r->head, head, "head.yaml", NULL);
     diff_result_init(&r->res);
     assert_int_equal(
         diff_evaluate(r->pol, &r->base.inv.in, &r->head.inv.in, names, 1, &r->res, &e), 0);
@@ -63,8 +34,8 @@ static void run(struct run *r, const char *base, const char *head, const char *n
 static void done(struct run *r)
 {
     diff_result_release(&r->res);
-    input_free(&r->base);
-    input_free(&r->head);
+    invfix_release(&r->base);
+    invfix_release(&r->head);
     policy_free(r->pol);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "policy/doc/manifest.h"
+#include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,15 +57,6 @@ static const struct verdict *ns_verdict(const struct run *r, const char *ns)
     return NULL;
 }
 
-/* The first finding whose message contains `text`, or NULL. */
-static const struct finding *find(const struct verdict *v, bool violation, const char *text)
-{
-    for (size_t i = 0; i < v->n_findings; i++)
-        if (v->findings[i].violation == violation && strstr(v->findings[i].message, text))
-            return &v->findings[i];
-    return NULL;
-}
-
 static size_t n_violations(const struct verdict *v)
 {
     size_t n = 0;
@@ -86,7 +78,7 @@ static void test_effective_evaluate_no_policy_is_unrestricted(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "no network policy of the input selects"));
+    assert_non_null(invfix_find(v, true, "no network policy of the input selects"));
     assert_string_equal(v->findings[0].rule, "egress.effective");
     done(&r);
 }
@@ -115,7 +107,7 @@ static void test_effective_evaluate_union_of_policies(void **state)
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
     /* No pods in the input: the cluster-wide policy only MAY select some, and says so. */
-    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the pods it may "
+    f = invfix_find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the pods it may "
                       "select, entity world opens ");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
@@ -151,10 +143,10 @@ static void deny_case(const char *subject, bool want_clean)
     if (want_clean) {
         assert_true(v->allowed);
         assert_int_equal(n_violations(v), 0);
-        assert_non_null(find(v, false, "the 2 network policies selecting this namespace"));
+        assert_non_null(invfix_find(v, false, "the 2 network policies selecting this namespace"));
     } else {
         assert_false(v->allowed);
-        assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:"));
+        assert_non_null(invfix_find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:"));
     }
     done(&r);
 }
@@ -196,7 +188,7 @@ static void calico_case(int deny_order, int allow_order, bool want_clean)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_int_equal(v->allowed, want_clean);
-    assert_int_equal(find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
+    assert_int_equal(invfix_find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
                      want_clean);
     done(&r);
 }
@@ -225,7 +217,7 @@ static void test_effective_evaluate_default_deny_off(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    assert_non_null(find(v, true, "not every AI workload of this namespace is selected by a "
+    assert_non_null(invfix_find(v, true, "not every AI workload of this namespace is selected by a "
                                   "policy with egress default deny"));
     done(&r);
 }
@@ -253,7 +245,7 @@ static void test_effective_evaluate_namespace_labels(void **state)
     v = ns_verdict(&r, "team-x");
     assert_non_null(v);
     assert_true(v->allowed);
-    assert_non_null(find(v, false, "the 1 network policy selecting"));
+    assert_non_null(invfix_find(v, false, "the 1 network policy selecting"));
     done(&r);
     nsdb_free(db);
 }
@@ -270,8 +262,8 @@ static void test_effective_evaluate_unreadable_not_counted(void **state)
         NULL);
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
-    assert_non_null(find(v, false, "CiliumNetworkPolicy ml-a/broken (t.yaml:5): cannot be read"));
-    assert_non_null(find(v, true, "no network policy of the input selects"));
+    assert_non_null(invfix_find(v, false, "CiliumNetworkPolicy ml-a/broken (t.yaml:5): cannot be read"));
+    assert_non_null(invfix_find(v, true, "no network policy of the input selects"));
     done(&r);
 }
 
@@ -293,7 +285,7 @@ static void test_effective_evaluate_kubernetes_and_cilium(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_true(v->allowed);
-    assert_non_null(find(v, false, "the 1 network policy selecting"));
+    assert_non_null(invfix_find(v, false, "the 1 network policy selecting"));
     done(&r);
 
     snprintf(yaml, sizeof(yaml),
@@ -306,8 +298,8 @@ static void test_effective_evaluate_kubernetes_and_cilium(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/dns (t.yaml:"));
-    assert_null(find(v, true, "NetworkPolicy ml-a/registry (t.yaml:"));
+    assert_non_null(invfix_find(v, true, "CiliumNetworkPolicy ml-a/dns (t.yaml:"));
+    assert_null(invfix_find(v, true, "NetworkPolicy ml-a/registry (t.yaml:"));
     done(&r);
 }
 
@@ -357,7 +349,7 @@ static void test_effective_per_workload_each_app_its_policy(void **state)
     assert_non_null(v);
     assert_true(v->allowed);
     assert_int_equal(n_violations(v), 0);
-    assert_non_null(find(v, false, "each of the 3 workloads of this namespace in the input stays "
+    assert_non_null(invfix_find(v, false, "each of the 3 workloads of this namespace in the input stays "
                                    "inside the allow-list"));
     /* the JSON detail: per workload, which policy isolates it */
     s = subject_of(&r, "ml-a", 1);
@@ -386,7 +378,7 @@ static void test_effective_per_workload_names_unisolated(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    f = find(v, true, "Deployment/batch is not selected by any policy with egress default deny: "
+    f = invfix_find(v, true, "Deployment/batch is not selected by any policy with egress default deny: "
                       "its egress is not restricted");
     assert_non_null(f);
     assert_null(strstr(f->message, "frontend"));
@@ -419,7 +411,7 @@ static void test_effective_per_workload_default_deny_plus_allows(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    f = find(v, true, "NetworkPolicy ml-a/web-out (t.yaml:");
+    f = invfix_find(v, true, "NetworkPolicy ml-a/web-out (t.yaml:");
     assert_non_null(f);
     assert_non_null(strstr(f->message, "(reached by Deployment/web)"));
     assert_string_equal(f->path, "spec.egress[0].to[0].ipBlock");
@@ -448,7 +440,7 @@ static void test_effective_per_workload_deny_for_one_app(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    f = find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:");
+    f = invfix_find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:");
     assert_non_null(f);
     assert_non_null(strstr(f->message, "(reached by Deployment/api)"));
     assert_null(strstr(f->message, "web"));
@@ -472,7 +464,7 @@ static void test_effective_namespaceless_in_default(void **state)
     v = ns_verdict(&r, "default");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "Deployment/notebook, Pod/debug are not selected by any policy "
+    assert_non_null(invfix_find(v, true, "Deployment/notebook, Pod/debug are not selected by any policy "
                                   "with egress default deny"));
     done(&r);
     nsdb_free(db);
@@ -515,8 +507,8 @@ static void test_effective_per_workload_unknown_cni_label(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     /* it may apply: its allow counts, its default deny does not */
-    assert_non_null(find(v, true, "GlobalNetworkPolicy.projectcalico.org odd (t.yaml:"));
-    assert_non_null(find(v, true, "is perhaps not selected by any policy with egress default "
+    assert_non_null(invfix_find(v, true, "GlobalNetworkPolicy.projectcalico.org odd (t.yaml:"));
+    assert_non_null(invfix_find(v, true, "is perhaps not selected by any policy with egress default "
                                   "deny"));
     done(&r);
 }

@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/doc/manifest.h"
-#include "policy/eval/inventory.h"
 #include "policy/sets/portset.h"
+#include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,37 +46,24 @@ static void test_explain_dest_parse_forms(void **state)
 static json_t *trace_of(const char *yaml, const char *to, const char *pod, const char *key)
 {
     struct policy *pol;
-    struct manifest *m = manifest_new();
-    struct inventory inv;
+    struct invfix f;
     struct explain_dest d;
-    const struct object **objs;
     struct err e = {0};
     json_t *j, *labels = NULL, *out;
-    size_t i, n;
 
     pol = policy_load("examples/policy.yaml", &e);
     assert_non_null(pol);
-    assert_non_null(m);
-    assert_int_equal(manifest_read_buffer(m, yaml, strlen(yaml), "t.yaml"), 0);
-    assert_int_equal(manifest_n_errors(m), 0);
-    n = manifest_n_objects(m);
-    objs = calloc(n, sizeof(*objs));
-    assert_non_null(objs);
-    for (i = 0; i < n; i++)
-        objs[i] = manifest_object(m, i);
-    assert_int_equal(inventory_build(&inv, objs, n, NULL, &e), 0);
+    invfix_load(&f, yaml, "t.yaml", NULL);
     assert_int_equal(explain_dest_parse(to, &d, &e), 0);
     if (pod)
         assert_non_null(labels = json_pack("{s:s}", "app", pod));
-    j = explain_namespace(pol, &inv.in, "ml-a", labels, &d, &e);
+    j = explain_namespace(pol, &f.inv.in, "ml-a", labels, &d, &e);
     assert_non_null(j);
     out = json_object_get(json_array_get(json_object_get(j, "subjects"), 0), "trace");
     out = json_string(json_string_value(json_object_get(out, key)));
     json_decref(j);
     json_decref(labels);
-    inventory_release(&inv);
-    free(objs);
-    manifest_free(m);
+    invfix_release(&f);
     policy_free(pol);
     return out;
 }
