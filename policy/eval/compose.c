@@ -197,25 +197,83 @@ static size_t count_models(const struct compose_policy *ps, size_t n)
     return total;
 }
 
+/* The first position of by_ns whose policy's namespace is not below ns. */
+static size_t lower_bound(const struct compose_input *in, const char *ns)
+{
+    size_t lo = 0, hi = in->n_policies;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(in->policies[in->by_ns[mid]].ns, ns) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The positions of the policies that can apply in namespace ns, in input order: all of them
+ * without an index, else the cluster-scoped ones and ns's own. A new array (*n entries), or NULL.
+ */
+static size_t *candidates(const struct compose_input *in, const char *ns, size_t *n)
+{
+    size_t *out = calloc(in->n_policies ? in->n_policies : 1, sizeof(*out));
+    size_t i, k = 0;
+
+    if (!out)
+        return NULL;
+    if (!in->by_ns) {
+        for (i = 0; i < in->n_policies; i++)
+            out[k++] = i;
+    } else {
+        for (i = lower_bound(in, ""); i < in->n_policies && !*in->policies[in->by_ns[i]].ns; i++)
+            out[k++] = in->by_ns[i];
+        for (i = lower_bound(in, ns);
+             i < in->n_policies && !strcmp(in->policies[in->by_ns[i]].ns, ns); i++)
+            out[k++] = in->by_ns[i];
+        qsort(out, k, sizeof(*out), cmp_size);
+    }
+    *n = k;
+    return out;
+}
+
 int compose_eval_run(const struct policy *pol, const struct compose_input *in,
                      const struct compose_policy *extra, size_t n_extra,
                      bool (*skip)(const struct compose_policy *p, void *arg), void *arg,
                      const struct compose_subject *s, struct compose_eval *out, struct err *e)
 {
-    size_t cap = count_models(in->policies, in->n_policies) + count_models(extra, n_extra);
+    size_t n_cand = 0, *cand = candidates(in, s->ns, &n_cand);
+    size_t cap = count_models(extra, n_extra);
     size_t i, k;
 
+    if (!cand)
+        return err_set(e, "out of memory");
+    for (i = 0; i < n_cand; i++)
+        cap += in->policies[cand[i]].models ? in->policies[cand[i]].models->n : 0;
     if (!(out->parts = calloc(cap ? cap : 1, sizeof(*out->parts))) ||
         !(out->views = calloc(cap ? cap : 1, sizeof(*out->views))) ||
         !(out->ptrs = calloc(cap ? cap : 1, sizeof(*out->ptrs))))
-        return err_set(e, "out of memory");
-    for (i = 0; i < in->n_policies; i++)
-        if ((!skip || !skip(&in->policies[i], arg)) &&
-            add_policy(out, cap, in, &in->policies[i], s) < 0)
-            return err_set(e, "internal error: composition overflow");
+        goto oom;
+    for (i = 0; i < n_cand; i++) {
+        const struct compose_policy *p = &in->policies[cand[i]];
+
+        if ((!skip || !skip(p, arg)) && add_policy(out, cap, in, p, s) < 0)
+            goto overflow;
+    }
+    free(cand);
+    cand = NULL;
     for (i = 0; i < n_extra; i++)
         if (add_policy(out, cap, in, &extra[i], s) < 0)
-            return err_set(e, "internal error: composition overflow");
+            goto overflow;
     for (i = 0; i < out->n_parts; i++) {
         const struct compose_part *p = &out->parts[i];
         const struct egress_model *m = p->model;
@@ -231,7 +289,7 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
         out->views[i] = *m;
         out->views[i].rules = calloc(m->n_rules ? m->n_rules : 1, sizeof(*m->rules));
         if (!out->views[i].rules)
-            return err_set(e, "out of memory");
+            goto oom;
         out->views[i].n_rules = 0;
         for (k = 0; k < m->n_rules; k++)
             if (m->rules[k].action == EGRESS_ALLOW)
@@ -242,4 +300,10 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
         reach_check(pol, s->ns, &out->ops, &out->res, e) < 0)
         return -1;
     return 0;
+overflow:
+    free(cand);
+    return err_set(e, "internal error: composition overflow");
+oom:
+    free(cand);
+    return err_set(e, "out of memory");
 }

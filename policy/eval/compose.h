@@ -72,6 +72,12 @@ struct compose_input {
     size_t n_policies;
     const struct compose_workload *workloads;
     size_t n_workloads;
+    /*
+     * Optional index: the positions of `policies` sorted by namespace ("" first), equal
+     * namespaces in input order. With it a composition looks only at the cluster-scoped
+     * policies and those of the subject's namespace; NULL: every policy is looked at.
+     */
+    const size_t *by_ns;
     const struct nsdb *namespaces; /* labels of known namespaces; may be NULL */
     /*
      * Does `namespaces` hold every namespace there is (the cluster model), so that a cluster-wide

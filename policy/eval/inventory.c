@@ -225,6 +225,38 @@ static int add_workload(struct inventory *inv, const struct object *obj, size_t 
     return 0;
 }
 
+struct ns_pos {
+    const char *ns;
+    size_t pos;
+};
+
+static int cmp_ns_pos(const void *a, const void *b)
+{
+    const struct ns_pos *x = a, *y = b;
+    int c = strcmp(x->ns, y->ns);
+
+    return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The index composition uses: positions sorted by (namespace, position). */
+static int build_index(struct inventory *inv)
+{
+    struct ns_pos *v = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(*v));
+    size_t i;
+
+    if (!v || !(inv->by_ns = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(size_t)))) {
+        free(v);
+        return -1;
+    }
+    for (i = 0; i < inv->n_policies; i++)
+        v[i] = (struct ns_pos){inv->policies[i].ns, i};
+    qsort(v, inv->n_policies, sizeof(*v), cmp_ns_pos);
+    for (i = 0; i < inv->n_policies; i++)
+        inv->by_ns[i] = v[i].pos;
+    free(v);
+    return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -273,8 +305,11 @@ int inventory_build(struct inventory *inv, const struct object *const *objs, siz
                 return -1;
         }
     }
+    if (build_index(inv) < 0)
+        return err_set(e, "out of memory");
     inv->in.policies = inv->policies;
     inv->in.n_policies = inv->n_policies;
+    inv->in.by_ns = inv->by_ns;
     inv->in.workloads = inv->workloads;
     inv->in.n_workloads = inv->n_workloads;
     inv->in.namespaces = ns;
@@ -292,6 +327,7 @@ void inventory_release(struct inventory *inv)
         egress_list_release(&inv->lists[i]);
     free(inv->lists);
     free(inv->policies);
+    free(inv->by_ns);
     free(inv->workloads);
     free(inv->namespaces); /* the names are borrowed from the objects */
     for (i = 0; i < inv->n_strings; i++)

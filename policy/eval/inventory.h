@@ -33,6 +33,7 @@ struct inventory {
     size_t n_workloads;
     char **namespaces;               /* named by the objects: sorted, unique */
     size_t n_namespaces;
+    size_t *by_ns;                   /* in.by_ns: policies by namespace */
     /* private: what the arrays point to */
     struct egress_list *lists;
     char **strings;
