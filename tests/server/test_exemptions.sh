@@ -1,7 +1,7 @@
 #!/bin/sh
-# Exemptions with a lifetime in the server: the example policy's legacy exemption, given an end a
-# few seconds ahead, applies (with a warning: it ends within exemptionWarningDays), then stops
-# applying without a restart or a reload; /metrics counts exemptions by state, and the log names
+# Exemptions with a lifetime in the server: the example policy's legacy exemption applies before its
+# end (with a warning: it ends within exemptionWarningDays) and stops applying once the end has
+# passed, without a restart or a reload; /metrics counts exemptions by state, and the log names
 # the ones that have ended when a policy is loaded.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tlsfix.sh"
@@ -23,10 +23,15 @@ metric() { # metric STATE: egressguard_exemptions{state="STATE"} now
 }
 denied() { validate "$AD/exempt-netpol-v1.json"; case "$out" in *'"allowed":false'*) return 0 ;; esac; return 1; }
 
-# The legacy exemption ends 15 s from now (a generous margin for the server to start).
-end=$(date -u -d '+15 seconds' +%Y-%m-%dT%H:%M:%SZ)
-sed "s/expires: 2027-01-31/expires: \"$end\"/" examples/policy.yaml >"$tmp/policy.yaml"
-grep -q "expires: \"$end\"" "$tmp/policy.yaml" || { fail test_exemptions_policy "no expires line"; exit 1; }
+# Nothing here depends on how fast the machine is: the exemption that must still apply ends a day
+# from now, and the one that must stop applying is polled for (bounded) until its end has passed.
+# with_end END FILE: the example policy with the legacy exemption ending at END.
+with_end() {
+    sed "s/expires: 2027-01-31/expires: \"$1\"/" examples/policy.yaml >"$2"
+    grep -q "expires: \"$1\"" "$2" || { fail test_exemptions_policy "no expires line"; exit 1; }
+}
+end=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+with_end "$end" "$tmp/policy.yaml"
 serve soon "$tmp/policy.yaml"
 
 validate "$AD/exempt-netpol-v1.json"
@@ -36,8 +41,12 @@ run metric active; expect_in test_exemptions_metric_active "$out" 1
 run metric expiring; expect_in test_exemptions_metric_expiring "$out" 1
 run metric expired; expect_in test_exemptions_metric_expired_none "$out" 0
 
-# The same server, no reload: once the end has passed the NetworkPolicy is judged, and denied.
-i=0; while ! denied && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+# An exemption ending 2 s from now, in a server started with it: once the end has passed the
+# NetworkPolicy is judged, and denied, without a restart or a reload.
+end=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
+with_end "$end" "$tmp/ending.yaml"
+serve ending "$tmp/ending.yaml"
+i=0; while ! denied && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
 expect_in test_exemptions_stops_applying "$out" '"allowed":false,"status":{"code":403'
 expect_in test_exemptions_expired_warning "$out" "\"egressguard: exemption expired at $end: the object is evaluated"
 run metric expiring; expect_in test_exemptions_metric_expiring_none "$out" 0

@@ -49,7 +49,7 @@ serve_tls() {
         --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" "$@" >"$tmp/$_name.out" 2>"$tmp/$_name.log" &
     pids="$pids $!"
     port=""; _i=0
-    while [ -z "$port" ] && [ $_i -lt 100 ]; do
+    while [ -z "$port" ] && [ $_i -lt 600 ]; do
         sleep 0.1; _i=$((_i + 1))
         port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$_name.log" | head -1)
     done
