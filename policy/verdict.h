@@ -14,6 +14,8 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/config/setdb.h"
+#include "policy/eval/egress.h"
 
 struct finding {
     char *rule;      /* rule id: "egress", "pod.hostNetwork", "namespace.enforcementLabel", ... */
@@ -41,6 +43,16 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    /*
+     * The address sets known to the run (Calico NetworkSets, GlobalNetworkSets, HostEndpoints,
+     * Cilium CIDR groups) and whether they are all of them (setdb.h); NULL = none known.
+     */
+    const struct setdb *sets;
+    /*
+     * The network policies known to the run, read into models (check: every policy of its
+     * input), for kinds judged by what selects them (NetworkSet, GlobalNetworkSet); NULL = none.
+     */
+    const struct egress_list *policies;
 };
 
 void verdict_init(struct verdict *v);
