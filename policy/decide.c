@@ -5,6 +5,7 @@
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
 #include "policy/cni/netpol.h"
+#include "policy/cni/netset.h"
 #include "policy/rules/managed.h"
 #include "policy/rules/namespace.h"
 #include "policy/rules/pod.h"
@@ -34,16 +35,21 @@ static const struct decider {
     {"batch", "CronJob", workload_decide, false},
     {"batch", "Job", workload_decide, false},
     {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide, true},
+    {"cilium.io", "CiliumCIDRGroup", netset_decide, false},
     {"cilium.io", "CiliumNetworkPolicy", cilium_decide, true},
     {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"crd.projectcalico.org", "GlobalNetworkSet", netset_decide, false},
     {"crd.projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {"crd.projectcalico.org", "NetworkSet", netset_decide, false},
     {"extensions", "DaemonSet", workload_decide, false},
     {"extensions", "Deployment", workload_decide, false},
     {"extensions", "NetworkPolicy", netpol_decide, true},
     {"extensions", "ReplicaSet", workload_decide, false},
     {"networking.k8s.io", "NetworkPolicy", netpol_decide, true},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"projectcalico.org", "GlobalNetworkSet", netset_decide, false},
     {"projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {"projectcalico.org", "NetworkSet", netset_decide, false},
     {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */
 };
 

@@ -5,36 +5,14 @@
 #include <string.h>
 
 #include "policy/selector/selsubset.h"
-#include "policy/cni/calico.h"
 #include "policy/doc/doc.h"
-#include "policy/cni/cilium.h"
 #include "policy/eval/egress.h"
-#include "policy/cni/netpol.h"
+#include "policy/cni/readers.h"
 #include "policy/eval/opening.h"
 #include "policy/eval/reach.h"
+#include "policy/eval/setres.h"
 
 #define RULE "egress.effective"
-
-typedef int (*reader_fn)(const struct object *obj, struct egress_list *out, struct err *e);
-
-static bool is_netpol(const struct object *obj)
-{
-    char group[128];
-
-    object_group(obj, group, sizeof(group));
-    return !strcmp(obj->kind, "NetworkPolicy") &&
-           (!strcmp(group, "networking.k8s.io") || !strcmp(group, "extensions"));
-}
-
-/* Every policy kind with an egress reader. */
-static const struct {
-    bool (*is)(const struct object *obj);
-    reader_fn read;
-} readers[] = {
-    {is_netpol, netpol_read},
-    {cilium_is_policy, cilium_read},
-    {calico_is_policy, calico_read},
-};
 
 /* The models read from one object. */
 struct source {
@@ -196,7 +174,8 @@ static int evaluate_ns(const struct policy *pol, const char *ns, const struct ns
                     goto oom;
                 p->view.n_rules = 0;
                 for (k = 0; k < m->n_rules; k++)
-                    if (m->rules[k].action == EGRESS_ALLOW)
+                    if (m->rules[k].action == EGRESS_ALLOW ||
+                        (m->rules[k].action == EGRESS_PASS && m->pass_opens))
                         p->view.rules[p->view.n_rules++] = m->rules[k];
             }
             ptrs[np] = p->use_view ? &p->view : p->orig;
@@ -251,7 +230,8 @@ out:
 }
 
 int effective_evaluate(const struct policy *pol, const struct object *const *objs, size_t n,
-                       const struct nsdb *db, struct effective_result *out, struct err *e)
+                       const struct nsdb *db, const struct setdb *sets,
+                       struct effective_result *out, struct err *e)
 {
     struct source *srcs = calloc(n ? n : 1, sizeof(*srcs));
     const char **names = NULL;
@@ -263,17 +243,17 @@ int effective_evaluate(const struct policy *pol, const struct object *const *obj
     if (!srcs)
         return err_set(e, "out of memory");
     for (i = 0; i < n; i++) {
-        for (r = 0; r < sizeof(readers) / sizeof(readers[0]); r++)
-            if (readers[r].is(objs[i]))
-                break;
-        if (r == sizeof(readers) / sizeof(readers[0]))
-            continue;
+        judge_reader *read = readers_find(objs[i]);
         struct source *s = &srcs[n_srcs];
         struct err re = {0};
 
+        if (!read)
+            continue;
+
         s->obj = objs[i];
         egress_list_init(&s->models);
-        if (readers[r].read(objs[i], &s->models, &re) < 0) {
+        if (read(objs[i], &s->models, &re) < 0 ||
+            setres_apply(&s->models, sets, db, &re) < 0) {
             /* Rejected by the API server or the CNI: it takes part in nothing. */
             egress_list_release(&s->models);
             if (add(&unread, objs[i], objs[i]->json, false, pol, "", objs[i]->kind,

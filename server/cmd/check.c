@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/cni/netset.h"
+#include "policy/cni/readers.h"
+#include "policy/config/setdb.h"
 #include "policy/eval/effective.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
@@ -118,8 +121,12 @@ int cmd_check(int argc, char **argv)
     struct err e = {0};
     FILE *out = stdout;
     int first = 0, rc = EXIT_USAGE, pr;
+    struct setdb *sets = NULL;
+    struct egress_list known;
+    const struct object **all_objs = NULL;
 
     effective_result_init(&eff);
+    egress_list_init(&known);
     if (!(o.ns = nsdb_new())) {
         fprintf(stderr, "egressguard check: out of memory\n");
         return EXIT_USAGE;
@@ -151,6 +158,20 @@ int cmd_check(int argc, char **argv)
             goto oom;
     }
 
+    /*
+     * The address sets and the policies of the input are what the run knows about them. The
+     * input is taken as the whole cluster being judged: a selector that reaches none of its sets
+     * reaches none (README: "How a network policy is judged").
+     */
+    if (!(sets = setdb_new()) || !(all_objs = calloc(manifest_n_objects(m) + 1, sizeof(*all_objs))))
+        goto oom;
+    for (size_t i = 0; i < manifest_n_objects(m); i++)
+        all_objs[i] = manifest_object(m, i);
+    if (netset_collect(sets, all_objs, manifest_n_objects(m), &e) < 0 ||
+        readers_read_all(all_objs, manifest_n_objects(m), &known, &e) < 0)
+        goto oom;
+    setdb_set_complete(sets, true);
+
     r.pol = pol;
     r.verbose = o.verbose;
     r.n_input_errors = manifest_n_errors(m);
@@ -160,7 +181,8 @@ int cmd_check(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+        struct request_ctx ctx = {
+            .operation = "CREATE", .namespaces = o.ns, .sets = sets, .policies = &known};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -177,7 +199,7 @@ int cmd_check(int argc, char **argv)
             goto oom;
         for (size_t i = 0; i < r.n_items; i++)
             objs[i] = r.items[i].obj;
-        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
+        pr = effective_evaluate(pol, objs, r.n_items, o.ns, sets, &eff, &e);
         free(objs);
         if (pr < 0)
             goto oom;
@@ -230,5 +252,8 @@ out:
     manifest_free(m);
     policy_free(pol);
     nsdb_free(o.ns);
+    setdb_free(sets);
+    egress_list_release(&known);
+    free(all_objs);
     return rc;
 }

@@ -131,6 +131,7 @@ static void test_calico_read_ordered_rules_and_order(void **state)
         "  to cidr 10.0.0.0/8 [spec.egress[2].destination] \"nets\"\n"
         "allow spec.egress[3] ports TCP/*\n"
         "  to cidr 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 [spec.egress[3].destination] \"nets minus notNets\"\n"
+        "note spec.egress[2]: Pass hands this traffic to the next tier; none is known here, so the namespace's profile decides, which allows all egress: counted as opened\n"
         "note spec.egress[3].destination.ports[2]: named port \"https\" cannot be resolved offline: treated as every TCP port\n");
 }
 
@@ -157,10 +158,10 @@ static void test_calico_read_global_namespace_selector_and_subject(void **state)
         "subject namespaces=team == \"ml\" pods=has(gpu) egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
         "  to cluster namespaces=all() pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to unknown NetworkSets of every namespace, GlobalNetworkSets and HostEndpoints matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
         "  to cluster namespaces=kubernetes.io/metadata.name == \"kube-system\" pods=k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination]\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n"
-        "note spec.egress[1].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n");
+        "  to unknown NetworkSets of namespaces kubernetes.io/metadata.name == \"kube-system\" matching k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination] \"namespaceSelector kubernetes.io/metadata.name == 'kube-system', selector k8s-app == 'kube-dns', notSelector tier == 'test'\"\n");
 }
 
 static void test_calico_read_namespaced_selector_confined(void **state)
@@ -182,10 +183,9 @@ static void test_calico_read_namespaced_selector_confined(void **state)
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
         "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to unknown NetworkSets of namespace ml-a matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
-        "  to unknown global() endpoints [spec.egress[1].destination.namespaceSelector]\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n"
-        "note spec.egress[1].destination.namespaceSelector: global() endpoints (host endpoints, global network sets) cannot be resolved offline: counted as any destination\n");
+        "  to unknown GlobalNetworkSets and HostEndpoints matching all() [spec.egress[1].destination] \"namespaceSelector global()\"\n");
 }
 
 static void test_calico_read_protocols_and_not_protocol(void **state)
@@ -298,8 +298,8 @@ static void test_calico_read_allow_and_keeps_selector_part(void **state)
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
         "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
-        "note spec.egress[0].destination: destination fields are AND-ed; only the selector part is counted (wider than the rule)\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n");
+        "  to unknown NetworkSets of namespace ml-a matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
+        "note spec.egress[0].destination: destination fields are AND-ed; only the selector part is counted (wider than the rule)\n");
 }
 
 static void test_calico_read_deny_under_approximated(void **state)

@@ -6,6 +6,7 @@
 
 #include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
+#include "policy/config/setdb.h"
 #include "policy/config/policy.h"
 
 #include <stdarg.h>
@@ -127,10 +128,16 @@ static const json_t *spec_of(const json_t *objs, size_t i)
 static void decide(const struct policy *pol, const json_t *objs, size_t i, struct evalfix *f)
 {
     char *text = json_dumps(json_array_get(objs, i), JSON_COMPACT);
+    /* As `check` reads the rendered file alone: it holds every address set there is, none. */
+    struct setdb *none = setdb_new();
+    struct request_ctx ctx = {.operation = "CREATE", .sets = none};
 
     assert_non_null(text);
-    evalfix_text(f, pol, text, 0, NULL);
+    assert_non_null(none);
+    setdb_set_complete(none, true);
+    evalfix_text(f, pol, text, 0, &ctx);
     free(text);
+    setdb_free(none);
 }
 
 /* Every rendered object passes decide_object against the policy it was rendered from. */
