@@ -127,9 +127,8 @@ static void test_cilium_read_to_cidr_and_cidrset(void **state)
         "  to cidr 10.0.0.0/8 [spec.egress[0].toCIDR[1]] \"10.0.0.1/8\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
         "  to cidr 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8, 12.0.0.0/6, 16.0.0.0/4, 32.0.0.0/3, 64.0.0.0/2, 128.0.0.0/3, 160.0.0.0/5, 168.0.0.0/6, 172.0.0.0/12, 172.32.0.0/11, 172.64.0.0/10, 172.128.0.0/9, 173.0.0.0/8, 174.0.0.0/7, 176.0.0.0/4, 192.0.0.0/2 [spec.egress[1].toCIDRSet[0]] \"0.0.0.0/0 except 10.0.0.0/8, 172.16.0.0/12\"\n"
-        "  to unknown cidrGroupRef corp-ranges [spec.egress[1].toCIDRSet[1]] \"cidrGroupRef corp-ranges\"\n"
-        "note spec.egress[0].toCIDR[1]: \"10.0.0.1/8\" has host bits set: read as 10.0.0.0/8\n"
-        "note spec.egress[1].toCIDRSet[1]: cidrGroupRef corp-ranges cannot be resolved offline: counted as any destination\n");
+        "  to unknown CiliumCIDRGroup \"corp-ranges\" [spec.egress[1].toCIDRSet[1]] \"cidrGroupRef corp-ranges\"\n"
+        "note spec.egress[0].toCIDR[1]: \"10.0.0.1/8\" has host bits set: read as 10.0.0.0/8\n");
 }
 
 static void test_cilium_read_entities(void **state)
@@ -389,7 +388,7 @@ static void test_cilium_read_egress_deny_subtracts(void **state)
         "deny spec.egressDeny[2] ports any protocol/port\n"
         "note spec.egressDeny[0].toPorts[0].ports[1].port: named port \"http\" cannot be resolved offline: this deny is not counted\n"
         "note spec.egressDeny[1].toServices[0]: toServices cannot be resolved offline: this deny is not counted\n"
-        "note spec.egressDeny[2].toCIDRSet[0]: cidrGroupRef bad-ranges cannot be resolved offline: this deny is not counted\n");
+        "note spec.egressDeny[2].toCIDRSet[0].cidrGroupRef: cidrGroupRef: what a CIDR group holds is not counted in a deny\n");
 }
 
 static void test_cilium_read_specs_one_model_per_rule(void **state)
