@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "policy/cni/anp.h"
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
 #include "policy/cni/netpol.h"
@@ -46,6 +47,8 @@ static const struct decider {
     {"extensions", "NetworkPolicy", netpol_decide, true},
     {"extensions", "ReplicaSet", workload_decide, false},
     {"networking.k8s.io", "NetworkPolicy", netpol_decide, true},
+    {"policy.networking.k8s.io", "AdminNetworkPolicy", anp_decide, true},
+    {"policy.networking.k8s.io", "BaselineAdminNetworkPolicy", anp_decide, true},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
     {"projectcalico.org", "GlobalNetworkSet", netset_decide, false},
     {"projectcalico.org", "NetworkPolicy", calico_decide, true},

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "policy/cni/anp.h"
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
 #include "policy/cni/netpol.h"
@@ -23,6 +24,7 @@ static const struct {
     {is_netpol, netpol_read},
     {cilium_is_policy, cilium_read},
     {calico_is_policy, calico_read},
+    {anp_is_policy, anp_read},
 };
 
 judge_reader *readers_find(const struct object *obj)
