@@ -56,6 +56,26 @@ static const struct decider {
     {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */
 };
 
+/*
+ * Kinds that say something about network traffic but that egressguard does not evaluate. They
+ * are never passed in silence: admitted under unknownKinds allow, they get a note naming them.
+ */
+static bool is_unevaluated_network_kind(const struct object *obj)
+{
+    static const char *const words[] = {"NetworkPolicy", "Firewall", "EgressPolicy",
+                                        "EgressGateway", "AuthorizationPolicy", NULL};
+    char group[128];
+    size_t i;
+
+    for (i = 0; words[i]; i++)
+        if (strstr(obj->kind, words[i]))
+            return true;
+    object_group(obj, group, sizeof(group));
+    /* Calico profiles carry rules of their own; tiers order policies (Pass goes to the next). */
+    return (!strcmp(group, "projectcalico.org") || !strcmp(group, "crd.projectcalico.org")) &&
+           (!strcmp(obj->kind, "Profile") || !strcmp(obj->kind, "Tier"));
+}
+
 static const struct decider *find_decider(const struct object *obj)
 {
     char group[128];
@@ -94,7 +114,14 @@ int decide_object(const struct policy *pol, const struct object *obj,
         v->evaluated = false;
         /* The policy file decides what unknown kinds get: never an accidental allow. */
         if (pol->unknown_kinds_allow)
-            return 0;
+            return !is_unevaluated_network_kind(obj) ||
+                           verdict_add(v, obj, obj->json, "kind", pol->mode, false, "",
+                                       "%s (%s) is a network-policy kind egressguard does not "
+                                       "evaluate: what it opens is not judged",
+                                       obj->kind, *obj->api_version ? obj->api_version
+                                                                    : "no apiVersion") == 0
+                       ? 0
+                       : err_set(e, "out of memory");
         return verdict_add(v, obj, obj->json, "kind", pol->mode, true, "",
                            "%s (%s) is not a kind egressguard evaluates, and the policy's "
                            "rules.unknownKinds is deny",

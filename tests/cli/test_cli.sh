@@ -73,4 +73,29 @@ bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
 expect_in "corpus: duplicate keys" "$errs" "_archived__openshift-origin__etcd-controller.yaml:12:3: duplicate key \"selector\""
 expect_in "corpus: invalid Cilium policy" "$errs" "chapter12__invalid-policy.yaml:14:9: spec.egress[0].toEntities"
 expect_in "corpus: invalid NetworkPolicy" "$errs" "k8s-networkpolicy-invalid.yaml:27:13: spec.ingress[0].ports[0].port"
+# Network-policy kinds egressguard does not evaluate are named in a note, never passed in silence;
+# other kinds it does not evaluate pass quietly (rules.unknownKinds: allow).
+cat >"$bad" <<'Y'
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: staged}
+spec: {}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: cnp}
+spec: {}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm, namespace: ml-a}
+Y
+run "$EGRESSGUARD" check -p $P "$bad"
+expect_rc "unevaluated network kinds: admitted" 0
+expect_in "unevaluated network kinds: Calico staged policy named" "$out" \
+    "StagedGlobalNetworkPolicy (projectcalico.org/v3) is a network-policy kind egressguard does not evaluate"
+expect_in "unevaluated network kinds: ClusterNetworkPolicy named" "$out" \
+    "ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) is a network-policy kind"
+case "$out" in *ConfigMap*) fail "unevaluated network kinds: other kinds stay quiet" "$out" ;;
+    *) pass "unevaluated network kinds: other kinds stay quiet" ;; esac
 exit $t_failed
