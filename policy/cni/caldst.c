@@ -410,5 +410,8 @@ int caldst_read(struct calrd *r, const json_t *dst, const char *dp, bool narrow,
             return err_set(r->e, "out of memory");
         return 0;
     }
-    return calrd_new_peer(r, PEER_ALL, dp, dst) ? 0 : -1;
+    if (!(peer = calrd_new_peer(r, PEER_ALL, dp, dst)))
+        return -1;
+    return egress_peer_set_text(peer, "every destination") < 0 ? err_set(r->e, "out of memory")
+                                                                : 0;
 }

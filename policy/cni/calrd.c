@@ -136,7 +136,8 @@ struct egress_peer *calrd_new_peer(struct calrd *r, enum peer_kind kind, const c
                                    const json_t *node)
 {
     struct egress_rule *rule = &r->m->rules[r->m->n_rules - 1];
-    struct egress_peer *p = egress_rule_add_peer(rule, kind, path, node);
+    /* A rule without a destination is positioned at the rule. */
+    struct egress_peer *p = egress_rule_add_peer(rule, kind, path, node ? node : rule->node);
 
     if (!p)
         err_set(r->e, "out of memory");

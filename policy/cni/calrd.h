@@ -85,7 +85,7 @@ int calrd_split_ns(struct calrd *r, struct selector **sel, struct selector **ns_
  */
 enum tri calrd_ns_test(const struct selector *ns_part, const char *ns);
 
-/* A new peer of the model's last rule; NULL with r->e set on OOM. */
+/* A new peer of the model's last rule (node NULL: at the rule); NULL with r->e set on OOM. */
 struct egress_peer *calrd_new_peer(struct calrd *r, enum peer_kind kind, const char *path,
                                    const json_t *node);
 

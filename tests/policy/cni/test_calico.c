@@ -37,7 +37,7 @@ static void test_calico_read_types_default_egress_when_egress_rules(void **state
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=app == \"trainer\" egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to all [spec.egress[0].destination]\n");
+        "  to all [spec.egress[0].destination] \"every destination\"\n");
 }
 
 static void test_calico_read_types_default_ingress_only(void **state)
@@ -126,7 +126,7 @@ static void test_calico_read_ordered_rules_and_order(void **state)
         "deny spec.egress[0] ports any protocol/port\n"
         "  to cidr 169.254.169.254/32 [spec.egress[0].destination] \"nets\"\n"
         "log spec.egress[1] ports any protocol/port\n"
-        "  to all [spec.egress[1].destination]\n"
+        "  to all [spec.egress[1].destination] \"every destination\"\n"
         "pass spec.egress[2] ports any protocol/port\n"
         "  to cidr 10.0.0.0/8 [spec.egress[2].destination] \"nets\"\n"
         "allow spec.egress[3] ports TCP/*\n"
@@ -209,11 +209,11 @@ static void test_calico_read_protocols_and_not_protocol(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports UDP/53\n"
-        "  to all [spec.egress[0].destination]\n"
+        "  to all [spec.egress[0].destination] \"every destination\"\n"
         "allow spec.egress[1] ports any protocol/port except TCP/*\n"
         "  to cidr 192.0.2.0/24 [spec.egress[1].destination] \"nets\"\n"
         "allow spec.egress[2] ports ICMP\n"
-        "  to all [spec.egress[2].destination]\n"
+        "  to all [spec.egress[2].destination] \"every destination\"\n"
         "note spec.egress[2].icmp: icmp narrows the rule: ignored (counted wider)\n");
 }
 
@@ -233,7 +233,7 @@ static void test_calico_read_not_ports(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports UDP/0-52, UDP/54-65535\n"
-        "  to all [spec.egress[0].destination]\n"
+        "  to all [spec.egress[0].destination] \"every destination\"\n"
         "note spec.egress[0].destination.notPorts[1]: named port \"metrics\" cannot be resolved offline: nothing excluded\n");
 }
 
@@ -388,7 +388,7 @@ static void test_calico_read_crd_v1_lowercase_action(void **state)
         "model GlobalNetworkPolicy.projectcalico.org x\n"
         "subject namespaces=all() pods=all() egress=governed default-deny ordered order=0\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to all [spec.egress[0].destination]\n");
+        "  to all [spec.egress[0].destination] \"every destination\"\n");
 }
 
 static void test_calico_read_service_account_selector_drops_default_deny(void **state)
