@@ -337,7 +337,8 @@ static int add_endpoints(struct calrd *r, const json_t *dst, const char *dp, boo
             goto out;
         if ((w.ns_name && !(peer->cluster.ns_name = strdup(w.ns_name))) ||
             (w.ns_sel && !(peer->cluster.ns_sel = selector_dup(w.ns_sel))) ||
-            (s.sel && !(peer->cluster.pod_sel = selector_dup(s.sel)))) {
+            (s.sel && !(peer->cluster.pod_sel = selector_dup(s.sel))) ||
+            (s.text.len && !(peer->text = strdup(buf_str(&s.text))))) {
             err_set(r->e, "out of memory");
             goto out;
         }

@@ -157,10 +157,10 @@ static void test_calico_read_global_namespace_selector_and_subject(void **state)
         "model GlobalNetworkPolicy.projectcalico.org g\n"
         "subject namespaces=team == \"ml\" pods=has(gpu) egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to cluster namespaces=all() pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to cluster namespaces=all() pods=app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "  to unknown NetworkSets of every namespace, GlobalNetworkSets and HostEndpoints matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
-        "  to cluster namespaces=kubernetes.io/metadata.name == \"kube-system\" pods=k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination]\n"
+        "  to cluster namespaces=kubernetes.io/metadata.name == \"kube-system\" pods=k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination] \"namespaceSelector kubernetes.io/metadata.name == 'kube-system', selector k8s-app == 'kube-dns', notSelector tier == 'test'\"\n"
         "  to unknown NetworkSets of namespaces kubernetes.io/metadata.name == \"kube-system\" matching k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination] \"namespaceSelector kubernetes.io/metadata.name == 'kube-system', selector k8s-app == 'kube-dns', notSelector tier == 'test'\"\n");
 }
 
@@ -182,7 +182,7 @@ static void test_calico_read_namespaced_selector_confined(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "  to unknown NetworkSets of namespace ml-a matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
         "  to unknown GlobalNetworkSets and HostEndpoints matching all() [spec.egress[1].destination] \"namespaceSelector global()\"\n");
@@ -297,7 +297,7 @@ static void test_calico_read_allow_and_keeps_selector_part(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "  to unknown NetworkSets of namespace ml-a matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "note spec.egress[0].destination: destination fields are AND-ed; only the selector part is counted (wider than the rule)\n");
 }

@@ -94,12 +94,12 @@ static void test_setres_calico_namespaced_reaches_own_namespace(void **state)
 
     (void)state;
     expect(yaml, true, NULL,
-           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"\"\n"
+           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"selector role == 'db'\"\n"
            "spec.egress[0] cidr 8.8.8.0/24 \"NetworkSet ml-a/ext (t.yaml:9), reached by "
            "selector role == 'db'\"\n");
     /* Not every set known: what it may also reach is possibly anything. */
     expect(yaml, false, NULL,
-           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"\"\n"
+           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"selector role == 'db'\"\n"
            "spec.egress[0] cidr 8.8.8.0/24 \"NetworkSet ml-a/ext (t.yaml:9), reached by "
            "selector role == 'db'\"\n"
            "spec.egress[0] unknown NetworkSets of namespace ml-a matching role == \"db\" that "
@@ -111,7 +111,7 @@ static void test_setres_complete_and_nothing_reached_drops_reference(void **stat
 {
     (void)state;
     expect(NP_ML_A_DB NETSET("ml-a", "web", "{role: web}", "[8.8.8.0/24]"), true, NULL,
-           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"\"\n");
+           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"selector role == 'db'\"\n");
 }
 
 /* global(): GlobalNetworkSets and HostEndpoints only (libcalico-go: !has(projectcalico.org/namespace)). */
@@ -157,14 +157,16 @@ static void test_setres_calico_namespace_labels(void **state)
     (void)state;
     assert_int_equal(nsdb_set(ns, "ml-a", ml), 0);
     expect(yaml, true, ns,
-           "spec.egress[0] cluster namespaces=team == \"ml\" pods=all() \"\"\n"
+           "spec.egress[0] cluster namespaces=team == \"ml\" pods=all() \"namespaceSelector "
+           "team == 'ml', selector all()\"\n"
            "spec.egress[0] cidr 10.1.0.0/16 \"NetworkSet ml-a/a (t.yaml:9), reached by "
            "namespaceSelector team == 'ml', selector all()\"\n"
            "spec.egress[0] cidr 10.2.0.0/16 \"NetworkSet web/w (t.yaml:14), reached by "
            "namespaceSelector team == 'ml', selector all()\"\n");
     assert_int_equal(nsdb_set(ns, "web", web), 0);
     expect(yaml, true, ns,
-           "spec.egress[0] cluster namespaces=team == \"ml\" pods=all() \"\"\n"
+           "spec.egress[0] cluster namespaces=team == \"ml\" pods=all() \"namespaceSelector "
+           "team == 'ml', selector all()\"\n"
            "spec.egress[0] cidr 10.1.0.0/16 \"NetworkSet ml-a/a (t.yaml:9), reached by "
            "namespaceSelector team == 'ml', selector all()\"\n");
     json_decref(ml);
@@ -181,7 +183,7 @@ static void test_setres_unreadable_set_and_domains(void **state)
                "metadata: {name: dom, namespace: ml-a, labels: {role: db}}\n"
                "spec: {allowedEgressDomains: [api.example.com, '*.example.org']}\n",
            true, NULL,
-           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"\"\n"
+           "spec.egress[0] cluster ns=ml-a pods=role == \"db\" \"selector role == 'db'\"\n"
            "spec.egress[0] unknown NetworkSet ml-a/bad, whose addresses cannot be read "
            "(t.yaml:12:15: spec.nets[0]: invalid CIDR \"not-a-cidr\": bad IPv4 address) "
            "\"NetworkSet ml-a/bad (t.yaml:9), reached by selector role == 'db'\"\n"
