@@ -17,4 +17,19 @@ for f in text json sarif junit; do
     fi
     rm -f "$got"
 done
+# CNI semantics (Calico, Cilium, AdminNetworkPolicy, address sets): the messages a person reads.
+S=tests/data/check/semantics
+got=$(mktemp)
+"$EGRESSGUARD" check -v -p $S/policy.yaml $S/input.yaml >"$got" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] && pass "semantics: exit 1 (violations)" || fail "semantics: exit $rc, want 1"
+if [ -n "${UPDATE_GOLDEN:-}" ]; then
+    cp "$got" "$S/expected.text"
+fi
+if diff -u "$S/expected.text" "$got" >/dev/null; then
+    pass "semantics report matches $S/expected.text"
+else
+    fail "semantics report differs" "$(diff -u "$S/expected.text" "$got" | head -40)"
+fi
+rm -f "$got"
 exit $t_failed
