@@ -18,13 +18,15 @@ extern const size_t embedded_example_policy_len;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: egressguard review [-p FILE] [--mutate] FILE|-\n\n"
+            "usage: egressguard review [-p FILE] [--mutate] [--now TIME] FILE|-\n\n"
             "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
             "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
             "with --mutate), and prints the response JSON.\n\n"
             "Options:\n"
             "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
-            "  --mutate            answer as the mutating webhook\n\n"
+            "  --mutate            answer as the mutating webhook\n"
+            "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+            "                      time) instead of the current time\n\n"
             "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
 }
 
@@ -91,6 +93,7 @@ int cmd_review(int argc, char **argv)
     struct verdict v;
     char *data = NULL, *text, msg[768];
     size_t len = 0, tlen;
+    int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
 
     if (cli_wants_help(argc, argv)) {
@@ -104,6 +107,11 @@ int cmd_review(int argc, char **argv)
             policy_path = argv[i];
         } else if (!strncmp(argv[i], "--policy=", 9)) {
             policy_path = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--now")) {
+            if (++i == argc)
+                return cli_usage_error("review", "--now needs a date or time");
+            if (cli_parse_now("review", argv[i], &now))
+                return EXIT_USAGE;
         } else if (!strcmp(argv[i], "--mutate")) {
             op = ADMISSION_MUTATE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -143,6 +151,7 @@ int cmd_review(int argc, char **argv)
         goto out;
     }
     verdict_init(&v);
+    a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
     if (text) {
