@@ -44,10 +44,10 @@ expect_in "summary line" "$out" "egressguard: 2 objects checked"
 # within exemptionWarningDays of the end, evaluated afterwards.
 run "$EGRESSGUARD" check -p $P --now 2026-12-01 tests/data/check/legacy-np.yaml
 expect_rc "check --now: exempt exits 0" 0
-expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 80): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
+expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 81): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
 run "$EGRESSGUARD" check -p $P --now 2027-01-25T12:00:00Z tests/data/check/legacy-np.yaml
 expect_rc "check --now: expiring exits 0" 0
-expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 80 of the policy file, owner research-infra, ticket INC-1234)"
+expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 81 of the policy file, owner research-infra, ticket INC-1234)"
 run "$EGRESSGUARD" check -p $P --now 2027-02-01 tests/data/check/legacy-np.yaml
 expect_rc "check --now: expired exits 1" 1
 expect_in "check --now: expired" "$out" "note: exemption expired after 2027-01-31 (UTC): the object is evaluated"
