@@ -26,6 +26,18 @@ struct policy *evalfix_policy(const char *path)
     return p;
 }
 
+int evalfix_setup_example(void **state)
+{
+    *state = evalfix_policy("examples/policy.yaml");
+    return 0;
+}
+
+int evalfix_teardown_policy(void **state)
+{
+    policy_free(*state);
+    return 0;
+}
+
 static void dump(const struct evalfix *f)
 {
     size_t i;

@@ -20,6 +20,13 @@
 /* Loads a policy file; fails the test when it does not load. */
 struct policy *evalfix_policy(const char *path);
 
+/*
+ * cmocka group setup and teardown: *state is examples/policy.yaml, loaded once for the group
+ * (each test of the group starts with it in *state), freed at the end.
+ */
+int evalfix_setup_example(void **state);
+int evalfix_teardown_policy(void **state);
+
 struct evalfix {
     struct manifest *m;
     struct setdb *sets;          /* evalfix_cluster: what the run knows */

@@ -127,30 +127,14 @@ static void test_anp_read_errors(void **state)
 
 /* ---- verdicts ----------------------------------------------------------------------- */
 
-static struct policy *pol;
-
-static int setup(void **state)
-{
-    (void)state;
-    pol = evalfix_policy("examples/policy.yaml");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    policy_free(pol);
-    return 0;
-}
-
 #define ML_A_SUBJECT "  subject:\n    namespaces: {matchLabels: {kubernetes.io/metadata.name: ml-a}}\n"
 
 /* An Allow is allowed "regardless of NetworkPolicy": opening the world for ml-a is a violation. */
 static void test_anp_decide_allow_outside_is_violation(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     ANP("10") ML_A_SUBJECT "  egress:\n  - name: world\n    action: Allow\n"
                                            "    to: [{networks: [0.0.0.0/0, '::/0']}]\n",
@@ -167,9 +151,9 @@ static void test_anp_decide_allow_outside_is_violation(void **state)
  */
 static void test_anp_decide_deny_first_and_pass(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     ANP("10") ML_A_SUBJECT "  egress:\n"
                                            "  - action: Deny\n    to: [{networks: [0.0.0.0/0, '::/0']}]\n"
@@ -189,9 +173,9 @@ static void test_anp_decide_deny_first_and_pass(void **state)
 /* A baseline Allow opens egress for pods no NetworkPolicy isolates: judged the same. */
 static void test_anp_decide_baseline_allow(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     BANP ML_A_SUBJECT "  egress:\n  - action: Allow\n"
                                       "    to: [{networks: [8.8.8.8/32]}]\n"
@@ -213,5 +197,5 @@ int main(void)
         cmocka_unit_test(test_anp_decide_baseline_allow),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, evalfix_setup_example, evalfix_teardown_policy);
 }

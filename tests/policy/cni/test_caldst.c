@@ -149,30 +149,14 @@ static void test_caldst_rejects_global_outside_namespace_selector(void **state)
 
 /* ---- verdicts ----------------------------------------------------------------------- */
 
-static struct policy *pol;
-
-static int setup(void **state)
-{
-    (void)state;
-    pol = evalfix_policy("examples/policy.yaml");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    policy_free(pol);
-    return 0;
-}
-
 #define ML_A_ALL "spec:\n  selector: all()\n  types: [Egress]\n  egress:\n"
 
 /* A policy made of Pass opens everything for its AI subjects (no later tier known). */
 static void test_caldst_decide_pass_opens(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol, NP("p", "ml-a") ML_A_ALL "  - action: Pass\n", 0, true);
     evalfix_expect(&f, "egress", "spec.egress[0].destination", 8,
                    "every destination opens every destination (0.0.0.0/0, ::/0) on any "
@@ -194,9 +178,9 @@ static void test_caldst_decide_pass_opens(void **state)
  */
 static void test_caldst_decide_deny_every_address_first(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     NP("p", "ml-a") ML_A_ALL
                     "  - action: Deny\n    destination: {nets: [0.0.0.0/0, '::/0']}\n"
@@ -219,9 +203,9 @@ static void test_caldst_decide_deny_every_address_first(void **state)
 /* notSelector alone in a GlobalNetworkPolicy for AI namespaces: outside addresses are open. */
 static void test_caldst_decide_not_selector_opens_outside(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     GNP("g") "spec:\n  namespaceSelector: projectcalico.org/name == 'ml-a'\n"
                              "  egress:\n  - action: Allow\n"
@@ -240,10 +224,10 @@ static void test_caldst_decide_not_selector_opens_outside(void **state)
 /* A selector reaches the NetworkSets with its labels: their nets are what the rule opens. */
 static void test_caldst_decide_network_set_reached(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
     const struct finding *x;
 
-    (void)state;
     evalfix_cluster(&f, pol, NP("p", "ml-a") ML_A_ALL DB_RULE SET("[10.20.1.0/24, 8.8.8.0/24]"),
                     0, true);
     x = evalfix_expect(&f, "egress", "spec.egress[0].destination", 10,
@@ -268,9 +252,9 @@ static void test_caldst_decide_network_set_reached(void **state)
 /* DNS to kube-dns written the Calico way, pinned by projectcalico.org/name: inside cluster-dns. */
 static void test_caldst_decide_dns_by_project_name(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     NP("dns", "ml-a") ML_A_ALL
                     "  - action: Allow\n    protocol: UDP\n    destination:\n"
@@ -296,5 +280,5 @@ int main(void)
         cmocka_unit_test(test_caldst_decide_dns_by_project_name),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, evalfix_setup_example, evalfix_teardown_policy);
 }

@@ -138,22 +138,6 @@ static void test_netset_collect_keeps_unreadable_sets(void **state)
 
 /* ---- judging ------------------------------------------------------------------------ */
 
-static struct policy *pol;
-
-static int setup(void **state)
-{
-    (void)state;
-    pol = evalfix_policy("examples/policy.yaml");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    policy_free(pol);
-    return 0;
-}
-
 #define SET(ns, labels, nets)                                                                     \
     "apiVersion: projectcalico.org/v3\nkind: NetworkSet\n"                                        \
     "metadata: {name: s, namespace: " ns ", labels: " labels "}\nspec:\n  nets: " nets "\n"
@@ -161,9 +145,9 @@ static int teardown(void **state)
 /* In an AI namespace any policy may select the set, on any port: its nets must be allowed. */
 static void test_netset_decide_in_ai_namespace(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol, SET("ml-a", "{}", "[10.20.1.0/24, 8.8.8.8/32]"), 0, true);
     evalfix_expect(&f, "egress", "spec.nets", 5,
                    "NetworkSet ml-a/s holds 8.8.8.8/32, outside every allow entry; any policy of "
@@ -181,6 +165,7 @@ static void test_netset_decide_in_ai_namespace(void **state)
  */
 static void test_netset_decide_through_reaching_policies(void **state)
 {
+    const struct policy *pol = *state;
     static const char gnp[] =
         "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
         "metadata: {name: to-db}\n"
@@ -191,7 +176,6 @@ static void test_netset_decide_through_reaching_policies(void **state)
     char yaml[2048];
     struct evalfix f;
 
-    (void)state;
     snprintf(yaml, sizeof(yaml), "%s%s", SET("data", "{role: db}", "[10.20.1.0/24, 8.8.8.8/32]"),
              gnp);
     /* Namespace data's labels unknown: the policy may reach the set, and it is judged. */
@@ -231,9 +215,9 @@ static void test_netset_decide_through_reaching_policies(void **state)
 /* A CiliumCIDRGroup named by a policy that governs AI workloads is judged on its ports. */
 static void test_netset_decide_cidr_group(void **state)
 {
+    const struct policy *pol = *state;
     struct evalfix f;
 
-    (void)state;
     evalfix_cluster(&f, pol,
                     "apiVersion: cilium.io/v2alpha1\nkind: CiliumCIDRGroup\n"
                     "metadata: {name: partners}\nspec:\n  externalCIDRs: [203.0.113.0/24]\n---\n"
@@ -260,5 +244,5 @@ int main(void)
         cmocka_unit_test(test_netset_decide_cidr_group),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, evalfix_setup_example, evalfix_teardown_policy);
 }
