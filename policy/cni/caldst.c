@@ -97,10 +97,23 @@ out:
     return rc;
 }
 
+int caldst_domain(const char *text, char *norm, bool *widened, struct err *e)
+{
+    *widened = false;
+    if (fqdn_normalize(text, true, norm, e) < 0)
+        return -1;
+    if (strchr(norm, '*')) {
+        *widened = true;
+        strcpy(norm, "*");
+    }
+    return 0;
+}
+
 static int add_domains_peer(struct calrd *r, const json_t *doms, const char *dp)
 {
     struct egress_peer *peer;
     char p[CALRD_PATH_LEN], norm[FQDN_MAX];
+    bool widened;
     size_t i;
 
     member_path(p, sizeof(p), "%s.domains", dp);
@@ -115,8 +128,13 @@ static int add_domains_peer(struct calrd *r, const json_t *doms, const char *dp)
         member_path(pi, sizeof(pi), "%s[%zu]", p, i);
         if (!json_is_string(d))
             return calrd_failf(r, d, pi, "must be a domain name");
-        if (fqdn_normalize(json_string_value(d), true, norm, r->e) < 0)
+        if (caldst_domain(json_string_value(d), norm, &widened, r->e) < 0)
             return calrd_fail(r, d, pi);
+        if (widened && calrd_note(r, d, pi,
+                                  "\"%s\": in Calico '*' matches one or more labels, which no "
+                                  "allow-list pattern but \"*\" covers: counted as every name",
+                                  json_string_value(d)) < 0)
+            return -1;
         /* egress_rule_add_peer may move peers: look the peer up again each time. */
         peer = &r->m->rules[r->m->n_rules - 1].peers[r->m->rules[r->m->n_rules - 1].n_peers - 1];
         if (egress_peer_add_fqdn(peer, norm) < 0)

@@ -21,4 +21,12 @@
 /* Adds the peers of dst (may be NULL: every destination). 0, or -1 with r->e set. */
 int caldst_read(struct calrd *r, const json_t *dst, const char *dp, bool narrow, bool *drop);
 
+/*
+ * A Calico domain name (a rule's destination.domains, a network set's allowedEgressDomains) as a
+ * normalized pattern (fqdn.h) into norm (FQDN_MAX bytes). In Calico an asterisk "matches 1 or
+ * more path components at that position" (Calico Enterprise DNS policy docs), which no pattern
+ * here but `*` covers: a name with one is widened to `*` and *widened set. 0, or -1 with e set.
+ */
+int caldst_domain(const char *text, char *norm, bool *widened, struct err *e);
+
 #endif

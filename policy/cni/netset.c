@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy/base/buf.h"
+#include "policy/cni/caldst.h"
 #include "policy/doc/doc.h"
 #include "policy/doc/member.h"
 #include "policy/eval/judge.h"
@@ -85,6 +86,7 @@ static int read_domains(const struct object *obj, const json_t *list, struct set
                         struct err *e)
 {
     char p[PATH_LEN], norm[FQDN_MAX];
+    bool widened;
     size_t i;
 
     if (!(out->domains = calloc(json_array_size(list) + 1, sizeof(*out->domains))))
@@ -95,7 +97,8 @@ static int read_domains(const struct object *obj, const json_t *list, struct set
         member_path(p, sizeof(p), "spec.allowedEgressDomains[%zu]", i);
         if (member_check(obj, list, d, MEMBER_STRING, p, e) < 0)
             return -1;
-        if (fqdn_normalize(json_string_value(d), true, norm, e) < 0) {
+        /* A wildcard spans one or more labels in Calico: widened to every name (caldst.h). */
+        if (caldst_domain(json_string_value(d), norm, &widened, e) < 0) {
             err_prefix(e, "%s", p);
             return doc_err_at(obj->doc, d, e);
         }

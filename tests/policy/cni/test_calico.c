@@ -237,6 +237,10 @@ static void test_calico_read_not_ports(void **state)
         "note spec.egress[0].destination.notPorts[1]: named port \"metrics\" cannot be resolved offline: nothing excluded\n");
 }
 
+/*
+ * Calico Enterprise domains: an asterisk "matches 1 or more path components at that position"
+ * (Calico DNS policy docs), wider than any allow-list pattern but "*": counted as every name.
+ */
 static void test_calico_read_domains(void **state)
 {
     (void)state;
@@ -252,7 +256,9 @@ static void test_calico_read_domains(void **state)
         "model GlobalNetworkPolicy.projectcalico.org g\n"
         "subject namespaces=all() pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to fqdn api.example.com, *.s3.amazonaws.com [spec.egress[0].destination.domains]\n");
+        "  to fqdn api.example.com, * [spec.egress[0].destination.domains]\n"
+        "note spec.egress[0].destination.domains[1]: \"*.s3.amazonaws.com\": in Calico '*' matches "
+        "one or more labels, which no allow-list pattern but \"*\" covers: counted as every name\n");
 }
 
 static void test_calico_read_service_accounts_and_services_unknown(void **state)
