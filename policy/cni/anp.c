@@ -409,7 +409,8 @@ static int read_rule(struct anprd *r, const json_t *j, const char *path)
     r->rule_name = json_string_value(member(j, "name"));
     member_path(p, sizeof(p), "%s.action", path);
     if (!aj)
-        return fail(r, j, p, "required (%s)", r->baseline ? "Allow or Deny" : "Allow, Deny or Pass");
+        return fail(r, j, p, "required (%s)",
+                    r->baseline ? "Allow or Deny" : "Allow, Deny or Pass");
     if (a && !strcmp(a, "Allow"))
         action = EGRESS_ALLOW;
     else if (a && !strcmp(a, "Deny"))

@@ -28,7 +28,8 @@ static int read_nets(struct calrd *r, const json_t *list, const char *path, stru
             return calrd_failf(r, n, p, "invalid CIDR \"\": empty");
         if (cidr_parse(text, CIDR_BARE_IP, &c, &normalized, r->e) < 0)
             return calrd_fail(r, n, p);
-        if (normalized && calrd_note(r, n, p, "\"%s\" has host bits set: read as its network", text) < 0)
+        if (normalized &&
+            calrd_note(r, n, p, "\"%s\" has host bits set: read as its network", text) < 0)
             return -1;
         if (cidrset_add(out, &c) < 0)
             return err_set(r->e, "out of memory");
@@ -165,7 +166,7 @@ static int epsel_read(struct calrd *r, const json_t *dst, const char *dp, struct
 {
     static const char *const fields[] = {"namespaceSelector", "selector", "notSelector"};
     const json_t *j[3];
-    struct selector *not = NULL, *tmp;
+    struct selector *neg = NULL, *tmp;
     char p[CALRD_PATH_LEN];
     int i;
 
@@ -193,27 +194,27 @@ static int epsel_read(struct calrd *r, const json_t *dst, const char *dp, struct
         if (i == 1)
             s->sel = one;
         else
-            not = one;
+            neg = one;
         /* CRD validation (projectcalico v3 EntityRule, policy_common.go). */
         if (selector_has_global(one)) {
             calrd_failf(r, j[i], p, "global() can only be used in a namespaceSelector");
             goto fail;
         }
     }
-    if (not) {
-        tmp = selector_not(not);
-        selector_free(not);
-        not = tmp;
-        tmp = not && s->sel ? selector_and(s->sel, not) : not ? selector_dup(not) : NULL;
-        selector_free(not);
-        not = NULL;
+    if (neg) {
+        tmp = selector_not(neg);
+        selector_free(neg);
+        neg = tmp;
+        tmp = neg && s->sel ? selector_and(s->sel, neg) : neg ? selector_dup(neg) : NULL;
+        selector_free(neg);
+        neg = NULL;
         selector_free(s->sel);
         if (!(s->sel = tmp))
             return err_set(r->e, "out of memory");
     }
     return calrd_split_ns(r, &s->sel, &s->ns_part);
 fail:
-    selector_free(not);
+    selector_free(neg);
     return -1;
 }
 
@@ -380,8 +381,9 @@ out:
 
 int caldst_read(struct calrd *r, const json_t *dst, const char *dp, bool narrow, bool *drop)
 {
-    bool has_nets = calrd_nonempty(calrd_member(dst, "nets")) || calrd_nonempty(calrd_member(dst, "notNets")) ||
-                    calrd_member(dst, "net") || calrd_member(dst, "notNet");
+    bool has_nets = calrd_nonempty(calrd_member(dst, "nets")) ||
+                    calrd_nonempty(calrd_member(dst, "notNets")) || calrd_member(dst, "net") ||
+                    calrd_member(dst, "notNet");
     bool has_ep = calrd_nonempty(calrd_member(dst, "selector")) ||
                   calrd_nonempty(calrd_member(dst, "notSelector")) ||
                   calrd_nonempty(calrd_member(dst, "namespaceSelector"));
@@ -423,7 +425,8 @@ int caldst_read(struct calrd *r, const json_t *dst, const char *dp, bool narrow,
         return add_nets_peer(r, dst, dp);
     if (has_sa || has_svc) {
         const char *what = has_sa ? "serviceAccounts" : "services";
-        if (calrd_note(r, dst, dp, "%s cannot be resolved offline: counted as any destination", what) < 0)
+        if (calrd_note(r, dst, dp, "%s cannot be resolved offline: counted as any destination",
+                       what) < 0)
             return -1;
         if (!(peer = calrd_new_peer(r, PEER_UNKNOWN, dp, dst)) || !(peer->entity = strdup(what)))
             return err_set(r->e, "out of memory");

@@ -17,8 +17,8 @@
 enum ports_use { USE_WIDE, USE_NARROW }; /* over-approximate (allow) / under (deny) */
 
 /* One Calico port: 80, "80", "8000:8080" or a name. *named set for a name. */
-static int parse_port(struct calrd *r, const json_t *j, const char *path, unsigned *lo, unsigned *hi,
-                      const char **named)
+static int parse_port(struct calrd *r, const json_t *j, const char *path, unsigned *lo,
+                      unsigned *hi, const char **named)
 {
     const char *s;
     char *end;
@@ -210,7 +210,8 @@ out:
 }
 
 
-static int parse_action(struct calrd *r, const json_t *rule, const char *path, enum egress_action *a)
+static int parse_action(struct calrd *r, const json_t *rule, const char *path,
+                        enum egress_action *a)
 {
     const json_t *aj = calrd_member(rule, "action");
     const char *s = json_string_value(aj);

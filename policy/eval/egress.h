@@ -176,10 +176,10 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
  *
  * The subject is `ns=<name>` (namespaced) or `namespaces=<selector>` (cluster-wide), then
  * `pods=<selector>`, then in this order when they hold: `host`, `egress=governed` or
- * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`. A rule line is
- * `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented line
- * `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when it
- * has a text. Selectors print with selector_format(); CIDR sets with every prefix
+ * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`. A rule
+ * line is `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented
+ * line `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when
+ * it has a text. Selectors print with selector_format(); CIDR sets with every prefix
  * (cidrset_format, no cap). Notes come last: `note <path or ->: <message>`.
  */
 int egress_model_format(const struct egress_model *m, struct buf *out);
