@@ -222,8 +222,9 @@ fail:
  * Where the endpoints of a destination live, as libcalico-go's getEndpointSelector()
  * (syncersv1/updateprocessors/rules.go) builds the rule's selector:
  *  - a namespaceSelector selects namespaces by their labels (Calico prefixes them pcns. on the
- *    endpoints); all() is every namespace; global() becomes !has(projectcalico.org/namespace),
- *    i.e. only endpoints outside namespaces: GlobalNetworkSets and HostEndpoints;
+ *    endpoints); all() becomes has(projectcalico.org/namespace), every namespace; global()
+ *    becomes !has(projectcalico.org/namespace), only endpoints outside namespaces
+ *    (GlobalNetworkSets and HostEndpoints), which any selector matching no labels reaches too;
  *  - without one, a namespaced policy's destination is confined to its own namespace as soon as
  *    any selector field is used, notSelector included;
  *  - without one, a GlobalNetworkPolicy's selector matches endpoints everywhere: pods and
@@ -246,16 +247,17 @@ static int where(struct calrd *r, struct epsel *s, struct reach *w)
     if (s->has_ns) {
         bool has_global = selector_has_global(s->ns);
 
-        /* Endpoints outside namespaces have no namespace labels at all. */
-        if (has_global) {
-            if (!(none = json_object()))
-                return err_set(r->e, "out of memory");
-            w->global = selector_matches(s->ns, none);
-            if (!(w->ns_sel = selector_set_global(s->ns, false)))
-                goto oom;
-        } else if (!(w->ns_sel = selector_dup(s->ns))) {
+        /*
+         * The namespace selector is matched against the endpoint's namespace labels, and
+         * endpoints outside namespaces (GlobalNetworkSets, HostEndpoints) have none: whatever
+         * matches no labels reaches them too (`team != 'ml'`, global()), except all(), which
+         * Calico rewrites to has(projectcalico.org/namespace).
+         */
+        if (!(none = json_object()))
+            return err_set(r->e, "out of memory");
+        w->global = selector_matches(s->ns, none) && (has_global || !selector_is_all(s->ns));
+        if (!(w->ns_sel = has_global ? selector_set_global(s->ns, false) : selector_dup(s->ns)))
             goto oom;
-        }
         w->namespaced = !selector_is_none(w->ns_sel);
     } else if (!r->global) {
         w->namespaced = true;

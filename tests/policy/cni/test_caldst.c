@@ -132,6 +132,33 @@ static void test_caldst_global_namespace_selector(void **state)
                   "HostEndpoints) are not counted in this deny\n");
 }
 
+/*
+ * A namespaceSelector is matched against the endpoint's namespace labels; endpoints outside
+ * namespaces have none, so one that matches no labels reaches them as well. all() does not:
+ * Calico rewrites it to has(projectcalico.org/namespace).
+ */
+static void test_caldst_namespace_selector_matching_no_labels(void **state)
+{
+    (void)state;
+    expect_models(NP("p", "ml-a") "spec:\n  egress:\n  - action: Allow\n"
+                                  "    destination: {namespaceSelector: team != 'ml'}\n"
+                                  "  - action: Allow\n"
+                                  "    destination: {namespaceSelector: all()}\n",
+                  "model NetworkPolicy.projectcalico.org ml-a/p\n"
+                  "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
+                  "allow spec.egress[0] ports any protocol/port\n"
+                  "  to cluster namespaces=team != \"ml\" pods=all() [spec.egress[0].destination] "
+                  "\"namespaceSelector team != 'ml'\"\n"
+                  "  to unknown NetworkSets of namespaces team != \"ml\", GlobalNetworkSets and "
+                  "HostEndpoints matching all() [spec.egress[0].destination] \"namespaceSelector "
+                  "team != 'ml'\"\n"
+                  "allow spec.egress[1] ports any protocol/port\n"
+                  "  to cluster namespaces=all() pods=all() [spec.egress[1].destination] "
+                  "\"namespaceSelector all()\"\n"
+                  "  to unknown NetworkSets of every namespace matching all() "
+                  "[spec.egress[1].destination] \"namespaceSelector all()\"\n");
+}
+
 /* CRD validation: "global() can only be used in an EntityRule namespaceSelector". */
 static void test_caldst_rejects_global_outside_namespace_selector(void **state)
 {
@@ -272,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_caldst_endpoint_namespace_label),
         cmocka_unit_test(test_caldst_not_selector),
         cmocka_unit_test(test_caldst_global_namespace_selector),
+        cmocka_unit_test(test_caldst_namespace_selector_matching_no_labels),
         cmocka_unit_test(test_caldst_rejects_global_outside_namespace_selector),
         cmocka_unit_test(test_caldst_decide_pass_opens),
         cmocka_unit_test(test_caldst_decide_deny_every_address_first),
