@@ -121,6 +121,10 @@ static int read_identity(const struct object *obj, enum setdb_kind kind, struct 
     out->ns = strdup(kind == SETDB_NETWORKSET ? (*obj->ns ? obj->ns : "default") : "");
     out->name = strdup(obj->name);
     out->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+    /* Calico labels every NetworkSet with its namespace (networksetprocessor.go). */
+    if (out->labels && kind == SETDB_NETWORKSET &&
+        json_object_set_new(out->labels, "projectcalico.org/namespace", json_string(out->ns)) < 0)
+        return -1;
     if (obj->file && *obj->file) {
         snprintf(where, sizeof(where), "%s:%d", obj->file, obj->line);
         out->where = strdup(where);
@@ -361,22 +365,25 @@ static int judge_policies(const struct policy *pol, const struct object *obj,
     for (i = 0; ctx && ctx->policies && i < ctx->policies->n; i++) {
         const struct egress_model *m = &ctx->policies->models[i];
         struct buf why;
-        bool ai;
+        int ai = -1; /* unknown yet: scope is asked only of models that reach the set */
 
         if (!m->governs_egress)
             continue;
         buf_init(&why, 0);
-        ai = scope_governs_ai(pol, m, ns, &why);
-        for (k = 0; ai && k < m->n_rules; k++) {
+        for (k = 0; ai != 0 && k < m->n_rules; k++) {
             const struct egress_rule *r = &m->rules[k];
 
             if (r->action != EGRESS_ALLOW && !(r->action == EGRESS_PASS && m->pass_opens))
                 continue;
-            for (j = 0; j < r->n_peers; j++) {
+            for (j = 0; ai != 0 && j < r->n_peers; j++) {
                 const struct egress_peer *p = &r->peers[j];
 
                 if (!p->setref || setres_reaches(p->setref, set, ns) == TRI_FALSE)
                     continue;
+                if (ai < 0)
+                    ai = scope_governs_ai(pol, m, ns, &why);
+                if (!ai)
+                    break;
                 *judged = true;
                 if (judge_reached(pol, obj, ctx, set, nets_node, m, r, p, buf_str(&why), v,
                                   e) < 0) {

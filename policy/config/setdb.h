@@ -35,7 +35,9 @@ struct setdb_entry {
     enum setdb_kind kind;
     char *ns;             /* NetworkSet: its namespace; "" for the cluster-scoped kinds */
     char *name;
-    json_t *labels;       /* metadata.labels: always an object (possibly empty) */
+    json_t *labels;       /* the labels selectors match: metadata.labels, and for a Calico
+                             NetworkSet projectcalico.org/namespace, which Calico adds; always
+                             an object (possibly empty) */
     struct cidrset *nets; /* the addresses it holds; NULL when they are not known (error set) */
     char **domains;       /* Calico allowedEgressDomains: normalized patterns (fqdn.h) */
     size_t n_domains;

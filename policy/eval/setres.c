@@ -5,9 +5,6 @@
 
 #include "policy/selector/selsubset.h"
 
-/* Calico labels every NetworkSet with its namespace (libcalico-go networksetprocessor.go). */
-#define CALICO_NS_LABEL "projectcalico.org/namespace"
-
 static enum tri ns_reached(const struct egress_setref *ref, const char *set_ns,
                            const struct nsdb *ns)
 {
@@ -31,31 +28,15 @@ static enum tri ns_reached(const struct egress_setref *ref, const char *set_ns,
     return t;
 }
 
-/* Does sel (NULL = all) match the set's labels, with Calico's namespace label added? */
+/* Does sel (NULL = all) match the set's labels (for a NetworkSet, with its namespace's)? */
 static bool labels_match(const struct selector *sel, const struct setdb_entry *set)
 {
-    json_t *labels;
-    bool yes;
-
-    if (!sel)
-        return true;
-    if (set->kind != SETDB_NETWORKSET)
-        return selector_matches(sel, set->labels);
-    labels = json_deep_copy(set->labels);
-    if (!labels || json_object_set_new(labels, CALICO_NS_LABEL, json_string(set->ns)) < 0) {
-        json_decref(labels);
-        return true; /* not proven otherwise: reached */
-    }
-    yes = selector_matches(sel, labels);
-    json_decref(labels);
-    return yes;
+    return !sel || selector_matches(sel, set->labels);
 }
 
 enum tri setres_reaches(const struct egress_setref *ref, const struct setdb_entry *set,
                         const struct nsdb *ns)
 {
-    enum tri where;
-
     if (ref->kind == SETREF_CIDRGROUP) {
         if (set->kind != SETDB_CIDRGROUP)
             return TRI_FALSE;
@@ -65,22 +46,16 @@ enum tri setres_reaches(const struct egress_setref *ref, const struct setdb_entr
     }
     switch (set->kind) {
     case SETDB_NETWORKSET:
-        if (!ref->namespaced)
+        /* The set's own labels first: cheaper than its namespace's, and usually decisive. */
+        if (!ref->namespaced || !labels_match(ref->sel, set))
             return TRI_FALSE;
-        where = ns_reached(ref, set->ns, ns);
-        break;
+        return ns_reached(ref, set->ns, ns);
     case SETDB_GLOBALNETWORKSET:
     case SETDB_HOSTENDPOINT:
-        if (!ref->global)
-            return TRI_FALSE;
-        where = TRI_TRUE;
-        break;
+        return ref->global && labels_match(ref->sel, set) ? TRI_TRUE : TRI_FALSE;
     default:
         return TRI_FALSE;
     }
-    if (where == TRI_FALSE || !labels_match(ref->sel, set))
-        return TRI_FALSE;
-    return where;
 }
 
 int setres_describe(const struct egress_setref *ref, struct buf *out)
