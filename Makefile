@@ -33,8 +33,12 @@ FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 BIN = $(BUILD)/egressguard
 
-.PHONY: all deps test check asan fuzz bench run install clean image e2e
-all: deps $(BIN)
+.PHONY: all bin deps test check asan fuzz bench bench-run run install clean image e2e
+# Targets that may install packages first (deps) build in a second make: this one computed
+# PKG_CFLAGS and PKG_LIBS when it read the Makefile, before deps installed the -dev packages.
+all: deps
+	@$(MAKE) --no-print-directory bin
+bin: $(BIN)
 	@ln -sf $(BIN) egressguard
 
 deps:
@@ -94,7 +98,9 @@ $(BUILD)/tests/bench/floor_%: tests/bench/floor_%.c tests/bench/floor_common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
 
-bench: deps $(BIN) $(BENCH_BINS) $(FLOOR_BINS)
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+bench-run: $(BIN) $(BENCH_BINS) $(FLOOR_BINS)
 	@tests/bench/run.sh $(BUILD)
 
 # End-to-end: a real kube-apiserver (built once from Debian's source, cached) calls egressguard.

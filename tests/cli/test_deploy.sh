@@ -16,7 +16,7 @@ for f in base/policy-configmap.yaml cert-manager/webhooks.yaml; do
 done
 
 if ! command -v kubectl >/dev/null 2>&1; then
-    echo "SKIP: deploy_kustomize (no kubectl)"
+    fail deploy_kustomize "no kubectl: scripts/deps.sh build installs it (kubernetes-client)"
     exit $t_failed
 fi
 run kubectl kustomize "$root/deploy"

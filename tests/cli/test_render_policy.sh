@@ -77,7 +77,9 @@ expect_in test_render_anp_kind "$out" '"kind": "AdminNetworkPolicy"'
 expect_in test_render_anp_banp "$out" '"kind": "BaselineAdminNetworkPolicy"'
 expect_in test_render_anp_deny_first "$out" '"name": "deny-cloud-metadata"'
 expect_in test_render_anp_domain_names "$out" '"domainNames": ['
-if command -v python3 >/dev/null; then
+if ! command -v python3 >/dev/null; then
+    fail test_render_anp_rule_order "python3 is needed (scripts/deps.sh build installs it)"
+else
     "$EGRESSGUARD" render adminnetworkpolicy -p $P -o json 2>/dev/null | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]

@@ -19,7 +19,7 @@ parses() {
         expect_rc "$1" 0
         parsed=$(cat "$2")
     else
-        echo "SKIP: $1 (neither kubectl nor PyYAML)"
+        fail "$1" "neither kubectl nor PyYAML: scripts/deps.sh build installs them"
         parsed=$(cat "$2")
     fi
 }
