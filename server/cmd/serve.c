@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,6 +299,23 @@ static struct nscache *start_nscache(const struct serve_opts *o, const struct lo
     return c;
 }
 
+/*
+ * After the daemon failed to start: is its address taken? Asked only to say so, since the
+ * daemon's failure does not tell a busy port from bad TLS settings.
+ */
+static bool address_in_use(const struct http_options *ho)
+{
+    int one = 1, fd = socket(ho->addr.ss_family, SOCK_STREAM, 0);
+    bool busy;
+
+    if (fd < 0)
+        return false;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    busy = bind(fd, (const struct sockaddr *)&ho->addr, ho->addr_len) < 0 && errno == EADDRINUSE;
+    close(fd);
+    return busy;
+}
+
 static char *read_optional(const char *path, size_t *len, int *failed, struct err *e)
 {
     char *s;
@@ -405,7 +423,12 @@ int cmd_serve(int argc, char **argv)
     }
     ho.nscache = nsc;
     if (!(h = http_start(&ho, live, m, &lg, &e))) {
-        fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
+        if (address_in_use(&ho))
+            fprintf(stderr, "egressguard serve: %s is in use: another process listens there "
+                            "(choose another --listen address; make run: PORT=N)\n",
+                    o.listen);
+        else
+            fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
         rc = 1;
         goto out;
     }

@@ -512,8 +512,11 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
         o->timeout ? o->timeout : 10u, MHD_OPTION_CONNECTION_LIMIT,
         o->max_connections ? o->max_connections : 512u,
         /* headers of one request; the body goes to our own capped buffer */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1u, o->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, o->client_ca,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second server bind the
+         * same port and take half of the connections. The default, SO_REUSEADDR, is enough for a
+         * restart while old connections linger in TIME_WAIT. */
+        o->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, o->client_ca,
         MHD_OPTION_END);
     if (!h->daemon) {
         err_set(e, "cannot start the HTTPS server (address in use, or bad TLS settings)");

@@ -141,6 +141,36 @@ run "$EGRESSGUARD" mutate tests/data/check/ns.yaml
 expect_rc "mutate without -p exits 0" 0
 expect_in "mutate without -p says so" "$err" "egressguard mutate: no -p/--policy given: using the embedded example policy"
 
+# serve on a port another server holds: a clear message and exit, never a second listener that
+# takes half of the connections (SO_REUSEPORT).
+busy=$(mktemp -d)
+"$EGRESSGUARD" serve --dev --dev-certs "$busy/certs" --listen 127.0.0.1:0 >"$busy/a.out" 2>"$busy/a.log" &
+a=$!
+port="" i=0
+while [ -z "$port" ] && [ $i -lt 240 ] && kill -0 $a 2>/dev/null; do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$busy/a.log" | head -1)
+    [ -n "$port" ] || sleep 0.25
+    i=$((i + 1))
+done
+if [ -z "$port" ]; then
+    fail "busy port: first server starts" "$(head -c 400 "$busy/a.log")"
+else
+    "$EGRESSGUARD" serve --dev --dev-certs "$busy/certs" --listen "127.0.0.1:$port" >/dev/null 2>"$busy/b.log" &
+    b=$!
+    i=0
+    while kill -0 $b 2>/dev/null && [ $i -lt 240 ]; do sleep 0.25; i=$((i + 1)); done
+    if kill -0 $b 2>/dev/null; then
+        kill $b; wait $b 2>/dev/null
+        fail "busy port: second server exits" "it is serving on the same port"
+    else
+        wait $b; rc=$?
+        expect_rc "busy port: second server exits 1" 1
+        expect_in "busy port: says so" "$(cat "$busy/b.log")" "egressguard serve: 127.0.0.1:$port is in use: another process listens there (choose another --listen address; make run: PORT=N)"
+    fi
+fi
+kill $a 2>/dev/null; wait $a 2>/dev/null
+rm -rf "$busy"
+
 # The whole third-party corpus: every object evaluated or a positioned error, nothing crashes
 # (under `make asan` this runs the sanitized binary).
 run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
