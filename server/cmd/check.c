@@ -7,6 +7,7 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/rules/unknown.h"
 #include "policy/verdict.h"
 #include "server/cmd/cli.h"
 #include "server/cmd/opts.h"
@@ -20,6 +21,11 @@ static const char usage_text[] =
     "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
     "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
     "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+    "or a Pulumi file, judged before 'pulumi up': its Kubernetes resources, named by URN\n"
+    "  pulumi preview --json --show-sames >preview.json   (or: pulumi stack export)\n"
+    "  egressguard check -p policy.yaml preview.json\n"
+    "A value Pulumi does not know yet (an output of a resource not created) or a secret may\n"
+    "be anything: where egressguard would judge it, it denies.\n"
     "\n"
     "Options:\n"
     "  -p, --policy FILE            the EgressPolicy file (required)\n"
@@ -176,8 +182,9 @@ int cmd_check(int argc, char **argv)
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
-        if (verdict_decide(pol, it->obj, &ctx, &it->v, &it->e) < 0)
-            it->failed = true;
+        it->failed = verdict_decide(pol, it->obj, &ctx, &it->v, &it->e) < 0;
+        /* Objects from Pulumi files: values not known before `pulumi up` may be anything. */
+        it->failed = unknown_judge(pol, it->obj, &it->v, it->failed, &it->e) < 0;
     }
 
     if (o.effective) {

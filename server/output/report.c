@@ -47,12 +47,22 @@ void report_count(const struct report *r, struct report_counts *c)
     }
 }
 
+static bool has_source(const struct object *o)
+{
+    return o->source && *o->source;
+}
+
+/* "ns/name", and where it was declared when that is more than file:line (a Pulumi URN). */
 static void object_name(const struct object *o, char *buf, size_t size)
 {
+    int n;
+
     if (*o->ns && *o->name)
-        snprintf(buf, size, "%s/%s", o->ns, o->name);
+        n = snprintf(buf, size, "%s/%s", o->ns, o->name);
     else
-        snprintf(buf, size, "%s", *o->name ? o->name : "(unnamed)");
+        n = snprintf(buf, size, "%s", *o->name ? o->name : "(unnamed)");
+    if (has_source(o) && n >= 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " (%s)", o->source);
 }
 
 static int finding_line(const struct report_item *it, const struct finding *f)
@@ -142,6 +152,8 @@ static json_t *report_json(const struct report *r)
             json_decref(root);
             return NULL;
         }
+        if (has_source(o))
+            json_object_set_new(item, "source", json_string(o->source));
         if (it->v.exemption)
             json_object_set_new(item, "exemption", json_string(it->v.exemption));
         findings = json_object_get(item, "findings");
@@ -258,12 +270,18 @@ static int write_sarif(FILE *out, const struct report *r)
             sarif_rule(rules, seen, f->rule);
             snprintf(text, sizeof(text), "%s %s: %s%s%s", o->kind, name, f->path,
                      *f->path ? ": " : "", f->message);
-            json_array_append_new(results,
-                                  sarif_result(f->rule,
-                                               !strcmp(sev, "deny")   ? "error"
-                                               : !strcmp(sev, "warn") ? "warning"
-                                                                      : "note",
-                                               text, o->file, finding_line(it, f), f->col));
+            json_t *res = sarif_result(f->rule,
+                                       !strcmp(sev, "deny")   ? "error"
+                                       : !strcmp(sev, "warn") ? "warning"
+                                                              : "note",
+                                       text, o->file, finding_line(it, f), f->col);
+            /* SARIF 2.1.0 §3.33: a logical location names what the file declares. */
+            json_t *locs = json_object_get(res, "locations");
+            if (has_source(o) && json_array_size(locs))
+                json_object_set_new(json_array_get(locs, 0), "logicalLocations",
+                                    json_pack("[{s:s, s:s}]", "fullyQualifiedName", o->source,
+                                              "kind", "resource"));
+            json_array_append_new(results, res);
         }
     }
     rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -17,4 +17,20 @@ for f in text json yaml sarif junit; do
     fi
     rm -f "$got"
 done
+
+# Pulumi files: findings named by URN (text), and as SARIF logical locations.
+P=tests/data/pulumi
+for f in text sarif; do
+    got=$(mktemp)
+    "$EGRESSGUARD" check -p tests/data/check/policy.yaml -o $f $P/preview.json $P/export.json >"$got" 2>&1
+    rc=$?
+    [ "$rc" -eq 1 ] && pass "pulumi $f: exit 1 (denied)" || fail "pulumi $f: exit $rc, want 1"
+    [ -n "${UPDATE_GOLDEN:-}" ] && cp "$got" "$P/expected.$f"
+    if diff -u "$P/expected.$f" "$got" >/dev/null; then
+        pass "pulumi $f report matches $P/expected.$f"
+    else
+        fail "pulumi $f report differs" "$(diff -u "$P/expected.$f" "$got" | head -40)"
+    fi
+    rm -f "$got"
+done
 exit $t_failed
