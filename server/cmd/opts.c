@@ -10,8 +10,8 @@
 #include "policy/base/suggest.h"
 #include "server/cmd/cli.h"
 
-void opts_init(struct opts *p, const char *cmd, const char *help, const struct opt *table,
-               int argc, char **argv)
+void opts_init(struct opts *p, const char *cmd, const char *help, const struct opt *table, int argc,
+               char **argv)
 {
     memset(p, 0, sizeof(*p));
     p->cmd = cmd;

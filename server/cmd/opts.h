@@ -44,7 +44,7 @@ struct opt {
     const char *name; /* the long name without "--"; NULL ends the table */
     char letter;      /* the short name, or 0 */
     enum opt_kind kind;
-    int id;           /* what opts_next() returns for it; >= 0 */
+    int id; /* what opts_next() returns for it; >= 0 */
 };
 
 /* opts_next() results besides an option's id. */
@@ -58,15 +58,15 @@ struct opts {
     const struct opt *table; /* borrowed */
     int argc;
     char **argv;
-    int next;                /* argv index of the next word */
-    bool operands_only;      /* after "--" */
-    char name[64];           /* the option just returned, as typed ("-o", "--output") */
-    int status;              /* after OPTS_STOP: EXIT_PASS (help) or EXIT_USAGE (error) */
+    int next;           /* argv index of the next word */
+    bool operands_only; /* after "--" */
+    char name[64];      /* the option just returned, as typed ("-o", "--output") */
+    int status;         /* after OPTS_STOP: EXIT_PASS (help) or EXIT_USAGE (error) */
 };
 
 /* Starts parsing argv[1..argc-1] (argv[0] is the command). Borrows everything. */
-void opts_init(struct opts *p, const char *cmd, const char *help, const struct opt *table,
-               int argc, char **argv);
+void opts_init(struct opts *p, const char *cmd, const char *help, const struct opt *table, int argc,
+               char **argv);
 
 /*
  * The next option or operand: an option's id with *value set to its value (NULL for a flag),

@@ -56,8 +56,7 @@ static bool read_from_dir(const char *dir, const char *path)
            (len > 5 && !strcmp(path + len - 5, ".json"));
 }
 
-int outfile_check(const char *out, const char *policy, char *const *inputs, size_t n,
-                  struct err *e)
+int outfile_check(const char *out, const char *policy, char *const *inputs, size_t n, struct err *e)
 {
     char path[PATH_MAX], dir[PATH_MAX];
     struct stat st;

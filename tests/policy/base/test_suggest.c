@@ -36,10 +36,10 @@ static void test_suggest_distance(void **state)
 
 static void test_suggest_typos(void **state)
 {
-    static const char *const commands[] = {"check", "serve", "review", "mutate", "render",
-                                           "certs", "version", NULL};
-    static const char *const targets[] = {"webhooks", "networkpolicy", "cilium", "calico",
-                                          "adminnetworkpolicy", NULL};
+    static const char *const commands[] = {"check",  "serve", "review",  "mutate",
+                                           "render", "certs", "version", NULL};
+    static const char *const targets[] = {"webhooks", "networkpolicy",      "cilium",
+                                          "calico",   "adminnetworkpolicy", NULL};
 
     (void)state;
     assert_string_equal(nearest("chekc", commands), "check");

@@ -18,12 +18,9 @@ enum { O_POLICY, O_OUTPUT, O_VERBOSE, O_OUTPUT_FILE, O_NS };
 enum { HELP = 100, ERROR = 101 }; /* how parse_all() reports OPTS_STOP */
 
 static const struct opt table[] = {
-    {"policy", 'p', OPT_VALUE, O_POLICY},
-    {"output", 'o', OPT_VALUE, O_OUTPUT},
-    {"verbose", 'v', OPT_FLAG, O_VERBOSE},
-    {"output-file", 0, OPT_VALUE, O_OUTPUT_FILE},
-    {"namespace", 'n', OPT_VALUE, O_NS},
-    {NULL, 0, 0, 0},
+    {"policy", 'p', OPT_VALUE, O_POLICY},  {"output", 'o', OPT_VALUE, O_OUTPUT},
+    {"verbose", 'v', OPT_FLAG, O_VERBOSE}, {"output-file", 0, OPT_VALUE, O_OUTPUT_FILE},
+    {"namespace", 'n', OPT_VALUE, O_NS},   {NULL, 0, 0, 0},
 };
 
 /* Everything written to stderr between capture_start() and capture_end(). */
@@ -95,9 +92,9 @@ static int parse_all(const char **argv, char *out, size_t size)
 
 static void test_opts_next_forms(void **state)
 {
-    const char *argv[] = {"check", "-p",       "a.yaml", "--output=json", "-ojunit", "--policy",
-                    "b.yaml", "--verbose", "-v",     "--output-file", "r.txt", "-nfoo",
-                    NULL};
+    const char *argv[] = {"check",  "-p",        "a.yaml", "--output=json", "-ojunit", "--policy",
+                          "b.yaml", "--verbose", "-v",     "--output-file", "r.txt",   "-nfoo",
+                          NULL};
     char got[512];
 
     (void)state;
@@ -268,8 +265,8 @@ static void test_opts_number(void **state)
 
 static void test_opts_number_rejects_non_numbers(void **state)
 {
-    static const char *const bad[] = {"", "3x", "x3", " 3", "+3", "99999999999999999999", "1.5",
-                                      "-1"};
+    static const char *const bad[] = {"",    "3x", "x3", " 3", "+3", "99999999999999999999",
+                                      "1.5", "-1"};
     const char *argv[] = {"t", "-o", "x", NULL};
     struct opts p;
     long long n = 7;
