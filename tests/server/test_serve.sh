@@ -298,7 +298,7 @@ run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml"
 expect_rc "test_serve_requires_certs" 2
 run "$EGRESSGUARD" serve --policy "$SD/allow-unknown.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key" --log-level loud
 expect_rc "test_serve_bad_log_level" 2
-expect_in "test_serve_bad_log_level_msg" "$err" "--log-level must be debug, info, warn or error"
+expect_in "test_serve_bad_log_level_msg" "$err" "--log-level: unknown log level 'loud'; one of: debug, info, warn, error"
 run "$EGRESSGUARD" serve --help
 expect_in "test_serve_help" "$out" "--client-ca"
 
