@@ -3,7 +3,9 @@ BUILD   ?= build/default
 CC      ?= cc
 PREFIX  ?= /usr/local
 
-CSTD  = -std=c11 -D_POSIX_C_SOURCE=200809L
+# The one version: the binary reports it, the image is tagged with it, deploy/ runs that tag.
+VERSION := $(shell cat VERSION)
+CSTD  = -std=c11 -D_POSIX_C_SOURCE=200809L -DEGRESSGUARD_VERSION='"$(VERSION)"'
 WARN  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wwrite-strings -Wundef
 CFLAGS ?= -O2 -g
@@ -61,6 +63,9 @@ $(LIB_SERVER): $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRC)) $(BUILD)/gen/embedded.
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@); printf 'typedef int egressguard_empty_unit;\n' | $(CC) $(CSTD) -x c -c -o $@ -
+
+# The objects that carry the version string.
+$(BUILD)/server/cmd/version.o $(BUILD)/server/output/report.o: VERSION
 
 $(BIN): $(BUILD)/server/main.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
