@@ -2,9 +2,8 @@
 #define EGRESSGUARD_VERDICT_H
 
 /*
- * The one decision path. `check`, `review`, `mutate` and `serve` all call verdict_decide() with
- * an object view and differ only in where the object came from and how the verdict is printed,
- * so a manifest on disk and the same object inside an AdmissionReview get the same verdict.
+ * A verdict: the findings one decision produced about one object, and whether the object is
+ * admitted. Every rule module adds its findings with verdict_add(); decide.h runs the modules.
  */
 
 #include <jansson.h>
@@ -54,22 +53,5 @@ void verdict_release(struct verdict *v);
 int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
                 const char *rule, enum mode mode, bool violation, const char *path,
                 const char *fmt, ...) __attribute__((format(printf, 8, 9)));
-
-/*
- * Evaluates obj against pol. Returns 0 with v filled in, or -1 with e set when the object cannot
- * be evaluated (a malformed field of a kind egressguard knows); callers turn that into a denial
- * (server) or an input error (check) — never into an allow.
- */
-int verdict_decide(const struct policy *pol, const struct object *obj,
-                   const struct request_ctx *ctx, struct verdict *v, struct err *e);
-
-/*
- * May verdict_decide() ask ctx->namespaces for the labels of obj->ns? false for kinds it does
- * not evaluate, Namespaces (their labels are in the object), cluster-scoped objects, DELETEs and
- * policies without aiWorkloads.namespaces.selectors (labels then change nothing but wording).
- * Lets the server skip looking labels up when they cannot matter.
- */
-bool verdict_uses_namespace_labels(const struct policy *pol, const struct object *obj,
-                                   const struct request_ctx *ctx);
 
 #endif

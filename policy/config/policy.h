@@ -17,9 +17,8 @@
 #include "policy/sets/cidr.h"
 #include "policy/base/err.h"
 #include "policy/sets/portset.h"
+#include "policy/config/mode.h"
 #include "policy/selector/selector.h"
-
-enum mode { MODE_ENFORCE = 0, MODE_WARN, MODE_AUDIT };
 
 /* An in-cluster peer of an allow entry: namespaces × pods. */
 struct peer_spec {
@@ -119,8 +118,6 @@ struct policy *policy_load_buffer(const char *data, size_t len, const char *name
 void policy_free(struct policy *p); /* NULL is a no-op */
 
 /* "enforce", "warn" or "audit". A rule group without a mode of its own takes spec.mode. */
-const char *mode_name(enum mode m);
-
 /* Is the namespace an AI namespace by name glob, or by labels (JSON object; NULL = unknown)? */
 bool policy_ns_is_ai(const struct policy *p, const char *ns, const json_t *labels);
 

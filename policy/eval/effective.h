@@ -4,7 +4,7 @@
 /*
  * Effective egress: what the AI workloads of a namespace can reach once EVERY network policy of
  * the input that selects them is taken together (`egressguard check --effective`), as opposed
- * to verdict_decide(), which judges each policy object on its own.
+ * to decide_object(), which judges each policy object on its own.
  *
  * For each AI namespace N (policy_ns_is_ai with the labels `namespaces` knows) among those the
  * input names (objects' metadata.namespace, Namespace objects):
@@ -22,7 +22,7 @@
  * their own: a finding about one policy names it with its file and line in the message
  * ("CiliumNetworkPolicy ml-a/web (np.yaml:12): ..."). A namespace without
  * violations gets one note saying what was combined. Objects that cannot be read are not
- * counted (verdict_decide reports them) and get a note.
+ * counted (decide_object reports them) and get a note.
  *
  * Not covered: AI pods picked by aiWorkloads.pods selectors in namespaces that are not AI
  * namespaces (their pod labels are not in the input).

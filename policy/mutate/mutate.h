@@ -26,7 +26,7 @@
  * mutation.annotations, then profile, policy-hash and managed-by (which win over same-named
  * policy annotations). A key already holding the wanted value gets no op; one holding another
  * value gets an "add" (which replaces). A missing or null metadata.labels/annotations is created
- * whole by one op. Never denies: validation is verdict_decide()'s job. 0, or -1 with e set (a
+ * whole by one op. Never denies: validation is decide_object()'s job. 0, or -1 with e set (a
  * metadata/labels/annotations that is not a mapping, positioned; out of memory).
  */
 int mutate_decide(const struct policy *pol, const struct object *obj,

@@ -27,7 +27,7 @@
 #include "policy/verdict.h"
 
 /*
- * Applies the rule after verdict_decide(): `failed` says whether that failed (e holds why).
+ * Applies the rule after decide_object(): `failed` says whether that failed (e holds why).
  * Returns 0 when v is the verdict (maybe with denials added; a failure may have become one),
  * or -1 when the object still cannot be evaluated (e set; also on out of memory). Objects that
  * do not come from Pulumi are left as they are.

@@ -7,6 +7,7 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/decide.h"
 #include "policy/rules/unknown.h"
 #include "policy/verdict.h"
 #include "server/cmd/cli.h"
@@ -182,7 +183,7 @@ int cmd_check(int argc, char **argv)
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
-        it->failed = verdict_decide(pol, it->obj, &ctx, &it->v, &it->e) < 0;
+        it->failed = decide_object(pol, it->obj, &ctx, &it->v, &it->e) < 0;
         /* Objects from Pulumi files: values not known before `pulumi up` may be anything. */
         it->failed = unknown_judge(pol, it->obj, &it->v, it->failed, &it->e) < 0;
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "policy/base/buf.h"
 
 #include "policy/mutate/mutate.h"
@@ -196,7 +197,7 @@ int admission_decide(const struct policy *pol, enum admission_op op, struct admi
     if (op == ADMISSION_MUTATE) {
         return mutate_decide(pol, &a->obj, &a->ctx, v, e);
     }
-    return verdict_decide(pol, &a->obj, &a->ctx, v, e);
+    return decide_object(pol, &a->obj, &a->ctx, v, e);
 }
 
 const char *admission_verdict_word(const struct verdict *v, const struct err *eval_err)

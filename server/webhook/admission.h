@@ -4,7 +4,7 @@
 /*
  * AdmissionReview (admission.k8s.io/v1 and v1beta1) in and out. The server and `egressguard review`
  * both go decode → admission_decide() → encode, so an AdmissionReview gets the same answer from
- * either, and the same verdict as the object on disk under `check` (verdict_decide()).
+ * either, and the same verdict as the object on disk under `check` (decide_object()).
  *
  * The body is parsed exactly once (json_loadb); everything in struct admission borrows from that
  * one tree, which admission_release() frees.
@@ -29,7 +29,7 @@ enum admission_flags {
     ADMISSION_ALLOW_BARE = 1, /* accept the `request` member on its own (test data, `review`) */
 };
 
-/* What the webhook is asked: /validate runs verdict_decide(), /mutate runs mutate_decide(). */
+/* What the webhook is asked: /validate runs decide_object(), /mutate runs mutate_decide(). */
 enum admission_op { ADMISSION_VALIDATE = 0, ADMISSION_MUTATE };
 
 struct admission {
@@ -57,7 +57,7 @@ int admission_decode_json(struct admission *a, json_t *root, int flags, struct e
 void admission_release(struct admission *a); /* safe on a zeroed struct */
 
 /*
- * Decides: verdict_decide() for validation, mutate_decide() for mutation. `v` must be
+ * Decides: decide_object() for validation, mutate_decide() for mutation. `v` must be
  * verdict_init()ed by the caller and released by it. Returns 0, or -1 with e set when the object
  * cannot be evaluated; the caller must then answer with admission_encode(..., e) which DENIES.
  */

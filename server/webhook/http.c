@@ -14,6 +14,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "policy/decide.h"
 #include "policy/base/buf.h"
 #include "server/webhook/admission.h"
 #include "server/webhook/tls.h"
@@ -280,7 +281,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     ref = live_policy_get(h->live);
     pol = policy_ref_policy(ref);
     verdict_init(&v);
-    if (h->nscache && verdict_uses_namespace_labels(pol, &a.obj, &a.ctx)) {
+    if (h->nscache && decide_uses_namespace_labels(pol, &a.obj, &a.ctx)) {
         ns_labels = namespace_labels(h, a.obj.ns);
         nsdb_init_one(&ns_view, a.obj.ns, ns_labels);
         a.ctx.namespaces = &ns_view;

@@ -2,7 +2,7 @@
  * What `check` costs over merely reading its input. Generates a large manifest stream in memory
  * (network policies of every supported CNI, pods and workloads, in AI and other namespaces), then
  * times, in the same run: reading it (the floor: YAML parse with positions, Lists, object views)
- * and reading it plus verdict_decide() on every object (what `check` does). Prints both and the
+ * and reading it plus decide_object() on every object (what `check` does). Prints both and the
  * ratio; the target is a ratio of at most 1.5. Best of several rounds, so a busy machine shows
  * less.
  */
@@ -15,6 +15,7 @@
 #include "policy/base/buf.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
+#include "policy/decide.h"
 #include "policy/verdict.h"
 
 static double now(void)
@@ -163,7 +164,7 @@ static void measure(const char *what, const struct policy *pol, const struct buf
             struct request_ctx ctx = {.operation = "CREATE", .namespaces = db};
             struct err de = {0};
             verdict_init(&v);
-            verdict_decide(pol, manifest_object(m, i), &ctx, &v, &de);
+            decide_object(pol, manifest_object(m, i), &ctx, &v, &de);
             findings += v.n_findings;
             violating += !v.allowed;
             verdict_release(&v);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "policy/doc/manifest.h"
+#include "policy/decide.h"
 #include "policy/verdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct verdict v;
         struct err de = {0};
         verdict_init(&v);
-        if (verdict_decide(pol, manifest_object(m, i), NULL, &v, &de) < 0 && !de.msg[0])
+        if (decide_object(pol, manifest_object(m, i), NULL, &v, &de) < 0 && !de.msg[0])
             abort();
         verdict_release(&v);
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
 
 struct policy *evalfix_policy(const char *path)
@@ -47,7 +48,7 @@ static void evaluate(struct evalfix *f, const struct policy *p, const char *what
         fail_msg("%s: only %zu objects", what, manifest_n_objects(f->m));
     f->obj = manifest_object(f->m, index);
     verdict_init(&f->v);
-    f->rc = verdict_decide(p, f->obj, ctx, &f->v, &f->e);
+    f->rc = decide_object(p, f->obj, ctx, &f->v, &f->e);
 }
 
 void evalfix_file(struct evalfix *f, const struct policy *p, const char *path, size_t index,
@@ -109,7 +110,7 @@ void evalfix_expect_clean(const struct evalfix *f)
         char buf[700];
 
         err_format(&f->e, buf, sizeof(buf));
-        fail_msg("verdict_decide failed: %s", buf);
+        fail_msg("decide_object failed: %s", buf);
     }
     for (i = 0; i < f->v.n_findings; i++) {
         if (f->v.findings[i].violation) {
@@ -129,7 +130,7 @@ const struct finding *evalfix_expect(const struct evalfix *f, const char *rule, 
         char buf[700];
 
         err_format(&f->e, buf, sizeof(buf));
-        fail_msg("verdict_decide failed: %s", buf);
+        fail_msg("decide_object failed: %s", buf);
     }
     for (i = 0; i < f->v.n_findings; i++) {
         const struct finding *x = &f->v.findings[i];

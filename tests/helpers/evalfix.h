@@ -3,7 +3,7 @@
 
 /*
  * Test fixture for rule modules: load a policy file, read a manifest through the manifest reader
- * and run verdict_decide() on its objects, exactly as `check` does. Failures to load or read end
+ * and run decide_object() on its objects, exactly as `check` does. Failures to load or read end
  * the test with the formatted error.
  */
 
@@ -22,7 +22,7 @@ struct evalfix {
     const struct object *obj; /* the object evaluated */
     struct verdict v;
     struct err e;
-    int rc; /* verdict_decide's result */
+    int rc; /* decide_object's result */
 };
 
 /*

@@ -5,6 +5,7 @@
 
 #include "helpers/cnitest.h"
 #include "policy/doc/manifest.h"
+#include "policy/decide.h"
 #include "policy/verdict.h"
 
 #include <stdarg.h>
@@ -598,7 +599,7 @@ static int decide(const char *yaml, struct verdict *v, struct err *e)
     assert_int_equal(manifest_read_buffer(m, yaml, strlen(yaml), "t.yaml"), 0);
     assert_int_equal(manifest_n_objects(m), 1);
     verdict_init(v);
-    rc = verdict_decide(pol, manifest_object(m, 0), NULL, v, e);
+    rc = decide_object(pol, manifest_object(m, 0), NULL, v, e);
     if (rc < 0) {
         assert_non_null(e->file);
         assert_string_equal(e->file, "t.yaml");
@@ -688,7 +689,7 @@ static void test_calico_decide_corpus(void **state)
             continue;
         seen++;
         verdict_init(&v);
-        if (verdict_decide(pol, o, NULL, &v, &e) != 0)
+        if (decide_object(pol, o, NULL, &v, &e) != 0)
             fail_msg("%s:%d: %s", o->file, e.line, e.msg);
         assert_true(v.evaluated);
         verdict_release(&v);

@@ -6,6 +6,7 @@
 #include "helpers/cnitest.h"
 #include "policy/doc/doc.h"
 #include "policy/doc/manifest.h"
+#include "policy/decide.h"
 #include "policy/verdict.h"
 
 #include <stdarg.h>
@@ -708,7 +709,7 @@ static void test_cilium_read_subject_namespace_labels(void **state)
     free(docs);
 }
 
-/* verdict_decide with the example policy over an object given as YAML. */
+/* decide_object with the example policy over an object given as YAML. */
 static int decide(const char *yaml, struct verdict *v, struct err *e)
 {
     struct policy *pol = policy_load("examples/policy.yaml", e);
@@ -721,7 +722,7 @@ static int decide(const char *yaml, struct verdict *v, struct err *e)
     assert_int_equal(manifest_n_errors(m), 0);
     assert_int_equal(manifest_n_objects(m), 1);
     verdict_init(v);
-    rc = verdict_decide(pol, manifest_object(m, 0), NULL, v, e);
+    rc = decide_object(pol, manifest_object(m, 0), NULL, v, e);
     if (rc < 0) {
         /* e->file is borrowed from the manifest, which goes away here. */
         assert_non_null(e->file);
@@ -845,7 +846,7 @@ static void check_dir(const struct policy *pol, const char *dir, const char *con
             continue;
         (*n_seen)++;
         verdict_init(&v);
-        rc = verdict_decide(pol, o, NULL, &v, &e);
+        rc = decide_object(pol, o, NULL, &v, &e);
         for (k = 0; k < n_bad; k++)
             if (strstr(o->file, bad[k]))
                 break;

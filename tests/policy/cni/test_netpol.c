@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "policy/doc/manifest.h"
 
 #include <stdarg.h>
@@ -367,13 +368,13 @@ static size_t decide_file(const struct policy *pol, const char *path, struct ver
         verdict_init(&v);
         /* Files broken on purpose upstream (*-invalid.yaml) must fail, positioned. */
         if (strstr(path, "-invalid") && strstr(o->name, "test-network-policy")) {
-            assert_int_equal(verdict_decide(pol, o, NULL, &v, &e), -1);
+            assert_int_equal(decide_object(pol, o, NULL, &v, &e), -1);
             assert_true(e.line > 0 && e.col > 0);
             assert_non_null(strstr(e.msg, "spec.ingress[0].ports[0].port: invalid named port"));
             verdict_release(&v);
             continue;
         }
-        if (verdict_decide(pol, o, NULL, &v, &e) != 0)
+        if (decide_object(pol, o, NULL, &v, &e) != 0)
             fail_msg("%s: %s:%d:%d: %s", path, e.file ? e.file : "", e.line, e.col, e.msg);
         assert_true(v.evaluated);
         for (k = 0; k < v.n_findings; k++)

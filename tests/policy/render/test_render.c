@@ -1,8 +1,10 @@
 #include "policy/render/render.h"
+#include "policy/rules/managed.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
 #include "policy/config/policy.h"
 
@@ -109,8 +111,8 @@ static void expect_meta(const struct policy *pol, const json_t *obj, const char 
     else
         assert_null(json_object_get(md, "namespace"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(md, "labels"),
-                                                          RENDER_MANAGED_BY_KEY)),
-                        RENDER_MANAGED_BY);
+                                                          MANAGED_BY_LABEL)),
+                        MANAGED_BY_VALUE);
     assert_string_equal(json_string_value(json_object_get(json_object_get(md, "annotations"),
                                                           "egressguard.io/policy-hash")),
                         pol->hash);
@@ -131,7 +133,7 @@ static void decide(const struct policy *pol, const json_t *objs, size_t i, struc
     free(text);
 }
 
-/* Every rendered object passes verdict_decide against the policy it was rendered from. */
+/* Every rendered object passes decide_object against the policy it was rendered from. */
 static void expect_all_pass(const struct policy *pol, const json_t *objs)
 {
     struct evalfix f;

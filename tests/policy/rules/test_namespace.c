@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
 
 #define NS "tests/data/namespace/namespaces.yaml"
@@ -158,7 +159,7 @@ static void test_namespace_decide_corpus(void **state)
             if (strcmp(o->kind, "Namespace") != 0)
                 continue;
             verdict_init(&v);
-            assert_int_equal(verdict_decide(*state, o, NULL, &v, &e), 0);
+            assert_int_equal(decide_object(*state, o, NULL, &v, &e), 0);
             assert_true(v.evaluated);
             verdict_release(&v);
             n++;

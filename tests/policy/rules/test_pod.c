@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
 #include "policy/config/nsdb.h"
 
@@ -320,7 +321,7 @@ static void test_verdict_uses_namespace_labels_only_where_they_matter(void **sta
         assert_non_null(j);
         object_init(&o, j, NULL);
         ctx.operation = cases[i].op;
-        if (verdict_uses_namespace_labels(*state, &o, &ctx) != cases[i].want)
+        if (decide_uses_namespace_labels(*state, &o, &ctx) != cases[i].want)
             fail_msg("%s %s in \"%s\": want %d", cases[i].op, cases[i].kind, cases[i].ns,
                      cases[i].want);
         json_decref(j);
@@ -334,7 +335,7 @@ static void test_verdict_uses_namespace_labels_only_where_they_matter(void **sta
         assert_non_null(j);
         object_init(&o, j, NULL);
         ctx.operation = "CREATE";
-        assert_false(verdict_uses_namespace_labels(none, &o, &ctx));
+        assert_false(decide_uses_namespace_labels(none, &o, &ctx));
         json_decref(j);
     }
     policy_free(none);
@@ -485,7 +486,7 @@ static void test_pod_decide_corpus(void **state)
             if (!pod_kind)
                 continue;
             verdict_init(&v);
-            if (verdict_decide(ex, o, NULL, &v, &e) != 0) {
+            if (decide_object(ex, o, NULL, &v, &e) != 0) {
                 char buf[700];
 
                 err_format(&e, buf, sizeof(buf));

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "policy/config/policy.h"
+#include "policy/decide.h"
 #include "policy/doc/manifest.h"
 #include "policy/rules/unknown.h"
 #include "policy/verdict.h"
@@ -45,7 +46,7 @@ static void judge(struct judged *j, const char *type, const char *inputs)
     assert_int_equal(manifest_n_errors(j->m), 0);
     assert_int_equal(manifest_n_objects(j->m), 1);
     verdict_init(&j->v);
-    failed = verdict_decide(j->pol, manifest_object(j->m, 0), &ctx, &j->v, &j->e) < 0;
+    failed = decide_object(j->pol, manifest_object(j->m, 0), &ctx, &j->v, &j->e) < 0;
     j->rc = unknown_judge(j->pol, manifest_object(j->m, 0), &j->v, failed, &j->e);
 }
 
@@ -268,7 +269,7 @@ static void test_unknown_other_sources_untouched(void **state)
     assert_non_null(pol);
     assert_int_equal(manifest_read_buffer(m, text, strlen(text), "pod.yaml"), 0);
     verdict_init(&v);
-    assert_int_equal(verdict_decide(pol, manifest_object(m, 0), &ctx, &v, &e), 0);
+    assert_int_equal(decide_object(pol, manifest_object(m, 0), &ctx, &v, &e), 0);
     assert_int_equal(unknown_judge(pol, manifest_object(m, 0), &v, false, &e), 0);
     assert_true(v.allowed);
     assert_null(unknown_finding(&v, 0));

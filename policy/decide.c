@@ -1,0 +1,118 @@
+#include "policy/decide.h"
+
+#include <string.h>
+
+#include "policy/cni/calico.h"
+#include "policy/cni/cilium.h"
+#include "policy/cni/netpol.h"
+#include "policy/rules/managed.h"
+#include "policy/rules/namespace.h"
+#include "policy/rules/pod.h"
+#include "policy/rules/workload.h"
+
+typedef int (*decider_fn)(const struct policy *pol, const struct object *obj,
+                          const struct request_ctx *ctx, struct verdict *v, struct err *e);
+
+/*
+ * Which module decides which kind. A kind appears once per API group that serves it; the empty
+ * group is the core API ("v1"). Each rule module adds its own lines.
+ */
+static const struct decider {
+    const char *group;
+    const char *kind;
+    decider_fn decide;
+    bool guarded; /* a network policy kind: managed_decide() runs first */
+} deciders[] = {
+    {"", "Namespace", namespace_decide, false},
+    {"", "Pod", pod_decide, false},
+    {"", "PodTemplate", workload_decide, false},
+    {"", "ReplicationController", workload_decide, false},
+    {"apps", "DaemonSet", workload_decide, false},
+    {"apps", "Deployment", workload_decide, false},
+    {"apps", "ReplicaSet", workload_decide, false},
+    {"apps", "StatefulSet", workload_decide, false},
+    {"batch", "CronJob", workload_decide, false},
+    {"batch", "Job", workload_decide, false},
+    {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide, true},
+    {"cilium.io", "CiliumNetworkPolicy", cilium_decide, true},
+    {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"crd.projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {"extensions", "DaemonSet", workload_decide, false},
+    {"extensions", "Deployment", workload_decide, false},
+    {"extensions", "NetworkPolicy", netpol_decide, true},
+    {"extensions", "ReplicaSet", workload_decide, false},
+    {"networking.k8s.io", "NetworkPolicy", netpol_decide, true},
+    {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */
+};
+
+static const struct decider *find_decider(const struct object *obj)
+{
+    char group[128];
+
+    object_group(obj, group, sizeof(group));
+    for (const struct decider *d = deciders; d->kind; d++)
+        if (!strcmp(d->kind, obj->kind) && !strcmp(d->group, group))
+            return d;
+    return NULL;
+}
+
+int decide_object(const struct policy *pol, const struct object *obj,
+                   const struct request_ctx *ctx, struct verdict *v, struct err *e)
+{
+    static const struct request_ctx none;
+    const struct decider *d;
+    const struct exemption *x;
+
+    if (!ctx)
+        ctx = &none;
+    if (!json_is_object(obj->json) || !*obj->kind) {
+        err_set(e, "not a Kubernetes object: apiVersion and kind are required");
+        return doc_err_at(obj->doc, obj->json, e);
+    }
+    d = find_decider(obj);
+    /*
+     * egressguard's own policies are guarded before anything else, exemptions included: they
+     * are what enforces the allow-list. A DELETE removes nothing else we judge, so only the
+     * guard speaks then.
+     */
+    if (d && d->guarded && managed_decide(pol, obj, ctx, v, e) < 0)
+        return -1;
+    if (ctx->operation && !strcmp(ctx->operation, "DELETE"))
+        return 0;
+    if (!d) {
+        v->evaluated = false;
+        /* The policy file decides what unknown kinds get: never an accidental allow. */
+        if (pol->unknown_kinds_allow)
+            return 0;
+        return verdict_add(v, obj, obj->json, "kind", pol->mode, true, "",
+                           "%s (%s) is not a kind egressguard evaluates, and the policy's "
+                           "rules.unknownKinds is deny",
+                           obj->kind, *obj->api_version ? obj->api_version : "no apiVersion") < 0
+                   ? err_set(e, "out of memory")
+                   : 0;
+    }
+    /* A Namespace's own name is the namespace an exemption's glob is about. */
+    x = policy_exemption(pol, obj->kind, strcmp(obj->kind, "Namespace") ? obj->ns : obj->name,
+                         obj->name);
+    if (x) {
+        if (!(v->exemption = strdup(x->reason)))
+            return err_set(e, "out of memory");
+        if (verdict_add(v, obj, obj->json, "exemption", pol->mode, false, "",
+                        "exempt by the policy file (line %d): %s", x->line, x->reason) < 0)
+            return err_set(e, "out of memory");
+        return 0;
+    }
+    return d->decide(pol, obj, ctx, v, e);
+}
+
+bool decide_uses_namespace_labels(const struct policy *pol, const struct object *obj,
+                                   const struct request_ctx *ctx)
+{
+    if (!pol->n_ns_selectors || !*obj->ns || !strcmp(obj->kind, "Namespace"))
+        return false;
+    if (ctx && ctx->operation && !strcmp(ctx->operation, "DELETE"))
+        return false;
+    return find_decider(obj) != NULL;
+}
