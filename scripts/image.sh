@@ -82,7 +82,10 @@ rm -rf "$pki"
 # The archive, named as docker, containerd and the kubelet spell "egressguard:VERSION"
 # (docker.io/library/...); podman finds that name for the short one as well.
 archive=build/image/egressguard-$version.tar
-full=docker.io/library/${tag#localhost/}
+case "${tag#localhost/}" in
+*/*) full=$tag ;;                               # a registry's name already
+*) full=docker.io/library/${tag#localhost/} ;;
+esac
 podman tag "$tag" "$full"
 rm -f "$archive"
 podman save --format docker-archive -o "$archive" "$full"
