@@ -59,8 +59,8 @@ static void test_pulumi_is_unknown(void **state)
         "\"dd056dcd-154b-4c76-9bd3-c8f88648b5ff\"",
         "\"3eeb2bf0-c639-47a8-9e75-3b44932eb421\"",
         "\"[secret]\"",
-        "{\"4dabf18193072939515e22adb298388d\": \"1b47061264138c4ac30d75fd1eb44270\", "
-        "\"ciphertext\": \"v1:x\"}",
+        ("{\"4dabf18193072939515e22adb298388d\": \"1b47061264138c4ac30d75fd1eb44270\", "
+         "\"ciphertext\": \"v1:x\"}"),
     };
     static const char *const known[] = {
         "\"10.0.0.0/8\"",
