@@ -41,7 +41,8 @@ static int stop(struct opts *p, int status)
 
 static int help(struct opts *p)
 {
-    fputs(p->help, stdout);
+    if (p->help)
+        fputs(p->help, stdout);
     return stop(p, EXIT_PASS);
 }
 
@@ -59,13 +60,8 @@ static void unknown(const struct opts *p, const char *word)
     n = strcspn(word, "=");
     snprintf(bare, sizeof(bare), "%.*s", (int)(n < sizeof(bare) ? n : sizeof(bare) - 1), word);
     suggest_init(&s, bare, 2);
-    for (const struct opt *o = p->table; o->name; o++) {
-        if (!strcmp(bare, o->name)) { /* a long option written with one dash */
-            s.best = o->name;
-            break;
-        }
-        suggest_add(&s, o->name);
-    }
+    for (const struct opt *o = p->table; o->name; o++)
+        suggest_add(&s, o->name); /* a long option written with one dash is 0 edits away */
     if ((best = suggest_best(&s)))
         cli_usage_error(p->cmd, "unknown option '%s' (did you mean '--%s'?)", typed, best);
     else
