@@ -9,11 +9,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/base/err.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/config/setdb.h"
+#include "policy/eval/egress.h"
+
+struct compose_input; /* policy/eval/compose.h */
 
 struct finding {
     char *rule;      /* rule id: "egress", "pod.hostNetwork", "namespace.enforcementLabel", ... */
@@ -22,6 +27,8 @@ struct finding {
     char *path;      /* field path inside the object, "spec.egress[1].to[0].ipBlock"; "" if none */
     char *message;   /* a sentence a person can act on */
     int line, col;   /* position in the object's file; 0 when unknown */
+    char *escapes;   /* rule "egress": what escapes the allow-list ("11.0.0.0/8 on TCP/443"),
+                        for reports that keep it apart from the message; else NULL */
 };
 
 struct verdict {
@@ -41,6 +48,23 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    /*
+     * The other objects known to the decision (check: its input; the server: the cluster model),
+     * for judging a network-policy change in context (context.h). NULL: each object alone.
+     */
+    const struct compose_input *context;
+    /*
+     * The address sets known to the run (Calico NetworkSets, GlobalNetworkSets, HostEndpoints,
+     * Cilium CIDR groups) and whether they are all of them (setdb.h); NULL = none known.
+     */
+    const struct setdb *sets;
+    /*
+     * The network policies known to the run, read into models (check: every policy of its
+     * input), for kinds judged by what selects them (NetworkSet, GlobalNetworkSet); NULL = none.
+     */
+    const struct egress_list *policies;
+    int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
+                                  current time (tests and `check --now` pass their own) */
 };
 
 void verdict_init(struct verdict *v);

@@ -2,14 +2,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "policy/cni/netset.h"
+#include "policy/cni/readers.h"
+#include "policy/config/setdb.h"
 #include "policy/eval/effective.h"
+#include "policy/eval/inventory.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/decide.h"
 #include "policy/rules/unknown.h"
 #include "policy/verdict.h"
+#include "server/cmd/checkdiff.h"
 #include "server/cmd/cli.h"
 #include "server/cmd/opts.h"
 #include "server/cmd/outfile.h"
@@ -30,15 +36,21 @@ static const char usage_text[] =
     "\n"
     "Options:\n"
     "  -p, --policy FILE            the EgressPolicy file (required)\n"
-    "  -o, --output FORMAT          text (default), json, yaml, sarif (2.1.0) or junit\n"
-    "                               (--format is the same)\n"
+    "  -o, --output FORMAT          text (default), json, yaml, sarif (2.1.0), junit, or\n"
+    "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports);\n"
+    "                               --format is the same\n"
     "      --output-file FILE       write the report to FILE instead of stdout (never one\n"
     "                               of the inputs or the policy file)\n"
     "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
     "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
     "  -e, --effective              also judge each AI namespace's effective egress: every\n"
     "                               policy selecting its AI workloads taken together\n"
+    "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
+    "                               each AI namespace gains and loses, on the lines that\n"
+    "                               open it; gains outside the allow-list fail\n"
     "  -v, --verbose                also list objects that pass or are not evaluated\n"
+    "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
+    "                               RFC 3339 time) instead of the current time\n"
     "  -h, --help                   this help\n"
     "\n"
     "Namespace objects in the input tell which namespaces carry which labels.\n"
@@ -52,12 +64,24 @@ struct check_opts {
     enum report_format format;
     bool verbose;
     bool effective;
+    const char *diff_base;
+    int64_t now; /* 0: the current time */
     struct nsdb *ns;
     char **paths; /* the operands, in order; borrowed from argv */
     int n_paths;
 };
 
-enum { O_POLICY, O_OUTPUT, O_FORMAT, O_OUTPUT_FILE, O_NS_LABELS, O_VERBOSE, O_EFFECTIVE };
+enum {
+    O_POLICY,
+    O_OUTPUT,
+    O_FORMAT,
+    O_OUTPUT_FILE,
+    O_NS_LABELS,
+    O_VERBOSE,
+    O_EFFECTIVE,
+    O_DIFF,
+    O_NOW,
+};
 
 /* Returns OPTS_GO, or the exit code to stop with. o->paths must have room for argc words. */
 static int parse_args(int argc, char **argv, struct check_opts *o)
@@ -70,6 +94,8 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
         {"verbose", 'v', OPT_FLAG, O_VERBOSE},
         {"effective", 'e', OPT_FLAG, O_EFFECTIVE},
+        {"diff", 0, OPT_VALUE, O_DIFF},
+        {"now", 0, OPT_VALUE, O_NOW},
         {NULL, 0, 0, 0},
     };
     struct opts p;
@@ -112,12 +138,21 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         case O_EFFECTIVE:
             o->effective = true;
             break;
+        case O_DIFF:
+            o->diff_base = val;
+            break;
+        case O_NOW:
+            if (cli_parse_now("check", val, &o->now))
+                return EXIT_USAGE;
+            break;
         }
     }
     if (!o->policy)
         return cli_usage_error("check", "missing -p/--policy FILE");
     if (!o->n_paths)
         return cli_usage_error("check", "no manifests given (a file, a directory or -)");
+    if (o->diff_base && o->n_paths != 1)
+        return cli_usage_error("check", "--diff BASE takes one HEAD path after it");
     return OPTS_GO;
 }
 
@@ -128,14 +163,19 @@ int cmd_check(int argc, char **argv)
     struct manifest *m = NULL;
     struct report r = {0};
     struct effective_result eff;
+    struct inventory inv = {0};
     struct object *eff_objs = NULL;
     json_t *eff_json = NULL;
     struct report_counts counts;
     struct err e = {0};
     FILE *out = stdout;
     int rc = EXIT_USAGE, pr;
+    struct setdb *sets = NULL;
+    struct egress_list known;
+    const struct object **all_objs = NULL;
 
     effective_result_init(&eff);
+    egress_list_init(&known);
     if (!(o.ns = nsdb_new()) || !(o.paths = calloc((size_t)argc, sizeof(*o.paths)))) {
         fprintf(stderr, "egressguard check: out of memory\n");
         goto out;
@@ -144,7 +184,8 @@ int cmd_check(int argc, char **argv)
         rc = pr;
         goto out;
     }
-    if (o.output_file && outfile_check(o.output_file, o.policy, o.paths, (size_t)o.n_paths, &e) < 0) {
+    if (o.output_file &&
+        outfile_check(o.output_file, o.policy, o.paths, (size_t)o.n_paths, &e) < 0) {
         rc = cli_usage_error("check", "%s", e.msg);
         goto out;
     }
@@ -152,6 +193,14 @@ int cmd_check(int argc, char **argv)
         char buf[1024];
         err_format(&e, buf, sizeof(buf));
         fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
+        goto out;
+    }
+    if (o.diff_base) {
+        if (o.output_file && strcmp(o.output_file, "-") && !(out = fopen(o.output_file, "w"))) {
+            perror(o.output_file);
+            goto out;
+        }
+        rc = check_diff(pol, o.diff_base, o.paths[0], o.ns, o.format, o.verbose, out);
         goto out;
     }
     if (!(m = manifest_new()))
@@ -170,16 +219,39 @@ int cmd_check(int argc, char **argv)
             goto oom;
     }
 
+    /*
+     * The address sets and the policies of the input are what the run knows about them. The
+     * input is taken as the whole cluster being judged: a selector that reaches none of its sets
+     * reaches none (README: "How a network policy is judged").
+     */
+    if (!(sets = setdb_new()) || !(all_objs = calloc(manifest_n_objects(m) + 1, sizeof(*all_objs))))
+        goto oom;
+    for (size_t i = 0; i < manifest_n_objects(m); i++)
+        all_objs[i] = manifest_object(m, i);
+    if (netset_collect(sets, all_objs, manifest_n_objects(m), &e) < 0 ||
+        readers_read_all(all_objs, manifest_n_objects(m), &known, &e) < 0)
+        goto oom;
+    setdb_set_complete(sets, true);
+
     r.pol = pol;
     r.verbose = o.verbose;
+    r.now = o.now ? o.now : (int64_t)time(NULL);
     r.n_input_errors = manifest_n_errors(m);
     r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
     r.n_items = manifest_n_objects(m);
     if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
         goto oom;
+    /* Each network policy is judged in the context of the others (policy/eval/context.h). */
+    if (inventory_build(&inv, all_objs, r.n_items, o.ns, sets, &e) < 0)
+        goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+        struct request_ctx ctx = {.operation = "CREATE",
+                                  .namespaces = o.ns,
+                                  .sets = sets,
+                                  .policies = &known,
+                                  .now = o.now,
+                                  .context = &inv.in};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -197,7 +269,7 @@ int cmd_check(int argc, char **argv)
             goto oom;
         for (size_t i = 0; i < r.n_items; i++)
             objs[i] = r.items[i].obj;
-        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
+        pr = effective_evaluate(pol, objs, r.n_items, o.ns, sets, &eff, &e);
         free(objs);
         if (pr < 0)
             goto oom;
@@ -217,6 +289,7 @@ int cmd_check(int argc, char **argv)
             memset(it, 0, sizeof(*it));
             it->obj = &eff_objs[i];
             it->v = eff.items[i].v; /* moved: the report releases it */
+            it->detail = eff.items[i].detail; /* borrowed: eff outlives the report */
             verdict_init(&eff.items[i].v);
         }
         if (eff.n) {
@@ -245,11 +318,15 @@ out:
         verdict_release(&r.items[i].v);
     free(r.items);
     free(eff_objs);
+    inventory_release(&inv);
     json_decref(eff_json);
     effective_result_release(&eff);
     manifest_free(m);
     policy_free(pol);
     nsdb_free(o.ns);
+    setdb_free(sets);
+    egress_list_release(&known);
+    free(all_objs);
     free(o.paths);
     return rc;
 }

@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 
+#include "policy/config/exemption.h"
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -19,4 +21,17 @@ void cli_note_example_policy(const char *cmd)
     fprintf(stderr, "egressguard %s: no -p/--policy given: using the embedded example policy "
                     "(examples/policy.yaml as built into this binary)\n",
             cmd);
+}
+
+int cli_parse_now(const char *cmd, const char *text, int64_t *out)
+{
+    struct err e = {0};
+    bool is_date;
+
+    /* The parser reads `expires`, where a date means its last second; --now means its first. */
+    if (exemption_parse_expires(text, out, &is_date, &e) < 0)
+        return cli_usage_error(cmd, "--now: %s", e.msg);
+    if (is_date)
+        *out -= 86400;
+    return 0;
 }

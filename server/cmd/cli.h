@@ -6,6 +6,7 @@
  * (argv[0] is the command name) and returns the process exit code.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 
 enum exit_code {
@@ -15,6 +16,7 @@ enum exit_code {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_mutate(int argc, char **argv);
@@ -30,5 +32,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * and mutate without -p): a check against the wrong policy must not look like a real answer.
  */
 void cli_note_example_policy(const char *cmd);
+
+/*
+ * A --now argument: the time exemption lifetimes are judged at, as a date (its first second,
+ * UTC) or an RFC 3339 time. 0 with *out set, or EXIT_USAGE after saying why on stderr.
+ */
+int cli_parse_now(const char *cmd, const char *text, int64_t *out);
 
 #endif

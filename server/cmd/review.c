@@ -17,14 +17,16 @@ extern const size_t embedded_example_policy_len;
 #define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
 
 static const char usage_text[] =
-    "usage: egressguard review [-p FILE] [--mutate] FILE|-\n\n"
+    "usage: egressguard review [-p FILE] [--mutate] [--now TIME] FILE|-\n\n"
     "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
     "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
     "with --mutate), and prints the response JSON.\n\n"
     "Options:\n"
     "  -p, --policy FILE   the egress policy (default: the embedded example policy, which\n"
     "                      is then said on stderr)\n"
-    "  --mutate            answer as the mutating webhook\n\n"
+    "  --mutate            answer as the mutating webhook\n"
+    "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+    "                      time) instead of the current time\n\n"
     "Exit codes: 0 allowed, 1 denied, 2 input error.\n";
 
 static char *read_input(const char *path, size_t *len, struct err *e)
@@ -80,15 +82,16 @@ static json_t *from_yaml(const char *data, size_t len, const char *name, struct 
     return root;
 }
 
-enum { O_POLICY, O_MUTATE };
+enum { O_POLICY, O_MUTATE, O_NOW };
 
 /* Returns OPTS_GO, or the exit code to stop with. */
 static int parse_args(int argc, char **argv, const char **policy, enum admission_op *op,
-                      const char **input)
+                      int64_t *now, const char **input)
 {
     static const struct opt table[] = {
         {"policy", 'p', OPT_VALUE, O_POLICY},
         {"mutate", 0, OPT_FLAG, O_MUTATE},
+        {"now", 0, OPT_VALUE, O_NOW},
         {NULL, 0, 0, 0},
     };
     struct opts p;
@@ -111,6 +114,10 @@ static int parse_args(int argc, char **argv, const char **policy, enum admission
         case O_MUTATE:
             *op = ADMISSION_MUTATE;
             break;
+        case O_NOW:
+            if (cli_parse_now("review", val, now))
+                return EXIT_USAGE;
+            break;
         }
     }
     if (!*input)
@@ -128,9 +135,10 @@ int cmd_review(int argc, char **argv)
     struct verdict v;
     char *data = NULL, *text, msg[768];
     size_t len = 0, tlen;
+    int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
 
-    if ((rc = parse_args(argc, argv, &policy_path, &op, &input)) != OPTS_GO)
+    if ((rc = parse_args(argc, argv, &policy_path, &op, &now, &input)) != OPTS_GO)
         return rc;
     rc = EXIT_USAGE;
     if (!policy_path)
@@ -161,6 +169,7 @@ int cmd_review(int argc, char **argv)
         goto out;
     }
     verdict_init(&v);
+    a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
     if (text) {

@@ -2,13 +2,17 @@
 #define EGRESSGUARD_REPORT_H
 
 /*
- * What `check` prints: the verdict on every object read, in one of several formats. text is for
+ * What `check` prints: the verdict on every object read, in one of six formats. text is for
  * people (`file:line: Kind namespace/name: deny: field: message`), json for scripts (yaml: the
  * same document as YAML), SARIF 2.1.0 for code-scanning dashboards, JUnit XML for CI test
- * reports. Input errors (unreadable files, malformed objects) appear in every format, positioned.
+ * reports, policyreport a YAML stream of wgpolicyk8s.io PolicyReports for clusters and GitOps
+ * (polreport.h). Input errors (unreadable files, malformed objects) appear in every format,
+ * positioned.
  */
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "policy/doc/manifest.h"
@@ -16,13 +20,21 @@
 #include "policy/verdict.h"
 
 /* The order of the format table in report.c; -o's names are report_formats(). */
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_YAML, REPORT_SARIF, REPORT_JUNIT };
+enum report_format {
+    REPORT_TEXT,
+    REPORT_JSON,
+    REPORT_YAML,
+    REPORT_SARIF,
+    REPORT_JUNIT,
+    REPORT_POLICYREPORT,
+};
 
 struct report_item {
     const struct object *obj; /* borrowed */
     struct verdict v;
     bool failed; /* the object could not be evaluated: see e */
     struct err e;
+    const json_t *detail; /* json: printed as the item's "effective" member; borrowed, may be NULL */
 };
 
 struct report {
@@ -32,6 +44,7 @@ struct report {
     const struct err *input_errors; /* errors reading the input (not tied to one object) */
     size_t n_input_errors;
     bool verbose; /* text: also list objects that pass and kinds not evaluated */
+    int64_t now;  /* policyreport: the results' timestamp (Unix seconds) */
 };
 
 struct report_counts {
