@@ -5,7 +5,7 @@ P=examples/policy.yaml
 run "$EGRESSGUARD" --help
 expect_rc "help exits 0" 0
 expect_in "help lists commands" "$out" "check    dry-run"
-for c in check serve review mutate render certs version; do
+for c in check explain serve review mutate render certs version; do
     run "$EGRESSGUARD" "$c" --help
     expect_rc "$c --help exits 0" 0
     expect_in "$c --help shows usage" "$out" "usage: egressguard $c"
@@ -23,6 +23,10 @@ expect_in "did you mean: option" "$err" "egressguard check: unknown option '--po
 run "$EGRESSGUARD" render cillium -p $P
 expect_rc "misspelt render target exits 2" 2
 expect_in "did you mean: render target" "$err" "unknown target 'cillium' (did you mean 'cilium'?)"
+run "$EGRESSGUARD" explain ml-team -p $P --podd app=x examples/manifests/
+expect_in "did you mean: explain option" "$err" "unknown option '--podd' (did you mean '--pod'?)"
+run "$EGRESSGUARD" explain ml-team examples/manifests/ -p $P -o json --to pypi.org:443
+expect_in "explain: options after operands" "$out" '"namespace"'
 run "$EGRESSGUARD" serve --dev --lisen 127.0.0.1:0
 expect_in "did you mean: serve option" "$err" "unknown option '--lisen' (did you mean '--listen'?)"
 run "$EGRESSGUARD" check -p $P -o jsno tests/data/check/ns.yaml
