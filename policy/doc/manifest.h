@@ -7,8 +7,9 @@
  *
  * Multi-document streams, `kind: List` and `*List` wrappers (items without a kind take it from
  * the list, e.g. NetworkPolicyList → NetworkPolicy), directories (recursively, *.yaml, *.yml,
- * *.json, in sorted order), "-" for stdin, CRLF line endings. A broken file or document is
- * recorded as a positioned error and reading goes on with the rest.
+ * *.json, in sorted order), "-" for stdin, CRLF line endings, and Pulumi's `preview --json` and
+ * `stack export` files (their Kubernetes resources, each with its URN as the object's source). A
+ * broken file or document is recorded as a positioned error and reading goes on with the rest.
  *
  * This keeps every object it reads; mstream.h reads the same way and hands each object over as
  * soon as it is complete, for callers (`check`) that need not hold the whole input.

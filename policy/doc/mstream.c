@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "policy/doc/pulumi.h"
+
 #define MAX_DIR_DEPTH 32 /* directory recursion; also stops symlink loops */
 
 /* An item of a List held until the List's own kind or apiVersion is known. */
@@ -129,20 +131,65 @@ static int record_at(struct manifest_stream *s, const struct doc *d, const json_
     return record(s, &e);
 }
 
-/* Hands an object over; the doc is freed unless the sink keeps it. */
-static int hand(struct manifest_stream *s, struct doc *d, json_t *json, size_t seq)
+/* Hands one object of d over; *keep tells whether the sink wants d kept. */
+static int hand_one(struct manifest_stream *s, struct doc *d, json_t *json, const char *source,
+                    size_t seq, bool *keep)
 {
     struct object obj;
-    bool keep = false;
+    bool k = false;
     int rc;
 
     object_init(&obj, json, d);
-    rc = s->sink->object(s->cls, seq, &obj, &keep);
-    if (!keep)
-        doc_free(d);
+    obj.source = source;
+    rc = s->sink->object(s->cls, seq, &obj, &k);
+    *keep = *keep || k;
     if (rc < 0)
         s->failed = true;
     return rc;
+}
+
+/* The doc of objects handed from seq on: to the sink when it asked for it, else freed. */
+static int settle(struct manifest_stream *s, struct doc *d, bool keep, size_t seq)
+{
+    if (!keep) {
+        doc_free(d);
+        return 0;
+    }
+    if (s->sink->adopt(s->cls, d, seq) < 0) {
+        s->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* Hands the one object of a doc over. */
+static int hand(struct manifest_stream *s, struct doc *d, json_t *json, size_t seq)
+{
+    bool keep = false;
+    int rc = hand_one(s, d, json, NULL, seq, &keep);
+
+    return settle(s, d, keep, seq) < 0 ? -1 : rc;
+}
+
+/* A Pulumi file: each Kubernetes resource an object that remembers its URN. */
+struct pulumi_ctx {
+    struct manifest_stream *s;
+    struct doc *d;
+    bool keep;
+};
+
+static int pulumi_object(void *cls, json_t *obj, const char *urn)
+{
+    struct pulumi_ctx *c = cls;
+
+    return hand_one(c->s, c->d, obj, urn, c->s->seq++, &c->keep);
+}
+
+static int pulumi_problem(void *cls, const json_t *node, const char *msg)
+{
+    struct pulumi_ctx *c = cls;
+
+    return record_at(c->s, c->d, node, "%s", msg);
 }
 
 static int retract(struct manifest_stream *s, size_t seq)
@@ -261,6 +308,18 @@ static int on_doc(void *cls, struct doc *d)
                        "apiVersion and kind",
                        doc_type_name(root));
         goto done;
+    }
+    if (pulumi_detect(root)) {
+        struct pulumi_ctx c = {s, d, false};
+        struct pulumi_sink ps = {&c, pulumi_object, pulumi_problem};
+        size_t first;
+
+        if (s->items && not_a_list(s) < 0)
+            goto fail;
+        s->items = false;
+        first = s->seq;
+        rc = pulumi_read(root, &ps);
+        return settle(s, d, c.keep, first) < 0 ? -1 : rc;
     }
     kind = json_object_get(root, "kind");
     items = json_object_get(root, "items");

@@ -34,10 +34,13 @@
 struct manifest_sink {
     /*
      * An object. obj (and its doc, obj->doc) live until the call returns, unless the sink sets
-     * *keep: then the doc is the sink's (free it with doc_free(); it holds this object only).
-     * A negative return stops the reading (out of memory).
+     * *keep: then, once the doc's objects are handed over (one, or a Pulumi file's several),
+     * adopt() gives the doc to the sink. A negative return stops the reading (out of memory).
      */
     int (*object)(void *cls, size_t seq, const struct object *obj, bool *keep);
+    /* Takes d (free it with doc_free()), which holds the objects handed from seq on. */
+    int (*adopt)(void *cls, struct doc *d, size_t seq);
+    /* The objects from seq on (and the docs adopted with them) are taken back. */
     int (*retract)(void *cls, size_t seq);
     int (*error)(void *cls, const struct err *e); /* e positioned; the sink copies it */
     bool keeps_all; /* the sink keeps every document: DOC_MAX_NODES then bounds the stream */

@@ -19,6 +19,8 @@ struct object {
     int line;              /* where the object starts; 0 when unknown */
     const char *api_version, *kind, *ns, *name; /* "" when absent */
     const char *uid;       /* metadata.uid; "" when absent (NULL in a view built by hand) */
+    const char *source; /* what declared it besides file:line, e.g. a Pulumi resource URN (see
+                           policy/doc/pulumi.h); NULL or "" when nothing */
 };
 
 /*

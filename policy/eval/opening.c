@@ -131,13 +131,37 @@ enum minus { MINUS_KEEP, MINUS_EMPTY, MINUS_CHANGED };
  * out = a − d where that is provable. MINUS_KEEP: nothing provably removed (out untouched);
  * MINUS_EMPTY: nothing remains; MINUS_CHANGED: out (a fresh peer) holds what remains. -1 on OOM.
  */
-static int peer_minus(const struct egress_peer *a, const struct egress_peer *d,
+static int peer_minus(const struct egress_peer *a, const struct egress_peer *d, bool ip,
                       struct egress_peer *out)
 {
     size_t i;
 
     if (d->kind == PEER_ALL)
         return MINUS_EMPTY;
+    if (ip && d->kind == PEER_CIDR && d->cidrs) {
+        /*
+         * The deny matches by address whatever holds it (model.cidrs_match_all): every
+         * destination has an address, so a deny of every address takes everything, and
+         * "everything" less some addresses is the other addresses.
+         */
+        if (cidrset_is_all(d->cidrs, 0))
+            return MINUS_EMPTY;
+        if (a->kind == PEER_ALL) {
+            struct egress_peer all = *a;
+            int rc;
+
+            all.kind = PEER_CIDR;
+            if (!(all.cidrs = cidrset_new()) || cidrset_add_all(all.cidrs, 0) < 0) {
+                cidrset_free(all.cidrs);
+                return -1;
+            }
+            rc = peer_minus(&all, d, false, out);
+            if (rc == MINUS_KEEP)
+                rc = egress_peer_copy(out, &all) < 0 ? -1 : MINUS_CHANGED;
+            cidrset_free(all.cidrs);
+            return rc;
+        }
+    }
     switch (a->kind) {
     case PEER_CIDR:
         if (d->kind != PEER_CIDR || !d->cidrs || !a->cidrs)
@@ -207,8 +231,18 @@ static unsigned long long weight(const struct opening *o)
            portset_runs(o->ports);
 }
 
+static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
+                         const struct portset *pd, bool ip);
+
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd)
+{
+    return subtract_peer(l, d, pd, false);
+}
+
+/* ip: d's model matches CIDRs on every endpoint's address (cidrs_match_all). */
+static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
+                         const struct portset *pd, bool ip)
 {
     size_t i, n0 = l->n, w;
     int rc = 0;
@@ -226,7 +260,7 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
         if (!portset_overlaps(o->ports, pd))
             continue;
         memset(&remain, 0, sizeof(remain));
-        r = peer_minus(&o->peer, d, &remain);
+        r = peer_minus(&o->peer, d, ip, &remain);
         if (r < 0)
             goto oom;
         if (r == MINUS_KEEP)
@@ -238,8 +272,14 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
             goto oom;
         }
         if (!portset_is_empty(rest)) {
-            /* A × (Pa − Pd) keeps the whole peer; appended after n0, so this deny skips it. */
-            if (list_add(l, &o->peer, o->own_peer, rest, o->model, o->rule, o->orig) < 0) {
+            /*
+             * A × (Pa − Pd) keeps the whole peer; appended after n0, so this deny skips it. The
+             * peer is passed as a shallow copy: list_add may move the array o points into before
+             * it copies the peer (what the peer points to does not move).
+             */
+            struct egress_peer whole = o->peer;
+
+            if (list_add(l, &whole, o->own_peer, rest, o->model, o->rule, o->orig) < 0) {
                 rest = NULL;
                 egress_peer_release(&remain);
                 goto oom;
@@ -317,6 +357,7 @@ static int add_rule(struct opening_list *l, const struct egress_model *m,
  */
 struct dgroup {
     const struct portset *ports;       /* borrowed: the rules' */
+    bool ip;                           /* their models match CIDRs by address (subtract_peer) */
     struct cidrset *cidrs;             /* owned union of the merged CIDR peers, or NULL */
     const struct cidrset **pending;    /* CIDR peers not merged into cidrs yet */
     size_t n_pending, a_pending;
@@ -354,14 +395,14 @@ static int grow_ptrs(const void ***v, size_t *n, size_t *alloc)
     return 0;
 }
 
-static int denyset_add(struct denyset *ds, const struct egress_rule *r, struct budget *b)
+static int denyset_add(struct denyset *ds, const struct egress_rule *r, bool ip, struct budget *b)
 {
     struct dgroup *g = NULL;
 
     if (!r->ports || portset_is_empty(r->ports))
         return 0;
     for (size_t i = 0; i < ds->n && !g; i++)
-        if (portset_equal(ds->g[i].ports, r->ports))
+        if (ds->g[i].ip == ip && portset_equal(ds->g[i].ports, r->ports))
             g = &ds->g[i];
     if (!budget_spend(b, 1 + ds->n + r->n_peers))
         return -1;
@@ -378,6 +419,7 @@ static int denyset_add(struct denyset *ds, const struct egress_rule *r, struct b
         g = &ds->g[ds->n++];
         memset(g, 0, sizeof(*g));
         g->ports = r->ports;
+        g->ip = ip;
     }
     for (size_t j = 0; j < r->n_peers; j++) {
         const struct egress_peer *p = &r->peers[j];
@@ -475,14 +517,20 @@ static int denyset_subtract(struct denyset *ds, struct opening_list *l)
             memset(&union_peer, 0, sizeof(union_peer));
             union_peer.kind = PEER_CIDR;
             union_peer.cidrs = g->cidrs;
-            if (opening_list_subtract(l, &union_peer, g->ports) < 0)
+            if (subtract_peer(l, &union_peer, g->ports, g->ip) < 0)
                 return -1;
         }
         for (size_t j = 0; j < g->n_others; j++)
-            if (opening_list_subtract(l, g->others[j], g->ports) < 0)
+            if (subtract_peer(l, g->others[j], g->ports, g->ip) < 0)
                 return -1;
     }
     return 0;
+}
+
+/* Does rule r of m open what it matches (an allow, or a pass that hands traffic on)? */
+static bool opens(const struct egress_model *m, const struct egress_rule *r)
+{
+    return r->action == EGRESS_ALLOW || (r->action == EGRESS_PASS && m->pass_opens);
 }
 
 /* Unordered: allows of every model, minus denies of every model, minus each model's passes. */
@@ -496,7 +544,8 @@ static int build_unordered(const struct egress_model *const *models, size_t n,
     for (k = 0; k < n; k++)
         for (size_t r = 0; r < models[k]->n_rules; r++)
             if (models[k]->rules[r].action == EGRESS_DENY &&
-                denyset_add(&denies, &models[k]->rules[r], out->budget) < 0)
+                denyset_add(&denies, &models[k]->rules[r], models[k]->cidrs_match_all,
+                            out->budget) < 0)
                 goto out;
     for (i = 0; i < n; i++) {
         struct opening_list mine;
@@ -507,11 +556,11 @@ static int build_unordered(const struct egress_model *const *models, size_t n,
         opening_list_init(&mine);
         mine.budget = out->budget;
         for (k = 0; k < m->n_rules; k++)
-            if (m->rules[k].action == EGRESS_ALLOW && add_rule(&mine, m, &m->rules[k]) < 0)
+            if (opens(m, &m->rules[k]) && add_rule(&mine, m, &m->rules[k]) < 0)
                 goto fail;
         for (k = 0; k < m->n_rules; k++)
-            if (m->rules[k].action == EGRESS_PASS &&
-                denyset_add(&passes, &m->rules[k], out->budget) < 0)
+            if (m->rules[k].action == EGRESS_PASS && !m->pass_opens &&
+                denyset_add(&passes, &m->rules[k], m->cidrs_match_all, out->budget) < 0)
                 goto fail;
         if (denyset_subtract(&passes, &mine) < 0 || denyset_subtract(&denies, &mine) < 0)
             goto fail;
@@ -548,6 +597,8 @@ static int cmp_order(const void *a, const void *b)
 {
     const struct ranked *x = a, *y = b;
 
+    if (x->m->layer != y->m->layer)
+        return x->m->layer < y->m->layer ? -1 : 1;
     if (x->m->has_order != y->m->has_order)
         return x->m->has_order ? -1 : 1;
     if (x->m->has_order && x->m->order != y->m->order)
@@ -556,9 +607,10 @@ static int cmp_order(const void *a, const void *b)
 }
 
 /*
- * Ordered: every allow minus every earlier deny (any model) and earlier pass (same model). The
- * denies seen so far are one growing denyset; a model's passes are another, dropped when the
- * model ends (a pass only ends its own policy's say).
+ * Ordered: every opening rule (allow, or a pass that hands traffic on) minus every earlier deny
+ * (any model) and earlier pass that does not open (same model). The denies seen so far are one
+ * growing denyset; a model's passes are another, dropped when the model ends (a pass only ends
+ * its own policy's say).
  */
 static int build_ordered(const struct ranked *sorted, size_t n, struct opening_list *out)
 {
@@ -574,8 +626,7 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
             const struct egress_rule *r = &m->rules[k];
             struct opening_list mine;
 
-            switch (r->action) {
-            case EGRESS_ALLOW:
+            if (opens(m, r)) {
                 opening_list_init(&mine);
                 mine.budget = out->budget;
                 if (add_rule(&mine, m, r) < 0 || denyset_subtract(&denies, &mine) < 0 ||
@@ -590,21 +641,17 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                     memset(&mine.items[d], 0, sizeof(mine.items[d]));
                 }
                 opening_list_release(&mine);
-                break;
+                continue;
             fail_mine:
                 opening_list_release(&mine);
                 goto out;
-            case EGRESS_DENY:
-                if (denyset_add(&denies, r, out->budget) < 0)
-                    goto out;
-                break;
-            case EGRESS_PASS:
-                if (denyset_add(&passes, r, out->budget) < 0)
-                    goto out;
-                break;
-            case EGRESS_LOG:
-                break;
             }
+            if (r->action == EGRESS_DENY &&
+                denyset_add(&denies, r, m->cidrs_match_all, out->budget) < 0)
+                goto out;
+            if (r->action == EGRESS_PASS &&
+                denyset_add(&passes, r, m->cidrs_match_all, out->budget) < 0)
+                goto out;
         }
     }
     rc = 0;

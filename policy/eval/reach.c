@@ -244,7 +244,7 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
         if (p->kind == PEER_ALL)
             buf_puts(&d, "every destination (0.0.0.0/0, ::/0)");
         else
-            buf_printf(&d, "%s (cannot be resolved offline: possibly anything)",
+            buf_printf(&d, "%s (possibly anything)",
                        p->entity ? p->entity : "an unknown destination");
         if (acc_add(acc, buf_detach(&d, NULL), atom, NULL) < 0)
             return -1;

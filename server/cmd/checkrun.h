@@ -6,13 +6,18 @@
  * released, only its verdict and identity kept (a report item), so that memory grows with what
  * the report must say, not with the input.
  *
+ * Network policies and address sets are judged in the context of the whole input (context.h,
+ * netset.h): while reading, the run keeps what they tell the other decisions in compact form
+ * (each policy's egress models, without JSON, in an inventory built object by object; each
+ * set's addresses; the unresolved models of the policies that reach sets by reference), and
+ * decides them when the input is read, in a second pass over it that decides only them.
+ *
  * Namespace objects tell the run which labels each namespace carries, wherever they are in the
  * input. An object decided before its namespace's labels were known (decide_uses_namespace_labels)
- * is marked; when the run ends, if those labels turned up later, the marked objects are read
- * again (a second pass over the input, deciding only them) and decided with them, so the
- * verdicts are those of reading every Namespace first. With --effective, the network policies
- * are kept as read (effective.h needs their models and positions), and one stand-in per
- * namespace the input names.
+ * is marked; if those labels turned up later, the second pass decides it again, so the verdicts
+ * are those of reading every Namespace first. With --effective, the documents of the network
+ * policies are kept (effective.h positions its findings in them), and the inventory holds the
+ * workloads and the namespaces the input names.
  */
 
 #include <stdbool.h>
@@ -48,8 +53,5 @@ int check_run_finish(struct check_run *r, struct effective_result *eff, struct e
  * must outlive the report; the caller may append items of its own to a copy.
  */
 void check_run_report(struct check_run *r, struct report *out);
-
-/* How many times the input was read (1, or 2 when decisions waited for Namespaces). */
-int check_run_passes(const struct check_run *r);
 
 #endif

@@ -8,6 +8,7 @@
 #include "policy/verdict.h"
 #include "server/webhook/admission.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 #include "server/webhook/tls.h"
 
 extern const char embedded_example_policy[];
@@ -15,20 +16,18 @@ extern const size_t embedded_example_policy_len;
 
 #define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: egressguard review [-p FILE] [--mutate] [--now TIME] FILE|-\n\n"
-            "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
-            "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
-            "with --mutate), and prints the response JSON.\n\n"
-            "Options:\n"
-            "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
-            "  --mutate            answer as the mutating webhook\n"
-            "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
-            "                      time) instead of the current time\n\n"
-            "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
-}
+static const char usage_text[] =
+    "usage: egressguard review [-p FILE] [--mutate] [--now TIME] FILE|-\n\n"
+    "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
+    "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
+    "with --mutate), and prints the response JSON.\n\n"
+    "Options:\n"
+    "  -p, --policy FILE   the egress policy (default: the embedded example policy, which\n"
+    "                      is then said on stderr)\n"
+    "  --mutate            answer as the mutating webhook\n"
+    "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+    "                      time) instead of the current time\n\n"
+    "Exit codes: 0 allowed, 1 denied, 2 input error.\n";
 
 static char *read_input(const char *path, size_t *len, struct err *e)
 {
@@ -83,6 +82,49 @@ static json_t *from_yaml(const char *data, size_t len, const char *name, struct 
     return root;
 }
 
+enum { O_POLICY, O_MUTATE, O_NOW };
+
+/* Returns OPTS_GO, or the exit code to stop with. */
+static int parse_args(int argc, char **argv, const char **policy, enum admission_op *op,
+                      int64_t *now, const char **input)
+{
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"mutate", 0, OPT_FLAG, O_MUTATE},
+        {"now", 0, OPT_VALUE, O_NOW},
+        {NULL, 0, 0, 0},
+    };
+    struct opts p;
+    const char *val;
+    int id;
+
+    opts_init(&p, "review", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            if (*input)
+                return cli_usage_error("review", "one input only ('%s' and '%s')", *input, val);
+            *input = val;
+            break;
+        case O_POLICY:
+            *policy = val;
+            break;
+        case O_MUTATE:
+            *op = ADMISSION_MUTATE;
+            break;
+        case O_NOW:
+            if (cli_parse_now("review", val, now))
+                return EXIT_USAGE;
+            break;
+        }
+    }
+    if (!*input)
+        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+    return OPTS_GO;
+}
+
 int cmd_review(int argc, char **argv)
 {
     const char *policy_path = NULL, *input = NULL;
@@ -96,35 +138,11 @@ int cmd_review(int argc, char **argv)
     int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
 
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return EXIT_PASS;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
-            if (++i == argc)
-                return cli_usage_error("review", "%s needs a file", argv[i - 1]);
-            policy_path = argv[i];
-        } else if (!strncmp(argv[i], "--policy=", 9)) {
-            policy_path = argv[i] + 9;
-        } else if (!strcmp(argv[i], "--now")) {
-            if (++i == argc)
-                return cli_usage_error("review", "--now needs a date or time");
-            if (cli_parse_now("review", argv[i], &now))
-                return EXIT_USAGE;
-        } else if (!strcmp(argv[i], "--mutate")) {
-            op = ADMISSION_MUTATE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("review", "unknown option '%s'", argv[i]);
-        } else if (input) {
-            return cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
-        } else {
-            input = argv[i];
-        }
-    }
-    if (!input)
-        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
-
+    if ((rc = parse_args(argc, argv, &policy_path, &op, &now, &input)) != OPTS_GO)
+        return rc;
+    rc = EXIT_USAGE;
+    if (!policy_path)
+        cli_note_example_policy("review");
     pol = policy_path ? policy_load(policy_path, &e)
                       : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
                                            "embedded example policy", &e);

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,38 +70,27 @@ int log_parse_level(const char *name, enum log_level *out)
 }
 
 /*
- * Appends s as a JSON string (quoted, escaped). Runs of characters that need no escape are
- * copied at once: one line is written per decision, so its cost is on every request.
+ * A log line quotes requests (names, users, reasons), so each part is bounded: a message or a
+ * field is cut, on a character boundary, to LOG_TEXT_MAX bytes, and the line buffer's cap holds
+ * the escaped worst case of every part (an escape is at most 6 bytes per byte).
  */
-static void put_json_string(struct buf *b, const char *s)
+#define LOG_TEXT_MAX 1024
+#define LOG_LINE_CAP ((size_t)(16 * 6 * (LOG_TEXT_MAX + 8) + 4096))
+
+/* Appends s as a JSON string, cut to LOG_TEXT_MAX bytes ("..." marks the cut). */
+static void put_text(struct buf *b, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
+    char cut[LOG_TEXT_MAX + 1];
+    size_t keep;
 
-    buf_add(b, "\"", 1);
-    for (; *p; p++) {
-        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
-        size_t n = 2;
-
-        if (*p >= 0x20 && *p != '"' && *p != '\\')
-            continue;
-        buf_add(b, run, (size_t)(p - run));
-        run = p + 1;
-        switch (*p) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            esc[4] = hex[*p >> 4];
-            esc[5] = hex[*p & 15];
-            n = 6;
-        }
-        buf_add(b, esc, n);
+    if (len <= LOG_TEXT_MAX) {
+        buf_json_string(b, s);
+        return;
     }
-    buf_add(b, run, (size_t)(p - run));
-    buf_add(b, "\"", 1);
+    keep = buf_utf8_len(s, LOG_TEXT_MAX - 3);
+    memcpy(cut, s, keep);
+    memcpy(cut + keep, "...", 4);
+    buf_json_string(b, cut);
 }
 
 /* Writes v as `width` decimal digits (zero padded) at p; returns the end. */
@@ -112,8 +102,9 @@ static char *digits(char *p, long v, int width)
 }
 
 /*
- * Without gmtime_r and strftime: the civil date from days since the epoch (Howard Hinnant's
- * civil_from_days). Times before 1970 are not asked for.
+ * Without gmtime_r and strftime (one line per decision: this is on every request): the civil
+ * date from days since the epoch (Howard Hinnant's civil_from_days). Times before 1970 are not
+ * asked for.
  */
 void log_utc(time_t sec, long nsec, char out[25])
 {
@@ -193,22 +184,31 @@ static void finish(const struct log *lg, struct buf *b, bool decision)
     buf_release(b);
 }
 
-void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
+void log_vmsg(const struct log *lg, enum log_level level, const char *fmt, va_list ap)
 {
     struct buf b;
-    char text[1024];
-    va_list ap;
+    char text[LOG_TEXT_MAX + 1];
+    int n;
 
     if (!log_enabled(lg, level))
         return;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    buf_init(&b, 0);
+    n = vsnprintf(text, sizeof(text), fmt, ap);
+    if (n < 0)
+        text[0] = '\0';
+    buf_init(&b, LOG_LINE_CAP);
     begin(&b, level);
     buf_puts(&b, ",\"msg\":");
-    put_json_string(&b, text);
+    put_text(&b, text, n < 0 ? 0 : (size_t)n);
     finish(lg, &b, false);
+}
+
+void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(lg, level, fmt, ap);
+    va_end(ap);
 }
 
 static void field(struct buf *b, const char *key, const char *value)
@@ -216,7 +216,7 @@ static void field(struct buf *b, const char *key, const char *value)
     buf_puts(b, ",\"");
     buf_puts(b, key);
     buf_puts(b, "\":");
-    put_json_string(b, value);
+    put_text(b, value ? value : "", value ? strlen(value) : 0);
 }
 
 void log_decision(const struct log *lg, const struct log_decision *d)
@@ -225,7 +225,7 @@ void log_decision(const struct log *lg, const struct log_decision *d)
 
     if (!log_enabled(lg, LOG_INFO))
         return;
-    buf_init(&b, 0);
+    buf_init(&b, LOG_LINE_CAP);
     begin(&b, LOG_INFO);
     buf_puts(&b, ",\"msg\":\"decision\"");
     field(&b, "endpoint", d->endpoint);

@@ -53,5 +53,5 @@ expect_in "test_budget_over_budget_counted" "$(metric egressguard_decisions_over
 run "$EGRESSGUARD" serve --policy "$POLICY" --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" \
     --max-decision-work 10
 expect_rc "test_budget_option_range" 2
-expect_in "test_budget_option_range_msg" "$err" "--max-decision-work wants units from 1000"
+expect_in "test_budget_option_range_msg" "$err" "--max-decision-work: want a whole number of units from 1000"
 exit $t_failed

@@ -51,7 +51,8 @@ static int on_error(void *cls, const struct err *e)
     return 0;
 }
 
-static const struct manifest_sink sink = {on_object, on_retract, on_error, false};
+static const struct manifest_sink sink = {
+    .object = on_object, .retract = on_retract, .error = on_error, .keeps_all = false};
 
 /* Reads text as file in.yaml; the events as text. */
 static void read_text(const char *text, struct rec *r)
