@@ -98,8 +98,11 @@ fail:
     return NULL;
 }
 
-/* Does the entry open only DNS (UDP/53, TCP/53) to in-cluster peers? Its rules get the names. */
-static bool dns_only(const struct dest_entry *d)
+/*
+ * Does the entry open only DNS (UDP/53, TCP/53) to in-cluster peers? Its rules get the names.
+ * 1 yes, 0 no, -1 out of memory (the rule must not go out without its DNS rules).
+ */
+static int dns_only(const struct dest_entry *d)
 {
     struct portset *dns = portset_new();
     bool yes;
@@ -107,7 +110,7 @@ static bool dns_only(const struct dest_entry *d)
     if (!dns || portset_add_range(dns, PROTO_UDP, 53, 53) < 0 ||
         portset_add_range(dns, PROTO_TCP, 53, 53) < 0) {
         portset_free(dns);
-        return false;
+        return -1;
     }
     yes = d->n_peers && !d->n_fqdns && cidrset_is_empty(d->cidrs) &&
           !portset_is_empty(d->ports) && portset_subset(d->ports, dns);
@@ -167,12 +170,13 @@ static int cilium_entry(struct rbuild *b, const struct dest_entry *d, json_t *eg
                         const json_t *names)
 {
     json_t *ports = cilium_ports(b, d), *eps = NULL;
-    bool dns = dns_only(d) && json_array_size(ports);
+    int only = dns_only(d);
+    bool dns = only > 0 && json_array_size(ports);
     struct rbuild_carved *c = NULL;
     size_t n = 0;
     int rc = -1;
 
-    if (!ports || rbuild_carve(b, d->cidrs, &c, &n) < 0)
+    if (!ports || only < 0 || rbuild_carve(b, d->cidrs, &c, &n) < 0)
         goto out;
     if (n) {
         json_t *set = json_array();
