@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/eval/podindex.h"
 #include "policy/selector/selsubset.h"
 
 void compose_eval_init(struct compose_eval *ev)
@@ -224,12 +225,21 @@ static int cmp_size(const void *a, const void *b)
  * The positions of the policies that can apply in namespace ns, in input order: all of them
  * without an index, else the cluster-scoped ones and ns's own. A new array (*n entries), or NULL.
  */
-static size_t *candidates(const struct compose_input *in, const char *ns, size_t *n)
+static size_t *candidates(const struct compose_input *in, const struct compose_subject *s,
+                          size_t *n)
 {
-    size_t *out = calloc(in->n_policies ? in->n_policies : 1, sizeof(*out));
-    size_t i, k = 0;
+    const char *ns = s->ns;
+    bool indexed = in->by_ns && in->pods_index && !s->workload && *ns;
+    size_t room = in->n_policies, *out, i, k = 0;
 
-    if (!out)
+    if (indexed) {
+        /* room for the cluster-scoped policies and the candidates of ns, not for every policy */
+        for (room = 0, i = lower_bound(in, "");
+             i < in->n_policies && !*in->policies[in->by_ns[i]].ns; i++)
+            room++;
+        room += podindex_candidates(in->pods_index, ns, s->pods, NULL);
+    }
+    if (!(out = calloc(room ? room : 1, sizeof(*out))))
         return NULL;
     if (!in->by_ns) {
         for (i = 0; i < in->n_policies; i++)
@@ -237,9 +247,12 @@ static size_t *candidates(const struct compose_input *in, const char *ns, size_t
     } else {
         for (i = lower_bound(in, ""); i < in->n_policies && !*in->policies[in->by_ns[i]].ns; i++)
             out[k++] = in->by_ns[i];
-        for (i = lower_bound(in, ns);
-             i < in->n_policies && !strcmp(in->policies[in->by_ns[i]].ns, ns); i++)
-            out[k++] = in->by_ns[i];
+        if (indexed)
+            k += podindex_candidates(in->pods_index, ns, s->pods, out + k);
+        else
+            for (i = lower_bound(in, ns);
+                 i < in->n_policies && !strcmp(in->policies[in->by_ns[i]].ns, ns); i++)
+                out[k++] = in->by_ns[i];
         qsort(out, k, sizeof(*out), cmp_size);
     }
     *n = k;
@@ -251,7 +264,7 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
                      bool (*skip)(const struct compose_policy *p, void *arg), void *arg,
                      const struct compose_subject *s, struct compose_eval *out, struct err *e)
 {
-    size_t n_cand = 0, *cand = candidates(in, s->ns, &n_cand);
+    size_t n_cand = 0, *cand = candidates(in, s, &n_cand);
     size_t cap = count_models(extra, n_extra);
     size_t i, k;
 

@@ -66,6 +66,8 @@ struct compose_workload {
     const struct object *obj; /* NULL when not from a file */
 };
 
+struct podindex;
+
 /* What composition knows. Everything borrowed. */
 struct compose_input {
     const struct compose_policy *policies;
@@ -78,6 +80,12 @@ struct compose_input {
      * policies and those of the subject's namespace; NULL: every policy is looked at.
      */
     const size_t *by_ns;
+    /*
+     * Optional, with by_ns: the namespaced policies indexed by the pod labels they pin
+     * (podindex.h), so that a composition over the pods a selector picks looks only at those
+     * that may apply to them.
+     */
+    const struct podindex *pods_index;
     const struct nsdb *namespaces; /* labels of known namespaces; may be NULL */
     /*
      * Does `namespaces` hold every namespace there is (the cluster model), so that a cluster-wide

@@ -7,6 +7,7 @@
 #include "policy/cni/calico.h"
 #include "policy/cni/netset.h"
 #include "policy/cni/readers.h"
+#include "policy/eval/podindex.h"
 #include "policy/eval/setres.h"
 
 bool inventory_is_policy(const struct object *obj)
@@ -333,6 +334,21 @@ static int cmp_ns_pos(const void *a, const void *b)
     return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* The policies by the pod labels they pin (podindex.h). */
+static int pods_index(struct inventory *inv)
+{
+    struct podindex_policy *v = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(*v));
+    size_t i;
+
+    if (!v)
+        return -1;
+    for (i = 0; i < inv->n_policies; i++)
+        v[i] = (struct podindex_policy){inv->policies[i].ns, inv->policies[i].models};
+    inv->pods_index = podindex_build(v, inv->n_policies);
+    free(v);
+    return inv->pods_index ? 0 : -1;
+}
+
 /* The index composition uses: positions sorted by (namespace, position). */
 static int build_index(struct inventory *inv)
 {
@@ -349,7 +365,7 @@ static int build_index(struct inventory *inv)
     for (i = 0; i < inv->n_policies; i++)
         inv->by_ns[i] = v[i].pos;
     free(v);
-    return 0;
+    return pods_index(inv);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -416,6 +432,7 @@ int inventory_build(struct inventory *inv, const struct object *const *objs, siz
     inv->in.policies = inv->policies;
     inv->in.n_policies = inv->n_policies;
     inv->in.by_ns = inv->by_ns;
+    inv->in.pods_index = inv->pods_index;
     inv->in.workloads = inv->workloads;
     inv->in.n_workloads = inv->n_workloads;
     inv->in.namespaces = ns;
@@ -441,6 +458,7 @@ void inventory_release(struct inventory *inv)
     free(inv->strings);
     json_decref(inv->labels);
     setdb_free(inv->own_sets);
+    podindex_free(inv->pods_index);
     free(inv->policy_seq);
     free(inv->workload_seq);
     free(inv->namespace_seq);
@@ -553,6 +571,7 @@ int inventory_end(struct inventory *inv, const struct nsdb *ns, const struct set
     inv->in.policies = inv->policies;
     inv->in.n_policies = inv->n_policies;
     inv->in.by_ns = inv->by_ns;
+    inv->in.pods_index = inv->pods_index;
     inv->in.workloads = inv->workloads;
     inv->in.n_workloads = inv->n_workloads;
     inv->in.namespaces = ns;

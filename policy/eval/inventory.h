@@ -42,6 +42,7 @@ struct inventory {
     size_t n_strings;
     json_t *labels;                  /* array of the workloads' label objects */
     struct setdb *own_sets;          /* the input's sets, when the caller gave none */
+    struct podindex *pods_index;     /* in.pods_index */
     size_t a_strings;
     /* inventory_begin: built object by object */
     bool streamed, whole;

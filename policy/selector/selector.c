@@ -340,6 +340,36 @@ int selector_split_key(const struct selector *s, const char *key, struct selecto
     return 0;
 }
 
+/* The value a top-level conjunct c pins its key to, or NULL. */
+static const char *pin_of(const struct selector *c)
+{
+    if (c->op == SEL_EQ || (c->op == SEL_IN && c->nvals == 1))
+        return c->vals[0];
+    return NULL;
+}
+
+const char *selector_pinned(const struct selector *s, const char *key)
+{
+    struct selector *const *conj = s->op == SEL_AND ? s->kids : (struct selector *const *)&s;
+    size_t n = s->op == SEL_AND ? s->nkids : 1, i;
+
+    for (i = 0; i < n; i++)
+        if (pin_of(conj[i]) && !strcmp(conj[i]->key, key))
+            return pin_of(conj[i]);
+    return NULL;
+}
+
+const char *selector_first_pin(const struct selector *s)
+{
+    struct selector *const *conj = s->op == SEL_AND ? s->kids : (struct selector *const *)&s;
+    size_t n = s->op == SEL_AND ? s->nkids : 1, i;
+
+    for (i = 0; i < n; i++)
+        if (pin_of(conj[i]))
+            return conj[i]->key;
+    return NULL;
+}
+
 static bool in_set(const struct selector *s, const char *v)
 {
     return s->nvals && bsearch(&v, s->vals, s->nvals, sizeof(*s->vals), cmp_str) != NULL;

@@ -80,6 +80,14 @@ int selector_split_key(const struct selector *s, const char *key, struct selecto
                        struct selector **rest);
 
 /*
+ * The value s pins label `key` to: when a top-level conjunct of s is `key == v` (or `key in {v}`),
+ * every label set s matches has key = v. Returns v (borrowed from s), or NULL when s does not
+ * pin key. selector_first_pin() gives the key of the first such conjunct (borrowed), or NULL.
+ * Used to index selectors: two selectors pinning one key to different values never overlap.
+ */
+const char *selector_pinned(const struct selector *s, const char *key);
+const char *selector_first_pin(const struct selector *s);
+/*
  * Kubernetes label syntax, as the API server checks it. A key is a qualified name: an optional
  * DNS-subdomain prefix (at most 253 characters, lower case) and '/', then a name of 1-63
  * characters [A-Za-z0-9._-] starting and ending alphanumeric. A value is empty or such a name.

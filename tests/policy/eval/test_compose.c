@@ -70,6 +70,46 @@ static void test_compose_index_same_as_scan(void **state)
     policy_free(pol);
 }
 
+/* The pod-label index (podindex.h) leaves out only policies that cannot apply. */
+static void test_compose_pods_index_same_as_scan(void **state)
+{
+    static const char *const subjects[] = {"app == 'web'", "app == 'db'", "has(app)", "all()",
+                                            "app in {'web', 'db'}"};
+    struct invfix f;
+    struct compose_input scan;
+    struct policy *pol;
+    struct err e = {0};
+
+    (void)state;
+    assert_non_null(pol = policy_load("examples/policy.yaml", &e));
+    invfix_load(&f, input, "t.yaml", NULL);
+    assert_non_null(f.inv.in.pods_index);
+    scan = f.inv.in;
+    scan.pods_index = NULL;
+    for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+        struct selector *pods = selector_parse(subjects[i], &e);
+        struct compose_subject s = {.ns = "ml-a", .pods = pods};
+        struct compose_eval a, b;
+        char with[256], without[256];
+
+        assert_non_null(pods);
+        compose_eval_init(&a);
+        compose_eval_init(&b);
+        assert_int_equal(compose_eval_run(pol, &f.inv.in, NULL, 0, NULL, NULL, &s, &a, &e), 0);
+        assert_int_equal(compose_eval_run(pol, &scan, NULL, 0, NULL, NULL, &s, &b, &e), 0);
+        names(&a, with, sizeof(with));
+        names(&b, without, sizeof(without));
+        assert_string_equal(with, without);
+        if (i == 1)
+            assert_string_equal(with, "a2:yes"); /* a1 and cw pin app=web */
+        compose_eval_release(&a);
+        compose_eval_release(&b);
+        selector_free(pods);
+    }
+    invfix_release(&f);
+    policy_free(pol);
+}
+
 /* A workload's labels decide exactly; a selector subject by subset and overlap. */
 static void test_compose_applies(void **state)
 {
@@ -113,6 +153,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compose_index_same_as_scan),
+        cmocka_unit_test(test_compose_pods_index_same_as_scan),
         cmocka_unit_test(test_compose_applies),
     };
 

@@ -237,6 +237,43 @@ static void test_selector_split_key(void **state)
     selector_free(s);
 }
 
+/* What a selector pins: a top-level ==, or `in` with one value; nothing under ||. */
+static void test_selector_pinned(void **state)
+{
+    static const struct {
+        const char *text, *key, *want; /* want NULL: not pinned */
+    } cases[] = {
+        {"app == 'web'", "app", "web"},
+        {"tier == 'x' && app == 'web'", "app", "web"},
+        {"app in {'web'}", "app", "web"},
+        {"app in {'web', 'db'}", "app", NULL},
+        {"app == 'web' || app == 'db'", "app", NULL},
+        {"!(app != 'web')", "app", "web"}, /* the same as app == 'web' once built */
+        {"!(app == 'web')", "app", NULL},
+        {"app != 'web'", "app", NULL},
+        {"has(app)", "app", NULL},
+        {"tier == 'x'", "app", NULL},
+        {"all()", "app", NULL},
+    };
+    struct err e = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct selector *s = selector_parse(cases[i].text, &e);
+        const char *got;
+
+        assert_non_null(s);
+        got = selector_pinned(s, cases[i].key);
+        if (cases[i].want)
+            assert_string_equal(got, cases[i].want);
+        else
+            assert_null(got);
+        if (cases[i].want)
+            assert_non_null(selector_first_pin(s));
+        selector_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_selector_rename_key),
         cmocka_unit_test(test_selector_set_global),
         cmocka_unit_test(test_selector_split_key),
+        cmocka_unit_test(test_selector_pinned),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
