@@ -43,6 +43,24 @@ a=$("$EGRESSGUARD" check -p $P --effective $D/ns-first.yaml | grep EffectiveEgre
 b=$("$EGRESSGUARD" check -p $P --effective $D/list-ns-last.yaml | grep EffectiveEgress | sed 's/([^ ]*:[0-9]*)//')
 expect_in "test_check_stream_effective_judged" "$a" "EffectiveEgress team-b"
 if [ "$a" = "$b" ]; then pass "test_check_stream_effective_namespace_last"; else fail "test_check_stream_effective_namespace_last" "$b"; fi
+# Network policies are judged among all the others, in whichever file and order they come.
+run "$EGRESSGUARD" check -p $P $D/layered-allow.yaml
+expect_rc "test_check_stream_context_allow_alone_fails" 1
+run "$EGRESSGUARD" check -p $P $D/layered-allow.yaml $D/layered-deny.yaml
+expect_rc "test_check_stream_context_deny_after" 0
+expect_in "test_check_stream_context_deny_after_named" "$out" "deny-outside-allow-list ($D/layered-deny.yaml:2) takes away"
+run "$EGRESSGUARD" check -p $P $D/layered-deny.yaml $D/layered-allow.yaml
+expect_rc "test_check_stream_context_deny_before" 0
+# Address sets too: the set is known wherever it is, unless its file does not parse.
+a=$(verdicts $D/set-user.yaml $D/set.yaml | sort)
+b=$(verdicts $D/set.yaml $D/set-user.yaml | sort)
+expect_in "test_check_stream_set_reached" "$a" "NetworkPolicy ml-a/to-resolvers: deny: spec.egress[0].destination: GlobalNetworkSet resolvers"
+expect_in "test_check_stream_set_judged" "$a" "GlobalNetworkSet resolvers: deny: spec.nets"
+if [ "$a" = "$b" ]; then pass "test_check_stream_set_first_same"; else fail "test_check_stream_set_first_same" "$b"; fi
+run "$EGRESSGUARD" check -p $P $D/set-user.yaml $D/broken-set.yaml
+expect_rc "test_check_stream_set_broken_file_is_an_error" 2
+case "$out" in *resolvers*) fail "test_check_stream_set_broken_file_not_known" "$out" ;;
+*) pass "test_check_stream_set_broken_file_not_known" ;; esac
 # What a report names of an object outlives the object: a PolicyReport's resources keep the uid.
 run "$EGRESSGUARD" check -p $P --format policyreport $D/uid.yaml
 expect_in "test_check_stream_policyreport_uid" "$out" 'uid: "0f9e8d7c-0000-4000-8000-000000000001"'
