@@ -84,6 +84,7 @@ static int copy_one(struct opening_list *l, const struct opening *o)
     *c = *o;
     memset(&c->peer, 0, sizeof(c->peer));
     c->ports = NULL;
+    c->own_peer = c->own_ports = true; /* the copies are the list's (o may borrow its own) */
     l->n = 1;
     if (egress_peer_copy(&c->peer, &o->peer) < 0 || !(c->ports = portset_dup(o->ports))) {
         opening_list_release(l);
