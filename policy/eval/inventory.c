@@ -561,7 +561,8 @@ int inventory_end(struct inventory *inv, const struct nsdb *ns, const struct set
         if (p->error && !(p->error = keep(inv, strdup(error))))
             return err_set(e, "out of memory");
     }
-    qsort(inv->namespaces, inv->n_namespaces, sizeof(*inv->namespaces), cmp_str);
+    if (inv->n_namespaces)
+        qsort(inv->namespaces, inv->n_namespaces, sizeof(*inv->namespaces), cmp_str);
     for (i = 0; i < inv->n_namespaces; i++)
         if (!u || strcmp(inv->namespaces[u - 1], inv->namespaces[i]))
             inv->namespaces[u++] = inv->namespaces[i];
