@@ -9,6 +9,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 BUILD_DIR=${BUILD_DIR:-build/default}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
 EGRESSGUARD=${EGRESSGUARD:-$BUILD_DIR/egressguard}
@@ -59,20 +60,9 @@ while [ $r -le "$ROUNDS" ]; do
     r=$((r + 1))
 done
 
-# stats NAME: median CPU and largest RSS of NAME's runs; ratio A B: median per-round ratio.
+# median_cpu NAME, max_rss NAME: median CPU and largest RSS of NAME's runs (lib.sh: ratio).
 median_cpu() { awk -v k="$1" '$1 == k { v[n++] = $2 } END { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t } printf "%.3f", n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }' "$tmp/results"; }
 max_rss() { awk -v k="$1" '$1 == k && $3 > m { m = $3 } END { printf "%.1f", m / 1024 }' "$tmp/results"; }
-ratio() {
-    awk -v a="$1" -v b="$2" '
-        $1 == a { x[na++] = $2 } $1 == b { y[nb++] = $2 }
-        END {
-            for (i = 0; i < na && i < nb; i++) r[i] = (y[i] > 0) ? x[i] / y[i] : 0
-            n = i
-            for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-            printf "%.2f", n ? (n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2) : 0
-        }' "$tmp/results"
-}
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "met" : "NOT met" }'; }
 printf '  %8s %10s %12s %12s %8s %12s\n' objects "MiB of YAML" "floor CPU s" "check CPU s" ratio "check RSS MiB"
 for n in $sizes; do
     printf '  %8s %10.1f %12s %12s %7sx %12s\n' "$n" "$(wc -c <"$tmp/in$n.yaml" | awk '{ print $1 / 1048576 }')" \

@@ -14,6 +14,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/lib.sh"
 BUILD_DIR=${BUILD_DIR:-build/default}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
 EGRESSGUARD=${EGRESSGUARD:-$BUILD_DIR/egressguard}
@@ -144,18 +145,6 @@ while [ $r -le "$ROUNDS" ]; do
     r=$((r + 1))
 done
 
-# ratio A B: the median over rounds of A's us/req over B's (the i-th run of each is one round).
-ratio() {
-    awk -v a="$1" -v b="$2" '
-        $1 == a { x[na++] = $2 } $1 == b { y[nb++] = $2 }
-        END {
-            for (i = 0; i < na && i < nb; i++) r[i] = (y[i] > 0) ? x[i] / y[i] : 0
-            n = i
-            for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-            printf "%.2f", n ? (n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2) : 0
-        }' "$tmp/results"
-}
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "met" : "NOT met" }'; }
 echo "ratios (median of $ROUNDS interleaved rounds):"
 for b in pod netpol cilium calico; do
     x=$(ratio "validate.$b" "floor_jansson.$b")

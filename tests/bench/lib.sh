@@ -1,0 +1,17 @@
+# Shared by the benchmark scripts (sourced, not run): statistics over "$tmp/results", whose lines
+# are "NAME VALUE ..." with the i-th line of each NAME from the i-th interleaved round.
+
+# ratio A B: the median over rounds of A's value over B's.
+ratio() {
+    awk -v a="$1" -v b="$2" '
+        $1 == a { x[na++] = $2 } $1 == b { y[nb++] = $2 }
+        END {
+            for (i = 0; i < na && i < nb; i++) r[i] = (y[i] > 0) ? x[i] / y[i] : 0
+            n = i
+            for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+            printf "%.2f", n ? (n % 2 ? r[int(n / 2)] : (r[n / 2 - 1] + r[n / 2]) / 2) : 0
+        }' "$tmp/results"
+}
+
+# verdict VALUE TARGET: "met" when VALUE <= TARGET.
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "met" : "NOT met" }'; }
