@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "policy/base/room.h"
 #include "policy/doc/pulumi.h"
 
 #define MAX_DIR_DEPTH 32 /* directory recursion; also stops symlink loops */
@@ -39,20 +40,6 @@ struct manifest_stream {
     struct held *held;
     size_t n_held, a_held;
 };
-
-static int grow(void **arr, size_t n, size_t *alloc, size_t size)
-{
-    if (n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 8;
-        void *p = realloc(*arr, na * size);
-
-        if (!p)
-            return -1;
-        *arr = p;
-        *alloc = na;
-    }
-    return 0;
-}
 
 struct manifest_stream *manifest_stream_new(const struct manifest_sink *sink, void *cls)
 {
@@ -99,7 +86,7 @@ const char *manifest_stream_intern(struct manifest_stream *s, const char *name)
     for (size_t i = 0; i < s->n_names; i++)
         if (!strcmp(s->names[i], name))
             return s->names[i];
-    if (grow((void **)&s->names, s->n_names, &s->a_names, sizeof(*s->names)) < 0 ||
+    if (room_for_one((void **)&s->names, s->n_names, &s->a_names, sizeof(*s->names)) < 0 ||
         !(copy = strdup(name)))
         return NULL;
     s->names[s->n_names++] = copy;
@@ -109,7 +96,7 @@ const char *manifest_stream_intern(struct manifest_stream *s, const char *name)
 /* An error of the file being read, handed over when the file is finished. */
 static int record(struct manifest_stream *s, const struct err *e)
 {
-    if (grow((void **)&s->errs, s->n_errs, &s->a_errs, sizeof(*s->errs)) < 0)
+    if (room_for_one((void **)&s->errs, s->n_errs, &s->a_errs, sizeof(*s->errs)) < 0)
         return -1;
     s->errs[s->n_errs++] = *e;
     return 0;
@@ -276,7 +263,7 @@ static int on_item(void *cls, struct doc *item, const struct doc *root)
     if (whole)
         return hand(s, item, j, s->seq++);
     /* The List's kind or apiVersion comes after its items: hold it (and its number). */
-    if (grow((void **)&s->held, s->n_held, &s->a_held, sizeof(*s->held)) < 0) {
+    if (room_for_one((void **)&s->held, s->n_held, &s->a_held, sizeof(*s->held)) < 0) {
         doc_free(item);
         return -1;
     }
@@ -479,7 +466,7 @@ static int read_dir(struct manifest_stream *s, const char *path, int depth)
     while ((de = readdir(dir))) {
         if (de->d_name[0] == '.') /* ., .., and hidden entries such as .git */
             continue;
-        if (grow((void **)&names, n, &alloc, sizeof(*names)) < 0 ||
+        if (room_for_one((void **)&names, n, &alloc, sizeof(*names)) < 0 ||
             !(names[n] = strdup(de->d_name))) {
             rc = -1;
             break;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/room.h"
 #include "policy/cni/calico.h"
 #include "policy/cni/netset.h"
 #include "policy/cni/readers.h"
@@ -190,21 +191,6 @@ int inventory_read_policy(const struct object *obj, const struct setdb *sets,
     return p->error ? 0 : resolve_models(models, sets, ns, p, error_buf, error_size, e);
 }
 
-/* Grows an array of `size`-byte elements to room for n + 1. */
-static int room(void **arr, size_t n, size_t *alloc, size_t size)
-{
-    if (n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 64;
-        void *p = realloc(*arr, na * size);
-
-        if (!p)
-            return -1;
-        *arr = p;
-        *alloc = na;
-    }
-    return 0;
-}
-
 static int add_policy(struct inventory *inv, const struct object *obj, const struct setdb *sets,
                       const struct nsdb *ns, struct err *e)
 {
@@ -235,9 +221,9 @@ static int stream_policy(struct inventory *inv, size_t seq, const struct object 
     char error[600] = "";
     size_t i;
 
-    if (room((void **)&inv->policies, inv->n_policies, &inv->a_policies, sizeof(*p)) < 0 ||
-        room((void **)&inv->lists, inv->n_policies, &inv->a_lists, sizeof(*l)) < 0 ||
-        room((void **)&inv->policy_seq, inv->n_policies, &inv->a_policy_seq, sizeof(size_t)) < 0)
+    if (room_for_one((void **)&inv->policies, inv->n_policies, &inv->a_policies, sizeof(*p)) < 0 ||
+        room_for_one((void **)&inv->lists, inv->n_policies, &inv->a_lists, sizeof(*l)) < 0 ||
+        room_for_one((void **)&inv->policy_seq, inv->n_policies, &inv->a_policy_seq, sizeof(size_t)) < 0)
         return err_set(e, "out of memory");
     p = &inv->policies[inv->n_policies];
     l = &inv->lists[inv->n_policies];
@@ -373,9 +359,22 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The first k namespaces sorted, each once. */
+static void unique_namespaces(struct inventory *inv, size_t k)
+{
+    size_t i, u = 0;
+
+    if (k)
+        qsort(inv->namespaces, k, sizeof(*inv->namespaces), cmp_str);
+    for (i = 0; i < k; i++)
+        if (!u || strcmp(inv->namespaces[u - 1], inv->namespaces[i]))
+            inv->namespaces[u++] = inv->namespaces[i];
+    inv->n_namespaces = u;
+}
+
 static int collect_namespaces(struct inventory *inv, const struct object *const *objs, size_t n)
 {
-    size_t i, k = 0, u = 0;
+    size_t i, k = 0;
 
     if (!(inv->namespaces = calloc(n ? n : 1, sizeof(*inv->namespaces))))
         return -1;
@@ -388,11 +387,23 @@ static int collect_namespaces(struct inventory *inv, const struct object *const 
         else if (*ns)
             inv->namespaces[k++] = (char *)ns;
     }
-    qsort(inv->namespaces, k, sizeof(*inv->namespaces), cmp_str);
-    for (i = 0; i < k; i++)
-        if (!u || strcmp(inv->namespaces[u - 1], inv->namespaces[i]))
-            inv->namespaces[u++] = inv->namespaces[i];
-    inv->n_namespaces = u;
+    unique_namespaces(inv, k);
+    return 0;
+}
+
+/* The indexes, and inv->in pointing at what was read. */
+static int finish(struct inventory *inv, const struct nsdb *ns, struct err *e)
+{
+    if (build_index(inv) < 0)
+        return err_set(e, "out of memory");
+    inv->in.policies = inv->policies;
+    inv->in.n_policies = inv->n_policies;
+    inv->in.by_ns = inv->by_ns;
+    inv->in.pods_index = inv->pods_index;
+    inv->in.workloads = inv->workloads;
+    inv->in.n_workloads = inv->n_workloads;
+    inv->in.namespaces = ns;
+    inv->in.namespaces_complete = false; /* files show some namespaces, never all of them */
     return 0;
 }
 
@@ -427,17 +438,7 @@ int inventory_build(struct inventory *inv, const struct object *const *objs, siz
                 return -1;
         }
     }
-    if (build_index(inv) < 0)
-        return err_set(e, "out of memory");
-    inv->in.policies = inv->policies;
-    inv->in.n_policies = inv->n_policies;
-    inv->in.by_ns = inv->by_ns;
-    inv->in.pods_index = inv->pods_index;
-    inv->in.workloads = inv->workloads;
-    inv->in.n_workloads = inv->n_workloads;
-    inv->in.namespaces = ns;
-    inv->in.namespaces_complete = false; /* files show some namespaces, never all of them */
-    return 0;
+    return finish(inv, ns, e);
 }
 
 void inventory_release(struct inventory *inv)
@@ -488,9 +489,9 @@ static int stream_namespace(struct inventory *inv, size_t seq, const struct obje
     if (inv->n_namespaces && !strcmp(inv->namespaces[inv->n_namespaces - 1], ns) &&
         inv->namespace_seq[inv->n_namespaces - 1] <= seq)
         return 0;
-    if (room((void **)&inv->namespaces, inv->n_namespaces, &inv->a_namespaces,
+    if (room_for_one((void **)&inv->namespaces, inv->n_namespaces, &inv->a_namespaces,
              sizeof(*inv->namespaces)) < 0 ||
-        room((void **)&inv->namespace_seq, inv->n_namespaces, &inv->a_namespace_seq,
+        room_for_one((void **)&inv->namespace_seq, inv->n_namespaces, &inv->a_namespace_seq,
              sizeof(size_t)) < 0 ||
         !(ns = copy(inv, ns)))
         return -1;
@@ -508,9 +509,9 @@ int inventory_add(struct inventory *inv, size_t seq, const struct object *obj, b
         return stream_policy(inv, seq, obj, kept, e);
     if (!inv->whole || !inventory_is_workload(obj))
         return 0;
-    if (room((void **)&inv->workloads, inv->n_workloads, &inv->a_workloads,
+    if (room_for_one((void **)&inv->workloads, inv->n_workloads, &inv->a_workloads,
              sizeof(*inv->workloads)) < 0 ||
-        room((void **)&inv->workload_seq, inv->n_workloads, &inv->a_workload_seq,
+        room_for_one((void **)&inv->workload_seq, inv->n_workloads, &inv->a_workload_seq,
              sizeof(size_t)) < 0)
         return err_set(e, "out of memory");
     inv->workload_seq[inv->n_workloads] = seq;
@@ -548,7 +549,7 @@ void inventory_drop_from(struct inventory *inv, size_t seq)
 int inventory_end(struct inventory *inv, const struct nsdb *ns, const struct setdb *sets,
                   struct err *e)
 {
-    size_t i, u = 0;
+    size_t i;
 
     for (i = 0; i < inv->n_policies; i++) {
         struct compose_policy *p = &inv->policies[i];
@@ -561,23 +562,8 @@ int inventory_end(struct inventory *inv, const struct nsdb *ns, const struct set
         if (p->error && !(p->error = keep(inv, strdup(error))))
             return err_set(e, "out of memory");
     }
-    if (inv->n_namespaces)
-        qsort(inv->namespaces, inv->n_namespaces, sizeof(*inv->namespaces), cmp_str);
-    for (i = 0; i < inv->n_namespaces; i++)
-        if (!u || strcmp(inv->namespaces[u - 1], inv->namespaces[i]))
-            inv->namespaces[u++] = inv->namespaces[i];
-    inv->n_namespaces = u;
-    if (build_index(inv) < 0)
-        return err_set(e, "out of memory");
-    inv->in.policies = inv->policies;
-    inv->in.n_policies = inv->n_policies;
-    inv->in.by_ns = inv->by_ns;
-    inv->in.pods_index = inv->pods_index;
-    inv->in.workloads = inv->workloads;
-    inv->in.n_workloads = inv->n_workloads;
-    inv->in.namespaces = ns;
-    inv->in.namespaces_complete = false;
-    return 0;
+    unique_namespaces(inv, inv->n_namespaces);
+    return finish(inv, ns, e);
 }
 
 bool inventory_has_workloads(const struct inventory *inv, const char *ns)

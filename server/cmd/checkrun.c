@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/room.h"
 #include "policy/cni/netset.h"
 #include "policy/cni/readers.h"
 #include "policy/config/setdb.h"
@@ -86,20 +87,6 @@ struct check_run {
     bool failed;
 };
 
-static int grow(void **arr, size_t n, size_t *alloc, size_t size)
-{
-    if (n == *alloc) {
-        size_t na = *alloc ? *alloc * 2 : 64;
-        void *p = realloc(*arr, na * size);
-
-        if (!p)
-            return -1;
-        *arr = p;
-        *alloc = na;
-    }
-    return 0;
-}
-
 static const char *arena_copy(struct arena *a, const char *s)
 {
     size_t len = strlen(s) + 1;
@@ -108,7 +95,7 @@ static const char *arena_copy(struct arena *a, const char *s)
     if (!a->n || a->used + len > ARENA_CHUNK) {
         size_t size = len > ARENA_CHUNK ? len : ARENA_CHUNK;
 
-        if (grow((void **)&a->chunks, a->n, &a->alloc, sizeof(*a->chunks)) < 0 ||
+        if (room_for_one((void **)&a->chunks, a->n, &a->alloc, sizeof(*a->chunks)) < 0 ||
             !(a->chunks[a->n] = malloc(size)))
             return NULL;
         a->n++;
@@ -283,7 +270,7 @@ static int remember(struct check_run *r, size_t seq, const struct object *obj, b
     if (netset_kind(obj, NULL)) {
         struct kept_set *k;
 
-        if (grow((void **)&r->sets_read, r->n_sets_read, &r->a_sets_read, sizeof(*k)) < 0)
+        if (room_for_one((void **)&r->sets_read, r->n_sets_read, &r->a_sets_read, sizeof(*k)) < 0)
             return -1;
         k = &r->sets_read[r->n_sets_read];
         if (netset_entry(obj, &k->entry, &e) < 0)
@@ -312,7 +299,7 @@ static int remember(struct check_run *r, size_t seq, const struct object *obj, b
             rc = 0; /* as readers_read_all(): what cannot be read reaches nothing */
         for (size_t i = 0; rc == 0 && i < again.n; i++) {
             egress_model_detach(&again.models[i], false);
-            if (grow((void **)&r->reaching_seq, r->reaching.n + i, &r->a_reaching_seq,
+            if (room_for_one((void **)&r->reaching_seq, r->reaching.n + i, &r->a_reaching_seq,
                      sizeof(size_t)) < 0)
                 rc = -1;
             else
@@ -337,7 +324,7 @@ static int learn(struct check_run *r, size_t seq, const struct object *obj)
     if (!(ns = intern(&r->strings, obj->name)) ||
         nsdb_set(r->ns, ns, json_object_get(json_object_get(obj->json, "metadata"), "labels")) <
             0 ||
-        grow((void **)&r->learned, r->n_learned, &r->a_learned, sizeof(*r->learned)) < 0)
+        room_for_one((void **)&r->learned, r->n_learned, &r->a_learned, sizeof(*r->learned)) < 0)
         return -1;
     r->learned[r->n_learned].ns = ns;
     r->learned[r->n_learned++].seq = seq;
@@ -399,7 +386,7 @@ static int on_adopt(void *cls, struct doc *d, size_t seq)
 {
     struct check_run *r = cls;
 
-    if (grow((void **)&r->docs, r->n_docs, &r->a_docs, sizeof(*r->docs)) < 0) {
+    if (room_for_one((void **)&r->docs, r->n_docs, &r->a_docs, sizeof(*r->docs)) < 0) {
         doc_free(d);
         r->failed = true;
         return -1;
@@ -458,7 +445,7 @@ static int on_error(void *cls, const struct err *e)
 
     if (r->second)
         return 0;
-    if (grow((void **)&r->errs, r->n_errs, &r->a_errs, sizeof(*r->errs)) < 0) {
+    if (room_for_one((void **)&r->errs, r->n_errs, &r->a_errs, sizeof(*r->errs)) < 0) {
         r->failed = true;
         return -1;
     }
@@ -531,7 +518,7 @@ int check_run_read(struct check_run *r, const char *path)
 {
     char *copy = strdup(path);
 
-    if (!copy || grow((void **)&r->paths, r->n_paths, &r->a_paths, sizeof(*r->paths)) < 0) {
+    if (!copy || room_for_one((void **)&r->paths, r->n_paths, &r->a_paths, sizeof(*r->paths)) < 0) {
         free(copy);
         return -1;
     }
