@@ -14,6 +14,16 @@
 #include "policy/eval/inventory.h"
 #include "policy/verdict.h"
 
+/*
+ * A NetworkPolicy document (with its "---") named name in namespace ns, whose podSelector is the
+ * YAML flow text sel, opening 10.20.0.0/16.
+ */
+#define INVFIX_NP(name, ns, sel)                                                                  \
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"                                    \
+    "metadata: {name: " name ", namespace: " ns "}\n"                                            \
+    "spec:\n  podSelector: " sel "\n  policyTypes: [Egress]\n  egress:\n"                       \
+    "  - to: [{ipBlock: {cidr: 10.20.0.0/16}}]\n---\n"
+
 struct invfix {
     struct manifest *m;
     const struct object **objs;

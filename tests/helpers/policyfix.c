@@ -3,10 +3,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 struct policy *policyfix_load(const char *text, struct err *e)
 {
     memset(e, 0, sizeof(*e));
     return policy_load_buffer(text, strlen(text), "p.yaml", e);
+}
+
+struct policy *policyfix_must_load(const char *text)
+{
+    struct err e;
+    struct policy *p = policyfix_load(text, &e);
+
+    if (!p)
+        fail_msg("policy: %d:%d %s", e.line, e.col, e.msg);
+    return p;
+}
+
+int policyfix_teardown(void **state)
+{
+    policy_free(*state);
+    return 0;
 }
 
 bool policyfix_refuses(const char *text, int line, int col, const char *msg)

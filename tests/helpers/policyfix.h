@@ -11,6 +11,13 @@
 struct policy *policyfix_load(const char *text, struct err *e);
 
 /*
+ * For cmocka fixtures: the policy of text, failing the test when it is refused; and a teardown
+ * that frees the policy a setup left in *state.
+ */
+struct policy *policyfix_must_load(const char *text);
+int policyfix_teardown(void **state);
+
+/*
  * Is text refused with exactly this message at p.yaml:line:col? When not, prints what happened
  * (for a test that lists every mismatch before failing) and returns false.
  */

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
@@ -185,4 +190,19 @@ long faults_count(void)
 size_t faults_live(void)
 {
     return live_n;
+}
+
+long faults_sweep(void (*once)(void *arg, long k), void *arg)
+{
+    long k;
+
+    for (k = 0;; k++) {
+        faults_arm(k);
+        once(arg, k);
+        if (faults_live())
+            fail_msg("allocation %ld failed: %zu blocks leaked", k, faults_live());
+        faults_disarm();
+        if (!faults_tripped())
+            return k;
+    }
 }

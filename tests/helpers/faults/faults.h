@@ -9,10 +9,10 @@
  * Allocations inside libc and other shared libraries are not seen. The production build is
  * untouched; the state is the test process's own (the suites are single-threaded).
  *
- * The usual loop: run the operation once unarmed to learn the answer, then for k = 0, 1, ...
- * fail the k-th allocation and check that the operation either fails cleanly or gives that
- * same answer, and leaks nothing, until an armed run trips no failure (k is past its last
- * allocation).
+ * The usual loop (faults_sweep): run the operation once unarmed to learn the answer, then for
+ * k = 0, 1, ... fail the k-th allocation and check that the operation either fails cleanly or
+ * gives that same answer, and leaks nothing, until an armed run trips no failure (k is past its
+ * last allocation).
  */
 
 #include <stdbool.h>
@@ -34,6 +34,14 @@ long faults_count(void);
  * free what the operation returned while still armed, then this must be 0.
  */
 size_t faults_live(void);
+
+/*
+ * The usual loop: for k = 0, 1, ... arms allocation k, calls once(arg, k) (which runs the
+ * operation, checks its answer, failing the test, and frees what it made), fails the test when
+ * blocks leaked, and stops after the first run that trips no failure. Returns that last k: how
+ * many allocations an undisturbed run makes.
+ */
+long faults_sweep(void (*once)(void *arg, long k), void *arg);
 
 /* The wrappers --wrap binds to; declared for -Wmissing-prototypes. */
 void *__wrap_malloc(size_t n);

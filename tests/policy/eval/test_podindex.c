@@ -15,11 +15,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#define NP(name, ns, sel)                                                                         \
-    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"                                    \
-    "metadata: {name: " name ", namespace: " ns "}\n"                                            \
-    "spec:\n  podSelector: " sel "\n  policyTypes: [Egress]\n  egress:\n"                       \
-    "  - to: [{ipBlock: {cidr: 10.20.0.0/16}}]\n---\n"
+#define NP INVFIX_NP
 
 static const char input[] =
     NP("web", "ml-a", "{matchLabels: {app: web}}")

@@ -14,6 +14,7 @@
 #include "policy/decide.h"
 #include "policy/doc/manifest.h"
 #include "tests/helpers/faults/faults.h"
+#include "tests/helpers/policyfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,19 +90,10 @@ static const char CALICO[] =
     "  - action: Allow\n"
     "    protocol: UDP\n";
 
+/* One policy for every test (they only read it). */
 static int setup(void **state)
 {
-    struct err e = {0};
-
-    *state = policy_load_buffer(POLICY, strlen(POLICY), "p.yaml", &e);
-    if (!*state)
-        fail_msg("policy: %d:%d %s", e.line, e.col, e.msg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    policy_free(*state);
+    *state = policyfix_must_load(POLICY);
     return 0;
 }
 
@@ -123,53 +115,59 @@ static char *verdict_text(const struct verdict *v)
     return buf_detach(&b, NULL);
 }
 
+struct sweep {
+    const struct policy *pol;
+    const struct object *obj;
+    const char *want;
+};
+
+/* One decision with the armed allocation failing: a failure, or the undisturbed verdict. */
+static void decide_once(void *arg, long k)
+{
+    const struct sweep *w = arg;
+    struct verdict v;
+    struct err e = {0};
+    char *got;
+    int rc;
+
+    verdict_init(&v);
+    rc = decide_object(w->pol, w->obj, NULL, &v, &e);
+    faults_hold();
+    if (rc == 0) {
+        got = verdict_text(&v);
+        assert_non_null(got);
+        if (strcmp(got, w->want) != 0)
+            fail_msg("allocation %ld failed, and the decision still answered:\n%s\n"
+                     "instead of:\n%s",
+                     k, got, w->want);
+        free(got);
+    } else {
+        assert_true(e.msg[0] != '\0');
+    }
+    verdict_release(&v);
+}
+
 static void check_object(const struct policy *pol, const char *text)
 {
     struct manifest *m = manifest_new();
-    const struct object *obj;
+    struct sweep w = {.pol = pol};
     struct verdict v;
     struct err e = {0};
-    char *want, *got;
-    long k;
+    char *want;
 
     assert_non_null(m);
     assert_int_equal(manifest_read_buffer(m, text, strlen(text), "o.yaml"), 0);
     assert_int_equal(manifest_n_errors(m), 0);
-    obj = manifest_object(m, 0);
-    assert_non_null(obj);
+    w.obj = manifest_object(m, 0);
+    assert_non_null(w.obj);
     verdict_init(&v);
-    assert_int_equal(decide_object(pol, obj, NULL, &v, &e), 0);
+    assert_int_equal(decide_object(pol, w.obj, NULL, &v, &e), 0);
     assert_false(v.allowed); /* each object has something to deny */
     want = verdict_text(&v);
     assert_non_null(want);
     verdict_release(&v);
-    for (k = 0;; k++) {
-        int rc;
-
-        memset(&e, 0, sizeof(e));
-        verdict_init(&v);
-        faults_arm(k);
-        rc = decide_object(pol, obj, NULL, &v, &e);
-        faults_hold();
-        if (rc == 0) {
-            got = verdict_text(&v);
-            assert_non_null(got);
-            if (strcmp(got, want) != 0)
-                fail_msg("allocation %ld failed, and the decision still answered:\n%s\n"
-                         "instead of:\n%s",
-                         k, got, want);
-            free(got);
-        } else {
-            assert_true(e.msg[0] != '\0');
-        }
-        verdict_release(&v);
-        if (faults_live())
-            fail_msg("allocation %ld failed: %zu blocks leaked", k, faults_live());
-        faults_disarm();
-        if (!faults_tripped())
-            break;
-    }
-    assert_true(k > 20);
+    w.want = want;
+    assert_true(faults_sweep(decide_once, &w) > 20);
     free(want);
     manifest_free(m);
 }
@@ -192,10 +190,10 @@ static void test_decide_faults_calico(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_decide_faults_cilium_fqdn_escape, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decide_faults_netpol, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decide_faults_calico, setup, teardown),
+        cmocka_unit_test(test_decide_faults_cilium_fqdn_escape),
+        cmocka_unit_test(test_decide_faults_netpol),
+        cmocka_unit_test(test_decide_faults_calico),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, policyfix_teardown);
 }

@@ -13,6 +13,7 @@
 #include "policy/config/policy.h"
 #include "policy/decide.h"
 #include "policy/doc/manifest.h"
+#include "tests/helpers/policyfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,19 +38,10 @@ static const char POLICY[] =
     "    - name: metadata\n"
     "      cidrs: [169.254.169.254/32]\n";
 
+/* One policy for every test (they only read it). */
 static int setup(void **state)
 {
-    struct err e = {0};
-
-    *state = policy_load_buffer(POLICY, strlen(POLICY), "p.yaml", &e);
-    if (!*state)
-        fail_msg("policy: %d:%d %s", e.line, e.col, e.msg);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    policy_free(*state);
+    *state = policyfix_must_load(POLICY);
     return 0;
 }
 
@@ -239,16 +231,12 @@ static void test_decide_over_budget_is_too_complex(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_reach_lists_the_first_escapes_and_counts_the_rest,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decide_work_grows_linearly_with_ipblocks, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_decide_work_grows_linearly_with_denies, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_decide_100000_ipblocks_within_the_default_budget,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_decide_over_budget_is_too_complex, setup, teardown),
+        cmocka_unit_test(test_reach_lists_the_first_escapes_and_counts_the_rest),
+        cmocka_unit_test(test_decide_work_grows_linearly_with_ipblocks),
+        cmocka_unit_test(test_decide_work_grows_linearly_with_denies),
+        cmocka_unit_test(test_decide_100000_ipblocks_within_the_default_budget),
+        cmocka_unit_test(test_decide_over_budget_is_too_complex),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, policyfix_teardown);
 }

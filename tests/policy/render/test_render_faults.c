@@ -10,6 +10,7 @@
 
 #include "policy/config/policy.h"
 #include "tests/helpers/faults/faults.h"
+#include "tests/helpers/policyfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,20 +50,40 @@ static const char POLICY[] =
     "    enabled: true\n"
     "    labels: {egressguard.io/enforced: \"true\"}\n";
 
+/* One policy for every test (they only read it). */
 static int setup(void **state)
 {
-    struct err e = {0};
-
-    *state = policy_load_buffer(POLICY, strlen(POLICY), "p.yaml", &e);
-    if (!*state)
-        fail_msg("policy: %d:%d %s", e.line, e.col, e.msg);
+    *state = policyfix_must_load(POLICY);
     return 0;
 }
 
-static int teardown(void **state)
+struct sweep {
+    const struct policy *pol;
+    enum render_target t;
+    const json_t *want;
+};
+
+/* One rendering with the armed allocation failing: out of memory, or the undisturbed result. */
+static void render_once(void *arg, long k)
 {
-    policy_free(*state);
-    return 0;
+    static const char *const ns[] = {"ml-a"};
+    const struct sweep *w = arg;
+    struct render_opts o = {ns, 1};
+    struct err e = {0};
+    json_t *got = render_build(w->pol, w->t, &o, NULL, &e);
+
+    if (got) {
+        if (!json_equal(got, w->want)) {
+            char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+            print_message("target %d, allocation %ld failed, rendered: %s\n", (int)w->t, k,
+                          g ? g : "?");
+            free(g);
+            fail();
+        }
+    } else {
+        assert_string_equal(e.msg, "out of memory");
+    }
+    json_decref(got);
 }
 
 static void check_target(const struct policy *pol, enum render_target t)
@@ -70,34 +91,11 @@ static void check_target(const struct policy *pol, enum render_target t)
     static const char *const ns[] = {"ml-a"};
     struct render_opts o = {ns, 1};
     struct err e = {0};
-    json_t *want = render_build(pol, t, &o, NULL, &e), *got;
-    long k;
+    json_t *want = render_build(pol, t, &o, NULL, &e);
+    struct sweep w = {pol, t, want};
 
     assert_non_null(want);
-    for (k = 0;; k++) {
-        memset(&e, 0, sizeof(e));
-        faults_arm(k);
-        got = render_build(pol, t, &o, NULL, &e);
-        if (got) {
-            if (!json_equal(got, want)) {
-                char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
-                print_message("target %d, allocation %ld failed, rendered: %s\n", (int)t, k,
-                              g ? g : "?");
-                free(g);
-                fail();
-            }
-        } else {
-            assert_string_equal(e.msg, "out of memory");
-        }
-        json_decref(got);
-        if (faults_live())
-            fail_msg("target %d, allocation %ld failed: %zu blocks leaked", (int)t, k,
-                     faults_live());
-        faults_disarm();
-        if (!faults_tripped())
-            break;
-    }
-    assert_true(k > 10); /* the loop really went through the allocations */
+    assert_true(faults_sweep(render_once, &w) > 10); /* it went through the allocations */
     json_decref(want);
 }
 
@@ -124,11 +122,11 @@ static void test_render_build_faults_anp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_render_build_faults_networkpolicy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_build_faults_cilium, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_build_faults_calico, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_build_faults_anp, setup, teardown),
+        cmocka_unit_test(test_render_build_faults_networkpolicy),
+        cmocka_unit_test(test_render_build_faults_cilium),
+        cmocka_unit_test(test_render_build_faults_calico),
+        cmocka_unit_test(test_render_build_faults_anp),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, policyfix_teardown);
 }
