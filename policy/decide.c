@@ -5,6 +5,7 @@
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
 #include "policy/cni/netpol.h"
+#include "policy/nsunknown.h"
 #include "policy/rules/managed.h"
 #include "policy/rules/namespace.h"
 #include "policy/rules/pod.h"
@@ -104,7 +105,8 @@ int decide_object(const struct policy *pol, const struct object *obj,
             return err_set(e, "out of memory");
         return 0;
     }
-    return d->decide(pol, obj, ctx, v, e);
+    /* Unknown namespace labels may be anything: judged both ways, failing closed. */
+    return nsunknown_decide(pol, obj, ctx, d->decide, v, e);
 }
 
 bool decide_uses_namespace_labels(const struct policy *pol, const struct object *obj,

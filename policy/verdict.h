@@ -41,6 +41,14 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    /*
+     * When `namespaces` is given but does not know the labels of the object's namespace, and
+     * the verdict depends on them, the decision fails closed (nsunknown.h); these say why the
+     * labels are unknown (a sentence, e.g. "no Namespace in the input") and whether the caller
+     * opted out (--namespace-labels-unknown=allow: judged as not an AI namespace).
+     */
+    const char *ns_unknown_reason;
+    bool ns_unknown_allow;
 };
 
 void verdict_init(struct verdict *v);

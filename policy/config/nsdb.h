@@ -2,14 +2,17 @@
 #define EGRESSGUARD_NSDB_H
 
 /*
- * What a run knows about namespaces: name → labels. Filled from Namespace objects in the same
- * input, from `--namespace-labels`, or (in the server) from Namespace admissions and the API.
+ * What a decision knows about namespaces: name → labels. A view over the cluster model (model.h,
+ * which `check` builds from its input and `serve` from the API), a one-namespace view (the
+ * server's per-request answer), or a map of its own (tests). A namespace it does not know has
+ * unknown labels, which is not the same as no labels.
  */
 
 #include <jansson.h>
 #include <stdbool.h>
 
 #include "policy/base/err.h"
+#include "policy/model/model.h"
 
 /*
  * Visible so that the server can put a one-namespace view on the stack for each request
@@ -19,6 +22,7 @@ struct nsdb {
     json_t *map;              /* owned: name → labels; NULL in a one-namespace view */
     const char *one_ns;       /* borrowed (view only) */
     const json_t *one_labels; /* borrowed (view only) */
+    const struct model *model; /* borrowed (model view only) */
 };
 
 struct nsdb *nsdb_new(void); /* NULL on out of memory */
@@ -31,11 +35,23 @@ void nsdb_free(struct nsdb *db); /* not for a view */
  */
 void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels);
 
+/*
+ * A view of the namespaces of a model snapshot (borrowed; must outlive the view). Nothing to
+ * free; nsdb_set() on a view fails.
+ */
+void nsdb_init_model(struct nsdb *db, const struct model *m);
+
 /* Records (replacing) the labels of a namespace; labels may be NULL (none). 0 or -1 on OOM. */
 int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels);
 
 /* Parses "ns=key=value,key2=value2" (a --namespace-labels argument) and records it. */
 int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e);
+
+/*
+ * Parses a --namespace-labels argument into its namespace (*ns, malloc()ed) and labels (*labels,
+ * a new JSON object). 0, or -1 with e set (and nothing to free).
+ */
+int nsdb_parse_spec(const char *spec, char **ns, json_t **labels, struct err *e);
 
 /* The labels of a known namespace (borrowed JSON object), or NULL when the namespace is unknown. */
 const json_t *nsdb_labels(const struct nsdb *db, const char *ns);

@@ -8,6 +8,7 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/model/model.h"
 #include "policy/decide.h"
 #include "policy/verdict.h"
 #include "server/cmd/cli.h"
@@ -29,13 +30,19 @@ static void usage(FILE *out)
         "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
         "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
         "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+        "  --namespace-labels-unknown deny|allow\n"
+        "                               when a verdict depends on the labels of a namespace\n"
+        "                               the run does not know: deny (default) or judge it as\n"
+        "                               not an AI namespace (allow)\n"
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
         "  -h, --help                   this help\n"
         "\n"
-        "Namespace objects in the input tell which namespaces carry which labels.\n"
+        "Namespace objects in the input tell which namespaces carry which labels; they and\n"
+        "the policies form the same cluster model the server builds from the API. A verdict\n"
+        "that depends on labels the run does not know fails closed (namespace.labelsUnknown).\n"
         "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
         "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
         "input, invalid policy file).\n");
@@ -47,7 +54,9 @@ struct check_opts {
     enum report_format format;
     bool verbose;
     bool effective;
-    struct nsdb *ns;
+    bool ns_unknown_allow;
+    struct model_item **cli_ns; /* --namespace-labels, as Namespaces of the model */
+    size_t n_cli_ns;
 };
 
 static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
@@ -59,6 +68,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
+        {"namespace-labels-unknown", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -77,9 +87,28 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
                 return cli_usage_error("check", "unknown format '%s' (text, json, sarif, junit)",
                                        optarg);
             break;
-        case 'n':
-            if (nsdb_set_spec(o->ns, optarg, &e) < 0)
+        case 'n': {
+            char *ns;
+            json_t *labels;
+            struct model_item **grown, *it;
+            if (nsdb_parse_spec(optarg, &ns, &labels, &e) < 0)
                 return cli_usage_error("check", "%s", e.msg);
+            it = model_item_namespace(ns, labels);
+            free(ns);
+            json_decref(labels);
+            grown = it ? realloc(o->cli_ns, (o->n_cli_ns + 1) * sizeof(*grown)) : NULL;
+            if (!grown) {
+                model_item_unref(it);
+                return cli_usage_error("check", "out of memory");
+            }
+            o->cli_ns = grown;
+            o->cli_ns[o->n_cli_ns++] = it;
+            break;
+        }
+        case 'U':
+            if (strcmp(optarg, "allow") && strcmp(optarg, "deny"))
+                return cli_usage_error("check", "--namespace-labels-unknown wants deny or allow");
+            o->ns_unknown_allow = !strcmp(optarg, "allow");
             break;
         case 'o':
             o->output = optarg;
@@ -116,18 +145,18 @@ int cmd_check(int argc, char **argv)
     json_t *eff_json = NULL;
     struct report_counts counts;
     struct err e = {0};
+    struct model_writer *mw = NULL;
+    struct model *model = NULL;
+    struct nsdb ns_view;
+    const struct object **objs = NULL;
     FILE *out = stdout;
     int first = 0, rc = EXIT_USAGE, pr;
 
     effective_result_init(&eff);
-    if (!(o.ns = nsdb_new())) {
-        fprintf(stderr, "egressguard check: out of memory\n");
-        return EXIT_USAGE;
-    }
     pr = parse_args(argc, argv, &o, &first);
     if (pr != 0) {
-        nsdb_free(o.ns);
-        return pr < 0 ? EXIT_PASS : pr;
+        rc = pr < 0 ? EXIT_PASS : pr;
+        goto out;
     }
     if (!(pol = policy_load(o.policy, &e))) {
         char buf[1024];
@@ -141,15 +170,25 @@ int cmd_check(int argc, char **argv)
         if (manifest_read(m, argv[i]) < 0)
             goto oom;
 
-    /* Namespaces in the input are known to the run, unless given explicitly on the command line. */
-    for (size_t i = 0; i < manifest_n_objects(m); i++) {
-        const struct object *obj = manifest_object(m, i);
-        if (!strcmp(obj->kind, "Namespace") && !strcmp(obj->api_version, "v1") && *obj->name &&
-            !nsdb_labels(o.ns, obj->name) &&
-            nsdb_set(o.ns, obj->name,
-                     json_object_get(json_object_get(obj->json, "metadata"), "labels")) < 0)
+    /*
+     * The cluster model of the input, as the server builds it from the API: Namespaces (with
+     * their labels), policies and sets. Labels given on the command line win over the input's.
+     */
+    if (!(objs = calloc(manifest_n_objects(m) + 1, sizeof(*objs))) || !(mw = model_writer_new()))
+        goto oom;
+    for (size_t i = 0; i < manifest_n_objects(m); i++)
+        objs[i] = manifest_object(m, i);
+    if (model_writer_put_objects(mw, objs, manifest_n_objects(m), &e) < 0)
+        goto oom;
+    for (size_t i = 0; i < o.n_cli_ns; i++) {
+        int prc = model_writer_put(mw, o.cli_ns[i]);
+        o.cli_ns[i] = NULL; /* taken */
+        if (prc < 0)
             goto oom;
     }
+    if (!(model = model_writer_publish(mw)))
+        goto oom;
+    nsdb_init_model(&ns_view, model);
 
     r.pol = pol;
     r.verbose = o.verbose;
@@ -160,7 +199,11 @@ int cmd_check(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+        struct request_ctx ctx = {
+            .operation = "CREATE",
+            .namespaces = &ns_view,
+            .ns_unknown_reason = "no Namespace object for it in the input, no --namespace-labels",
+            .ns_unknown_allow = o.ns_unknown_allow};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -170,15 +213,9 @@ int cmd_check(int argc, char **argv)
 
     if (o.effective) {
         /* One more report item per AI namespace, named after it (kind EffectiveEgress). */
-        const struct object **objs = calloc(r.n_items ? r.n_items : 1, sizeof(*objs));
         struct report_item *grown;
 
-        if (!objs)
-            goto oom;
-        for (size_t i = 0; i < r.n_items; i++)
-            objs[i] = r.items[i].obj;
-        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
-        free(objs);
+        pr = effective_evaluate(pol, objs, r.n_items, &ns_view, &eff, &e);
         if (pr < 0)
             goto oom;
         if (eff.n &&
@@ -229,6 +266,11 @@ out:
     effective_result_release(&eff);
     manifest_free(m);
     policy_free(pol);
-    nsdb_free(o.ns);
+    free(objs);
+    model_unref(model);
+    model_writer_free(mw);
+    for (size_t i = 0; i < o.n_cli_ns; i++)
+        model_item_unref(o.cli_ns[i]);
+    free(o.cli_ns);
     return rc;
 }

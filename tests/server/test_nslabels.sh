@@ -120,12 +120,14 @@ expect_in test_nslabels_stale_warned "$(cat "$tmp/api.log")" "namespace research
     pass test_nslabels_api_error_counted || fail test_nslabels_api_error_counted
 rm -f "$k/down"
 
-# 2. The API is unreachable: nothing known, the pod is admitted (by name only), warned once.
+# 2. The API is unreachable: nothing known, and the verdict depends on the labels (research may
+# be an AI namespace by them): denied, failing closed, warned once.
 serve down --namespace-labels-from-api --kubeconfig "$tmp/kubeconfig-down"
 post /validate "$tmp/pod-research.json"
-expect_in test_nslabels_down_allowed "$out" '"allowed":true'
+expect_in test_nslabels_down_denied "$out" '"allowed":false'
+expect_in test_nslabels_down_says_unknown "$out" 'the labels of namespace \"research\" are unknown'
 post /validate "$tmp/pod-research.json"
-expect_in test_nslabels_down_allowed_again "$out" '"allowed":true'
+expect_in test_nslabels_down_denied_again "$out" '"allowed":false'
 expect_in test_nslabels_down_warned "$(cat "$tmp/down.log")" '"level":"warn","msg":"namespace research: labels unknown (GET /api/v1/namespaces/research: '
 n=$(grep -c "namespace research: labels unknown" "$tmp/down.log")
 [ "$n" -eq 1 ] && pass test_nslabels_down_warned_once || fail test_nslabels_down_warned_once "$n warnings"
@@ -142,7 +144,7 @@ expect_in test_nslabels_noapi_mode_logged "$(cat "$tmp/noapi.log")" "namespace l
 ns research CREATE true
 post /validate "$tmp/ns-research-CREATE.json"
 post /validate "$tmp/pod-research.json"
-expect_in test_nslabels_noapi_dry_run_not_learned "$out" '"allowed":true'
+expect_in test_nslabels_noapi_dry_run_not_learned "$out" 'are unknown'
 ns research CREATE false
 post /validate "$tmp/ns-research-CREATE.json"
 expect_in test_nslabels_noapi_namespace_allowed "$out" '"allowed":true'
@@ -152,7 +154,7 @@ expect_in test_nslabels_noapi_admission_fed_reason "$out" "hostNetwork"
 ns research DELETE false
 post /validate "$tmp/ns-research-DELETE.json"
 post /validate "$tmp/pod-research.json"
-expect_in test_nslabels_noapi_delete_forgets "$out" '"allowed":true'
+expect_in test_nslabels_noapi_delete_forgets "$out" 'are unknown'
 
 # Without credentials, the default is the same, and says why.
 serve auto
