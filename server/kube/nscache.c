@@ -33,6 +33,8 @@ struct nscache {
     size_t n_buckets; /* a power of two */
     size_t n;
     unsigned n_fetching;
+    unsigned waiting;       /* threads waiting for another one's fetch */
+    unsigned long wakeups;  /* times such a thread woke up */
 };
 
 static int64_t monotonic_ms(void *cls)
@@ -235,19 +237,20 @@ static json_t *from_entry(struct nscache *c, const char *ns, uint64_t h, struct 
     return NULL;
 }
 
-static void wait_for_fetch(struct nscache *c)
+/*
+ * Under mu: waits for a fetch to finish, until `until` (CLOCK_MONOTONIC). Any fetch finishing
+ * wakes every waiter, so the caller looks at its own entry again and may wait again. false once
+ * the deadline passed.
+ */
+static bool wait_for_fetch(struct nscache *c, const struct timespec *until)
 {
-    struct timespec t;
+    int rc;
 
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += WAIT_MS / 1000;
-    t.tv_nsec += (long)(WAIT_MS % 1000) * 1000000;
-    if (t.tv_nsec >= 1000000000) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000;
-    }
-    /* One wakeup is enough: the caller looks again, and does not wait a second time. */
-    (void)pthread_cond_timedwait(&c->done, &c->mu, &t);
+    c->waiting++;
+    rc = pthread_cond_timedwait(&c->done, &c->mu, until);
+    c->waiting--;
+    c->wakeups++;
+    return rc == 0;
 }
 
 json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
@@ -255,7 +258,8 @@ json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
     uint64_t h = hash_name(ns);
     struct entry *e;
     json_t *got = NULL, *out = NULL;
-    bool waited = false;
+    bool waiting = false, waited_out = false;
+    struct timespec until;
     unsigned gen;
     int64_t now;
     int rc;
@@ -271,10 +275,23 @@ again:
         goto out;
     }
     if (e && e->fetching) {
-        if (!e->labels && !waited) {
-            /* Someone is fetching this name: share the answer rather than ask again. */
-            waited = true;
-            wait_for_fetch(c);
+        if (!e->labels && !waited_out) {
+            /*
+             * Someone is fetching this name: share the answer rather than ask again. Another
+             * name's fetch may wake us first: look again (e may be gone), and keep waiting for
+             * this one until the deadline.
+             */
+            if (!waiting) {
+                waiting = true;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_sec += WAIT_MS / 1000;
+                until.tv_nsec += (long)(WAIT_MS % 1000) * 1000000;
+                if (until.tv_nsec >= 1000000000) {
+                    until.tv_sec++;
+                    until.tv_nsec -= 1000000000;
+                }
+            }
+            waited_out = !wait_for_fetch(c, &until);
             goto again;
         }
         out = from_entry(c, ns, h, e, now, r);
@@ -382,6 +399,15 @@ void nscache_drop(struct nscache *c, const char *ns)
             remove_entry(c, e);
         }
     }
+    pthread_mutex_unlock(&c->mu);
+}
+
+void nscache_stats(struct nscache *c, struct nscache_stats *out)
+{
+    pthread_mutex_lock(&c->mu);
+    out->size = c->n;
+    out->waiting = c->waiting;
+    out->wakeups = c->wakeups;
     pthread_mutex_unlock(&c->mu);
 }
 

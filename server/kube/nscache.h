@@ -87,4 +87,11 @@ void nscache_drop(struct nscache *c, const char *ns);
 /* Names in the table now (for tests and metrics). */
 size_t nscache_size(struct nscache *c);
 
+struct nscache_stats {
+    size_t size;           /* names in the table */
+    unsigned waiting;      /* threads waiting now for another thread's fetch of their name */
+    unsigned long wakeups; /* times such a waiter woke up (any fetch finishing wakes them) */
+};
+void nscache_stats(struct nscache *c, struct nscache_stats *out);
+
 #endif

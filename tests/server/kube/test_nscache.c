@@ -2,6 +2,7 @@
  * and shared fetches, with an injected clock and fetch. */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@ struct fake {
     const char *value; /* the "tier" label it answers */
     bool missing;      /* answer 404 */
     bool block;        /* wait until released */
+    const char *only;  /* with block: block only fetches of this name */
     bool released;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -40,7 +42,7 @@ static int fake_fetch(void *cls, const char *ns, json_t **labels, struct err *e)
     pthread_mutex_lock(&f->mu);
     f->calls++;
     pthread_cond_broadcast(&f->cv);
-    while (f->block && !f->released) {
+    while (f->block && !f->released && (!f->only || !strcmp(f->only, ns))) {
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
         t.tv_sec += 5; /* bounded: a broken test ends */
@@ -347,6 +349,7 @@ struct asker {
     const char *ns;
     json_t *labels;
     struct nscache_result r;
+    atomic_bool done;
 };
 
 static void *ask(void *p)
@@ -354,7 +357,39 @@ static void *ask(void *p)
     struct asker *a = p;
 
     a->labels = nscache_get(a->c, a->ns, &a->r);
+    atomic_store(&a->done, true);
     return NULL;
+}
+
+/* Polls (bounded: about 10 s) until cond(c, arg) holds; no timing is asserted. */
+static bool poll_until(bool (*cond)(struct nscache *c, void *arg), struct nscache *c, void *arg)
+{
+    struct timespec tick = {0, 2 * 1000 * 1000};
+
+    for (int i = 0; i < 5000; i++) {
+        if (cond(c, arg))
+            return true;
+        nanosleep(&tick, NULL);
+    }
+    return cond(c, arg);
+}
+
+static bool n_waiting(struct nscache *c, void *arg)
+{
+    struct nscache_stats st;
+
+    nscache_stats(c, &st);
+    return st.waiting == *(unsigned *)arg;
+}
+
+static bool woke_and_settled(struct nscache *c, void *arg)
+{
+    struct asker *waiter = arg;
+    struct nscache_stats st;
+
+    nscache_stats(c, &st);
+    /* Woken by the other fetch, then either gone (the defect) or waiting again. */
+    return st.wakeups >= 1 && (atomic_load(&waiter->done) || st.waiting == 1);
 }
 
 /* Waits (bounded) until the fake has been called n times. */
@@ -378,10 +413,10 @@ static void test_nscache_get_shares_one_fetch(void **state)
 {
     struct fake *f = fake_new();
     struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}}, second = {c, "research", NULL, {0}};
+    struct asker first = {c, "research", NULL, {0}, false}, second = {c, "research", NULL, {0}, false};
     struct nscache_result r;
     pthread_t t1, t2;
-    struct timespec pause = {0, 50 * 1000 * 1000};
+    unsigned one = 1;
 
     (void)state;
     f->block = true;
@@ -392,7 +427,7 @@ static void test_nscache_get_shares_one_fetch(void **state)
     assert_null(nscache_get(c, "other", &r));
     assert_int_equal(r.source, NSCACHE_UNKNOWN);
     assert_false(r.fetched);
-    nanosleep(&pause, NULL); /* let the second asker wait for the first one's fetch */
+    assert_true(poll_until(n_waiting, c, &one)); /* the second asker waits for the fetch */
     pthread_mutex_lock(&f->mu);
     f->released = true;
     pthread_cond_broadcast(&f->cv);
@@ -409,11 +444,57 @@ static void test_nscache_get_shares_one_fetch(void **state)
     fake_free(f);
 }
 
+/*
+ * A thread waiting for another thread's fetch of its namespace is woken when ANY fetch ends.
+ * Woken by the fetch of another namespace, it must wait on for its own, not answer "unknown".
+ */
+static void test_nscache_get_waiter_ignores_other_namespaces_fetch(void **state)
+{
+    struct fake *f = fake_new();
+    struct nscache_config cfg = {.ttl_ms = 60000, .retry_ms = 5000, .max_fetches = 4,
+                                 .fetch = fake_fetch, .fetch_cls = f};
+    struct nscache *c = nscache_new(&cfg);
+    struct asker fetcher = {c, "research", NULL, {0}, false},
+                 waiter = {c, "research", NULL, {0}, false};
+    struct nscache_result r;
+    pthread_t t1, t2;
+    unsigned one = 1;
+    json_t *other;
+
+    (void)state;
+    assert_non_null(c);
+    f->block = true;
+    f->only = "research";
+    assert_int_equal(pthread_create(&t1, NULL, ask, &fetcher), 0);
+    wait_calls(f, 1);
+    assert_int_equal(pthread_create(&t2, NULL, ask, &waiter), 0);
+    assert_true(poll_until(n_waiting, c, &one));
+    /* Another namespace's fetch starts and ends while research's is still under way. */
+    other = nscache_get(c, "web", &r);
+    assert_int_equal(r.source, NSCACHE_FETCHED);
+    json_decref(other);
+    assert_true(poll_until(woke_and_settled, c, &waiter));
+    assert_false(atomic_load(&waiter.done));
+    pthread_mutex_lock(&f->mu);
+    f->released = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    assert_int_equal(waiter.r.source, NSCACHE_HIT);
+    assert_non_null(waiter.labels);
+    assert_ptr_equal(waiter.labels, fetcher.labels);
+    json_decref(fetcher.labels);
+    json_decref(waiter.labels);
+    nscache_free(c);
+    fake_free(f);
+}
+
 static void test_nscache_get_admission_during_fetch_wins(void **state)
 {
     struct fake *f = fake_new();
     struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}};
+    struct asker first = {c, "research", NULL, {0}, false};
     json_t *l = json_pack("{s:s}", "tier", "admitted"), *a;
     struct nscache_result r;
     pthread_t t1;
@@ -443,7 +524,7 @@ static void test_nscache_drop_during_fetch_keeps_nothing(void **state)
 {
     struct fake *f = fake_new();
     struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}};
+    struct asker first = {c, "research", NULL, {0}, false};
     pthread_t t1;
 
     (void)state;
@@ -478,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_nscache_drop_forgets),
         cmocka_unit_test(test_nscache_put_evicts_unlabelled_then_oldest),
         cmocka_unit_test(test_nscache_get_shares_one_fetch),
+        cmocka_unit_test(test_nscache_get_waiter_ignores_other_namespaces_fetch),
         cmocka_unit_test(test_nscache_get_admission_during_fetch_wins),
         cmocka_unit_test(test_nscache_drop_during_fetch_keeps_nothing),
     };
