@@ -19,6 +19,7 @@ static void free_item(struct model_item *it)
     free(it->rv);
     json_decref(it->labels);
     json_decref(it->spec);
+    json_decref(it->annotations);
     egress_list_release(&it->egress);
     cidrset_free(it->nets);
     for (size_t i = 0; i < it->n_domains; i++)
@@ -257,6 +258,9 @@ struct model_item *model_item_new(enum model_kind kind, const json_t *obj, struc
     case MODEL_FORM_POLICY:
         if (it->managed && json_object_get(obj, "spec") &&
             !(it->spec = json_deep_copy(json_object_get(obj, "spec"))))
+            goto oom;
+        if (it->managed && json_is_object(json_object_get(meta, "annotations")) &&
+            !(it->annotations = json_deep_copy(json_object_get(meta, "annotations"))))
             goto oom;
         rc = read_policy(it, obj);
         break;

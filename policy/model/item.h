@@ -7,7 +7,8 @@
  *   - Namespace: labels (with kubernetes.io/metadata.name, as the API server sets it from 1.21)
  *     and whether it is being deleted;
  *   - network policies: the egress models of the kind's reader (egress.h), or why it could not
- *     be read; a policy managed by egressguard also keeps its spec, for drift checks;
+ *     be read; a policy managed by egressguard also keeps its spec and annotations, for drift
+ *     checks;
  *   - address sets (Calico NetworkSet/GlobalNetworkSet, CiliumCIDRGroup): their CIDRs (and
  *     domains), or why they could not be read;
  *   - kinds without a reader yet (AdminNetworkPolicy, BaselineAdminNetworkPolicy): the object.
@@ -39,6 +40,7 @@ struct model_item {
     bool terminating;   /* metadata.deletionTimestamp is set (Namespace: or phase Terminating) */
     bool managed;       /* labelled app.kubernetes.io/managed-by: egressguard */
     json_t *spec;       /* managed policies only: spec as stored; else NULL */
+    json_t *annotations; /* managed policies only: metadata.annotations; else NULL */
     struct egress_list egress; /* MODEL_FORM_POLICY, when read */
     struct cidrset *nets;      /* MODEL_FORM_NETSET, when read */
     char **domains;            /* MODEL_FORM_NETSET: allowedEgressDomains */
