@@ -91,16 +91,31 @@ static char *meta_string(const json_t *obj, const char *key)
 int wire_list(const char *data, size_t len, enum model_kind k, struct wire_page *out,
               struct err *e)
 {
+    json_t *root = parse(data, len, e);
+    int rc;
+
+    wire_page_init(out);
+    if (!root)
+        return -1;
+    rc = wire_list_json(root, k, out, e);
+    json_decref(root);
+    return rc;
+}
+
+int wire_list_json(const json_t *root, enum model_kind k, struct wire_page *out, struct err *e)
+{
     const struct model_kind_info *info = model_kind_info(k);
-    json_t *root = parse(data, len, e), *items, *it;
+    const json_t *items, *it;
     const char *kind;
     char want[80];
     size_t i;
     int rc = -1;
 
     wire_page_init(out);
-    if (!root)
+    if (!json_is_object(root)) {
+        err_set(e, "not a JSON object");
         return -1;
+    }
     if (!info) {
         err_set(e, "unknown kind");
         goto out;
@@ -151,7 +166,6 @@ int wire_list(const char *data, size_t len, enum model_kind k, struct wire_page 
     }
     rc = 0;
 out:
-    json_decref(root);
     if (rc < 0)
         wire_page_release(out);
     return rc;

@@ -42,6 +42,9 @@ void wire_page_release(struct wire_page *p);
 int wire_list(const char *data, size_t len, enum model_kind k, struct wire_page *out,
               struct err *e);
 
+/* The same for a page already parsed (borrowed). */
+int wire_list_json(const json_t *root, enum model_kind k, struct wire_page *out, struct err *e);
+
 enum wire_type { WIRE_ADDED, WIRE_MODIFIED, WIRE_DELETED, WIRE_BOOKMARK, WIRE_ERROR };
 
 struct wire_event {

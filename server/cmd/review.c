@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "policy/doc/manifest.h"
+#include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/model/model.h"
 #include "policy/verdict.h"
 #include "server/webhook/admission.h"
 #include "server/cmd/cli.h"
@@ -18,13 +20,19 @@ extern const size_t embedded_example_policy_len;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: egressguard review [-p FILE] [--mutate] FILE|-\n\n"
+            "usage: egressguard review [-p FILE] [--mutate] [-n NS=K=V,...] FILE|-\n\n"
             "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
             "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
-            "with --mutate), and prints the response JSON.\n\n"
+            "with --mutate), and prints the response JSON. It knows no cluster: the labels of the\n"
+            "request's namespace are unknown unless given, and a verdict that depends on them is\n"
+            "denied, as the server denies it when it cannot know them.\n\n"
             "Options:\n"
             "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
-            "  --mutate            answer as the mutating webhook\n\n"
+            "  --mutate            answer as the mutating webhook\n"
+            "  -n, --namespace-labels NS=KEY=VALUE[,KEY=VALUE...]\n"
+            "                      the labels of a namespace (repeatable)\n"
+            "  --namespace-labels-unknown deny|allow\n"
+            "                      as `serve`: deny (default), or judge as not an AI namespace\n\n"
             "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
 }
 
@@ -92,30 +100,85 @@ int cmd_review(int argc, char **argv)
     char *data = NULL, *text, msg[768];
     size_t len = 0, tlen;
     int rc = EXIT_USAGE, drc;
+    struct model_writer *mw = model_writer_new();
+    struct model *model = NULL;
+    struct nsdb ns_view;
+    bool unknown_allow = false;
 
+    if (!mw) {
+        fprintf(stderr, "egressguard review: out of memory\n");
+        return EXIT_USAGE;
+    }
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
-        return EXIT_PASS;
+        rc = EXIT_PASS;
+        goto out;
     }
     for (int i = 1; i < argc; i++) {
+        const char *val = NULL;
+        if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace-labels") ||
+             !strcmp(argv[i], "--namespace-labels-unknown")) && i + 1 < argc) {
+            val = argv[i + 1];
+        } else if (!strncmp(argv[i], "--namespace-labels=", 19)) {
+            val = argv[i] + 19;
+        } else if (!strncmp(argv[i], "--namespace-labels-unknown=", 27)) {
+            val = argv[i] + 27;
+        }
+        if (val && !strncmp(argv[i], "--namespace-labels-unknown", 26)) {
+            if (strcmp(val, "deny") && strcmp(val, "allow")) {
+                rc = cli_usage_error("review", "--namespace-labels-unknown wants deny or allow");
+                goto out;
+            }
+            unknown_allow = !strcmp(val, "allow");
+            i += argv[i][26] != '=';
+            continue;
+        }
+        if (val) {
+            char *ns;
+            json_t *labels;
+            struct model_item *it;
+            if (nsdb_parse_spec(val, &ns, &labels, &e) < 0) {
+                rc = cli_usage_error("review", "%s", e.msg);
+                goto out;
+            }
+            it = model_item_namespace(ns, labels);
+            free(ns);
+            json_decref(labels);
+            if (!it || model_writer_put(mw, it) < 0) {
+                fprintf(stderr, "egressguard review: out of memory\n");
+                goto out;
+            }
+            i += strchr(argv[i], '=') == NULL;
+            continue;
+        }
         if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
-            if (++i == argc)
-                return cli_usage_error("review", "%s needs a file", argv[i - 1]);
+            if (++i == argc) {
+                rc = cli_usage_error("review", "%s needs a file", argv[i - 1]);
+                goto out;
+            }
             policy_path = argv[i];
         } else if (!strncmp(argv[i], "--policy=", 9)) {
             policy_path = argv[i] + 9;
         } else if (!strcmp(argv[i], "--mutate")) {
             op = ADMISSION_MUTATE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("review", "unknown option '%s'", argv[i]);
+            rc = cli_usage_error("review", "unknown option '%s'", argv[i]);
+            goto out;
         } else if (input) {
-            return cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
+            rc = cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
+            goto out;
         } else {
             input = argv[i];
         }
     }
-    if (!input)
-        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+    if (!input) {
+        rc = cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+        goto out;
+    }
+    if (!(model = model_writer_publish(mw))) {
+        fprintf(stderr, "egressguard review: out of memory\n");
+        goto out;
+    }
 
     pol = policy_path ? policy_load(policy_path, &e)
                       : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
@@ -123,7 +186,7 @@ int cmd_review(int argc, char **argv)
     if (!pol) {
         err_format(&e, msg, sizeof(msg));
         fprintf(stderr, "egressguard review: %s\n", msg);
-        return EXIT_USAGE;
+        goto out;
     }
     if (!(data = read_input(input, &len, &e))) {
         fprintf(stderr, "egressguard review: %s\n", e.msg);
@@ -143,6 +206,10 @@ int cmd_review(int argc, char **argv)
         goto out;
     }
     verdict_init(&v);
+    nsdb_init_model(&ns_view, model);
+    a.ctx.namespaces = &ns_view;
+    a.ctx.ns_unknown_reason = "egressguard review knows no cluster; give them with -n";
+    a.ctx.ns_unknown_allow = unknown_allow;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
     if (text) {
@@ -157,5 +224,7 @@ int cmd_review(int argc, char **argv)
 out:
     free(data);
     policy_free(pol);
+    model_unref(model);
+    model_writer_free(mw);
     return rc;
 }

@@ -40,6 +40,11 @@ long backoff_next(struct backoff *b)
     return delay;
 }
 
+uint64_t backoff_random(struct backoff *b)
+{
+    return splitmix(&b->rng);
+}
+
 void backoff_reset(struct backoff *b)
 {
     b->next_ms = b->first_ms;

@@ -34,6 +34,9 @@ long backoff_next(struct backoff *b);
 /* After a success: the next delay is `first` again. */
 void backoff_reset(struct backoff *b);
 
+/* A random number from the instance's generator (for other jitter). */
+uint64_t backoff_random(struct backoff *b);
+
 struct pause {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* timed on clock */
