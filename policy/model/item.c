@@ -15,7 +15,6 @@ static void free_item(struct model_item *it)
 {
     free(it->ns);
     free(it->name);
-    free(it->uid);
     free(it->rv);
     json_decref(it->labels);
     json_decref(it->spec);
@@ -103,6 +102,15 @@ static int read_policy(struct model_item *it, const json_t *obj)
         return set_error(it, &re);
     }
     detach_nodes(&it->egress);
+    /* The list grows by doubling from 4: give the slack back, the model keeps it for long. */
+    if (it->egress.alloc > it->egress.n && it->egress.n) {
+        struct egress_model *fit =
+            realloc(it->egress.models, it->egress.n * sizeof(*it->egress.models));
+        if (fit) {
+            it->egress.models = fit;
+            it->egress.alloc = it->egress.n;
+        }
+    }
     return 0;
 }
 
@@ -187,10 +195,9 @@ struct model_item *model_item_namespace(const char *name, const json_t *labels)
     egress_list_init(&it->egress);
     it->ns = strdup("");
     it->name = strdup(name);
-    it->uid = strdup("");
     it->rv = strdup("");
     it->labels = namespace_labels(labels, name);
-    if (!it->ns || !it->name || !it->uid || !it->rv || !it->labels) {
+    if (!it->ns || !it->name || !it->rv || !it->labels) {
         free_item(it);
         return NULL;
     }
@@ -229,18 +236,17 @@ struct model_item *model_item_new(enum model_kind kind, const json_t *obj, struc
         atomic_init(&it->refs, 1);
         egress_list_init(&it->egress);
         it->name = strdup(name);
-        it->labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
+        /* Most policies have no labels: no empty object for each (a jansson object is ~200 B). */
+        it->labels = json_object_size(labels) ? json_deep_copy(labels) : NULL;
     }
-    if (!it || !it->name || !it->labels)
+    if (!it || !it->name || (json_object_size(labels) && !it->labels))
         goto oom;
     it->kind = kind;
     free(it->ns);
-    free(it->uid);
     free(it->rv);
     it->ns = strdup(info->namespaced ? ns : "");
-    it->uid = dup_str(json_object_get(meta, "uid"));
     it->rv = dup_str(json_object_get(meta, "resourceVersion"));
-    if (!it->ns || !it->uid || !it->rv)
+    if (!it->ns || !it->rv)
         goto oom;
     it->terminating = json_object_get(meta, "deletionTimestamp") &&
                       !json_is_null(json_object_get(meta, "deletionTimestamp"));

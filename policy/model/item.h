@@ -34,9 +34,9 @@ struct model_item {
     enum model_kind kind;
     char *ns;           /* "" for cluster-scoped kinds */
     char *name;
-    char *uid;          /* metadata.uid, "" when absent */
     char *rv;           /* metadata.resourceVersion, "" when absent */
-    json_t *labels;     /* always an object (possibly empty); never modified */
+    json_t *labels;     /* an object, never modified; NULL for an object without labels (not for a
+                           Namespace: it always has kubernetes.io/metadata.name) */
     bool terminating;   /* metadata.deletionTimestamp is set (Namespace: or phase Terminating) */
     bool managed;       /* labelled app.kubernetes.io/managed-by: egressguard */
     json_t *spec;       /* managed policies only: spec as stored; else NULL */

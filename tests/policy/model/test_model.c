@@ -188,7 +188,6 @@ static void test_model_item_namespace(void **state)
 
     (void)state;
     assert_string_equal(it->ns, "");
-    assert_string_equal(it->uid, "u1");
     assert_string_equal(it->rv, "9");
     assert_true(it->terminating);
     /* The API server sets the name label to the name, whatever was asked. */
