@@ -16,8 +16,6 @@ struct entry {
     json_t *labels;     /* owned, never modified once stored; NULL: none known */
     bool absent;        /* the fetch said the namespace does not exist */
     bool fetching;      /* a thread is fetching it: not evicted, not freed */
-    bool dropped;       /* dropped while fetching: the fetcher frees it */
-    unsigned gen;       /* bumped by put and drop, so that an older fetch does not overwrite */
     int64_t stored;     /* when labels (or absent) were recorded */
     int64_t retry_at;   /* after a failed fetch: no new one before */
     int64_t warn_until; /* no new warning before */
@@ -214,7 +212,6 @@ static json_t *from_entry(struct nscache *c, const char *ns, uint64_t h, struct 
                           int64_t now, struct nscache_result *r)
 {
     if (e && e->labels) {
-        /* Without a fetch an admission-fed entry is the best there is until the next one. */
         if (fresh(c, e, now) || !c->cfg.fetch) {
             r->source = NSCACHE_HIT;
         } else {
@@ -260,7 +257,6 @@ json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
     json_t *got = NULL, *out = NULL;
     bool waiting = false, waited_out = false;
     struct timespec until;
-    unsigned gen;
     int64_t now;
     int rc;
 
@@ -270,7 +266,7 @@ json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
 again:
     now = c->cfg.clock(c->cfg.clock_cls);
     e = find(c, ns, h);
-    if (e && !e->dropped && (e->labels || e->absent) && (fresh(c, e, now) || !c->cfg.fetch)) {
+    if (e && (e->labels || e->absent) && (fresh(c, e, now) || !c->cfg.fetch)) {
         out = from_entry(c, ns, h, e, now, r);
         goto out;
     }
@@ -304,7 +300,6 @@ again:
     }
 
     e->fetching = true;
-    gen = e->gen;
     c->n_fetching++;
     pthread_mutex_unlock(&c->mu);
     rc = c->cfg.fetch(c->cfg.fetch_cls, ns, &got, &r->err);
@@ -323,20 +318,6 @@ again:
     pthread_cond_broadcast(&c->done);
     r->fetched = true;
     r->fetch_failed = rc < 0;
-    if (e->dropped) {
-        /* The namespace was deleted meanwhile: answer this request, remember nothing. */
-        remove_entry(c, e);
-        r->source = rc == 1 ? NSCACHE_FETCHED : rc == 0 ? NSCACHE_ABSENT : NSCACHE_UNKNOWN;
-        r->warn = rc < 0;
-        out = got;
-        got = NULL;
-        goto out;
-    }
-    if (e->gen != gen) {
-        /* An admission recorded it while we asked: that is at least as new. */
-        out = from_entry(c, ns, h, e, now, r);
-        goto out;
-    }
     if (rc < 0) {
         e->retry_at = now + c->cfg.retry_ms;
         out = from_entry(c, ns, h, e, now, r);
@@ -355,51 +336,6 @@ out:
     pthread_mutex_unlock(&c->mu);
     json_decref(got);
     return out;
-}
-
-int nscache_put(struct nscache *c, const char *ns, const json_t *labels)
-{
-    json_t *l = stored_labels(labels, ns);
-    uint64_t h = hash_name(ns);
-    struct entry *e;
-
-    if (!l)
-        return -1;
-    pthread_mutex_lock(&c->mu);
-    if (!(e = find(c, ns, h)) && !(e = insert(c, ns, h))) {
-        pthread_mutex_unlock(&c->mu);
-        json_decref(l);
-        return -1;
-    }
-    json_decref(e->labels);
-    e->labels = l;
-    e->absent = false;
-    e->dropped = false;
-    e->gen++;
-    e->stored = c->cfg.clock(c->cfg.clock_cls);
-    e->retry_at = 0;
-    e->warn_until = 0;
-    pthread_mutex_unlock(&c->mu);
-    return 0;
-}
-
-void nscache_drop(struct nscache *c, const char *ns)
-{
-    struct entry *e;
-
-    pthread_mutex_lock(&c->mu);
-    if ((e = find(c, ns, hash_name(ns)))) {
-        if (e->fetching) {
-            json_decref(e->labels);
-            e->labels = NULL;
-            e->absent = false;
-            e->dropped = true;
-            e->gen++;
-        } else {
-            remove_entry(c, e);
-        }
-    }
-    pthread_mutex_unlock(&c->mu);
 }
 
 void nscache_stats(struct nscache *c, struct nscache_stats *out)

@@ -250,95 +250,33 @@ static void test_nscache_get_absent_is_remembered_for_ttl(void **state)
     fake_free(f);
 }
 
-static void test_nscache_put_copies_and_never_expires_without_fetch(void **state)
+static void test_nscache_get_evicts_unlabelled_then_oldest(void **state)
 {
     struct fake *f = fake_new();
-    struct nscache *c = cache(f, false, 0);
+    struct nscache *c = cache(f, true, 3);
     struct nscache_result r;
-    json_t *mine = json_pack("{s:s}", "tier", "gold"), *a;
 
     (void)state;
-    assert_int_equal(nscache_put(c, "research", mine), 0);
-    json_object_set_new(mine, "tier", json_string("changed"));
-    f->now += 10 * 60000;
-    a = nscache_get(c, "research", &r);
-    assert_int_equal(r.source, NSCACHE_HIT);
-    assert_string_equal(tier(a), "gold");
-    assert_string_equal(json_string_value(json_object_get(a, "kubernetes.io/metadata.name")),
-                        "research");
-    json_decref(a);
-    json_decref(mine);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_put_is_fresh_for_ttl_with_fetch(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, true, 0);
-    struct nscache_result r;
-    json_t *l = json_pack("{s:s}", "tier", "bronze"), *a;
-
-    (void)state;
-    assert_int_equal(nscache_put(c, "research", l), 0);
-    a = nscache_get(c, "research", &r);
-    assert_int_equal(r.source, NSCACHE_HIT);
-    assert_string_equal(tier(a), "bronze");
-    json_decref(a);
-    f->now += 60000;
-    a = nscache_get(c, "research", &r);
+    json_decref(nscache_get(c, "a", &r));
+    f->now++;
+    json_decref(nscache_get(c, "b", &r));
+    f->now++;
+    f->fail = 1;
+    assert_null(nscache_get(c, "bad", &r)); /* remembered, without labels, for its back-off */
+    f->fail = 0;
+    assert_int_equal(nscache_size(c), 3);
+    json_decref(nscache_get(c, "d", &r));
+    assert_int_equal(nscache_size(c), 3);
+    /* The entry without labels went first: bad is asked again at once, no back-off. */
+    json_decref(nscache_get(c, "bad", &r));
     assert_int_equal(r.source, NSCACHE_FETCHED);
-    assert_string_equal(tier(a), "gold");
-    json_decref(a);
-    json_decref(l);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_drop_forgets(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, false, 0);
-    struct nscache_result r;
-
-    (void)state;
-    assert_int_equal(nscache_put(c, "research", NULL), 0);
-    assert_int_equal(nscache_size(c), 1);
-    nscache_drop(c, "research");
-    assert_int_equal(nscache_size(c), 0);
-    assert_null(nscache_get(c, "research", &r));
-    assert_int_equal(r.source, NSCACHE_UNKNOWN);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_put_evicts_unlabelled_then_oldest(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, false, 3);
-    struct nscache_result r;
-    json_t *a;
-
-    (void)state;
-    assert_int_equal(nscache_put(c, "a", NULL), 0);
-    f->now++;
-    assert_int_equal(nscache_put(c, "b", NULL), 0);
-    f->now++;
-    assert_null(nscache_get(c, "unknown", &r)); /* remembered for its warning */
-    assert_int_equal(nscache_size(c), 3);
-    assert_int_equal(nscache_put(c, "d", NULL), 0);
-    assert_int_equal(nscache_size(c), 3);
-    assert_null(nscache_get(c, "unknown", &r)); /* evicted: warned again */
-    assert_true(r.warn);
-    /* That memo evicted the oldest labelled entry, a. */
-    assert_null(nscache_get(c, "a", &r));
-    assert_int_equal(r.source, NSCACHE_UNKNOWN);
-    a = nscache_get(c, "b", &r);
-    assert_non_null(a);
-    json_decref(a);
-    a = nscache_get(c, "d", &r);
-    assert_non_null(a);
-    json_decref(a);
+    assert_int_equal(f->calls, 5);
+    /* ... which evicted the oldest labelled entry, a: fetched again; b and d still hit. */
+    json_decref(nscache_get(c, "b", &r));
+    assert_int_equal(r.source, NSCACHE_HIT);
+    json_decref(nscache_get(c, "a", &r));
+    assert_int_equal(r.source, NSCACHE_FETCHED);
+    assert_int_equal(f->calls, 6);
     assert_int_equal(nscache_size(c), 3);
     nscache_free(c);
     fake_free(f);
@@ -490,61 +428,6 @@ static void test_nscache_get_waiter_ignores_other_namespaces_fetch(void **state)
     fake_free(f);
 }
 
-static void test_nscache_get_admission_during_fetch_wins(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}, false};
-    json_t *l = json_pack("{s:s}", "tier", "admitted"), *a;
-    struct nscache_result r;
-    pthread_t t1;
-
-    (void)state;
-    f->block = true;
-    assert_int_equal(pthread_create(&t1, NULL, ask, &first), 0);
-    wait_calls(f, 1);
-    assert_int_equal(nscache_put(c, "research", l), 0);
-    pthread_mutex_lock(&f->mu);
-    f->released = true;
-    pthread_cond_broadcast(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(t1, NULL);
-    assert_int_equal(first.r.source, NSCACHE_HIT);
-    assert_string_equal(tier(first.labels), "admitted");
-    a = nscache_get(c, "research", &r);
-    assert_string_equal(tier(a), "admitted");
-    json_decref(a);
-    json_decref(first.labels);
-    json_decref(l);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_drop_during_fetch_keeps_nothing(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}, false};
-    pthread_t t1;
-
-    (void)state;
-    f->block = true;
-    assert_int_equal(pthread_create(&t1, NULL, ask, &first), 0);
-    wait_calls(f, 1);
-    nscache_drop(c, "research");
-    pthread_mutex_lock(&f->mu);
-    f->released = true;
-    pthread_cond_broadcast(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(t1, NULL);
-    assert_int_equal(first.r.source, NSCACHE_FETCHED); /* this request still gets its answer */
-    assert_string_equal(tier(first.labels), "gold");
-    assert_int_equal(nscache_size(c), 0);
-    json_decref(first.labels);
-    nscache_free(c);
-    fake_free(f);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,14 +437,9 @@ int main(void)
         cmocka_unit_test(test_nscache_get_unknown_warns_once_per_ttl),
         cmocka_unit_test(test_nscache_get_failed_fetch_unknown_then_backoff),
         cmocka_unit_test(test_nscache_get_absent_is_remembered_for_ttl),
-        cmocka_unit_test(test_nscache_put_copies_and_never_expires_without_fetch),
-        cmocka_unit_test(test_nscache_put_is_fresh_for_ttl_with_fetch),
-        cmocka_unit_test(test_nscache_drop_forgets),
-        cmocka_unit_test(test_nscache_put_evicts_unlabelled_then_oldest),
+        cmocka_unit_test(test_nscache_get_evicts_unlabelled_then_oldest),
         cmocka_unit_test(test_nscache_get_shares_one_fetch),
         cmocka_unit_test(test_nscache_get_waiter_ignores_other_namespaces_fetch),
-        cmocka_unit_test(test_nscache_get_admission_during_fetch_wins),
-        cmocka_unit_test(test_nscache_drop_during_fetch_keeps_nothing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
