@@ -25,7 +25,7 @@ for t in $(find "$build/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | s
 done
 
 # Shell suites print "PASS: name" or "FAIL: name" per case.
-for s in $(ls tests/cli/test_*.sh tests/server/test_*.sh tests/certs/test_*.sh 2>/dev/null | sort); do
+for s in $(ls tests/cli/test_*.sh tests/server/test_*.sh tests/certs/test_*.sh tests/layout/test_*.sh 2>/dev/null | sort); do
     echo "== $s"
     sh "$s" >"$log" 2>&1
     rc=$?

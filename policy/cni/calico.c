@@ -9,7 +9,7 @@
 #include "policy/doc/doc.h"
 #include "policy/sets/fqdn.h"
 #include "policy/doc/member.h"
-#include "policy/eval/reach.h"
+#include "policy/eval/judge.h"
 
 #define PATH_LEN 256
 
@@ -783,5 +783,5 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
 int calico_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
                   struct verdict *v, struct err *e)
 {
-    return reach_decide_read(pol, obj, ctx, calico_read, v, e);
+    return judge_read(pol, obj, ctx, calico_read, v, e);
 }

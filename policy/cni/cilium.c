@@ -9,7 +9,7 @@
 #include "policy/cni/cilsel.h"
 #include "policy/sets/fqdn.h"
 #include "policy/doc/member.h"
-#include "policy/eval/reach.h"
+#include "policy/eval/judge.h"
 
 static struct egress_peer *add_peer(struct cilrd *r, struct egress_rule **rule, size_t ridx,
                                     enum peer_kind kind, const char *path, const json_t *node,
@@ -579,5 +579,5 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
 int cilium_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
                   struct verdict *v, struct err *e)
 {
-    return reach_decide_read(pol, obj, ctx, cilium_read, v, e);
+    return judge_read(pol, obj, ctx, cilium_read, v, e);
 }

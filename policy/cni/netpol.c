@@ -7,7 +7,7 @@
 
 #include "policy/doc/doc.h"
 #include "policy/doc/member.h"
-#include "policy/eval/reach.h"
+#include "policy/eval/judge.h"
 
 #define PATH_MAX_LEN 160 /* "spec.egress[123].to[45].ipBlock.except[67]" and then some */
 
@@ -492,5 +492,5 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
 int netpol_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
                   struct verdict *v, struct err *e)
 {
-    return reach_decide_read(pol, obj, ctx, netpol_read, v, e);
+    return judge_read(pol, obj, ctx, netpol_read, v, e);
 }

@@ -42,7 +42,7 @@
  */
 int netpol_read(const struct object *obj, struct egress_list *out, struct err *e);
 
-/* The decider for NetworkPolicy: netpol_read() then reach_decide(). See verdict.h. */
+/* The decider for NetworkPolicy: netpol_read() then judge_models(). See verdict.h. */
 int netpol_decide(const struct policy *pol, const struct object *obj,
                   const struct request_ctx *ctx, struct verdict *v, struct err *e);
 

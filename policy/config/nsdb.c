@@ -23,15 +23,18 @@ void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels)
     db->map = NULL;
     db->one_ns = labels ? ns : NULL;
     db->one_labels = labels;
-    db->model = NULL;
+    db->lookup = NULL;
+    db->src = NULL;
 }
 
-void nsdb_init_model(struct nsdb *db, const struct model *m)
+void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, const char *ns),
+                      const void *src)
 {
     db->map = NULL;
     db->one_ns = NULL;
     db->one_labels = NULL;
-    db->model = m;
+    db->lookup = lookup;
+    db->src = src;
 }
 
 void nsdb_free(struct nsdb *db)
@@ -54,6 +57,12 @@ int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels)
         json_object_set_new(db->map, ns, copy) < 0)
         return -1;
     return 0;
+}
+
+void nsdb_forget(struct nsdb *db, const char *ns)
+{
+    if (db->map)
+        json_object_del(db->map, ns);
 }
 
 int nsdb_parse_spec(const char *spec, char **ns, json_t **labels, struct err *e)
@@ -116,8 +125,8 @@ const json_t *nsdb_labels(const struct nsdb *db, const char *ns)
 {
     if (!db || !ns)
         return NULL;
-    if (db->model)
-        return model_ns_labels(db->model, ns);
+    if (db->lookup)
+        return db->lookup(db->src, ns);
     if (db->map)
         return json_object_get(db->map, ns);
     return db->one_ns && !strcmp(db->one_ns, ns) ? db->one_labels : NULL;

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 
 #include "policy/base/err.h"
-#include "policy/model/model.h"
 
 /*
  * Visible so that the server can put a one-namespace view on the stack for each request
@@ -22,7 +21,9 @@ struct nsdb {
     json_t *map;              /* owned: name → labels; NULL in a one-namespace view */
     const char *one_ns;       /* borrowed (view only) */
     const json_t *one_labels; /* borrowed (view only) */
-    const struct model *model; /* borrowed (model view only) */
+    /* A view over another store (the cluster model: model_nsdb_view()): its lookup. */
+    const json_t *(*lookup)(const void *src, const char *ns);
+    const void *src; /* borrowed */
 };
 
 struct nsdb *nsdb_new(void); /* NULL on out of memory */
@@ -36,13 +37,17 @@ void nsdb_free(struct nsdb *db); /* not for a view */
 void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels);
 
 /*
- * A view of the namespaces of a model snapshot (borrowed; must outlive the view). Nothing to
- * free; nsdb_set() on a view fails.
+ * A view over another store of namespace labels: lookup(src, ns) answers as nsdb_labels() does
+ * (src borrowed; must outlive the view). Nothing to free; nsdb_set() on a view fails.
  */
-void nsdb_init_model(struct nsdb *db, const struct model *m);
+void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, const char *ns),
+                      const void *src);
 
 /* Records (replacing) the labels of a namespace; labels may be NULL (none). 0 or -1 on OOM. */
 int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels);
+
+/* Forgets a namespace (its labels become unknown again). Nothing on a view. */
+void nsdb_forget(struct nsdb *db, const char *ns);
 
 /* Parses "ns=key=value,key2=value2" (a --namespace-labels argument) and records it. */
 int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e);

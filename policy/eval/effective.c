@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/selector/selsubset.h"
 #include "policy/cni/calico.h"
 #include "policy/doc/doc.h"
 #include "policy/cni/cilium.h"

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/selector/selsubset.h"
 #include "policy/sets/fqdn.h"
 
 void opening_list_init(struct opening_list *l)

@@ -6,18 +6,18 @@
  *
  * API summary (what each CNI decider and `check --effective` use):
  *
- *   reach_decide(pol, obj, ctx, &models, v, e)
+ *   judge_models(pol, obj, ctx, &models, v, e)
  *       The whole evaluation of the models read from ONE object, each model on its own: model
  *       notes become note findings; a model that does not govern egress, or governs no AI
- *       workload (reach_governs_ai), gets a note saying why it was not evaluated; otherwise
- *       its openings (opening.h) are checked (reach_check) and reported (reach_report).
- *       A decider is `X_read(obj, &models, e)` followed by this: reach_decide_read().
+ *       workload (scope_governs_ai), gets a note saying why it was not evaluated; otherwise
+ *       its openings (opening.h) are checked (reach_check) and reported (judge_report).
+ *       A decider is `X_read(obj, &models, e)` followed by this: judge_read().
  *
  *   For `check --effective` (several policies selecting one namespace's AI workloads):
  *       opening_list_build(models, n, &ops, e)  union of what they open, minus denies
  *                                               (Kubernetes/Cilium) or by order (Calico)
  *       reach_check(pol, "ml-a", &ops, &res, e)  what escapes the allow-list
- *       reach_report(pol, obj, &res, true, v)    one violation per escaping peer, messages
+ *       judge_report(pol, obj, &res, true, v)    one violation per escaping peer, messages
  *                                               prefixed with the model's kind and name
  *
  * Containment rules (reach_check). The policy file's always-denied CIDRs (pol->deny_cidrs) are
@@ -80,19 +80,6 @@ void reach_result_init(struct reach_result *r);
 void reach_result_release(struct reach_result *r);
 
 /*
- * Does m govern (possibly) some AI workload? Namespaced models: the namespace is AI by name
- * glob, or by labels when `namespaces` knows them; otherwise the model's pod selector may
- * overlap one of the AI pod selectors. Cluster-wide models: the namespace selector may select
- * an AI namespace (overlap with an AI namespace selector, or with a name glob read as a
- * kubernetes.io/metadata.name selector) while the pod selector selects some pod, or the pod
- * selector may overlap an AI pod selector. Whatever cannot be decided counts as governing.
- * Host policies (Cilium nodeSelector) govern nodes, not pods: false.
- * When false and `why` is not NULL, a sentence saying why is appended to it.
- */
-bool reach_governs_ai(const struct policy *pol, const struct egress_model *m,
-                      const struct nsdb *namespaces, struct buf *why);
-
-/*
  * Checks every opening of ops against pol's allow-list for workloads of namespace subject_ns
  * (NULL for a cluster-wide subject: sameNamespace then matches nothing). Appends to out one
  * escape per escaping peer (openings sharing a `orig` peer are merged) and the notes. ops is
@@ -100,31 +87,5 @@ bool reach_governs_ai(const struct policy *pol, const struct egress_model *m,
  */
 int reach_check(const struct policy *pol, const char *subject_ns, const struct opening_list *ops,
                 struct reach_result *out, struct err *e);
-
-/*
- * Adds r to v: each escape as a violation (rule "egress", mode pol->egress_mode, the peer's
- * path and node), each note as a note. With name_models the messages start with
- * "<kind> <name>: " (for findings about several policies at once). 0, or -1 on out of memory.
- */
-int reach_report(const struct policy *pol, const struct object *obj, const struct reach_result *r,
-                 bool name_models, struct verdict *v);
-
-/*
- * Evaluates every model of `models` (read from obj) on its own, as summarized above. ctx may
- * be NULL. Returns 0, or -1 with e set on out of memory only.
- */
-int reach_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
-                 const struct egress_list *models, struct verdict *v, struct err *e);
-
-/* A CNI reader: appends obj's models to out; 0, or -1 with e set (netpol_read, cilium_read...). */
-typedef int reach_reader(const struct object *obj, struct egress_list *out, struct err *e);
-
-/*
- * The whole decider of a CNI policy kind (engine contract, see verdict.h): read(obj) into a
- * temporary list, then reach_decide() over it. Returns read's or reach_decide's failure.
- */
-int reach_decide_read(const struct policy *pol, const struct object *obj,
-                      const struct request_ctx *ctx, reach_reader *read, struct verdict *v,
-                      struct err *e);
 
 #endif

@@ -158,6 +158,16 @@ const json_t *model_ns_labels(const struct model *m, const char *ns)
     return it ? it->labels : NULL;
 }
 
+static const json_t *view_lookup(const void *src, const char *ns)
+{
+    return model_ns_labels(src, ns);
+}
+
+void model_nsdb_view(struct nsdb *db, const struct model *m)
+{
+    nsdb_init_source(db, view_lookup, m);
+}
+
 uint64_t model_generation(const struct model *m)
 {
     return m->generation;

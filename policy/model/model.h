@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "policy/base/err.h"
+#include "policy/config/nsdb.h"
 #include "policy/doc/manifest.h"
 #include "policy/model/item.h"
 #include "policy/model/kinds.h"
@@ -56,6 +57,9 @@ bool model_complete(const struct model *m, enum model_kind k);
  * when the model does not have it.
  */
 const json_t *model_ns_labels(const struct model *m, const char *ns);
+
+/* A namespace-label view (nsdb.h) over m, for decisions (m borrowed; must outlive the view). */
+void model_nsdb_view(struct nsdb *db, const struct model *m);
 
 /* Increases with every published snapshot that changed something (0 for an empty one). */
 uint64_t model_generation(const struct model *m);

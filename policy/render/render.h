@@ -25,8 +25,6 @@ enum render_target {
     RENDER_ANP,               /* AdminNetworkPolicy + BaselineAdminNetworkPolicy */
 };
 
-#define RENDER_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
-#define RENDER_MANAGED_BY "egressguard"
 #define RENDER_CALICO_ORDER 100 /* before Calico's order of Kubernetes NetworkPolicies, 1000 */
 
 /* "networkpolicy", "cilium", "calico", "adminnetworkpolicy" → target. 0, or -1 if unknown. */

@@ -21,7 +21,7 @@
 
 #include "policy/base/err.h"
 #include "policy/doc/manifest.h"
-#include "policy/rules/pod.h"
+#include "policy/rules/podview.h"
 #include "policy/config/policy.h"
 #include "policy/verdict.h"
 

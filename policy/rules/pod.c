@@ -11,6 +11,7 @@
 #include "policy/sets/cidr.h"
 #include "policy/doc/member.h"
 #include "policy/rules/mesh.h"
+#include "policy/rules/podview.h"
 #include "policy/sets/portset.h"
 #include "policy/rules/proxyenv.h"
 
@@ -22,47 +23,6 @@ struct ai {
     bool ai;
     char why[320];
 };
-
-static const char *const container_lists[POD_CONTAINER_LISTS] = {
-    "containers",
-    "initContainers",
-    "ephemeralContainers",
-};
-
-const char *pod_container_list(size_t i)
-{
-    return i < POD_CONTAINER_LISTS ? container_lists[i] : NULL;
-}
-
-int pod_view_init(const struct object *obj, const json_t *meta, const char *meta_path,
-                  const json_t *spec, const char *spec_path, struct pod_view *pv, struct err *e)
-{
-    char path[PATH_MAX_LEN];
-
-    memset(pv, 0, sizeof(*pv));
-    pv->spec_path = spec_path;
-    pv->meta_path = meta_path;
-    if (!json_is_object(spec)) {
-        if (!spec || json_is_null(spec)) {
-            err_set(e, "%s: missing: a pod needs a spec", spec_path);
-            return doc_err_at(obj->doc, obj->json, e);
-        }
-        return member_check(obj, obj->json, spec, MEMBER_OBJECT, spec_path, e);
-    }
-    pv->spec = spec;
-    if (meta && !json_is_null(meta)) {
-        if (member_check(obj, obj->json, meta, MEMBER_OBJECT, meta_path, e) < 0)
-            return -1;
-        pv->meta = meta;
-    }
-    member_path(path, sizeof(path), "%s.labels", meta_path);
-    if (member_get(obj, meta, "labels", MEMBER_OBJECT, path, &pv->labels, e) < 0)
-        return -1;
-    member_path(path, sizeof(path), "%s.annotations", meta_path);
-    if (member_get(obj, meta, "annotations", MEMBER_OBJECT, path, &pv->annotations, e) < 0)
-        return -1;
-    return 0;
-}
 
 /* Does a resource quantity ask for at least some of the resource? "0" and 0 do not. */
 static bool quantity_nonzero(const json_t *q)
@@ -107,24 +67,24 @@ static int scan_accelerators(const struct policy *pol, const struct object *obj,
     for (l = 0; l < POD_CONTAINER_LISTS; l++) {
         const json_t *list, *c;
 
-        member_path(path, sizeof(path), "%s.%s", pv->spec_path, container_lists[l]);
-        if (member_get(obj, pv->spec, container_lists[l], MEMBER_ARRAY, path, &list, e) < 0)
+        member_path(path, sizeof(path), "%s.%s", pv->spec_path, pod_container_list(l));
+        if (member_get(obj, pv->spec, pod_container_list(l), MEMBER_ARRAY, path, &list, e) < 0)
             return -1;
         json_array_foreach(list, i, c) {
             const json_t *res, *q[2];
             const char *name;
             const json_t *val;
 
-            member_path(path, sizeof(path), "%s.%s[%zu]", pv->spec_path, container_lists[l], i);
+            member_path(path, sizeof(path), "%s.%s[%zu]", pv->spec_path, pod_container_list(l), i);
             if (member_check(obj, list, c, MEMBER_OBJECT, path, e) < 0)
                 return -1;
             member_path(path, sizeof(path), "%s.%s[%zu].resources", pv->spec_path,
-                     container_lists[l], i);
+                     pod_container_list(l), i);
             if (member_get(obj, c, "resources", MEMBER_OBJECT, path, &res, e) < 0)
                 return -1;
             for (k = 0; k < 2; k++) {
                 member_path(path, sizeof(path), "%s.%s[%zu].resources.%s", pv->spec_path,
-                         container_lists[l], i, kinds[k]);
+                         pod_container_list(l), i, kinds[k]);
                 if (member_get(obj, res, kinds[k], MEMBER_OBJECT, path, &q[k], e) < 0)
                     return -1;
             }
@@ -135,7 +95,7 @@ static int scan_accelerators(const struct policy *pol, const struct object *obj,
                     if (k == 1 && q[0] && json_object_get(q[0], name))
                         continue; /* reported with its limit */
                     member_path(path, sizeof(path), "%s.%s[%zu].resources.%s[%s]",
-                             pv->spec_path, container_lists[l], i, kinds[k], name);
+                             pv->spec_path, pod_container_list(l), i, kinds[k], name);
                     if (!ai->ai) {
                         ai->ai = true;
                         member_path(ai->why, sizeof(ai->why), "AI workload: requests %s at %s",
@@ -275,11 +235,11 @@ static int check_containers(const struct policy *pol, const struct object *obj,
     if (!pol->pods.privileged && pol->pods.n_capabilities == 0)
         return 0;
     for (l = 0; l < POD_CONTAINER_LISTS; l++) {
-        member_path(path, sizeof(path), "%s.%s", pv->spec_path, container_lists[l]);
-        if (member_get(obj, pv->spec, container_lists[l], MEMBER_ARRAY, path, &list, e) < 0)
+        member_path(path, sizeof(path), "%s.%s", pv->spec_path, pod_container_list(l));
+        if (member_get(obj, pv->spec, pod_container_list(l), MEMBER_ARRAY, path, &list, e) < 0)
             return -1;
         json_array_foreach(list, i, c) {
-            member_path(path, sizeof(path), "%s.%s[%zu]", pv->spec_path, container_lists[l], i);
+            member_path(path, sizeof(path), "%s.%s[%zu]", pv->spec_path, pod_container_list(l), i);
             if (member_check(obj, list, c, MEMBER_OBJECT, path, e) < 0 ||
                 check_container(pol, obj, c, path, ai, v, e) < 0)
                 return -1;

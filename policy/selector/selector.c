@@ -317,7 +317,7 @@ static enum tri tri_not(enum tri t)
 }
 
 /* Kleene logic: an AND is false if any child is, an OR true if any child is. */
-static enum tri eval_node(const struct selector *s, const json_t *labels, bool complete)
+enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete)
 {
     const json_t *v;
     enum tri r, t;
@@ -330,12 +330,12 @@ static enum tri eval_node(const struct selector *s, const json_t *labels, bool c
     case SEL_NONE:
         return TRI_FALSE;
     case SEL_NOT:
-        return tri_not(eval_node(s->kids[0], labels, complete));
+        return tri_not(selnode_eval(s->kids[0], labels, complete));
     case SEL_AND:
     case SEL_OR:
         r = s->op == SEL_AND ? TRI_TRUE : TRI_FALSE;
         for (i = 0; i < s->nkids; i++) {
-            t = eval_node(s->kids[i], labels, complete);
+            t = selnode_eval(s->kids[i], labels, complete);
             if (t == TRI_UNKNOWN)
                 r = TRI_UNKNOWN;
             else if (t != (s->op == SEL_AND ? TRI_TRUE : TRI_FALSE))
@@ -361,56 +361,7 @@ static enum tri eval_node(const struct selector *s, const json_t *labels, bool c
 
 bool selector_matches(const struct selector *s, const json_t *labels)
 {
-    return eval_node(s, labels, true) == TRI_TRUE;
-}
-
-/* s with every predicate on a known label replaced by its truth value. NULL on OOM. */
-static struct selector *residual(const struct selector *s, const json_t *labels)
-{
-    struct selector **kids, *r;
-    const json_t *v;
-    size_t i;
-
-    if (s->op == SEL_NOT)
-        return selnode_not(residual(s->kids[0], labels));
-    if (s->op == SEL_AND || s->op == SEL_OR) {
-        if (!(kids = calloc(s->nkids, sizeof(*kids))))
-            return NULL;
-        for (i = 0; i < s->nkids; i++)
-            kids[i] = residual(s->kids[i], labels);
-        r = selnode_nary(s->op, kids, s->nkids);
-        free(kids);
-        return r;
-    }
-    if (!selnode_is_pred(s->op) || !(v = json_object_get(labels, s->key)))
-        return selector_dup(s);
-    return selnode_leaf(selnode_pred_holds(s, json_string_value(v)) ? SEL_ALL : SEL_NONE, NULL,
-                        NULL, 0);
-}
-
-enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)
-{
-    struct selector *r;
-    enum tri t = eval_node(s, labels, complete);
-
-    /*
-     * Kleene logic says "unknown" for `has(a) || !has(a)` too. Whether what is left after the
-     * known labels always or never holds is the question selector_is_all/none() answers.
-     */
-    if (t != TRI_UNKNOWN)
-        return t;
-    if (json_is_object(labels))
-        r = residual(s, labels);
-    else
-        r = selector_dup(s);
-    if (r) {
-        if (selector_is_all(r))
-            t = TRI_TRUE;
-        else if (selector_is_none(r))
-            t = TRI_FALSE;
-        selector_free(r);
-    }
-    return t;
+    return selnode_eval(s, labels, true) == TRI_TRUE;
 }
 
 static void put_quoted(struct buf *out, const char *v)

@@ -18,9 +18,6 @@
 
 struct selector;
 
-/* Three-valued truth, for matching against labels that are only partly known. */
-enum tri { TRI_FALSE = 0, TRI_TRUE = 1, TRI_UNKNOWN = 2 };
-
 /*
  * From a Kubernetes LabelSelector object. An empty object `{}` selects everything; the caller
  * decides what a *missing* selector means (it differs by field). Operators In, NotIn, Exists,
@@ -51,25 +48,6 @@ void selector_free(struct selector *s); /* NULL is a no-op */
 
 /* Does the label set (a JSON object of strings; NULL = no labels) match? */
 bool selector_matches(const struct selector *s, const json_t *labels);
-
-/*
- * Matching when only some labels are known: `labels` holds the known ones; when `complete` is
- * false, any key absent from it may or may not be present with any value. Returns TRI_UNKNOWN
- * when the answer depends on the unknown labels.
- */
-enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete);
-
-bool selector_is_all(const struct selector *s);  /* provably matches everything */
-bool selector_is_none(const struct selector *s); /* provably matches nothing */
-
-/*
- * Is every label set matched by a also matched by b (a ⊆ b)? Sound but not complete: true only
- * when proven; false means "not proven", which callers treat as a possible escape.
- */
-bool selector_subset(const struct selector *a, const struct selector *b);
-
-/* Can some label set match both (a ∩ b ≠ ∅)? Sound the other way: false only when proven. */
-bool selector_may_overlap(const struct selector *a, const struct selector *b);
 
 /*
  * Appends a canonical Calico-syntax rendering: `app == "web" && has(tier)`, `all()`. Values are

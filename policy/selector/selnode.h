@@ -21,6 +21,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
+#include "policy/base/tri.h"
+
 enum selnode_op {
     SEL_ALL,
     SEL_NONE,
@@ -76,6 +80,9 @@ struct selector *selnode_and2(struct selector *a, struct selector *b);
 struct selector *selnode_or2(struct selector *a, struct selector *b);
 
 /* Does predicate leaf s hold for its label present with value v (NULL: label absent)? */
+/* Kleene evaluation: an AND is false if any child is, an OR true if any child is (selector.c). */
+enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete);
+
 bool selnode_pred_holds(const struct selector *s, const char *v);
 
 /* NOT of a, consuming it; uses the exact complement where one exists. NULL on OOM or a NULL. */

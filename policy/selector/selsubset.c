@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/selector/selector.h"
+#include "policy/selector/selsubset.h"
+
 #include "policy/selector/selnode.h"
 
 #define DNF_MAX_CONJ 1024
@@ -327,4 +328,53 @@ bool selector_is_all(const struct selector *s)
 bool selector_is_none(const struct selector *s)
 {
     return s->op == SEL_NONE || refuted(s, false, NULL, false);
+}
+
+/* s with every predicate on a known label replaced by its truth value. NULL on OOM. */
+static struct selector *residual(const struct selector *s, const json_t *labels)
+{
+    struct selector **kids, *r;
+    const json_t *v;
+    size_t i;
+
+    if (s->op == SEL_NOT)
+        return selnode_not(residual(s->kids[0], labels));
+    if (s->op == SEL_AND || s->op == SEL_OR) {
+        if (!(kids = calloc(s->nkids, sizeof(*kids))))
+            return NULL;
+        for (i = 0; i < s->nkids; i++)
+            kids[i] = residual(s->kids[i], labels);
+        r = selnode_nary(s->op, kids, s->nkids);
+        free(kids);
+        return r;
+    }
+    if (!selnode_is_pred(s->op) || !(v = json_object_get(labels, s->key)))
+        return selector_dup(s);
+    return selnode_leaf(selnode_pred_holds(s, json_string_value(v)) ? SEL_ALL : SEL_NONE, NULL,
+                        NULL, 0);
+}
+
+enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)
+{
+    struct selector *r;
+    enum tri t = selnode_eval(s, labels, complete);
+
+    /*
+     * Kleene logic says "unknown" for `has(a) || !has(a)` too. Whether what is left after the
+     * known labels always or never holds is the question selector_is_all/none() answers.
+     */
+    if (t != TRI_UNKNOWN)
+        return t;
+    if (json_is_object(labels))
+        r = residual(s, labels);
+    else
+        r = selector_dup(s);
+    if (r) {
+        if (selector_is_all(r))
+            t = TRI_TRUE;
+        else if (selector_is_none(r))
+            t = TRI_FALSE;
+        selector_free(r);
+    }
+    return t;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/eval/effective.h"
 #include "policy/doc/manifest.h"
@@ -27,7 +28,8 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  -p, --policy FILE            the EgressPolicy file (required)\n"
-        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0), junit, or\n"
+        "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports)\n"
         "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
         "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
         "  --namespace-labels-unknown deny|allow\n"
@@ -38,6 +40,8 @@ static void usage(FILE *out)
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
+        "                               RFC 3339 time) instead of the current time\n"
         "  -h, --help                   this help\n"
         "\n"
         "Namespace objects in the input tell which namespaces carry which labels; they and\n"
@@ -57,7 +61,10 @@ struct check_opts {
     bool ns_unknown_allow;
     struct model_item **cli_ns; /* --namespace-labels, as Namespaces of the model */
     size_t n_cli_ns;
+    int64_t now; /* 0: the current time */
 };
+
+enum { OPT_NOW = 256 }; /* long options without a letter */
 
 static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
 {
@@ -69,6 +76,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
         {"namespace-labels-unknown", required_argument, NULL, 'U'},
+        {"now", required_argument, NULL, OPT_NOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -84,7 +92,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'f':
             if (report_format_parse(optarg, &o->format) < 0)
-                return cli_usage_error("check", "unknown format '%s' (text, json, sarif, junit)",
+                return cli_usage_error("check",
+                                       "unknown format '%s' (text, json, sarif, junit, "
+                                       "policyreport)",
                                        optarg);
             break;
         case 'n': {
@@ -118,6 +128,10 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'e':
             o->effective = true;
+            break;
+        case OPT_NOW:
+            if (cli_parse_now("check", optarg, &o->now))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -188,10 +202,11 @@ int cmd_check(int argc, char **argv)
     }
     if (!(model = model_writer_publish(mw)))
         goto oom;
-    nsdb_init_model(&ns_view, model);
+    model_nsdb_view(&ns_view, model);
 
     r.pol = pol;
     r.verbose = o.verbose;
+    r.now = o.now ? o.now : (int64_t)time(NULL);
     r.n_input_errors = manifest_n_errors(m);
     r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
     r.n_items = manifest_n_objects(m);
@@ -203,7 +218,8 @@ int cmd_check(int argc, char **argv)
             .operation = "CREATE",
             .namespaces = &ns_view,
             .ns_unknown_reason = "no Namespace object for it in the input, no --namespace-labels",
-            .ns_unknown_allow = o.ns_unknown_allow};
+            .ns_unknown_allow = o.ns_unknown_allow,
+            .now = o.now};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);

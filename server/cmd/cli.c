@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "policy/config/exemption.h"
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -23,5 +25,18 @@ int cli_wants_help(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return 1;
     }
+    return 0;
+}
+
+int cli_parse_now(const char *cmd, const char *text, int64_t *out)
+{
+    struct err e = {0};
+    bool is_date;
+
+    /* The parser reads `expires`, where a date means its last second; --now means its first. */
+    if (exemption_parse_expires(text, out, &is_date, &e) < 0)
+        return cli_usage_error(cmd, "--now: %s", e.msg);
+    if (is_date)
+        *out -= 86400;
     return 0;
 }

@@ -6,6 +6,7 @@
  * (argv[0] is the command name) and returns the process exit code.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 
 enum exit_code {
@@ -27,5 +28,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* True when argv[1..] asks for help (-h or --help) before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/*
+ * A --now argument: the time exemption lifetimes are judged at, as a date (its first second,
+ * UTC) or an RFC 3339 time. 0 with *out set, or EXIT_USAGE after saying why on stderr.
+ */
+int cli_parse_now(const char *cmd, const char *text, int64_t *out);
 
 #endif

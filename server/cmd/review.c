@@ -20,7 +20,7 @@ extern const size_t embedded_example_policy_len;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: egressguard review [-p FILE] [--mutate] [-n NS=K=V,...] FILE|-\n\n"
+            "usage: egressguard review [-p FILE] [--mutate] [--now TIME] [-n NS=K=V,...] FILE|-\n\n"
             "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
             "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
             "with --mutate), and prints the response JSON. It knows no cluster: the labels of the\n"
@@ -29,6 +29,8 @@ static void usage(FILE *out)
             "Options:\n"
             "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
             "  --mutate            answer as the mutating webhook\n"
+            "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+            "                      time) instead of the current time\n"
             "  -n, --namespace-labels NS=KEY=VALUE[,KEY=VALUE...]\n"
             "                      the labels of a namespace (repeatable)\n"
             "  --namespace-labels-unknown deny|allow\n"
@@ -99,6 +101,7 @@ int cmd_review(int argc, char **argv)
     struct verdict v;
     char *data = NULL, *text, msg[768];
     size_t len = 0, tlen;
+    int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
     struct model_writer *mw = model_writer_new();
     struct model *model = NULL;
@@ -159,6 +162,13 @@ int cmd_review(int argc, char **argv)
             policy_path = argv[i];
         } else if (!strncmp(argv[i], "--policy=", 9)) {
             policy_path = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--now")) {
+            if (++i == argc) {
+                rc = cli_usage_error("review", "--now needs a date or time");
+                goto out;
+            }
+            if (cli_parse_now("review", argv[i], &now))
+                goto out; /* rc is EXIT_USAGE */
         } else if (!strcmp(argv[i], "--mutate")) {
             op = ADMISSION_MUTATE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -206,10 +216,11 @@ int cmd_review(int argc, char **argv)
         goto out;
     }
     verdict_init(&v);
-    nsdb_init_model(&ns_view, model);
+    model_nsdb_view(&ns_view, model);
     a.ctx.namespaces = &ns_view;
     a.ctx.ns_unknown_reason = "egressguard review knows no cluster; give them with -n";
     a.ctx.ns_unknown_allow = unknown_allow;
+    a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
     if (text) {

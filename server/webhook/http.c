@@ -372,9 +372,14 @@ static char *render_metrics(struct http *h, size_t *len)
 {
     struct policy_ref *ref = live_policy_get(h->live);
     const struct policy *pol = policy_ref_policy(ref);
-    size_t n = 0;
-    char *text = metrics_render(h->metrics, &n);
+    size_t n = 0, counts[3];
+    char *text;
     struct buf b;
+
+    /* Exemptions change state with the clock, not with events: counted at each scrape. */
+    policy_exemption_counts(pol, (int64_t)time(NULL), counts);
+    metrics_exemptions(h->metrics, counts);
+    text = metrics_render(h->metrics, &n);
 
     buf_init(&b, 0);
     if (text)

@@ -176,7 +176,7 @@ static void measure(const char *what, const struct policy *pol, const struct buf
             objs[i] = manifest_object(m, i);
         model_writer_put_objects(w, objs, objects, &me);
         model = model_writer_publish(w);
-        nsdb_init_model(&db, model);
+        model_nsdb_view(&db, model);
         findings = violating = 0;
         for (size_t i = 0; i < objects; i++) {
             struct verdict v;

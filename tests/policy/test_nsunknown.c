@@ -39,7 +39,7 @@ static int setup(void **state)
 
     f.pol = evalfix_policy("examples/policy.yaml");
     f.empty = model_new_empty();
-    nsdb_init_model(&f.view, f.empty);
+    model_nsdb_view(&f.view, f.empty);
     *state = &f;
     return 0;
 }
@@ -103,7 +103,7 @@ static void test_nsunknown_known_labels_decide(void **state)
 
     assert_int_equal(model_writer_put(w, model_item_namespace("research", ai)), 0);
     m = model_writer_publish(w);
-    nsdb_init_model(&view, m);
+    model_nsdb_view(&view, m);
     ctx.namespaces = &view;
     evalfix_text(&f, fx->pol, HOSTNET_POD, 0, &ctx);
     evalfix_expect(&f, "pod.hostNetwork", "spec.hostNetwork", 5, "AI namespace");
@@ -113,7 +113,7 @@ static void test_nsunknown_known_labels_decide(void **state)
 
     assert_int_equal(model_writer_put(w, model_item_namespace("research", NULL)), 0);
     m = model_writer_publish(w);
-    nsdb_init_model(&view, m);
+    model_nsdb_view(&view, m);
     evalfix_text(&f, fx->pol, HOSTNET_POD, 0, &ctx);
     evalfix_expect_clean(&f);
     assert_int_equal(f.v.n_findings, 0);

@@ -38,19 +38,12 @@ ctl() {
         --data-binary "$2" "https://127.0.0.1:$kport/_control/$1" >/dev/null
 }
 
-# serve NAME ARGS...: egressguard serve on a free port (no in-cluster detection); $port, log in
+# serve NAME ARGS...: egressguard serve with the example policy (serve_tls); $port, log in
 # $tmp/NAME.log.
 serve() {
     name=$1; shift
-    env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 -p examples/policy.yaml \
-        --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    pids="$pids $!"
-    port=""; i=0
-    while [ -z "$port" ] && [ $i -lt 200 ]; do
-        sleep 0.05; i=$((i + 1))
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$name.log" | head -1)
-    done
-    [ -n "$port" ] || { fail "serve $name starts" "$(cat "$tmp/$name.log")"; exit 1; }
+    serve_tls "$name" -p examples/policy.yaml "$@" ||
+        { fail "serve $name starts" "$(cat "$tmp/$name.log")"; exit 1; }
 }
 
 post() { # post PATH FILE: the reply in $out

@@ -35,17 +35,9 @@ R="$k/requests"
 ctl fail-posts '{"n": 1}' # the first POST answers 500: the client retries
 cp examples/policy.yaml "$tmp/policy.yaml"
 
-env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 -p "$tmp/policy.yaml" \
-    --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" --namespaced-mode \
-    --kubeconfig "$tmp/kubeconfig" >"$tmp/a.out" 2>"$tmp/a.log" &
-spid=$!
-pids="$pids $spid"
-port=""; i=0
-while [ -z "$port" ] && [ $i -lt 200 ]; do
-    sleep 0.05; i=$((i + 1))
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/a.log" | head -1)
-done
-[ -n "$port" ] && pass test_namespaced_serve_starts || { fail test_namespaced_serve_starts "$(cat "$tmp/a.log")"; exit 1; }
+serve_tls a -p "$tmp/policy.yaml" --namespaced-mode --kubeconfig "$tmp/kubeconfig" &&
+    pass test_namespaced_serve_starts || { fail test_namespaced_serve_starts "$(cat "$tmp/a.log")"; exit 1; }
+spid=$(echo $pids | awk '{print $NF}')
 
 has() { grep -qF -- "$1" "$R"; }
 count() { grep -c -- "$1" "$R"; }
@@ -147,10 +139,10 @@ expect_in test_namespaced_others_may_not_delete "$out" '"allowed":false'
 
 # Two replicas at once: a new AI namespace ends up with exactly one set, conflicts answered 409
 # and left for the next round, no failed write.
-env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 -p "$tmp/policy.yaml" \
-    --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" --namespaced-mode \
-    --kubeconfig "$tmp/kubeconfig" >"$tmp/b.out" 2>"$tmp/b.log" &
-pids="$pids $!"
+aport=$port
+serve_tls b -p "$tmp/policy.yaml" --namespaced-mode --kubeconfig "$tmp/kubeconfig" ||
+    fail test_namespaced_second_replica_starts "$(cat "$tmp/b.log")"
+port=$aport
 until_ok 200 sh -c "grep -q 'namespaced mode: waiting\|watch networkpolicies: listed' '$tmp/b.log'"
 ctl apply "$(ns_json ml-multi)"
 two() {

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "policy/decide.h"
+#include "policy/eval/judge.h"
+#include "policy/eval/scope.h"
 #include "policy/cni/netpol.h"
 
 #include <stdarg.h>
@@ -574,7 +576,7 @@ static bool governs(const struct policy *pol, const char *ns, const char *ns_sel
     m.ns_sel = sel(ns_sel);
     m.pod_sel = sel(pod_sel);
     buf_init(&b, 0);
-    yes = reach_governs_ai(pol, &m, db, &b);
+    yes = scope_governs_ai(pol, &m, db, &b);
     *why = buf_detach(&b, NULL);
     egress_model_release(&m);
     return yes;
@@ -648,7 +650,7 @@ static void test_reach_governs_ai_host_policy(void **state)
     egress_model_init(&m);
     m.host_policy = true;
     buf_init(&b, 0);
-    assert_false(reach_governs_ai(pol, &m, NULL, &b));
+    assert_false(scope_governs_ai(pol, &m, NULL, &b));
     assert_string_equal(buf_str(&b), "it governs nodes (nodeSelector), not pods; AI pods may "
                                      "not use the host network (rule pods.hostNetwork)");
     buf_release(&b);

@@ -1,4 +1,5 @@
 #include "policy/render/render.h"
+#include "policy/rules/managed.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +111,8 @@ static void expect_meta(const struct policy *pol, const json_t *obj, const char 
     else
         assert_null(json_object_get(md, "namespace"));
     assert_string_equal(json_string_value(json_object_get(json_object_get(md, "labels"),
-                                                          RENDER_MANAGED_BY_KEY)),
-                        RENDER_MANAGED_BY);
+                                                          MANAGED_BY_LABEL)),
+                        MANAGED_BY_VALUE);
     assert_string_equal(json_string_value(json_object_get(json_object_get(md, "annotations"),
                                                           "egressguard.io/policy-hash")),
                         pol->hash);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/selector/selsubset.h"
 #include "policy/base/buf.h"
 #include "policy/base/err.h"
 #include "policy/selector/selector.h"

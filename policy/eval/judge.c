@@ -1,0 +1,136 @@
+#include "policy/eval/judge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/eval/reach.h"
+#include "policy/eval/scope.h"
+
+int judge_report(const struct policy *pol, const struct object *obj, const struct reach_result *r,
+                 bool name_models, struct verdict *v)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_escapes; i++) {
+        const struct reach_escape *x = &r->escapes[i];
+        const char *kind = name_models && x->model->kind ? x->model->kind : "";
+        const char *name = name_models && x->model->name ? x->model->name : "";
+
+        if (verdict_add(v, obj, x->peer->node, "egress", pol->egress_mode, true,
+                        x->peer->path ? x->peer->path : "", "%s%s%s%s%s", kind,
+                        name_models ? " " : "", name, name_models ? ": " : "", x->message) < 0)
+            return -1;
+        if (x->what && !(v->findings[v->n_findings - 1].escapes = strdup(x->what)))
+            return -1;
+    }
+    for (i = 0; i < r->n_notes; i++) {
+        const struct reach_note *n = &r->notes[i];
+        const char *kind = name_models && n->model->kind ? n->model->kind : "";
+        const char *name = name_models && n->model->name ? n->model->name : "";
+
+        if (verdict_add(v, obj, n->peer->node, "egress", pol->egress_mode, false,
+                        n->peer->path ? n->peer->path : "", "%s%s%s%s%s", kind,
+                        name_models ? " " : "", name, name_models ? ": " : "", n->message) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Says, after each violation from `first` on, why the policy is judged at all: a person who sees
+ * a policy in a non-AI namespace denied needs to know it may select AI-labelled pods.
+ */
+static int explain(struct verdict *v, size_t first, const char *why)
+{
+    for (size_t i = first; *why && i < v->n_findings; i++) {
+        struct finding *f = &v->findings[i];
+        size_t n = strlen(f->message) + strlen(why) + 20;
+        char *msg;
+
+        if (!f->violation)
+            continue;
+        if (!(msg = malloc(n)))
+            return -1;
+        snprintf(msg, n, "%s (AI workloads: %s)", f->message, why);
+        free(f->message);
+        f->message = msg;
+    }
+    return 0;
+}
+
+static int decide_model(const struct policy *pol, const struct object *obj,
+                        const struct request_ctx *ctx, const struct egress_model *m,
+                        bool name_models, struct verdict *v, struct err *e)
+{
+    struct opening_list ops;
+    struct reach_result res;
+    struct buf why;
+    const char *prefix = name_models && m->path && *m->path ? m->path : "";
+    const char *sep = *prefix ? ": " : "";
+    size_t i, first;
+    int rc = -1;
+
+    for (i = 0; i < m->n_notes; i++)
+        if (verdict_add(v, obj, m->notes[i].node, "egress", pol->egress_mode, false,
+                        m->notes[i].path ? m->notes[i].path : "", "%s", m->notes[i].message) < 0)
+            return err_set(e, "out of memory");
+    if (!m->governs_egress) {
+        if (verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
+                        "%s%snot evaluated: the policy does not govern egress, so it opens and "
+                        "restricts nothing",
+                        prefix, sep) < 0)
+            return err_set(e, "out of memory");
+        return 0;
+    }
+    buf_init(&why, 0);
+    if (!scope_governs_ai(pol, m, ctx ? ctx->namespaces : NULL, &why)) {
+        rc = verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
+                         "%s%snot evaluated: it governs no AI workload: %s", prefix, sep,
+                         buf_str(&why));
+        buf_release(&why);
+        return rc < 0 ? err_set(e, "out of memory") : 0;
+    }
+    opening_list_init(&ops);
+    reach_result_init(&res);
+    if (opening_list_build_one(m, &ops, e) < 0)
+        goto out;
+    if (reach_check(pol, m->ns, &ops, &res, e) < 0)
+        goto out;
+    first = v->n_findings;
+    if (judge_report(pol, obj, &res, false, v) < 0 || explain(v, first, buf_str(&why)) < 0) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    buf_release(&why);
+    reach_result_release(&res);
+    opening_list_release(&ops);
+    return rc;
+}
+
+int judge_models(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
+                 const struct egress_list *models, struct verdict *v, struct err *e)
+{
+    size_t i;
+
+    for (i = 0; i < models->n; i++)
+        if (decide_model(pol, obj, ctx, &models->models[i], models->n > 1, v, e) < 0)
+            return -1;
+    return 0;
+}
+
+int judge_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, judge_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    struct egress_list models;
+    int rc;
+
+    egress_list_init(&models);
+    rc = read(obj, &models, e);
+    if (rc == 0)
+        rc = judge_models(pol, obj, ctx, &models, v, e);
+    egress_list_release(&models);
+    return rc;
+}

@@ -1,0 +1,36 @@
+#ifndef EGRESSGUARD_SELSUBSET_H
+#define EGRESSGUARD_SELSUBSET_H
+
+/*
+ * Reasoning about selectors rather than evaluating them on one label set: matching under partial
+ * knowledge, and set relations between selectors (selsubset.c explains the method). Everything
+ * here is sound in the direction callers rely on: "proven" answers are true, and anything not
+ * proven is reported as such, which callers treat as a possible escape.
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "policy/base/tri.h"
+#include "policy/selector/selector.h"
+
+/*
+ * Matching when only some labels are known: `labels` holds the known ones; when `complete` is
+ * false, any key absent from it may or may not be present with any value. Returns TRI_UNKNOWN
+ * when the answer depends on the unknown labels.
+ */
+enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete);
+
+bool selector_is_all(const struct selector *s);  /* provably matches everything */
+bool selector_is_none(const struct selector *s); /* provably matches nothing */
+
+/*
+ * Is every label set matched by a also matched by b (a ⊆ b)? Sound but not complete: true only
+ * when proven; false means "not proven", which callers treat as a possible escape.
+ */
+bool selector_subset(const struct selector *a, const struct selector *b);
+
+/* Can some label set match both (a ∩ b ≠ ∅)? Sound the other way: false only when proven. */
+bool selector_may_overlap(const struct selector *a, const struct selector *b);
+
+#endif
