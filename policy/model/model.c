@@ -124,7 +124,7 @@ size_t model_list(const struct model *m, enum model_kind k, const char *ns,
     size_t first, last;
 
     *items = NULL;
-    if (!t)
+    if (!t || !t->n)
         return 0;
     if (!ns) {
         *items = t->items;

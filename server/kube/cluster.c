@@ -236,6 +236,17 @@ static void *discover(void *cls)
     }
 }
 
+/* What cluster_start() allocates before any thread or lock, and the struct itself. */
+static void free_parts(struct cluster *c)
+{
+    kube_free(c->disc_kube);
+    model_unref(c->cur);
+    model_writer_free(c->w);
+    free(c->kubeconfig);
+    free(c->server);
+    free(c);
+}
+
 struct cluster *cluster_start(const struct cluster_options *o, struct err *e)
 {
     struct cluster *c = calloc(1, sizeof(*c));
@@ -279,12 +290,7 @@ fail_wmu:
     if (!e->msg[0])
         err_set(e, "cannot start the cluster watch");
 fail_alloc:
-    kube_free(c->disc_kube);
-    model_unref(c->cur);
-    model_writer_free(c->w);
-    free(c->kubeconfig);
-    free(c->server);
-    free(c);
+    free_parts(c);
     return NULL;
 }
 
@@ -301,12 +307,7 @@ void cluster_stop(struct cluster *c)
     pause_destroy(&c->disc_pause);
     pthread_mutex_destroy(&c->rmu);
     pthread_mutex_destroy(&c->wmu);
-    kube_free(c->disc_kube);
-    model_unref(c->cur);
-    model_writer_free(c->w);
-    free(c->kubeconfig);
-    free(c->server);
-    free(c);
+    free_parts(c);
 }
 
 struct model *cluster_model(struct cluster *c)

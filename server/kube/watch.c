@@ -113,7 +113,8 @@ static int list_all(struct watch *w, struct err *e)
             items = grown;
             alloc = na;
         }
-        memcpy(items + n, page.items, page.n * sizeof(*items));
+        if (page.n) /* an empty page has no items array at all */
+            memcpy(items + n, page.items, page.n * sizeof(*items));
         n += page.n;
         page.n = 0; /* the references moved */
         free(rv);

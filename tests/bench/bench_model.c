@@ -191,7 +191,8 @@ static double load(struct model_writer *w, char ***all, const int *n_pages, stru
                 fprintf(stderr, "bench_model: %s\n", page.first_skip.msg);
                 exit(1);
             }
-            memcpy(items + n, page.items, page.n * sizeof(*items));
+            if (page.n)
+                memcpy(items + n, page.items, page.n * sizeof(*items));
             n += page.n;
             page.n = 0;
             wire_page_release(&page);
@@ -281,7 +282,8 @@ int main(void)
                 struct wire_page page;
                 struct err e = {0};
                 wire_list(keep[0][p], strlen(keep[0][p]), mix[i].k, &page, &e);
-                memcpy(items + n, page.items, page.n * sizeof(*items));
+                if (page.n)
+                    memcpy(items + n, page.items, page.n * sizeof(*items));
                 n += page.n;
                 page.n = 0;
                 wire_page_release(&page);
