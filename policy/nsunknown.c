@@ -22,8 +22,8 @@ static int copy_findings(struct verdict *v, const struct verdict *from)
 {
     for (size_t i = 0; i < from->n_findings; i++) {
         const struct finding *f = &from->findings[i];
-        if (verdict_add(v, NULL, NULL, f->rule, f->mode, f->violation, f->path, "%s",
-                        f->message) < 0)
+        if (verdict_add(v, NULL, NULL, f->rule, f->mode, f->violation, f->path, "%s", f->message) <
+            0)
             return -1;
         v->findings[v->n_findings - 1].line = f->line;
         v->findings[v->n_findings - 1].col = f->col;
@@ -87,7 +87,7 @@ int nsunknown_decide(const struct policy *pol, const struct object *obj,
     verdict_init(&va);
     verdict_init(&vn);
     why = ctx->ns_unknown_reason && *ctx->ns_unknown_reason ? ctx->ns_unknown_reason
-                                                             : "not known to this run";
+                                                            : "not known to this run";
     if (!(fixed = json_pack("{s:s}", NS_NAME_LABEL, obj->ns)) || !(ai = ai_selector(pol)) ||
         !(not_ai = selector_not(ai)))
         goto oom;

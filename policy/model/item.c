@@ -157,7 +157,8 @@ static int read_netset(struct model_item *it, const json_t *obj)
         err_set(&re, "spec.allowedEgressDomains: want a list of names");
         return set_error(it, &re);
     }
-    if (json_array_size(domains) && !(it->domains = calloc(json_array_size(domains), sizeof(char *))))
+    if (json_array_size(domains) &&
+        !(it->domains = calloc(json_array_size(domains), sizeof(char *))))
         return -1;
     json_array_foreach(domains, i, v) {
         if (!json_is_string(v)) {

@@ -32,22 +32,22 @@
 struct model_item {
     atomic_uint refs;
     enum model_kind kind;
-    char *ns;           /* "" for cluster-scoped kinds */
+    char *ns; /* "" for cluster-scoped kinds */
     char *name;
-    char *rv;           /* metadata.resourceVersion, "" when absent */
-    json_t *labels;     /* an object, never modified; NULL for an object without labels (not for a
-                           Namespace: it always has kubernetes.io/metadata.name) */
-    bool terminating;   /* metadata.deletionTimestamp is set (Namespace: or phase Terminating) */
-    bool managed;       /* labelled app.kubernetes.io/managed-by: egressguard */
-    json_t *spec;       /* managed policies only: spec as stored; else NULL */
+    char *rv;            /* metadata.resourceVersion, "" when absent */
+    json_t *labels;      /* an object, never modified; NULL for an object without labels (not for a
+                            Namespace: it always has kubernetes.io/metadata.name) */
+    bool terminating;    /* metadata.deletionTimestamp is set (Namespace: or phase Terminating) */
+    bool managed;        /* labelled app.kubernetes.io/managed-by: egressguard */
+    json_t *spec;        /* managed policies only: spec as stored; else NULL */
     json_t *annotations; /* managed policies only: metadata.annotations; else NULL */
     struct egress_list egress; /* MODEL_FORM_POLICY, when read */
     struct cidrset *nets;      /* MODEL_FORM_NETSET, when read */
     char **domains;            /* MODEL_FORM_NETSET: allowedEgressDomains */
     size_t n_domains;
-    json_t *raw;        /* MODEL_FORM_RAW: the object */
-    char *error;        /* policy or set that could not be read: why ("spec.nets[0]: ..."); the
-                           model then cannot say what it opens or holds */
+    json_t *raw; /* MODEL_FORM_RAW: the object */
+    char *error; /* policy or set that could not be read: why ("spec.nets[0]: ..."); the
+                    model then cannot say what it opens or holds */
 };
 
 /*

@@ -38,8 +38,8 @@ enum model_form {
 };
 
 struct model_kind_info {
-    const char *kind;   /* "NetworkPolicy" */
-    const char *label;  /* stable name for metrics and messages: "calico_networkpolicies" */
+    const char *kind;  /* "NetworkPolicy" */
+    const char *label; /* stable name for metrics and messages: "calico_networkpolicies" */
     bool namespaced;
     enum model_form form;
 };

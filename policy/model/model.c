@@ -20,8 +20,8 @@ struct model {
 };
 
 struct model_writer {
-    struct model *cur;                   /* the last published snapshot (one reference) */
-    struct table *draft[MODEL_N_KINDS];  /* private copies being edited, or NULL */
+    struct model *cur;                  /* the last published snapshot (one reference) */
+    struct table *draft[MODEL_N_KINDS]; /* private copies being edited, or NULL */
     bool dirty;
 };
 
@@ -251,8 +251,7 @@ int model_writer_put(struct model_writer *w, struct model_item *it)
     return 0;
 }
 
-int model_writer_delete(struct model_writer *w, enum model_kind k, const char *ns,
-                        const char *name)
+int model_writer_delete(struct model_writer *w, enum model_kind k, const char *ns, const char *name)
 {
     struct table *t;
     bool found;

@@ -62,8 +62,8 @@ static bool in_step(const struct model_item *it, const json_t *want)
            plan_covers(it->spec, json_object_get(want, "spec"));
 }
 
-static int add(struct plan *p, enum plan_op op, const char *name, const json_t *doc,
-               const char *rv, struct err *e)
+static int add(struct plan *p, enum plan_op op, const char *name, const json_t *doc, const char *rv,
+               struct err *e)
 {
     struct plan_action *grown = realloc(p->actions, (p->n + 1) * sizeof(*grown)), *a;
 
@@ -130,8 +130,7 @@ int plan_namespace(const struct model *m, const char *ns, const json_t *want, st
     return 0;
 }
 
-bool plan_in_place(const struct model *m, const char *ns, const json_t *want,
-                   struct buf *missing)
+bool plan_in_place(const struct model *m, const char *ns, const json_t *want, struct buf *missing)
 {
     const json_t *doc;
     bool ok = true;

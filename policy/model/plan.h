@@ -55,8 +55,7 @@ int plan_namespace(const struct model *m, const char *ns, const json_t *want, st
  * Are all the wanted policies (by name) in the model, managed by egressguard, in namespace ns?
  * When not, the names missing are appended to `missing` ("a, b"; may be NULL).
  */
-bool plan_in_place(const struct model *m, const char *ns, const json_t *want,
-                   struct buf *missing);
+bool plan_in_place(const struct model *m, const char *ns, const json_t *want, struct buf *missing);
 
 /* Does `have` hold everything `want` says (objects member by member, arrays element by element
  * with equal length, scalars equal)? Members only in `have` are ignored. */

@@ -88,8 +88,7 @@ static char *meta_string(const json_t *obj, const char *key)
     return s ? strdup(s) : NULL;
 }
 
-int wire_list(const char *data, size_t len, enum model_kind k, struct wire_page *out,
-              struct err *e)
+int wire_list(const char *data, size_t len, enum model_kind k, struct wire_page *out, struct err *e)
 {
     json_t *root = parse(data, len, e);
     int rc;

@@ -29,16 +29,17 @@
 struct wire_page {
     struct model_item **items; /* owned references */
     size_t n;
-    char *rv;                  /* the list's resourceVersion (owned) */
-    char *cont;                /* the continue token, NULL on the last page (owned) */
-    size_t skipped;            /* items the model could not take (no name, ...) */
-    struct err first_skip;     /* why the first of them was skipped */
+    char *rv;              /* the list's resourceVersion (owned) */
+    char *cont;            /* the continue token, NULL on the last page (owned) */
+    size_t skipped;        /* items the model could not take (no name, ...) */
+    struct err first_skip; /* why the first of them was skipped */
 };
 
 void wire_page_init(struct wire_page *p);
 void wire_page_release(struct wire_page *p);
 
-/* Parses one LIST page of kind k. 0, or -1 with e set (not JSON, not a list, no resourceVersion). */
+/* Parses one LIST page of kind k. 0, or -1 with e set (not JSON, not a list, no resourceVersion).
+ */
 int wire_list(const char *data, size_t len, enum model_kind k, struct wire_page *out,
               struct err *e);
 

@@ -15,7 +15,7 @@ struct key {
     const char *key;
     const char *vals[MAX_VALUES]; /* NULL first: the label absent */
     size_t n;
-    char *joined;                 /* prefix + infix + suffix, for STARTS && CONTAINS && ENDS */
+    char *joined; /* prefix + infix + suffix, for STARTS && CONTAINS && ENDS */
 };
 
 struct search {
@@ -68,8 +68,7 @@ static void collect(struct search *s, const struct selector *n, const json_t *fi
 }
 
 /* STARTS x && CONTAINS y && ENDS z holds for "xyz": one more candidate per key. */
-static void add_joined(const struct selector *n, const char *key, enum selnode_op op,
-                       struct buf *b)
+static void add_joined(const struct selector *n, const char *key, enum selnode_op op, struct buf *b)
 {
     for (size_t i = 0; i < n->nkids; i++)
         add_joined(n->kids[i], key, op, b);

@@ -20,12 +20,12 @@ struct feed {
 };
 
 struct kind_state {
-    int api;              /* index into model_apis(), -1: not served (or not discovered yet) */
+    int api; /* index into model_apis(), -1: not served (or not discovered yet) */
     struct watch *watch;
     struct feed *feed;
     unsigned gen;
-    bool synced;          /* the first LIST since this API was chosen is in */
-    int64_t last_event;   /* CLOCK_MONOTONIC ms of the last list or event; 0: none */
+    bool synced;        /* the first LIST since this API was chosen is in */
+    int64_t last_event; /* CLOCK_MONOTONIC ms of the last list or event; 0: none */
     unsigned long restarts[N_REASONS];
 };
 
@@ -369,8 +369,7 @@ int cluster_metrics(struct cluster *c, struct buf *out)
                   "# TYPE egressguard_model_objects gauge\n");
     for (int k = 0; k < MODEL_N_KINDS; k++)
         buf_printf(out, "egressguard_model_objects{kind=\"%s\"} %zu\n",
-                   model_kind_info((enum model_kind)k)->label,
-                   model_count(m, (enum model_kind)k));
+                   model_kind_info((enum model_kind)k)->label, model_count(m, (enum model_kind)k));
     buf_puts(out, "# HELP egressguard_watch_synced 1 once the first LIST of a kind the API "
                   "server serves is in the model (kinds not served are not listed).\n"
                   "# TYPE egressguard_watch_synced gauge\n");

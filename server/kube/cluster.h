@@ -25,11 +25,11 @@
 #include "server/webhook/log.h"
 
 struct cluster_options {
-    const char *kubeconfig;       /* NULL: the in-cluster service account */
-    long discovery_interval_ms;   /* 0: 60000 */
-    long watch_timeout_s;         /* 0: 240 (see watch.h) */
+    const char *kubeconfig;                /* NULL: the in-cluster service account */
+    long discovery_interval_ms;            /* 0: 60000 */
+    long watch_timeout_s;                  /* 0: 240 (see watch.h) */
     long backoff_first_ms, backoff_max_ms; /* 0: 500 and 30000 */
-    const struct log *log;        /* borrowed */
+    const struct log *log;                 /* borrowed */
 };
 
 struct cluster;

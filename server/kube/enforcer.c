@@ -204,8 +204,9 @@ static int reconcile(struct enforcer *en, const struct model *m, const struct mo
                     ns->name, op_name(p.actions[i].op), p.actions[i].name);
         else if (rc < 0) {
             failures++;
-            log_msg(en->log, LOG_WARN, "namespaced mode: namespace %s: cannot %s NetworkPolicy %s: %s",
-                    ns->name, op_name(p.actions[i].op), p.actions[i].name, we.msg);
+            log_msg(en->log, LOG_WARN,
+                    "namespaced mode: namespace %s: cannot %s NetworkPolicy %s: %s", ns->name,
+                    op_name(p.actions[i].op), p.actions[i].name, we.msg);
         }
     }
     /* In step only when nothing had to be written; otherwise the writes' events bring the next
@@ -233,8 +234,7 @@ static int round_(struct enforcer *en, const struct model *m, const struct polic
     for (size_t i = 0; i < n && !pause_stopping(&en->pause); i++) {
         if (nss[i]->terminating)
             continue; /* the namespace controller empties it; creating there is refused */
-        if (!policy_ns_is_ai(pol, nss[i]->name, nss[i]->labels) &&
-            !has_managed(m, nss[i]->name))
+        if (!policy_ns_is_ai(pol, nss[i]->name, nss[i]->labels) && !has_managed(m, nss[i]->name))
             continue;
         failures += reconcile(en, m, nss[i], pol);
     }

@@ -83,8 +83,8 @@ static int refresh_token(struct kube *k, bool force, struct err *e)
     secret_wipe(text, len);
     free(text);
     if (rc < 0)
-        return n ? err_set(e, "out of memory") : err_set(e, "the token file %s is empty",
-                                                        k->token_file);
+        return n ? err_set(e, "out of memory")
+                 : err_set(e, "the token file %s is empty", k->token_file);
     k->token_st = st;
     return 0;
 }
@@ -200,8 +200,9 @@ static int check_proxy_env(struct err *e)
         uc = curl_url_set(u, CURLUPART_URL, v, CURLU_GUESS_SCHEME);
         curl_url_cleanup(u);
         if (uc != CURLUE_OK)
-            return err_set(e, "the %s environment variable is not a proxy URL libcurl can use "
-                              "(its value is not shown: it may hold credentials)",
+            return err_set(e,
+                           "the %s environment variable is not a proxy URL libcurl can use "
+                           "(its value is not shown: it may hold credentials)",
                            vars[i]);
     }
     return 0;
@@ -231,8 +232,7 @@ static int setup(struct kube *k, const char *method, const char *url, struct cur
                  long total_ms, char *errbuf, struct err *e)
 {
     struct curl_blob ca = {k->ca_pem, k->ca_pem ? strlen(k->ca_pem) : 0, CURL_BLOB_NOCOPY};
-    struct curl_blob cert = {k->cert_pem, k->cert_pem ? strlen(k->cert_pem) : 0,
-                             CURL_BLOB_NOCOPY};
+    struct curl_blob cert = {k->cert_pem, k->cert_pem ? strlen(k->cert_pem) : 0, CURL_BLOB_NOCOPY};
     struct curl_blob key = {k->key.data, k->key.len, CURL_BLOB_NOCOPY};
 
     curl_easy_reset(k->curl);
@@ -249,8 +249,7 @@ static int setup(struct kube *k, const char *method, const char *url, struct cur
         set_ptr(k, CURLOPT_CUSTOMREQUEST, "CURLOPT_CUSTOMREQUEST", method, e) < 0 ||
         set_ptr(k, CURLOPT_HTTPHEADER, "CURLOPT_HTTPHEADER", h, e) < 0 ||
         set_long(k, CURLOPT_NOSIGNAL, "CURLOPT_NOSIGNAL", 1L, e) < 0 ||
-        set_long(k, CURLOPT_CONNECTTIMEOUT_MS, "CURLOPT_CONNECTTIMEOUT_MS", k->connect_ms, e) <
-            0 ||
+        set_long(k, CURLOPT_CONNECTTIMEOUT_MS, "CURLOPT_CONNECTTIMEOUT_MS", k->connect_ms, e) < 0 ||
         set_long(k, CURLOPT_TIMEOUT_MS, "CURLOPT_TIMEOUT_MS", total_ms, e) < 0 ||
         /* A dead peer on an idle watch is found by TCP keepalive, not left hanging. */
         set_long(k, CURLOPT_TCP_KEEPALIVE, "CURLOPT_TCP_KEEPALIVE", 1L, e) < 0 ||
@@ -337,9 +336,9 @@ static long request_once(struct kube *k, const char *method, const char *path, c
         goto out;
     if (curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK ||
         curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, &reply) != CURLE_OK ||
-        (text && (curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, text) != CURLE_OK ||
-                  curl_easy_setopt(k->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text)) !=
-                      CURLE_OK))) {
+        (text &&
+         (curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, text) != CURLE_OK ||
+          curl_easy_setopt(k->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text)) != CURLE_OK))) {
         err_set(e, "libcurl refused a body option: no request made");
         goto out;
     }
@@ -455,8 +454,7 @@ long kube_stream(struct kube *k, const char *path, long total_ms, long idle_ms,
         curl_easy_setopt(k->curl, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
         (idle_ms > 0 &&
          (curl_easy_setopt(k->curl, CURLOPT_LOW_SPEED_LIMIT, 1L) != CURLE_OK ||
-          curl_easy_setopt(k->curl, CURLOPT_LOW_SPEED_TIME, (idle_ms + 999) / 1000) !=
-              CURLE_OK))) {
+          curl_easy_setopt(k->curl, CURLOPT_LOW_SPEED_TIME, (idle_ms + 999) / 1000) != CURLE_OK))) {
         err_set(e, "libcurl refused a streaming option: no request made");
         goto out;
     }

@@ -78,8 +78,7 @@ static int decode_public(const char *in, const char *what, char **out, struct er
 }
 
 /* The named entry of a kubeconfig list (clusters, users, contexts): its inner object. */
-static const json_t *named(const json_t *cfg, const char *list, const char *inner,
-                           const char *name)
+static const json_t *named(const json_t *cfg, const char *list, const char *inner, const char *name)
 {
     size_t i;
     const json_t *it;
@@ -111,8 +110,7 @@ static char *resolve(const char *path, const char *dir)
     return out;
 }
 
-static int file_field(const json_t *o, const char *key, const char *dir, char **out,
-                      struct err *e)
+static int file_field(const json_t *o, const char *key, const char *dir, char **out, struct err *e)
 {
     const char *f = str(o, key);
 
@@ -137,8 +135,9 @@ static int from_document(const json_t *cfg, const char *name, const char *dir,
     if (strncmp(s, "https://", 8) || strlen(s) < 9)
         return err_set(e, "%s: server %.200s: only https:// is supported", name, s);
     if (json_is_true(json_object_get(cluster, "insecure-skip-tls-verify")))
-        return err_set(e, "%s: insecure-skip-tls-verify is not supported: give the cluster's "
-                          "certificate-authority",
+        return err_set(e,
+                       "%s: insecure-skip-tls-verify is not supported: give the cluster's "
+                       "certificate-authority",
                        name);
     if (!(c->server = strdup(s)))
         return err_set(e, "out of memory");
@@ -154,8 +153,9 @@ static int from_document(const json_t *cfg, const char *name, const char *dir,
         return err_set(e, "%s: the current context's user is missing", name);
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         if (json_object_get(user, refused[i]))
-            return err_set(e, "%s: user.%s is not supported: give a token, tokenFile or a "
-                              "client certificate",
+            return err_set(e,
+                           "%s: user.%s is not supported: give a token, tokenFile or a "
+                           "client certificate",
                            name, refused[i]);
     if ((s = str(user, "client-certificate-data"))) {
         if (decode_public(s, "client-certificate-data", &c->cert_pem, e) < 0)
@@ -176,10 +176,11 @@ static int from_document(const json_t *cfg, const char *name, const char *dir,
     } else if (file_field(user, "tokenFile", dir, &c->token_file, e) < 0) {
         return -1;
     }
-    if (!c->token.data && !c->token_file && !((c->cert_pem || c->cert_file) &&
-                                              (c->key.data || c->key_file)))
-        return err_set(e, "%s: the current context's user has neither a token nor a client "
-                          "certificate and key",
+    if (!c->token.data && !c->token_file &&
+        !((c->cert_pem || c->cert_file) && (c->key.data || c->key_file)))
+        return err_set(e,
+                       "%s: the current context's user has neither a token nor a client "
+                       "certificate and key",
                        name);
     return 0;
 }

@@ -24,12 +24,12 @@
 #define KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 struct kube_config {
-    char *server;      /* "https://host:port", no trailing slash */
-    char *ca_pem;      /* the cluster CA bundle (PEM), NULL: the system's */
-    char *cert_pem;    /* client certificate (PEM) or NULL */
-    struct secret key; /* its private key (PEM) */
+    char *server;        /* "https://host:port", no trailing slash */
+    char *ca_pem;        /* the cluster CA bundle (PEM), NULL: the system's */
+    char *cert_pem;      /* client certificate (PEM) or NULL */
+    struct secret key;   /* its private key (PEM) */
     struct secret token; /* a bearer token given inline */
-    char *token_file;  /* or a file holding it, re-read when it changes */
+    char *token_file;    /* or a file holding it, re-read when it changes */
     /* File references as written (resolved against the kubeconfig's directory), read by
      * kubeconfig_load_files(). */
     char *ca_file, *cert_file, *key_file;

@@ -219,7 +219,8 @@ static enum outcome watch_once(struct watch *w, struct err *e)
 {
     struct buf path, other;
     /* Between timeout_s and twice that, as client-go's reflector randomizes it. */
-    long timeout_s = w->cfg.timeout_s + (long)(backoff_random(&w->bo) % (uint64_t)(w->cfg.timeout_s + 1));
+    long timeout_s =
+        w->cfg.timeout_s + (long)(backoff_random(&w->bo) % (uint64_t)(w->cfg.timeout_s + 1));
     int64_t started = backoff_now_ms();
     enum outcome out;
     long st;
@@ -236,8 +237,8 @@ static enum outcome watch_once(struct watch *w, struct err *e)
     memset(&w->stream_err, 0, sizeof(w->stream_err));
     kube_set_timeout(w->kube, 5000, 0);
     st = path.failed ? err_set(e, "out of memory")
-                     : kube_stream(w->kube, buf_str(&path), (timeout_s + 30) * 1000, 0, on_data,
-                                   w, &w->stop, &other, e);
+                     : kube_stream(w->kube, buf_str(&path), (timeout_s + 30) * 1000, 0, on_data, w,
+                                   &w->stop, &other, e);
     if (atomic_load(&w->stop)) {
         out = STOPPED;
     } else if (w->gone || st == 410) {
@@ -307,7 +308,9 @@ static void *run(void *cls)
         log_msg(w->cfg.log, o == GONE ? LOG_INFO : LOG_WARN, "watch %s: %s%s", label(w), e.msg,
                 o == GONE || o == BAD_EVENT ? "; listing again" : "");
         w->t.restarted(w->t.cls, w->kind,
-                       o == GONE ? "gone" : o == BAD_EVENT ? "bad_event" : "error");
+                       o == GONE        ? "gone"
+                       : o == BAD_EVENT ? "bad_event"
+                                        : "error");
         if (o == GONE || o == BAD_EVENT)
             set_rv(w, NULL);
         if (o != GONE && pause_for(&w->pause, backoff_next(&w->bo)))
