@@ -109,8 +109,18 @@ int nsunknown_decide(const struct policy *pol, const struct object *obj,
     }
     if (as_ai && reading(pol, obj, ctx, decide, as_ai, &va, e) < 0)
         goto out;
-    if (as_other && reading(pol, obj, ctx, decide, as_other, &vn, e) < 0)
-        goto out;
+    /*
+     * The other reading is the decision as asked, the labels unknown: the namespace is not an AI
+     * namespace by them (policy_ns_is_ai() without labels), and every other selector over its
+     * labels stays unknown to the modules that reason with partial knowledge (setres, scope).
+     * A label set standing for "not AI" would make those selectors known, and could admit what
+     * "may be anything" must not.
+     */
+    if (as_other) {
+        verdict_init(&vn);
+        if (decide(pol, obj, ctx, &vn, e) < 0)
+            goto out;
+    }
     if (!as_ai || !as_other) {
         /* Only one reading is possible: whatever the labels, the answer is that one. */
         if (copy_findings(v, as_ai ? &va : &vn) < 0)

@@ -15,6 +15,10 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/config/setdb.h"
+#include "policy/eval/egress.h"
+
+struct compose_input; /* policy/eval/compose.h */
 
 struct finding {
     char *rule;      /* rule id: "egress", "pod.hostNetwork", "namespace.enforcementLabel", ... */
@@ -52,6 +56,21 @@ struct request_ctx {
      */
     const char *ns_unknown_reason;
     bool ns_unknown_allow;
+    /*
+     * The other objects known to the decision (check: its input; the server: the cluster model),
+     * for judging a network-policy change in context (context.h). NULL: each object alone.
+     */
+    const struct compose_input *context;
+    /*
+     * The address sets known to the run (Calico NetworkSets, GlobalNetworkSets, HostEndpoints,
+     * Cilium CIDR groups) and whether they are all of them (setdb.h); NULL = none known.
+     */
+    const struct setdb *sets;
+    /*
+     * The network policies known to the run, read into models (check: every policy of its
+     * input), for kinds judged by what selects them (NetworkSet, GlobalNetworkSet); NULL = none.
+     */
+    const struct egress_list *policies;
     int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
                                   current time (tests and `check --now` pass their own) */
 };

@@ -29,6 +29,38 @@ void egress_model_init(struct egress_model *m)
     memset(m, 0, sizeof(*m));
 }
 
+void egress_setref_free(struct egress_setref *r)
+{
+    if (!r)
+        return;
+    selector_free(r->sel);
+    free(r->name);
+    free(r->ns_name);
+    selector_free(r->ns_sel);
+    free(r);
+}
+
+struct egress_setref *egress_setref_dup(const struct egress_setref *src)
+{
+    struct egress_setref *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    *r = *src;
+    r->sel = NULL;
+    r->name = NULL;
+    r->ns_name = NULL;
+    r->ns_sel = NULL;
+    if ((src->sel && !(r->sel = selector_dup(src->sel))) ||
+        (src->name && !(r->name = strdup(src->name))) ||
+        (src->ns_name && !(r->ns_name = strdup(src->ns_name))) ||
+        (src->ns_sel && !(r->ns_sel = selector_dup(src->ns_sel)))) {
+        egress_setref_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 static void peer_release(struct egress_peer *p)
 {
     size_t i;
@@ -43,6 +75,7 @@ static void peer_release(struct egress_peer *p)
     free(p->entity);
     free(p->path);
     free(p->text);
+    egress_setref_free(p->setref);
 }
 
 static void rule_release(struct egress_rule *r)
@@ -259,7 +292,8 @@ int egress_peer_copy(struct egress_peer *dst, const struct egress_peer *src)
         (src->entity && !(dst->entity = strdup(src->entity))) ||
         (src->cluster.ns_name && !(dst->cluster.ns_name = strdup(src->cluster.ns_name))) ||
         (src->cluster.ns_sel && !(dst->cluster.ns_sel = selector_dup(src->cluster.ns_sel))) ||
-        (src->cluster.pod_sel && !(dst->cluster.pod_sel = selector_dup(src->cluster.pod_sel))))
+        (src->cluster.pod_sel && !(dst->cluster.pod_sel = selector_dup(src->cluster.pod_sel))) ||
+        (src->setref && !(dst->setref = egress_setref_dup(src->setref))))
         goto fail;
     for (i = 0; i < src->n_fqdns; i++)
         if (egress_peer_add_fqdn(dst, src->fqdns[i]) < 0)
@@ -384,6 +418,8 @@ int egress_model_format(const struct egress_model *m, struct buf *out)
         buf_puts(out, " ordered");
     if (m->has_order)
         buf_printf(out, " order=%g", m->order);
+    if (m->layer != LAYER_NAMESPACE)
+        buf_puts(out, m->layer == LAYER_ADMIN ? " layer=admin" : " layer=baseline");
     buf_puts(out, "\n");
     for (i = 0; i < m->n_rules; i++) {
         const struct egress_rule *r = &m->rules[i];

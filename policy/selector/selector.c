@@ -275,6 +275,71 @@ bool selector_has_global(const struct selector *s)
     return false;
 }
 
+/*
+ * A copy of s rebuilt through the constructors (so it stays in normal form), with predicates on
+ * `from` made predicates on `to` (when from is not NULL) and global() made all() or none() (when
+ * global_to is SEL_ALL or SEL_NONE; SEL_GLOBAL keeps it).
+ */
+static struct selector *remap(const struct selector *s, const char *from, const char *to,
+                              enum selnode_op global_to, int depth)
+{
+    struct selector **kids, *out;
+    size_t i;
+
+    if (depth > SELNODE_MAX_DEPTH + 4)
+        return NULL;
+    if (s->op == SEL_GLOBAL)
+        return selnode_leaf(global_to, NULL, NULL, 0);
+    if (s->nkids == 0)
+        return selnode_leaf(s->op, s->key && from && !strcmp(s->key, from) ? to : s->key,
+                            (const char *const *)s->vals, s->nvals);
+    if (s->op == SEL_NOT)
+        return selnode_not(remap(s->kids[0], from, to, global_to, depth + 1));
+    if (!(kids = calloc(s->nkids, sizeof(*kids))))
+        return NULL;
+    for (i = 0; i < s->nkids; i++)
+        kids[i] = remap(s->kids[i], from, to, global_to, depth + 1);
+    out = selnode_nary(s->op, kids, s->nkids); /* consumes kids, NULL if any failed */
+    free(kids);
+    return out;
+}
+
+struct selector *selector_rename_key(const struct selector *s, const char *from, const char *to)
+{
+    return remap(s, from, to, SEL_GLOBAL, 0);
+}
+
+struct selector *selector_set_global(const struct selector *s, bool value)
+{
+    return remap(s, NULL, NULL, value ? SEL_ALL : SEL_NONE, 0);
+}
+
+int selector_split_key(const struct selector *s, const char *key, struct selector **on,
+                       struct selector **rest)
+{
+    struct selector *const *conj = s->op == SEL_AND ? s->kids : (struct selector *const *)&s;
+    size_t n = s->op == SEL_AND ? s->nkids : 1, i;
+    struct selector *a = selector_all(), *b = selector_all();
+
+    for (i = 0; i < n && a && b; i++) {
+        const struct selector *c = conj[i];
+
+        if (selnode_is_pred(c->op) && !strcmp(c->key, key))
+            a = selnode_and2(a, selector_dup(c));
+        else
+            b = selnode_and2(b, selector_dup(c));
+    }
+    if (!a || !b) {
+        selector_free(a);
+        selector_free(b);
+        *on = *rest = NULL;
+        return -1;
+    }
+    *on = a;
+    *rest = b;
+    return 0;
+}
+
 static bool in_set(const struct selector *s, const char *v)
 {
     return s->nvals && bsearch(&v, s->vals, s->nvals, sizeof(*s->vals), cmp_str) != NULL;
@@ -317,7 +382,8 @@ static enum tri tri_not(enum tri t)
 }
 
 /* Kleene logic: an AND is false if any child is, an OR true if any child is. */
-enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete)
+enum tri selnode_eval_open(const struct selector *s, const json_t *labels,
+                          bool (*open)(const char *key, void *arg), void *arg)
 {
     const json_t *v;
     enum tri r, t;
@@ -330,12 +396,12 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     case SEL_NONE:
         return TRI_FALSE;
     case SEL_NOT:
-        return tri_not(selnode_eval(s->kids[0], labels, complete));
+        return tri_not(selnode_eval_open(s->kids[0], labels, open, arg));
     case SEL_AND:
     case SEL_OR:
         r = s->op == SEL_AND ? TRI_TRUE : TRI_FALSE;
         for (i = 0; i < s->nkids; i++) {
-            t = selnode_eval(s->kids[i], labels, complete);
+            t = selnode_eval_open(s->kids[i], labels, open, arg);
             if (t == TRI_UNKNOWN)
                 r = TRI_UNKNOWN;
             else if (t != (s->op == SEL_AND ? TRI_TRUE : TRI_FALSE))
@@ -349,7 +415,7 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     if (v && json_is_string(v))
         return selnode_pred_holds(s, json_string_value(v)) ? TRI_TRUE : TRI_FALSE;
     /* Label values are strings; anything else counts as a known-absent label. */
-    if (v || complete)
+    if (v || !open || !open(s->key, arg))
         return selnode_pred_holds(s, NULL) ? TRI_TRUE : TRI_FALSE;
     /* Unknown label: a few predicates hold or fail whatever it is. */
     if (s->op == SEL_IN && s->nvals == 0)
@@ -357,6 +423,18 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     if (s->op == SEL_NOTIN && s->nvals == 0)
         return TRI_TRUE;
     return TRI_UNKNOWN;
+}
+
+bool selnode_every_key_open(const char *key, void *arg)
+{
+    (void)key;
+    (void)arg;
+    return true;
+}
+
+enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete)
+{
+    return selnode_eval_open(s, labels, complete ? NULL : selnode_every_key_open, NULL);
 }
 
 bool selector_matches(const struct selector *s, const json_t *labels)

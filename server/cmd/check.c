@@ -5,13 +5,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy/cni/netset.h"
+#include "policy/cni/readers.h"
+#include "policy/config/setdb.h"
 #include "policy/eval/effective.h"
+#include "policy/eval/inventory.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/model/model.h"
 #include "policy/decide.h"
 #include "policy/verdict.h"
+#include "server/cmd/checkdiff.h"
 #include "server/cmd/cli.h"
 #include "server/output/report.h"
 
@@ -39,6 +44,9 @@ static void usage(FILE *out)
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
+        "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
+        "                               each AI namespace gains and loses, on the lines that\n"
+        "                               open it; gains outside the allow-list fail\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
         "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
         "                               RFC 3339 time) instead of the current time\n"
@@ -61,6 +69,7 @@ struct check_opts {
     bool ns_unknown_allow;
     struct model_item **cli_ns; /* --namespace-labels, as Namespaces of the model */
     size_t n_cli_ns;
+    const char *diff_base;
     int64_t now; /* 0: the current time */
 };
 
@@ -76,6 +85,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
         {"namespace-labels-unknown", required_argument, NULL, 'U'},
+        {"diff", required_argument, NULL, 'D'},
         {"now", required_argument, NULL, OPT_NOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -129,6 +139,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         case 'e':
             o->effective = true;
             break;
+        case 'D':
+            o->diff_base = optarg;
+            break;
         case OPT_NOW:
             if (cli_parse_now("check", optarg, &o->now))
                 return EXIT_USAGE;
@@ -144,6 +157,8 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         return cli_usage_error("check", "missing -p/--policy FILE");
     if (optind >= argc)
         return cli_usage_error("check", "no manifests given (a file, a directory or -)");
+    if (o->diff_base && argc - optind != 1)
+        return cli_usage_error("check", "--diff BASE takes one HEAD path after it");
     *first_path = optind;
     return 0;
 }
@@ -155,6 +170,7 @@ int cmd_check(int argc, char **argv)
     struct manifest *m = NULL;
     struct report r = {0};
     struct effective_result eff;
+    struct inventory inv = {0};
     struct object *eff_objs = NULL;
     json_t *eff_json = NULL;
     struct report_counts counts;
@@ -165,8 +181,12 @@ int cmd_check(int argc, char **argv)
     const struct object **objs = NULL;
     FILE *out = stdout;
     int first = 0, rc = EXIT_USAGE, pr;
+    struct setdb *sets = NULL;
+    struct egress_list known;
+    const struct object **all_objs = NULL;
 
     effective_result_init(&eff);
+    egress_list_init(&known);
     pr = parse_args(argc, argv, &o, &first);
     if (pr != 0) {
         rc = pr < 0 ? EXIT_PASS : pr;
@@ -176,6 +196,23 @@ int cmd_check(int argc, char **argv)
         char buf[1024];
         err_format(&e, buf, sizeof(buf));
         fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
+        goto out;
+    }
+    if (o.diff_base) {
+        if (o.output && !(out = fopen(o.output, "w"))) {
+            perror(o.output);
+            goto out;
+        }
+        /* The labels given on the command line, for both sides. */
+        if (!(mw = model_writer_new()))
+            goto oom;
+        for (size_t i = 0; i < o.n_cli_ns; i++)
+            if (model_writer_put(mw, model_item_ref(o.cli_ns[i])) < 0)
+                goto oom;
+        if (!(model = model_writer_publish(mw)))
+            goto oom;
+        model_nsdb_view(&ns_view, model);
+        rc = check_diff(pol, o.diff_base, argv[first], &ns_view, o.format, o.verbose, out);
         goto out;
     }
     if (!(m = manifest_new()))
@@ -204,6 +241,20 @@ int cmd_check(int argc, char **argv)
         goto oom;
     model_nsdb_view(&ns_view, model);
 
+    /*
+     * The address sets and the policies of the input are what the run knows about them. The
+     * input is taken as the whole cluster being judged: a selector that reaches none of its sets
+     * reaches none (README: "How a network policy is judged").
+     */
+    if (!(sets = setdb_new()) || !(all_objs = calloc(manifest_n_objects(m) + 1, sizeof(*all_objs))))
+        goto oom;
+    for (size_t i = 0; i < manifest_n_objects(m); i++)
+        all_objs[i] = manifest_object(m, i);
+    if (netset_collect(sets, all_objs, manifest_n_objects(m), &e) < 0 ||
+        readers_read_all(all_objs, manifest_n_objects(m), &known, &e) < 0)
+        goto oom;
+    setdb_set_complete(sets, true);
+
     r.pol = pol;
     r.verbose = o.verbose;
     r.now = o.now ? o.now : (int64_t)time(NULL);
@@ -212,6 +263,9 @@ int cmd_check(int argc, char **argv)
     r.n_items = manifest_n_objects(m);
     if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
         goto oom;
+    /* Each network policy is judged in the context of the others (policy/eval/context.h). */
+    if (inventory_build(&inv, all_objs, r.n_items, &ns_view, sets, &e) < 0)
+        goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
         struct request_ctx ctx = {
@@ -219,7 +273,10 @@ int cmd_check(int argc, char **argv)
             .namespaces = &ns_view,
             .ns_unknown_reason = "no Namespace object for it in the input, no --namespace-labels",
             .ns_unknown_allow = o.ns_unknown_allow,
-            .now = o.now};
+            .sets = sets,
+            .policies = &known,
+            .now = o.now,
+            .context = &inv.in};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -231,7 +288,7 @@ int cmd_check(int argc, char **argv)
         /* One more report item per AI namespace, named after it (kind EffectiveEgress). */
         struct report_item *grown;
 
-        pr = effective_evaluate(pol, objs, r.n_items, &ns_view, &eff, &e);
+        pr = effective_evaluate(pol, objs, r.n_items, &ns_view, sets, &eff, &e);
         if (pr < 0)
             goto oom;
         if (eff.n &&
@@ -250,6 +307,7 @@ int cmd_check(int argc, char **argv)
             memset(it, 0, sizeof(*it));
             it->obj = &eff_objs[i];
             it->v = eff.items[i].v; /* moved: the report releases it */
+            it->detail = eff.items[i].detail; /* borrowed: eff outlives the report */
             verdict_init(&eff.items[i].v);
         }
         if (eff.n) {
@@ -278,6 +336,7 @@ out:
         verdict_release(&r.items[i].v);
     free(r.items);
     free(eff_objs);
+    inventory_release(&inv);
     json_decref(eff_json);
     effective_result_release(&eff);
     manifest_free(m);
@@ -288,5 +347,8 @@ out:
     for (size_t i = 0; i < o.n_cli_ns; i++)
         model_item_unref(o.cli_ns[i]);
     free(o.cli_ns);
+    setdb_free(sets);
+    egress_list_release(&known);
+    free(all_objs);
     return rc;
 }

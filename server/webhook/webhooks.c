@@ -29,6 +29,13 @@ static const struct rule_row {
     {"cilium.io", "v2", {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", NULL}, CUD, CU},
     {"projectcalico.org", "v3", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
     {"crd.projectcalico.org", "v1", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
+    /* Only Namespaces are mutated: the kinds below need no mutating webhook. Address sets are
+     * judged by what reaches them; removing one only takes addresses away. */
+    {"projectcalico.org", "v3", {"networksets", "globalnetworksets", NULL}, CU, 0},
+    {"crd.projectcalico.org", "v1", {"networksets", "globalnetworksets", NULL}, CU, 0},
+    {"cilium.io", "v2alpha1", {"ciliumcidrgroups", NULL}, CU, 0},
+    {"policy.networking.k8s.io", "v1alpha1",
+     {"adminnetworkpolicies", "baselineadminnetworkpolicies", NULL}, CUD, 0},
 };
 
 static const struct kind {

@@ -44,10 +44,10 @@ expect_in "summary line" "$out" "egressguard: 2 objects checked"
 # within exemptionWarningDays of the end, evaluated afterwards.
 run "$EGRESSGUARD" check -p $P --now 2026-12-01 tests/data/check/legacy-np.yaml
 expect_rc "check --now: exempt exits 0" 0
-expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 80): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
+expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 81): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
 run "$EGRESSGUARD" check -p $P --now 2027-01-25T12:00:00Z tests/data/check/legacy-np.yaml
 expect_rc "check --now: expiring exits 0" 0
-expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 80 of the policy file, owner research-infra, ticket INC-1234)"
+expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 81 of the policy file, owner research-infra, ticket INC-1234)"
 run "$EGRESSGUARD" check -p $P --now 2027-02-01 tests/data/check/legacy-np.yaml
 expect_rc "check --now: expired exits 1" 1
 expect_in "check --now: expired" "$out" "note: exemption expired after 2027-01-31 (UTC): the object is evaluated"
@@ -82,13 +82,13 @@ expect_in "junit error" "$out" "<error message=\"tests/data/manifest/dir/sub/bro
 # (under `make asan` this runs the sanitized binary).
 run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
 expect_rc "corpus: exit 2 (files broken on purpose upstream)" 2
-expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 91 denied, 0 warned, 0 audited, 6 errors"
+expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (453 evaluated): 90 denied, 6 warned, 0 audited, 6 errors"
 # 14 of those depend on labels of namespaces the corpus does not define (default, demo,
 # kube-system, monitoring): denied since they may be AI namespaces, unless the run opts out.
 n=$(printf '%s\n' "$out" | grep -c 'the labels of namespace "[a-z-]*" are unknown (no Namespace object for it in the input, no --namespace-labels): if they make it an AI namespace')
 [ "$n" -eq 14 ] && pass "corpus: 14 denied for unknown namespace labels" || fail "corpus: 14 denied for unknown namespace labels" "$n"
 run "$EGRESSGUARD" check -p $P --namespace-labels-unknown=allow tests/data/corpus/manifests
-expect_in "corpus: opting out judges them as not AI" "$out" "egressguard: 655 objects checked (451 evaluated): 77 denied, 0 warned, 0 audited, 6 errors"
+expect_in "corpus: opting out judges them as not AI" "$out" "egressguard: 655 objects checked (453 evaluated): 76 denied, 6 warned, 0 audited, 6 errors"
 expect_in "corpus: opting out says so" "$out" 'judged as not an AI namespace (--namespace-labels-unknown=allow)'
 errs=$(printf '%s\n' "$out" | grep -vE ': (deny|note|warn|audit): |^egressguard: ')
 bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
@@ -96,4 +96,29 @@ bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
 expect_in "corpus: duplicate keys" "$errs" "_archived__openshift-origin__etcd-controller.yaml:12:3: duplicate key \"selector\""
 expect_in "corpus: invalid Cilium policy" "$errs" "chapter12__invalid-policy.yaml:14:9: spec.egress[0].toEntities"
 expect_in "corpus: invalid NetworkPolicy" "$errs" "k8s-networkpolicy-invalid.yaml:27:13: spec.ingress[0].ports[0].port"
+# Network-policy kinds egressguard does not evaluate are named in a note, never passed in silence;
+# other kinds it does not evaluate pass quietly (rules.unknownKinds: allow).
+cat >"$bad" <<'Y'
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: staged}
+spec: {}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: cnp}
+spec: {}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm, namespace: ml-a}
+Y
+run "$EGRESSGUARD" check -p $P "$bad"
+expect_rc "unevaluated network kinds: admitted" 0
+expect_in "unevaluated network kinds: Calico staged policy named" "$out" \
+    "StagedGlobalNetworkPolicy (projectcalico.org/v3) is a network-policy kind egressguard does not evaluate"
+expect_in "unevaluated network kinds: ClusterNetworkPolicy named" "$out" \
+    "ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) is a network-policy kind"
+case "$out" in *ConfigMap*) fail "unevaluated network kinds: other kinds stay quiet" "$out" ;;
+    *) pass "unevaluated network kinds: other kinds stay quiet" ;; esac
 exit $t_failed

@@ -102,9 +102,23 @@ expect_in render_webhooks_excludes "$out" "key: kubernetes.io/metadata.name
       - kube-system
       - egressguard"
 for kind in pods namespaces deployments cronjobs replicationcontrollers podtemplates \
-    ciliumclusterwidenetworkpolicies globalnetworkpolicies crd.projectcalico.org; do
+    ciliumclusterwidenetworkpolicies globalnetworkpolicies crd.projectcalico.org \
+    networksets globalnetworksets ciliumcidrgroups adminnetworkpolicies \
+    baselineadminnetworkpolicies policy.networking.k8s.io; do
     expect_in "render_webhooks_covers_$kind" "$out" "$kind"
 done
+# Address sets are validated only (no mutation), on CREATE and UPDATE.
+expect_in render_webhooks_sets_validated "$out" "- CREATE
+    - UPDATE
+    resources:
+    - networksets
+    - globalnetworksets"
+expect_in render_webhooks_anp_delete "$out" "- DELETE
+    resources:
+    - adminnetworkpolicies"
+mut=$(printf '%s\n' "$out" | sed -n '/kind: MutatingWebhookConfiguration/,$p')
+case "$mut" in *networksets*|*ciliumcidrgroups*) fail render_webhooks_sets_not_mutated ;;
+    *) pass render_webhooks_sets_not_mutated ;; esac
 expect_in render_webhooks_namespace_delete "$out" "- DELETE
     resources:
     - namespaces"

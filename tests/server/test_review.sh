@@ -50,11 +50,11 @@ expect_in "test_review_exempt_warning" "$out" '"warnings":["egressguard: exempt 
 # Within exemptionWarningDays (14) of its end: still exempt, and the requester is warned.
 run "$EGRESSGUARD" review -p examples/policy.yaml --now 2027-01-31 "$AD/exempt-netpol-v1.json"
 expect_rc "test_review_exempt_expiring_allowed" 0
-expect_in "test_review_exempt_expiring_warning" "$out" '"egressguard: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 80 of the policy fil..."'
+expect_in "test_review_exempt_expiring_warning" "$out" '"egressguard: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 81 of the policy fil..."'
 # The day after: evaluated like any other object (an allow-all egress is denied), and told why.
 run "$EGRESSGUARD" review -p examples/policy.yaml --now 2027-02-01 "$AD/exempt-netpol-v1.json"
 expect_rc "test_review_exempt_expired_denied" 1
-expect_in "test_review_exempt_expired_warning" "$out" '"egressguard: exemption expired after 2027-01-31 (UTC): the object is evaluated as if it did not exist (line 80 of th..."'
+expect_in "test_review_exempt_expired_warning" "$out" '"egressguard: exemption expired after 2027-01-31 (UTC): the object is evaluated as if it did not exist (line 81 of th..."'
 run "$EGRESSGUARD" review -p examples/policy.yaml --now 2027-02-01T00:00:00+01:00 "$AD/exempt-netpol-v1.json"
 expect_rc "test_review_exempt_now_offset" 0
 run "$EGRESSGUARD" review -p examples/policy.yaml --now tomorrow "$AD/exempt-netpol-v1.json"

@@ -531,8 +531,8 @@ static void test_reach_check_everything_entities_unknown(void **state)
                  "TCP/443)\n"
                  "ESCAPE r.api: entity kube-apiserver opens entity kube-apiserver on TCP/443; "
                  "allowed here: same (every pod of the same namespace on any protocol/port)\n"
-                 "ESCAPE r.svc: unknown toServices opens toServices (cannot be resolved "
-                 "offline: possibly anything) on TCP/443; allowed here: same (every pod of the "
+                 "ESCAPE r.svc: unknown toServices opens toServices (possibly anything) on "
+                 "TCP/443; allowed here: same (every pod of the "
                  "same namespace on any protocol/port), registry (10.20.0.0/16 "
                  "on TCP/443), s3 (*.s3.amazonaws.com on TCP/443)\n");
     /* when every address is allowed, nothing escapes */
