@@ -274,7 +274,7 @@ static int add_cidrset(struct cilrd *r, size_t ridx, const json_t *ent, const ch
     member_path(pp, sizeof(pp), "%s.cidr", path);
     if (parse_cidr_into(r, cidr, pp, &c) < 0)
         return -1;
-    buf_init(&text, 4096);
+    buf_init(&text, EGRESS_PEER_TEXT_CAP);
     buf_puts(&text, json_string_value(cidr));
     if (!(ex = cidrset_new()))
         goto oom;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/buf.h"
+
 /* Grows an array of `size`-byte elements to hold at least n+1; 0 or -1 on OOM. */
 static int reserve(void **items, size_t *alloc, size_t n, size_t size)
 {
@@ -208,19 +210,12 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
     struct egress_note *notes, *n;
     va_list ap;
     char *msg;
-    int len;
 
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    msg = buf_vstrfmt(fmt, ap);
     va_end(ap);
-    if (len < 0)
-        return -1;
-    msg = malloc((size_t)len + 1);
     if (!msg)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)len + 1, fmt, ap);
-    va_end(ap);
 
     notes = realloc(m->notes, (m->n_notes + 1) * sizeof(*notes));
     if (!notes) {
@@ -244,19 +239,12 @@ int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
 {
     va_list ap;
     char *t;
-    int len;
 
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    t = buf_vstrfmt(fmt, ap);
     va_end(ap);
-    if (len < 0)
-        return -1;
-    t = malloc((size_t)len + 1);
     if (!t)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(t, (size_t)len + 1, fmt, ap);
-    va_end(ap);
     free(p->text);
     p->text = t;
     return 0;

@@ -78,9 +78,15 @@ struct egress_peer {
     char *entity;                /* PEER_ENTITY, PEER_UNKNOWN: the entity or what is unknown */
     char *path;                  /* where it is written: "spec.egress[1].to[0].ipBlock" */
     const json_t *node;          /* borrowed; may be NULL */
-    char *text;                  /* as the policy wrote it: "0.0.0.0/0 except 10.0.0.0/8" */
+    char *text;                  /* as the policy wrote it: "0.0.0.0/0 except 10.0.0.0/8"; NULL
+                                    when longer than EGRESS_PEER_TEXT_CAP (messages then show
+                                    the peer's destinations instead) */
     struct egress_setref *setref; /* PEER_UNKNOWN: the sets it stands for, else NULL; owned */
 };
+
+/* The most a peer's text may take: it quotes the object (an except list can be as long as the
+ * request), and it is only for messages, which would not show more. */
+#define EGRESS_PEER_TEXT_CAP ((size_t)4096)
 
 enum egress_action { EGRESS_ALLOW, EGRESS_DENY, EGRESS_PASS, EGRESS_LOG };
 
