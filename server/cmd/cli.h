@@ -27,8 +27,11 @@ int cmd_version(int argc, char **argv);
 /* Prints "egressguard CMD: msg" and a hint to run --help on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* True when argv[1..] asks for help (-h or --help) before any "--". */
-int cli_wants_help(int argc, char **argv);
+/*
+ * Says on stderr that the command runs with the example policy built into the binary (review
+ * and mutate without -p): a check against the wrong policy must not look like a real answer.
+ */
+void cli_note_example_policy(const char *cmd);
 
 /*
  * A --now argument: the time exemption lifetimes are judged at, as a date (its first second,

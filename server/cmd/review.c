@@ -4,12 +4,13 @@
 #include <string.h>
 
 #include "policy/doc/manifest.h"
-#include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
-#include "policy/model/model.h"
 #include "policy/verdict.h"
 #include "server/webhook/admission.h"
 #include "server/cmd/cli.h"
+#include "policy/config/nsdb.h"
+#include "policy/model/model.h"
+#include "server/cmd/opts.h"
 #include "server/webhook/tls.h"
 
 extern const char embedded_example_policy[];
@@ -17,26 +18,24 @@ extern const size_t embedded_example_policy_len;
 
 #define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: egressguard review [-p FILE] [--mutate] [--now TIME] [-n NS=K=V,...] FILE|-\n\n"
-            "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
-            "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
-            "with --mutate), and prints the response JSON. It knows no cluster: the labels of the\n"
-            "request's namespace are unknown unless given, and a verdict that depends on them is\n"
-            "denied, as the server denies it when it cannot know them.\n\n"
-            "Options:\n"
-            "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
-            "  --mutate            answer as the mutating webhook\n"
-            "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
-            "                      time) instead of the current time\n"
-            "  -n, --namespace-labels NS=KEY=VALUE[,KEY=VALUE...]\n"
-            "                      the labels of a namespace (repeatable)\n"
-            "  --namespace-labels-unknown deny|allow\n"
-            "                      as `serve`: deny (default), or judge as not an AI namespace\n\n"
-            "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
-}
+static const char usage_text[] =
+    "usage: egressguard review [-p FILE] [--mutate] [--now TIME] [-n NS=K=V,...] FILE|-\n\n"
+    "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
+    "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
+    "with --mutate), and prints the response JSON. It knows no cluster: the labels of the\n"
+    "request's namespace are unknown unless given, and a verdict that depends on them is\n"
+    "denied, as the server denies it when it cannot know them.\n\n"
+    "Options:\n"
+    "  -p, --policy FILE   the egress policy (default: the embedded example policy, which\n"
+    "                      is then said on stderr)\n"
+    "  --mutate            answer as the mutating webhook\n"
+    "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+    "                      time) instead of the current time\n"
+    "  -n, --namespace-labels NS=KEY=VALUE[,KEY=VALUE...]\n"
+    "                      the labels of a namespace (repeatable)\n"
+    "  --namespace-labels-unknown deny|allow\n"
+    "                      as `serve`: deny (default), or judge as not an AI namespace\n\n"
+    "Exit codes: 0 allowed, 1 denied, 2 input error.\n";
 
 static char *read_input(const char *path, size_t *len, struct err *e)
 {
@@ -91,6 +90,76 @@ static json_t *from_yaml(const char *data, size_t len, const char *name, struct 
     return root;
 }
 
+enum { O_POLICY, O_MUTATE, O_NOW, O_NS_LABELS, O_NS_UNKNOWN };
+
+/* What review knows of namespaces: those given with -n, in a model of their own. */
+struct review_ns {
+    struct model_writer *w;
+    bool unknown_allow;
+};
+
+/* Returns OPTS_GO, or the exit code to stop with. */
+static int parse_args(int argc, char **argv, const char **policy, enum admission_op *op,
+                      int64_t *now, struct review_ns *ns, const char **input)
+{
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"mutate", 0, OPT_FLAG, O_MUTATE},
+        {"now", 0, OPT_VALUE, O_NOW},
+        {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
+        {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
+        {NULL, 0, 0, 0},
+    };
+    struct opts p;
+    const char *val;
+    int id;
+
+    opts_init(&p, "review", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            if (*input)
+                return cli_usage_error("review", "one input only ('%s' and '%s')", *input, val);
+            *input = val;
+            break;
+        case O_POLICY:
+            *policy = val;
+            break;
+        case O_MUTATE:
+            *op = ADMISSION_MUTATE;
+            break;
+        case O_NOW:
+            if (cli_parse_now("review", val, now))
+                return EXIT_USAGE;
+            break;
+        case O_NS_LABELS: {
+            struct err e = {0};
+            char *name;
+            json_t *labels;
+            struct model_item *it;
+            if (nsdb_parse_spec(val, &name, &labels, &e) < 0)
+                return opts_error(&p, "%s", e.msg);
+            it = model_item_namespace(name, labels);
+            free(name);
+            json_decref(labels);
+            if (!it || model_writer_put(ns->w, it) < 0)
+                return opts_error(&p, "out of memory");
+            break;
+        }
+        case O_NS_UNKNOWN:
+            if (strcmp(val, "deny") && strcmp(val, "allow"))
+                return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
+            ns->unknown_allow = !strcmp(val, "allow");
+            break;
+        }
+    }
+    if (!*input)
+        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+    return OPTS_GO;
+}
+
 int cmd_review(int argc, char **argv)
 {
     const char *policy_path = NULL, *input = NULL;
@@ -103,93 +172,23 @@ int cmd_review(int argc, char **argv)
     size_t len = 0, tlen;
     int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
-    struct model_writer *mw = model_writer_new();
+    struct review_ns ns = {.w = model_writer_new()};
     struct model *model = NULL;
     struct nsdb ns_view;
-    bool unknown_allow = false;
 
-    if (!mw) {
+    if (!ns.w) {
         fprintf(stderr, "egressguard review: out of memory\n");
         return EXIT_USAGE;
     }
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        rc = EXIT_PASS;
+    if ((rc = parse_args(argc, argv, &policy_path, &op, &now, &ns, &input)) != OPTS_GO)
         goto out;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace-labels") ||
-             !strcmp(argv[i], "--namespace-labels-unknown")) && i + 1 < argc) {
-            val = argv[i + 1];
-        } else if (!strncmp(argv[i], "--namespace-labels=", 19)) {
-            val = argv[i] + 19;
-        } else if (!strncmp(argv[i], "--namespace-labels-unknown=", 27)) {
-            val = argv[i] + 27;
-        }
-        if (val && !strncmp(argv[i], "--namespace-labels-unknown", 26)) {
-            if (strcmp(val, "deny") && strcmp(val, "allow")) {
-                rc = cli_usage_error("review", "--namespace-labels-unknown wants deny or allow");
-                goto out;
-            }
-            unknown_allow = !strcmp(val, "allow");
-            i += argv[i][26] != '=';
-            continue;
-        }
-        if (val) {
-            char *ns;
-            json_t *labels;
-            struct model_item *it;
-            if (nsdb_parse_spec(val, &ns, &labels, &e) < 0) {
-                rc = cli_usage_error("review", "%s", e.msg);
-                goto out;
-            }
-            it = model_item_namespace(ns, labels);
-            free(ns);
-            json_decref(labels);
-            if (!it || model_writer_put(mw, it) < 0) {
-                fprintf(stderr, "egressguard review: out of memory\n");
-                goto out;
-            }
-            i += strchr(argv[i], '=') == NULL;
-            continue;
-        }
-        if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
-            if (++i == argc) {
-                rc = cli_usage_error("review", "%s needs a file", argv[i - 1]);
-                goto out;
-            }
-            policy_path = argv[i];
-        } else if (!strncmp(argv[i], "--policy=", 9)) {
-            policy_path = argv[i] + 9;
-        } else if (!strcmp(argv[i], "--now")) {
-            if (++i == argc) {
-                rc = cli_usage_error("review", "--now needs a date or time");
-                goto out;
-            }
-            if (cli_parse_now("review", argv[i], &now))
-                goto out; /* rc is EXIT_USAGE */
-        } else if (!strcmp(argv[i], "--mutate")) {
-            op = ADMISSION_MUTATE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            rc = cli_usage_error("review", "unknown option '%s'", argv[i]);
-            goto out;
-        } else if (input) {
-            rc = cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
-            goto out;
-        } else {
-            input = argv[i];
-        }
-    }
-    if (!input) {
-        rc = cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
-        goto out;
-    }
-    if (!(model = model_writer_publish(mw))) {
+    rc = EXIT_USAGE;
+    if (!(model = model_writer_publish(ns.w))) {
         fprintf(stderr, "egressguard review: out of memory\n");
         goto out;
     }
-
+    if (!policy_path)
+        cli_note_example_policy("review");
     pol = policy_path ? policy_load(policy_path, &e)
                       : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
                                            "embedded example policy", &e);
@@ -219,7 +218,7 @@ int cmd_review(int argc, char **argv)
     model_nsdb_view(&ns_view, model);
     a.ctx.namespaces = &ns_view;
     a.ctx.ns_unknown_reason = "egressguard review knows no cluster; give them with -n";
-    a.ctx.ns_unknown_allow = unknown_allow;
+    a.ctx.ns_unknown_allow = ns.unknown_allow;
     a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
@@ -236,6 +235,6 @@ out:
     free(data);
     policy_free(pol);
     model_unref(model);
-    model_writer_free(mw);
+    model_writer_free(ns.w);
     return rc;
 }

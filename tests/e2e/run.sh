@@ -683,5 +683,8 @@ if [ "$rc" -eq 0 ]; then pass "install: render webhooks --service is accepted by
     fail "install: render webhooks --service is accepted by the API server (dry run)" "$(excerpt "$T/err")"
 fi
 
+# What README.md and docs/install.md say to run against a cluster, as written.
+. "$E2E/install.sh"
+
 summary
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
