@@ -28,7 +28,7 @@ static const char usage_text[] =
     "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
     "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
     "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
-    "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+    "  kubectl get namespaces,networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
     "or a Pulumi file, judged before 'pulumi up': its Kubernetes resources, named by URN\n"
     "  pulumi preview --json --show-sames >preview.json   (or: pulumi stack export)\n"
     "  egressguard check -p policy.yaml preview.json\n"
