@@ -7,6 +7,7 @@
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/eval/effective.h"
+#include "policy/model/item.h"
 #include "policy/verdict.h"
 #include "server/cmd/checkdiff.h"
 #include "server/cmd/checkrun.h"
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
     "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
     "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
-    "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+    "  kubectl get namespaces,networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
     "or a Pulumi file, judged before 'pulumi up': its Kubernetes resources, named by URN\n"
     "  pulumi preview --json --show-sames >preview.json   (or: pulumi stack export)\n"
     "  egressguard check -p policy.yaml preview.json\n"
@@ -37,6 +38,10 @@ static const char usage_text[] =
     "                               of the inputs or the policy file)\n"
     "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
     "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+    "      --namespace-labels-unknown deny|allow\n"
+    "                               when a verdict depends on the labels of a namespace\n"
+    "                               the run does not know: deny (default) or judge it as\n"
+    "                               not an AI namespace (allow)\n"
     "  -e, --effective              also judge each AI namespace's effective egress: every\n"
     "                               policy selecting its AI workloads taken together\n"
     "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
@@ -47,7 +52,9 @@ static const char usage_text[] =
     "                               RFC 3339 time) instead of the current time\n"
     "  -h, --help                   this help\n"
     "\n"
-    "Namespace objects in the input tell which namespaces carry which labels.\n"
+    "Namespace objects in the input tell which namespaces carry which labels; they and\n"
+    "the policies form the same cluster model the server builds from the API. A verdict\n"
+    "that depends on labels the run does not know fails closed (namespace.labelsUnknown).\n"
     "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
     "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
     "input, invalid policy file).\n";
@@ -60,7 +67,10 @@ struct check_opts {
     bool effective;
     const char *diff_base;
     int64_t now; /* 0: the current time */
-    struct nsdb *ns;
+    struct nsdb *ns;            /* --namespace-labels, for --diff */
+    struct model_item **cli_ns; /* the same, as Namespaces of the model */
+    size_t n_cli_ns;
+    bool ns_unknown_allow;
     char **paths; /* the operands, in order; borrowed from argv */
     int n_paths;
 };
@@ -75,6 +85,7 @@ enum {
     O_EFFECTIVE,
     O_DIFF,
     O_NOW,
+    O_NS_UNKNOWN,
 };
 
 /* Returns OPTS_GO, or the exit code to stop with. o->paths must have room for argc words. */
@@ -90,6 +101,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         {"effective", 'e', OPT_FLAG, O_EFFECTIVE},
         {"diff", 0, OPT_VALUE, O_DIFF},
         {"now", 0, OPT_VALUE, O_NOW},
+        {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
         {NULL, 0, 0, 0},
     };
     struct opts p;
@@ -122,9 +134,28 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         case O_OUTPUT_FILE:
             o->output_file = val;
             break;
-        case O_NS_LABELS:
-            if (nsdb_set_spec(o->ns, val, &e) < 0)
+        case O_NS_LABELS: {
+            char *ns;
+            json_t *labels;
+            struct model_item **grown, *it;
+            if (nsdb_set_spec(o->ns, val, &e) < 0 || nsdb_parse_spec(val, &ns, &labels, &e) < 0)
                 return opts_error(&p, "%s", e.msg);
+            it = model_item_namespace(ns, labels);
+            free(ns);
+            json_decref(labels);
+            grown = it ? realloc(o->cli_ns, (o->n_cli_ns + 1) * sizeof(*grown)) : NULL;
+            if (!grown) {
+                model_item_unref(it);
+                return opts_error(&p, "out of memory");
+            }
+            o->cli_ns = grown;
+            o->cli_ns[o->n_cli_ns++] = it;
+            break;
+        }
+        case O_NS_UNKNOWN:
+            if (strcmp(val, "allow") && strcmp(val, "deny"))
+                return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
+            o->ns_unknown_allow = !strcmp(val, "allow");
             break;
         case O_VERBOSE:
             o->verbose = true;
@@ -194,7 +225,11 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
     /* Each object is decided as it is read and released (checkrun.h). */
-    if (!(run = check_run_new(pol, o.ns, o.effective, o.now)))
+    if (!(run = check_run_new(pol, &(struct check_run_opts){.cli_ns = o.cli_ns,
+                                                            .n_cli_ns = o.n_cli_ns,
+                                                            .ns_unknown_allow = o.ns_unknown_allow,
+                                                            .effective = o.effective,
+                                                            .now = o.now})))
         goto oom;
     for (int i = 0; i < o.n_paths; i++)
         if (check_run_read(run, o.paths[i]) < 0)
@@ -257,6 +292,9 @@ out:
     check_run_free(run);
     policy_free(pol);
     nsdb_free(o.ns);
+    for (size_t i = 0; i < o.n_cli_ns; i++)
+        model_item_unref(o.cli_ns[i]);
+    free(o.cli_ns);
     free(o.paths);
     return rc;
 }

@@ -4,12 +4,14 @@
 #include <string.h>
 
 #include "policy/base/room.h"
+#include "policy/base/strmap.h"
 #include "policy/cni/netset.h"
 #include "policy/cni/readers.h"
 #include "policy/config/setdb.h"
 #include "policy/decide.h"
 #include "policy/doc/mstream.h"
 #include "policy/eval/inventory.h"
+#include "policy/model/item.h"
 #include "policy/rules/unknown.h"
 
 #define ARENA_CHUNK 65536
@@ -30,7 +32,9 @@ struct interned {
 struct seen {
     bool filled;          /* read (numbers can be skipped, or taken back) */
     bool later;           /* judged in the context of the whole input: decided at the end */
-    const char *blind_ns; /* decided without the labels of this namespace (interned), or NULL */
+    bool again;           /* to decide in the second pass (later, or its labels changed) */
+    const char *used_ns;  /* decided with what was known of this namespace's labels (interned) */
+    unsigned used_version; /* ... at this version of them (ns_version) */
 };
 
 /* Something kept with the number of the object it came from, to drop when that is taken back. */
@@ -57,13 +61,21 @@ struct check_run {
     struct err *errs; /* input errors, and the reasons of objects that could not be decided */
     size_t n_errs, a_errs;
     struct err **why; /* per item: its reason (index into errs would move with realloc) */
-    /* Namespaces learned from Namespace objects, with the number of the object (to forget them
-     * when that object is taken back). */
+    /*
+     * The labels of the Namespace objects read, with the number of the object, so that what a
+     * file taken back taught is forgotten (and an earlier Namespace of the same name counts
+     * again). The last one of a name wins, as in the cluster model; --namespace-labels win over
+     * all of them (pinned).
+     */
     struct learned {
-        const char *ns;
+        const char *ns; /* interned */
         size_t seq;
+        json_t *labels; /* owned: as the model normalizes them (item.h) */
     } *learned;
     size_t n_learned, a_learned;
+    struct strmap *pinned;   /* namespaces of --namespace-labels */
+    struct strmap *versions; /* namespace -> how many times its labels changed (uintptr_t) */
+    bool ns_unknown_allow;
     char **paths; /* what was read, for a second pass */
     size_t n_paths, a_paths;
     struct arena names;
@@ -184,10 +196,30 @@ static void forget(struct check_run *r, size_t i)
     memset(&r->seen[i], 0, sizeof(r->seen[i]));
 }
 
-/* Decides object i (obj read now) into items[i]; marks it when its namespace was unknown. */
+/* How many times the labels of ns changed while reading (0: never known). */
+static unsigned ns_version(const struct check_run *r, const char *ns)
+{
+    return (unsigned)(uintptr_t)strmap_get(r->versions, ns);
+}
+
+/* The labels of ns changed (learned, replaced, or forgotten). */
+static int ns_changed(struct check_run *r, const char *ns)
+{
+    return strmap_put(r->versions, ns, (void *)(uintptr_t)(ns_version(r, ns) + 1));
+}
+
+/*
+ * Decides object i (obj read now) into items[i]; records which namespace's labels the verdict
+ * used, and as they were when (decided again at the end if they changed afterwards).
+ */
 static int decide(struct check_run *r, size_t i, const struct object *obj)
 {
-    struct request_ctx ctx = {.operation = "CREATE", .namespaces = r->ns, .now = r->now};
+    struct request_ctx ctx = {.operation = "CREATE",
+                              .namespaces = r->ns,
+                              .ns_unknown_reason = "no Namespace object for it in the input, "
+                                                   "no --namespace-labels",
+                              .ns_unknown_allow = r->ns_unknown_allow,
+                              .now = r->now};
     struct report_item *it = &r->items[i];
     struct err e = {0};
 
@@ -207,10 +239,12 @@ static int decide(struct check_run *r, size_t i, const struct object *obj)
             return -1;
         *r->why[i] = e;
     }
-    r->seen[i].blind_ns = NULL;
-    if (decide_uses_namespace_labels(r->pol, obj, &ctx) && !nsdb_labels(r->ns, obj->ns) &&
-        !(r->seen[i].blind_ns = intern(&r->strings, obj->ns)))
-        return -1;
+    r->seen[i].used_ns = NULL;
+    if (decide_uses_namespace_labels(r->pol, obj, &ctx)) {
+        if (!(r->seen[i].used_ns = intern(&r->strings, obj->ns)))
+            return -1;
+        r->seen[i].used_version = ns_version(r, obj->ns);
+    }
     return 0;
 }
 
@@ -313,22 +347,50 @@ static int remember(struct check_run *r, size_t seq, const struct object *obj, b
     return 0;
 }
 
-/* A Namespace of the input: its labels, unless known already (the first one, or -n, wins). */
+/* The labels of ns: those of the last Namespace of that name still read, else unknown. */
+static int settle_ns(struct check_run *r, const char *ns)
+{
+    size_t i = r->n_learned;
+
+    while (i > 0 && strcmp(r->learned[i - 1].ns, ns))
+        i--;
+    if (i > 0) {
+        if (nsdb_set(r->ns, ns, r->learned[i - 1].labels) < 0)
+            return -1;
+    } else {
+        nsdb_forget(r->ns, ns);
+    }
+    return ns_changed(r, ns);
+}
+
+/*
+ * A Namespace of the input: its labels as the cluster model takes them (model_item_new: with
+ * kubernetes.io/metadata.name; one it cannot take teaches nothing), unless --namespace-labels
+ * gave them.
+ */
 static int learn(struct check_run *r, size_t seq, const struct object *obj)
 {
+    struct model_item *it;
+    struct learned *l;
+    struct err e = {0};
     const char *ns;
 
     if (strcmp(obj->kind, "Namespace") || strcmp(obj->api_version, "v1") || !*obj->name ||
-        nsdb_labels(r->ns, obj->name))
+        strmap_get(r->pinned, obj->name))
         return 0;
+    if (!(it = model_item_new(MODEL_NAMESPACE, obj->json, &e)))
+        return strcmp(e.msg, "out of memory") ? 0 : -1;
     if (!(ns = intern(&r->strings, obj->name)) ||
-        nsdb_set(r->ns, ns, json_object_get(json_object_get(obj->json, "metadata"), "labels")) <
-            0 ||
-        room_for_one((void **)&r->learned, r->n_learned, &r->a_learned, sizeof(*r->learned)) < 0)
+        room_for_one((void **)&r->learned, r->n_learned, &r->a_learned, sizeof(*l)) < 0) {
+        model_item_unref(it);
         return -1;
-    r->learned[r->n_learned].ns = ns;
-    r->learned[r->n_learned++].seq = seq;
-    return 0;
+    }
+    l = &r->learned[r->n_learned++];
+    l->ns = ns;
+    l->seq = seq;
+    l->labels = json_incref(it->labels);
+    model_item_unref(it);
+    return settle_ns(r, ns);
 }
 
 /* Is obj (read again) the object kept as o? Its place in the input says so. */
@@ -349,15 +411,14 @@ static int on_object(void *cls, size_t seq, const struct object *obj, bool *keep
          * as it did, taking back what it took back then, so a number may first go to an object
          * that will be taken back: only the object the number ended with counts.
          */
-        if (seq >= r->n || !r->seen[seq].filled ||
-            (!r->seen[seq].later && !r->seen[seq].blind_ns) || !same_object(&r->objs[seq], obj))
+        if (seq >= r->n || !r->seen[seq].filled || !r->seen[seq].again ||
+            !same_object(&r->objs[seq], obj))
             return 0;
         verdict_release(&r->items[seq].v);
         free(r->why[seq]);
         if (decide(r, seq, obj) < 0)
             goto oom;
-        r->seen[seq].later = false;
-        r->seen[seq].blind_ns = NULL;
+        r->seen[seq].later = r->seen[seq].again = false;
         return 0;
     }
     if (reserve(r, seq) < 0)
@@ -396,6 +457,34 @@ static int on_adopt(void *cls, struct doc *d, size_t seq)
     return 0;
 }
 
+/* Forgets the Namespaces of objects seq and above; the labels of their names settle again. */
+static int unlearn(struct check_run *r, size_t seq)
+{
+    const char **gone = NULL;
+    size_t i, w, n_gone = 0;
+    int rc = 0;
+
+    if (r->n_learned && !(gone = malloc(r->n_learned * sizeof(*gone)))) {
+        r->failed = true;
+        return -1;
+    }
+    for (i = w = 0; i < r->n_learned; i++) {
+        if (r->learned[i].seq < seq) {
+            r->learned[w++] = r->learned[i];
+            continue;
+        }
+        json_decref(r->learned[i].labels);
+        gone[n_gone++] = r->learned[i].ns;
+    }
+    r->n_learned = w;
+    for (i = 0; i < n_gone && rc == 0; i++)
+        rc = settle_ns(r, gone[i]);
+    free(gone);
+    if (rc < 0)
+        r->failed = true;
+    return rc;
+}
+
 static int on_retract(void *cls, size_t seq)
 {
     struct check_run *r = cls;
@@ -429,14 +518,7 @@ static int on_retract(void *cls, size_t seq)
             r->docs[w++] = r->docs[i];
     r->n_docs = w;
     /* Labels learned from objects taken back were never known. */
-    for (i = w = 0; i < r->n_learned; i++) {
-        if (r->learned[i].seq >= seq)
-            nsdb_forget(r->ns, r->learned[i].ns);
-        else
-            r->learned[w++] = r->learned[i];
-    }
-    r->n_learned = w;
-    return 0;
+    return unlearn(r, seq);
 }
 
 static int on_error(void *cls, const struct err *e)
@@ -459,8 +541,7 @@ static const struct manifest_sink sink = {.object = on_object,
                                           .error = on_error,
                                           .keeps_all = false};
 
-struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool effective,
-                                int64_t now)
+struct check_run *check_run_new(const struct policy *pol, const struct check_run_opts *o)
 {
     struct check_run *r = calloc(1, sizeof(*r));
     struct err e = {0};
@@ -468,15 +549,25 @@ struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool 
     if (!r)
         return NULL;
     r->pol = pol;
-    r->ns = ns;
-    r->now = now;
-    r->effective = effective;
+    r->now = o->now;
+    r->effective = o->effective;
+    r->ns_unknown_allow = o->ns_unknown_allow;
     egress_list_init(&r->reaching);
-    if (inventory_begin(&r->inv, effective, &e) < 0 || !(r->s = manifest_stream_new(&sink, r))) {
-        check_run_free(r);
-        return NULL;
+    if (!(r->ns = nsdb_new()) || !(r->pinned = strmap_new()) || !(r->versions = strmap_new()) ||
+        inventory_begin(&r->inv, o->effective, &e) < 0 || !(r->s = manifest_stream_new(&sink, r)))
+        goto fail;
+    /* --namespace-labels: as the model takes them, and they win (the model puts them last) */
+    for (size_t i = 0; i < o->n_cli_ns; i++) {
+        const struct model_item *it = o->cli_ns[i];
+
+        if (nsdb_set(r->ns, it->name, it->labels) < 0 ||
+            strmap_put(r->pinned, it->name, (void *)it) < 0)
+            goto fail;
     }
     return r;
+fail:
+    check_run_free(r);
+    return NULL;
 }
 
 void check_run_free(struct check_run *r)
@@ -490,7 +581,12 @@ void check_run_free(struct check_run *r)
     free(r->why);
     free(r->seen);
     free(r->errs);
+    for (size_t i = 0; i < r->n_learned; i++)
+        json_decref(r->learned[i].labels);
     free(r->learned);
+    nsdb_free(r->ns);
+    strmap_free(r->pinned);
+    strmap_free(r->versions);
     for (size_t i = 0; i < r->n_paths; i++)
         free(r->paths[i]);
     free(r->paths);
@@ -547,9 +643,10 @@ int check_run_finish(struct check_run *r, struct effective_result *eff, struct e
     for (size_t i = 0; i < r->n; i++) {
         struct seen *s = &r->seen[i];
 
-        if (s->filled && s->blind_ns && !nsdb_labels(r->ns, s->blind_ns))
-            s->blind_ns = NULL; /* still unknown: the verdict stands */
-        again = again || (s->filled && (s->later || s->blind_ns));
+        /* decided with labels that changed afterwards (learned, replaced): decide again */
+        s->again = s->filled && (s->later || (s->used_ns && ns_version(r, s->used_ns) !=
+                                                                 s->used_version));
+        again = again || s->again;
     }
     if (again) {
         /* What waited for the whole input, or for labels read later: the input once more. */

@@ -13,9 +13,10 @@
  * decides them when the input is read, in a second pass over it that decides only them.
  *
  * Namespace objects tell the run which labels each namespace carries, wherever they are in the
- * input. An object decided before its namespace's labels were known (decide_uses_namespace_labels)
- * is marked; if those labels turned up later, the second pass decides it again, so the verdicts
- * are those of reading every Namespace first. With --effective, the documents of the network
+ * input (the last of a name wins, as in the cluster model; --namespace-labels win over them). An
+ * object whose verdict used its namespace's labels (decide_uses_namespace_labels) records them as
+ * they were; if they changed later (turned up, or were replaced), the second pass decides it
+ * again, so the verdicts are those of reading every Namespace first. With --effective, the documents of the network
  * policies are kept (effective.h positions its findings in them), and the inventory holds the
  * workloads and the namespaces the input names.
  */
@@ -30,13 +31,19 @@
 
 struct check_run;
 
-/*
- * A run against pol, with the namespace labels ns knows already (--namespace-labels: they win
- * over Namespace objects). Both are borrowed; the run adds to ns. `now` is the time exemptions
- * are judged at (request_ctx.now; 0: the current time). NULL on out of memory.
- */
-struct check_run *check_run_new(const struct policy *pol, struct nsdb *ns, bool effective,
-                                int64_t now);
+struct model_item;
+
+struct check_run_opts {
+    struct model_item *const *cli_ns; /* --namespace-labels, as Namespaces of the model
+                                         (borrowed, for the call): they win over the input's */
+    size_t n_cli_ns;
+    bool ns_unknown_allow; /* --namespace-labels-unknown=allow */
+    bool effective;        /* --effective */
+    int64_t now;           /* when exemptions are judged (request_ctx.now; 0: the current time) */
+};
+
+/* A run against pol (borrowed). NULL on out of memory. */
+struct check_run *check_run_new(const struct policy *pol, const struct check_run_opts *o);
 void check_run_free(struct check_run *r);
 
 /* Reads and decides a path (file, directory, "-"). -1 only when memory runs out. */

@@ -37,6 +37,13 @@ run "$EGRESSGUARD" check -p $P $D/broken-ns.yaml
 case "$out" in *"0 objects checked"*) pass "test_check_stream_broken_alone" ;;
 *) fail "test_check_stream_broken_alone" "$out" ;; esac
 
+# The same Namespace twice: the last one counts (as in the cluster model), even for what was read
+# between them; --namespace-labels win over both.
+run "$EGRESSGUARD" check -p $P $D/ns-twice.yaml
+expect_in "test_check_stream_namespace_last_wins" "$out" "Pod team-b/trainer: deny: spec.hostNetwork"
+run "$EGRESSGUARD" check -p $P --namespace-labels team-b=team=b $D/ns-twice.yaml
+expect_rc "test_check_stream_namespace_labels_option_wins" 0
+
 # --effective sees the Namespace wherever it is.
 # (Findings name the policy with its file and line: those differ.)
 a=$("$EGRESSGUARD" check -p $P --effective $D/ns-first.yaml | grep EffectiveEgress | sed 's/([^ ]*:[0-9]*)//')
