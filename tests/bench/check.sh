@@ -8,12 +8,7 @@
 # Usage: BUILD_DIR=build/default EGRESSGUARD=build/default/egressguard tests/bench/check.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-BUILD_DIR=${BUILD_DIR:-build/default}
-case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
-EGRESSGUARD=${EGRESSGUARD:-$BUILD_DIR/egressguard}
-ROUNDS=${BENCH_ROUNDS:-3}
 
 "$root/scripts/deps.sh" bench || exit 1
 for b in "$EGRESSGUARD" "$BUILD_DIR/tests/bench/floor_stream" "$BUILD_DIR/tests/bench/bench_check"; do

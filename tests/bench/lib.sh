@@ -1,5 +1,12 @@
-# Shared by the benchmark scripts (sourced, not run): statistics over "$tmp/results", whose lines
-# are "NAME VALUE ..." with the i-th line of each NAME from the i-th interleaved round.
+# Shared by the benchmark scripts (sourced, not run, after setting $here to their directory):
+# the paths they use, and statistics over "$tmp/results", whose lines are "NAME VALUE ..." with
+# the i-th line of each NAME from the i-th interleaved round.
+
+root=$(cd "$here/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build/default}
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
+EGRESSGUARD=${EGRESSGUARD:-$BUILD_DIR/egressguard}
+ROUNDS=${BENCH_ROUNDS:-3}
 
 # ratio A B: the median over rounds of A's value over B's.
 ratio() {

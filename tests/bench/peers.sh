@@ -7,11 +7,7 @@
 # Usage: BUILD_DIR=build/default EGRESSGUARD=build/default/egressguard tests/bench/peers.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-build/default}
-case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
-EGRESSGUARD=${EGRESSGUARD:-$BUILD_DIR/egressguard}
-ROUNDS=${BENCH_ROUNDS:-3}
+. "$here/lib.sh"
 
 "$root/scripts/deps.sh" bench || exit 1
 tmp=$(mktemp -d)

@@ -13,13 +13,8 @@
 # Usage: BUILD_DIR=build/default EGRESSGUARD=build/default/egressguard tests/bench/server.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
-BUILD_DIR=${BUILD_DIR:-build/default}
-case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$root/$BUILD_DIR" ;; esac
-EGRESSGUARD=${EGRESSGUARD:-$BUILD_DIR/egressguard}
 DURATION=${BENCH_SECONDS:-5}
-ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=2
 CONNS=${BENCH_CONNS:-64}
 
