@@ -71,4 +71,20 @@ until_ok 300 cnps 1 && pass test_context_model_sees_delete || fail test_context_
 post /validate "$tmp/deny.json"
 post /validate "$tmp/allow.json"
 refused && pass test_context_forged_deny_ignored || fail test_context_forged_deny_ignored "$out"
+
+# 5. explain --kubeconfig: the same composition over the cluster LISTed once (no watch, no wait).
+run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
+expect_rc test_context_explain_allow_alone_escapes 1
+expect_in test_context_explain_names_allow "$out" "allow-https"
+ctl apply "$DENY"
+run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig" -o json
+expect_rc test_context_explain_pair_inside 0
+expect_in test_context_explain_names_deny "$out" "deny-outside"
+run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig" --to 203.0.113.9:443
+expect_rc test_context_explain_to_denied_by_deny 0
+run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig" x.yaml
+expect_rc test_context_explain_kubeconfig_no_files 2
+kubeconfig "$tmp/kubeconfig-down" 1 "{token: test-token}"
+run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig-down"
+expect_rc test_context_explain_api_down 2
 exit $t_failed
