@@ -121,36 +121,6 @@ static int build_policies(struct modelctx *c)
     return 0;
 }
 
-struct ns_pos {
-    const char *ns;
-    size_t pos;
-};
-
-static int cmp_ns_pos(const void *a, const void *b)
-{
-    const struct ns_pos *x = a, *y = b;
-    int d = strcmp(x->ns, y->ns);
-
-    return d ? d : x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* compose.h's index: positions sorted by (namespace, position). */
-static int build_index(struct modelctx *c)
-{
-    struct ns_pos *v = calloc(c->n_cps ? c->n_cps : 1, sizeof(*v));
-    size_t i;
-
-    if (!v)
-        return -1;
-    for (i = 0; i < c->n_cps; i++)
-        v[i] = (struct ns_pos){c->cps[i].ns, i};
-    qsort(v, c->n_cps, sizeof(*v), cmp_ns_pos);
-    for (i = 0; i < c->n_cps; i++)
-        c->by_ns[i] = v[i].pos;
-    free(v);
-    return 0;
-}
-
 struct modelctx *modelctx_build(struct model *m, struct err *e)
 {
     struct modelctx *c = calloc(1, sizeof(*c));
@@ -163,7 +133,8 @@ struct modelctx *modelctx_build(struct model *m, struct err *e)
     c->snap = model_ref(m);
     egress_list_init(&c->policies);
     model_nsdb_view(&c->ns, c->snap);
-    if (build_sets(c) < 0 || build_policies(c) < 0 || build_index(c) < 0) {
+    if (build_sets(c) < 0 || build_policies(c) < 0 ||
+        compose_index(c->cps, c->n_cps, c->by_ns) < 0) {
         modelctx_unref(c);
         err_set(e, "out of memory");
         return NULL;
