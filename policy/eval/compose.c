@@ -119,7 +119,11 @@ enum tri compose_applies(const struct compose_input *in, const struct egress_mod
         pods = TRI_FALSE;
     else
         pods = TRI_UNKNOWN;
-    return tri_and(t, pods);
+    t = tri_and(t, pods);
+    /* Which of the selected pods it governs is not known: maybe not all (egress.h some_pods). */
+    if (t == TRI_TRUE && m->some_pods && m != s->self)
+        t = TRI_UNKNOWN;
+    return t;
 }
 
 int compose_derive_labels(json_t *labels, const char *ns, const char *sa)

@@ -23,7 +23,8 @@
  * policy applies or not), or the pods a selector picks in a namespace, the whole namespace when
  * the selector is NULL (then a policy whose pod selector is narrower MAY apply). A policy that may
  * apply only in part (UNKNOWN) contributes its allows but not its denies or its default deny: what
- * is open is over-approximated, never under — unknowns never allow.
+ * is open is over-approximated, never under — unknowns never allow. Only a policy that provably
+ * applies to every pod of the subject takes anything away.
  *
  * The input is a plain list of policies with their egress models, workloads and namespace labels:
  * `check` fills it from its input files (inventory.h), the server can fill it from the cluster
@@ -91,6 +92,11 @@ struct compose_subject {
     const char *ns;
     const struct compose_workload *workload; /* one workload: exact; or NULL and: */
     const struct selector *pods;             /* the pods this picks in ns; NULL = any pod of ns */
+    /*
+     * The model whose pods these are (a policy judged in context), or NULL: it applies to them
+     * by definition, also when it governs only some of the pods its selector picks (some_pods).
+     */
+    const struct egress_model *self;
 };
 
 /* One model taking part. */
@@ -118,7 +124,8 @@ void compose_eval_release(struct compose_eval *ev);
 /*
  * Does model m apply to the subject? TRI_FALSE: to none of its pods; TRI_TRUE: to all of them;
  * TRI_UNKNOWN: maybe to some (unknown namespace labels, a pod selector narrower than the
- * subject's). Models that do not govern egress and host policies never apply.
+ * subject's, a model that governs only some of the pods it selects). Models that do not govern
+ * egress and host policies never apply.
  */
 enum tri compose_applies(const struct compose_input *in, const struct egress_model *m,
                          const struct compose_subject *s);

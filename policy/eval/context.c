@@ -29,7 +29,7 @@ int context_compose(const struct policy *pol, const struct compose_input *in,
                     const struct compose_policy *self, const struct egress_model *m,
                     struct compose_eval *out, struct err *e)
 {
-    struct compose_subject s = {.ns = m->ns, .pods = m->pod_sel};
+    struct compose_subject s = {.ns = m->ns, .pods = m->pod_sel, .self = m};
 
     return compose_eval_run(pol, in, self, 1, same_object, (void *)self, &s, out, e);
 }

@@ -399,6 +399,8 @@ int egress_model_format(const struct egress_model *m, struct buf *out)
     format_selector(m->pod_sel, out);
     if (m->host_policy)
         buf_puts(out, " host");
+    if (m->some_pods)
+        buf_puts(out, " some-pods");
     buf_puts(out, m->governs_egress ? " egress=governed" : " egress=ungoverned");
     if (m->default_deny)
         buf_puts(out, " default-deny");

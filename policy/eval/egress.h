@@ -123,6 +123,9 @@ struct egress_model {
     struct selector *ns_sel; /* cluster-wide: namespaces by labels (all() = every namespace) */
     struct selector *pod_sel; /* pods by labels; all() = every pod */
     bool host_policy;        /* Cilium nodeSelector: governs nodes, not pods */
+    bool some_pods;          /* governs only some of the pods the selectors pick, which ones
+                                is not known offline (Calico serviceAccountSelector): it never
+                                applies to a pod for sure, so it takes nothing away */
 
     bool governs_egress;     /* the policy has a say on the subjects' egress */
     bool default_deny;       /* subjects' egress not allowed by some policy is denied */
@@ -181,7 +184,7 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
  *   note spec.egress[0].ports[0]: named port "http" ...
  *
  * The subject is `ns=<name>` (namespaced) or `namespaces=<selector>` (cluster-wide), then
- * `pods=<selector>`, then in this order when they hold: `host`, `egress=governed` or
+ * `pods=<selector>`, then in this order when they hold: `host`, `some-pods`, `egress=governed` or
  * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`. A rule
  * line is `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented
  * line `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when

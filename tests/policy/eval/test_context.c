@@ -204,6 +204,45 @@ static void test_context_calico_order(void **state)
 }
 
 /*
+ * "serviceAccountSelector: Selects the service account(s) to which this policy applies"
+ * (docs.tigera.io/calico/latest/reference/resources/networkpolicy): a guard narrowed that way
+ * governs only the pods of some service accounts, which are not known, so it cannot take away
+ * what another policy opens to every pod. The narrowed policy's own Deny still comes before its
+ * own Allow for the pods it governs.
+ */
+static void test_context_calico_service_account_guard(void **state)
+{
+    static const char guard[] =
+        NS_ML_A "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+                "metadata: {name: guard, namespace: ml-a}\n"
+                "spec:\n  order: 10\n  serviceAccountSelector: role == 'batch'\n"
+                "  types: [Egress]\n  egress:\n"
+                "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
+                "  - action: Allow\n    protocol: TCP\n    destination: {ports: [443]}\n"
+                "---\n"
+                "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+                "metadata: {name: app, namespace: ml-a}\n"
+                "spec:\n  order: 100\n  egress:\n"
+                "  - action: Allow\n    protocol: TCP\n"
+                "    destination: {nets: [0.0.0.0/0], ports: [443]}\n";
+    struct world w;
+    struct verdict v;
+
+    (void)state;
+    world_load(&w, guard);
+    decide(&w, world_object(&w, "app"), "CREATE", NULL, NULL, &v);
+    assert_false(v.allowed);
+    assert_non_null(invfix_find(&v, true, "nets opens 0.0.0.0/5"));
+    verdict_release(&v);
+    decide(&w, world_object(&w, "guard"), "CREATE", NULL, NULL, &v);
+    if (!v.allowed)
+        dump(&v);
+    assert_true(v.allowed);
+    verdict_release(&v);
+    world_free(&w);
+}
+
+/*
  * Kubernetes: "Network policies do not conflict; they are additive" (kubernetes.io/docs/concepts/
  * services-networking/network-policies/): a default deny next to an allow takes nothing from it.
  */
@@ -335,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_context_partial_deny_does_not_admit),
         cmocka_unit_test(test_context_remainder_is_reported),
         cmocka_unit_test(test_context_calico_order),
+        cmocka_unit_test(test_context_calico_service_account_guard),
         cmocka_unit_test(test_context_kubernetes_union),
         cmocka_unit_test(test_context_delete_deny_refused),
         cmocka_unit_test(test_context_delete_default_deny_refused),
