@@ -451,13 +451,24 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     m->pass_opens = true;
     /* Calico matches nets on the packet's address, whatever endpoint has it (pods included). */
     m->cidrs_match_all = true;
+    /*
+     * "order: Indicates priority of this Tier, with lower order taking precedence. No value
+     * indicates highest order (lowest precedence)" (docs.tigera.io/calico/latest/reference/
+     * resources/tier): the Tier objects say which tier comes first, and they are not read here.
+     * Within a tier policies go by order; across tiers a Deny may come before or after another
+     * tier's Allow, so it is never counted against it (opening.h).
+     */
     if ((j = calrd_member(spec, "tier")) && json_is_string(j) &&
-        strcmp(json_string_value(j), "default") &&
-        calrd_note(&r, j, "spec.tier",
-             "tier \"%s\": tiers are evaluated in their own order, which is not known offline; "
-             "the policy is read as if in the default tier",
-             json_string_value(j)) < 0)
-        return -1;
+        strcmp(json_string_value(j), "default")) {
+        if (!(m->tier = strdup(json_string_value(j))))
+            return err_set(e, "out of memory");
+        if (calrd_note(&r, j, "spec.tier",
+                 "tier \"%s\": tiers are evaluated in the order of their Tier objects, which is "
+                 "not known offline; the policy's Deny rules take nothing from other tiers' "
+                 "policies",
+                 json_string_value(j)) < 0)
+            return -1;
+    }
     if ((j = calrd_member(spec, "serviceAccountSelector"))) {
         /*
          * "serviceAccountSelector: Selects the service account(s) to which this policy applies"

@@ -101,6 +101,7 @@ void egress_model_release(struct egress_model *m)
     free(m->name);
     free(m->path);
     free(m->ns);
+    free(m->tier);
     selector_free(m->ns_sel);
     selector_free(m->pod_sel);
     for (i = 0; i < m->n_rules; i++)
@@ -410,6 +411,8 @@ int egress_model_format(const struct egress_model *m, struct buf *out)
         buf_printf(out, " order=%g", m->order);
     if (m->layer != LAYER_NAMESPACE)
         buf_puts(out, m->layer == LAYER_ADMIN ? " layer=admin" : " layer=baseline");
+    if (m->tier)
+        buf_printf(out, " tier=%s", m->tier);
     buf_puts(out, "\n");
     for (i = 0; i < m->n_rules; i++) {
         const struct egress_rule *r = &m->rules[i];

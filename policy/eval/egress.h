@@ -133,6 +133,9 @@ struct egress_model {
     bool has_order;
     double order;            /* Calico `order`, AdminNetworkPolicy priority (lower first) */
     enum egress_layer layer; /* where the policy sits among the others (ordered models) */
+    char *tier;              /* Calico: the policy's tier, NULL for the default tier. Tiers are
+                                evaluated in the order of their Tier objects, not known here, so
+                                ordered models of different tiers take nothing from each other */
     bool cidrs_match_all;    /* a CIDR peer matches every endpoint with those addresses, pods
                                 included (Calico nets, AdminNetworkPolicy networks): a deny of
                                 every address takes everything */
@@ -185,7 +188,8 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
  *
  * The subject is `ns=<name>` (namespaced) or `namespaces=<selector>` (cluster-wide), then
  * `pods=<selector>`, then in this order when they hold: `host`, `some-pods`, `egress=governed` or
- * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`. A rule
+ * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`,
+ * `tier=<name>`. A rule
  * line is `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented
  * line `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when
  * it has a text. Selectors print with selector_format(); CIDR sets with every prefix

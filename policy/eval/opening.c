@@ -416,8 +416,24 @@ static int cmp_order(const void *a, const void *b)
 /* A rule that takes traffic away from later ones, with how its CIDRs match. */
 struct taker {
     const struct egress_rule *r;
+    const struct egress_model *m;
     bool ip;
 };
+
+/*
+ * Does a rule of model d, earlier in the sorted order, come before the rules of model a for
+ * every packet? Layers are in a known order (admin, namespace, baseline), and so are the
+ * policies of one Calico tier; two tiers are in the order of their Tier objects, which is not
+ * known here (egress.h), so one takes nothing from the other.
+ */
+static bool comes_before(const struct egress_model *d, const struct egress_model *a)
+{
+    if (d->layer != a->layer)
+        return true;
+    if (!d->tier || !a->tier)
+        return !d->tier && !a->tier;
+    return strcmp(d->tier, a->tier) == 0;
+}
 
 /*
  * Ordered: every opening rule (allow, or a pass that hands traffic on) minus every earlier deny
@@ -455,7 +471,8 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 if (add_rule(&mine, m, r) < 0)
                     goto fail_mine;
                 for (d = 0; d < n_denies; d++)
-                    if (subtract_rule(&mine, denies[d].r, denies[d].ip) < 0)
+                    if (comes_before(denies[d].m, m) &&
+                        subtract_rule(&mine, denies[d].r, denies[d].ip) < 0)
                         goto fail_mine;
                 for (d = 0; d < n_passes; d++)
                     if (subtract_rule(&mine, passes[d].r, passes[d].ip) < 0)
@@ -478,10 +495,12 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 /* keep passes after denies: shift them up by one */
                 memmove(passes + 1, passes, n_passes * sizeof(*passes));
                 denies[n_denies].r = r;
+                denies[n_denies].m = m;
                 denies[n_denies++].ip = m->cidrs_match_all;
                 passes++;
             } else if (r->action == EGRESS_PASS) {
                 passes[n_passes].r = r;
+                passes[n_passes].m = m;
                 passes[n_passes++].ip = m->cidrs_match_all;
             }
         }

@@ -13,7 +13,8 @@
  *  - Ordered models (Calico, AdminNetworkPolicy): sorted by layer (admin, then namespace, then
  *    baseline), then `order` (models without one last, stable), then rule by rule: an ALLOW
  *    opens what no EARLIER deny of any ordered model, nor an earlier PASS of the same model, has
- *    taken. PASS ends the policy's say for what it matches (the next tier decides), so it does
+ *    taken. A deny of another Calico tier (model.tier) is not earlier: the tiers' order is not
+ *    known, so it takes nothing. PASS ends the policy's say for what it matches (the next tier decides), so it does
  *    not subtract from later models; in a model with pass_opens (Calico: no later tier is known
  *    and the namespace profile allows all) it opens what it matches, like an ALLOW. LOG does
  *    nothing.

@@ -428,8 +428,8 @@ static void test_calico_read_tier_noted(void **state)
         "  order: 10\n"
         "  types: [Egress]\n",
         "model GlobalNetworkPolicy.projectcalico.org g\n"
-        "subject namespaces=all() pods=all() egress=governed default-deny ordered order=10\n"
-        "note spec.tier: tier \"security\": tiers are evaluated in their own order, which is not known offline; the policy is read as if in the default tier\n");
+        "subject namespaces=all() pods=all() egress=governed default-deny ordered order=10 tier=security\n"
+        "note spec.tier: tier \"security\": tiers are evaluated in the order of their Tier objects, which is not known offline; the policy's Deny rules take nothing from other tiers' policies\n");
 }
 
 static void test_calico_read_rejects_bad_selector_column(void **state)

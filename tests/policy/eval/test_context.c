@@ -204,6 +204,36 @@ static void test_context_calico_order(void **state)
 }
 
 /*
+ * The guard in tier security: "order: Indicates priority of this Tier, with lower order taking
+ * precedence" (docs.tigera.io/calico/latest/reference/resources/tier). The Tier objects are not
+ * known, so the guard may come after the allow whatever the policies' orders: it takes nothing.
+ */
+static void test_context_calico_other_tier_takes_nothing(void **state)
+{
+    struct world w;
+    struct verdict v;
+
+    (void)state;
+    world_load(&w, NS_ML_A "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+                           "metadata: {name: security.guard}\n"
+                           "spec:\n  tier: security\n  order: 10\n  types: [Egress]\n"
+                           "  egress:\n"
+                           "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
+                           "  - action: Pass\n"
+                           "---\n"
+                           "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+                           "metadata: {name: app, namespace: ml-a}\n"
+                           "spec:\n  order: 100\n  egress:\n"
+                           "  - action: Allow\n    protocol: TCP\n"
+                           "    destination: {nets: [0.0.0.0/0], ports: [443]}\n");
+    decide(&w, world_object(&w, "app"), "CREATE", NULL, NULL, &v);
+    assert_false(v.allowed);
+    assert_non_null(invfix_find(&v, true, "nets opens 0.0.0.0/5"));
+    verdict_release(&v);
+    world_free(&w);
+}
+
+/*
  * "serviceAccountSelector: Selects the service account(s) to which this policy applies"
  * (docs.tigera.io/calico/latest/reference/resources/networkpolicy): a guard narrowed that way
  * governs only the pods of some service accounts, which are not known, so it cannot take away
@@ -375,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_context_remainder_is_reported),
         cmocka_unit_test(test_context_calico_order),
         cmocka_unit_test(test_context_calico_service_account_guard),
+        cmocka_unit_test(test_context_calico_other_tier_takes_nothing),
         cmocka_unit_test(test_context_kubernetes_union),
         cmocka_unit_test(test_context_delete_deny_refused),
         cmocka_unit_test(test_context_delete_default_deny_refused),

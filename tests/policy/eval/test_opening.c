@@ -203,6 +203,37 @@ static void test_opening_calico_later_deny_takes_nothing(void **state)
                     "cidr 10.0.0.0/16 on TCP/*\n");
 }
 
+/* An Allow at order 200 and a Deny of half of it at order 100; `tier` is a spec line or "". */
+#define TIERED_ALLOW(tier)                                                                        \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"                                   \
+    "metadata: {name: allow, namespace: ml}\nspec:\n" tier "  order: 200\n  selector: all()\n"  \
+    "  types: [Egress]\n  egress:\n"                                                            \
+    "    - action: Allow\n      protocol: TCP\n      destination: {nets: [10.0.0.0/16]}\n"
+#define TIERED_DENY(tier)                                                                         \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"                                   \
+    "metadata: {name: deny, namespace: ml}\nspec:\n" tier "  order: 100\n  selector: all()\n"   \
+    "  types: [Egress]\n  egress:\n"                                                            \
+    "    - action: Deny\n      destination: {nets: [10.0.128.0/17]}\n"
+
+/*
+ * Tiers: "order: Indicates priority of this Tier, with lower order taking precedence"
+ * (docs.tigera.io/calico/latest/reference/resources/tier), and the Tier objects are not known:
+ * a Deny in another tier may come after the Allow, whatever the policies' orders, so it takes
+ * nothing; within one tier the policies' orders decide.
+ */
+static void test_opening_calico_deny_of_another_tier_takes_nothing(void **state)
+{
+    (void)state;
+    expect_openings(TIERED_ALLOW("") "---\n" TIERED_DENY("  tier: security\n"),
+                    "cidr 10.0.0.0/16 on TCP/*\n");
+    expect_openings(TIERED_ALLOW("  tier: platform\n") "---\n" TIERED_DENY("  tier: security\n"),
+                    "cidr 10.0.0.0/16 on TCP/*\n");
+    expect_openings(TIERED_ALLOW("  tier: security\n") "---\n" TIERED_DENY("  tier: security\n"),
+                    "cidr 10.0.0.0/17 on TCP/*\n");
+    expect_openings(TIERED_ALLOW("  tier: default\n") "---\n" TIERED_DENY(""),
+                    "cidr 10.0.0.0/17 on TCP/*\n");
+}
+
 #define CALICO_ML(order, rules)                                                                   \
     "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p" order             \
     ", namespace: ml}\nspec:\n  order: " order "\n  selector: all()\n  types: [Egress]\n"      \
@@ -359,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_opening_cilium_deny_wins_split_by_ports),
         cmocka_unit_test(test_opening_calico_earlier_deny_takes_from_later_allow),
         cmocka_unit_test(test_opening_calico_later_deny_takes_nothing),
+        cmocka_unit_test(test_opening_calico_deny_of_another_tier_takes_nothing),
         cmocka_unit_test(test_opening_calico_deny_of_every_address),
         cmocka_unit_test(test_opening_cilium_world_deny_keeps_pods),
         cmocka_unit_test(test_opening_calico_pass_opens),
