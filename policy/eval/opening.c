@@ -218,17 +218,48 @@ static int peer_minus(const struct egress_peer *a, const struct egress_peer *d, 
     return MINUS_KEEP;
 }
 
+/*
+ * peer_minus() for "what surely stays": what it cannot prove the deny leaves is taken too. Only
+ * CIDRs from CIDRs (and, matching by address, the addresses "everything" keeps) are exact.
+ */
+static int peer_minus_all(const struct egress_peer *a, const struct egress_peer *d, bool ip,
+                          struct egress_peer *out)
+{
+    int r = peer_minus(a, d, ip, out);
+
+    if (r < 0 || r == MINUS_EMPTY)
+        return r;
+    if (a->kind == PEER_CIDR && d->kind == PEER_CIDR && a->cidrs && d->cidrs)
+        return r; /* exact either way: the remainder, or no address in common */
+    if (r == MINUS_CHANGED && out->kind == PEER_CIDR && a->kind == PEER_ALL)
+        return r; /* every address outside the deny's, by address (model.cidrs_match_all) */
+    if (r == MINUS_CHANGED)
+        egress_peer_release(out);
+    return MINUS_EMPTY;
+}
+
 static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
-                         const struct portset *pd, bool ip);
+                         const struct portset *pd, bool ip, bool all);
 
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd)
 {
-    return subtract_peer(l, d, pd, false);
+    return subtract_peer(l, d, pd, false, false);
+}
+
+int opening_list_subtract_all(struct opening_list *l, const struct egress_peer *d,
+                              const struct portset *pd, bool ip)
+{
+    return subtract_peer(l, d, pd, ip, true);
+}
+
+int opening_list_append(struct opening_list *l, const struct opening *o)
+{
+    return list_add(l, &o->peer, o->ports, o->model, o->rule, o->orig);
 }
 
 static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
-                         const struct portset *pd, bool ip)
+                         const struct portset *pd, bool ip, bool all)
 {
     size_t i, n0 = l->n, w;
     int rc = 0;
@@ -249,7 +280,7 @@ static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
             continue;
         }
         memset(&remain, 0, sizeof(remain));
-        r = peer_minus(&o->peer, d, ip, &remain);
+        r = all ? peer_minus_all(&o->peer, d, ip, &remain) : peer_minus(&o->peer, d, ip, &remain);
         if (r < 0)
             goto oom;
         if (r == MINUS_KEEP) {
@@ -337,7 +368,7 @@ static int subtract_rule(struct opening_list *l, const struct egress_rule *r, bo
     if (!r->ports)
         return 0;
     for (j = 0; j < r->n_peers; j++)
-        if (subtract_peer(l, &r->peers[j], r->ports, ip) < 0)
+        if (subtract_peer(l, &r->peers[j], r->ports, ip, false) < 0)
             return -1;
     return 0;
 }

@@ -73,6 +73,18 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd);
 
 /*
+ * The opposite approximation, for "what surely stays open" (a lower bound): removes from every
+ * opening of l everything (D, Pd) MAY match. CIDRs from CIDRs are exact, and so, when ip (D
+ * matches by address, model.cidrs_match_all), is "every destination" less D's addresses; any
+ * other pair loses the whole opening on the ports in Pd. Returns 0, or -1 on out of memory.
+ */
+int opening_list_subtract_all(struct opening_list *l, const struct egress_peer *d,
+                              const struct portset *pd, bool ip);
+
+/* Appends a deep copy of o (its model, rule and orig stay borrowed). 0, or -1 on OOM. */
+int opening_list_append(struct opening_list *l, const struct opening *o);
+
+/*
  * Is every destination of cluster peer a also one of b (sound, not complete)? A fixed namespace
  * name is compared by name, or against a selector through kubernetes.io/metadata.name; NULL
  * selectors are all().
