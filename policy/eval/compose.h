@@ -116,6 +116,7 @@ struct compose_eval {
     /* private */
     struct egress_model *views;           /* allow-only views of the UNKNOWN parts */
     const struct egress_model **ptrs;
+    struct egress_model *unrestricted;    /* compose_eval_bounds(): every destination */
 };
 
 void compose_eval_init(struct compose_eval *ev);
@@ -141,6 +142,20 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
                      const struct compose_policy *extra, size_t n_extra,
                      bool (*skip)(const struct compose_policy *p, void *arg), void *arg,
                      const struct compose_subject *s, struct compose_eval *out, struct err *e);
+
+/*
+ * Bounds on what the subject's pods reach, for "was this open before?" questions (check --diff):
+ *  - upper: what SOME pod may reach: ev->ops, plus every destination (less the denies of the
+ *    parts that surely apply) when no part surely isolates them;
+ *  - lower: what EVERY pod surely reaches: the openings of the parts that surely apply, plus
+ *    every destination when no part may isolate them, less everything a deny of a part that
+ *    may apply may take (opening_list_subtract_all).
+ * Appended to upper and lower (init'ed by the caller). *exact: every part applies for sure, and
+ * the two are the same. "Every destination" is an opening of a model of ev's own, for which
+ * compose_part_of() is NULL. Openings borrow ev and its models. 0, or -1 with e set on OOM.
+ */
+int compose_eval_bounds(struct compose_eval *ev, struct opening_list *upper,
+                        struct opening_list *lower, bool *exact, struct err *e);
 
 /* The part an opening's or escape's model belongs to (views resolve to their part); or NULL. */
 const struct compose_part *compose_part_of(const struct compose_eval *ev,

@@ -95,7 +95,13 @@ enum egress_action { EGRESS_ALLOW, EGRESS_DENY, EGRESS_PASS, EGRESS_LOG };
  * BaselineAdminNetworkPolicies after everything (network-policy-api v1alpha1, which Calico also
  * implements as tiers before and after its own); Calico policies in between.
  */
-enum egress_layer { LAYER_NAMESPACE = 0, LAYER_ADMIN = -1, LAYER_BASELINE = 1 };
+enum egress_layer {
+    LAYER_NAMESPACE = 0,
+    LAYER_ADMIN = -1,
+    LAYER_BASELINE = 1,
+    LAYER_DEFAULT = 2, /* after every policy: the default allow of pods nothing isolates (no
+                          reader sets it; compose.c's "every destination" sits here) */
+};
 
 struct egress_rule {
     enum egress_action action;
