@@ -15,6 +15,14 @@
  */
 #define DIFF_MAX_CLASSES 32
 #define DIFF_MAX_NAMED 8 /* classes or workloads named in one message before "and N more" */
+/*
+ * Texts quote the objects (peers, selectors, names): a message, what changes and the pods it is
+ * about are cut at these with "..."; a model's text over DIFF_MODEL_TEXT_CAP is not compared
+ * (the class is then judged as changed, which is the cautious side).
+ */
+#define DIFF_TEXT_CAP ((size_t)8192)
+#define DIFF_MESSAGE_CAP ((size_t)24576)
+#define DIFF_MODEL_TEXT_CAP ((size_t)1 << 20)
 
 _Static_assert(DIFF_MAX_CLASSES <= 64, "a change records its classes in 64 bits");
 
@@ -90,8 +98,8 @@ static bool same_part(const struct compose_part *a, const struct compose_part *b
 
     if (a->applies != b->applies || !compose_same_object(a->policy, b->policy))
         return false;
-    buf_init(&ta, 0);
-    buf_init(&tb, 0);
+    buf_init(&ta, DIFF_MODEL_TEXT_CAP);
+    buf_init(&tb, DIFF_MODEL_TEXT_CAP);
     egress_model_format(a->model, &ta);
     egress_model_format(b->model, &tb);
     same = !ta.failed && !tb.failed && !strcmp(buf_str(&ta), buf_str(&tb));
@@ -301,7 +309,7 @@ static char *format_one(const struct opening *o)
 {
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, DIFF_TEXT_CAP, "...");
     egress_peer_format(&o->peer, &b);
     buf_puts(&b, " on ");
     portset_format(o->ports, &b);
@@ -340,7 +348,7 @@ static void sentence(const struct ns_diff *d, const struct change *c, const char
     struct buf who;
     bool all = true;
 
-    buf_init(&who, 0);
+    buf_init_cut(&who, DIFF_TEXT_CAP, "...");
     name_pods(d, c->classes, &who);
     for (size_t k = 0; k < d->classes.n; k++)
         all &= (c->classes >> k & 1) != 0;
@@ -405,8 +413,8 @@ static int push(struct diff_result *out, const struct ns_diff *d, const struct c
     int rc = -1;
 
     reach_result_init(&res);
-    buf_init(&what, 0);
-    buf_init(&msg, 0);
+    buf_init_cut(&what, DIFF_TEXT_CAP, "...");
+    buf_init_cut(&msg, DIFF_MESSAGE_CAP, "...");
     format_ops(&c->ops, &what);
     if (c->added && reach_check(d->pol, d->ns, &c->ops, &res, e) < 0)
         goto out;

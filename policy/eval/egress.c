@@ -209,13 +209,15 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
                       const char *fmt, ...)
 {
     struct egress_note *notes, *n;
+    struct buf b;
     va_list ap;
     char *msg;
 
+    buf_init_cut(&b, EGRESS_NOTE_CAP, "...");
     va_start(ap, fmt);
-    msg = buf_vstrfmt(fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (!msg)
+    if (!(msg = buf_detach(&b, NULL)))
         return -1;
 
     notes = realloc(m->notes, (m->n_notes + 1) * sizeof(*notes));
@@ -238,13 +240,15 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
 
 int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
 {
+    struct buf b;
     va_list ap;
     char *t;
 
+    buf_init_cut(&b, EGRESS_PEER_TEXT_CAP, "...");
     va_start(ap, fmt);
-    t = buf_vstrfmt(fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (!t)
+    if (!(t = buf_detach(&b, NULL)))
         return -1;
     free(p->text);
     p->text = t;

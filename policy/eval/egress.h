@@ -80,13 +80,16 @@ struct egress_peer {
     const json_t *node;          /* borrowed; may be NULL */
     char *text;                  /* as the policy wrote it: "0.0.0.0/0 except 10.0.0.0/8"; NULL
                                     when longer than EGRESS_PEER_TEXT_CAP (messages then show
-                                    the peer's destinations instead) */
+                                    the peer's destinations instead), or cut there with "..."
+                                    when it only names things (a set, a selector) */
     struct egress_setref *setref; /* PEER_UNKNOWN: the sets it stands for, else NULL; owned */
 };
 
 /* The most a peer's text may take: it quotes the object (an except list can be as long as the
  * request), and it is only for messages, which would not show more. */
 #define EGRESS_PEER_TEXT_CAP ((size_t)4096)
+/* The most a note's message may take (it quotes the object); cut there with "...". */
+#define EGRESS_NOTE_CAP ((size_t)4096)
 
 enum egress_action { EGRESS_ALLOW, EGRESS_DENY, EGRESS_PASS, EGRESS_LOG };
 

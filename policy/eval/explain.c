@@ -8,6 +8,12 @@
 #include "policy/base/buf.h"
 #include "policy/sets/portset.h"
 
+/*
+ * The most a text of the explanation may take (a peer's every prefix, a selector): they quote
+ * the objects and are cut there with "...", which only shortens what is shown.
+ */
+#define EXPLAIN_TEXT_CAP ((size_t)65536)
+
 /* Sets a member to a new value (stolen); false on failure. */
 static bool put(json_t *o, const char *key, json_t *v)
 {
@@ -27,7 +33,7 @@ static json_t *text_of_peer(const struct egress_peer *p)
 {
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, EXPLAIN_TEXT_CAP, "...");
     egress_peer_format(p, &b);
     return buf_json(&b);
 }
@@ -36,7 +42,7 @@ static json_t *text_of_ports(const struct portset *ps)
 {
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, EXPLAIN_TEXT_CAP, "...");
     portset_format(ps, &b);
     return buf_json(&b);
 }
@@ -139,7 +145,7 @@ json_t *explain_subject(const struct policy *pol, const struct compose_subject *
     if (!s->workload && s->pods) {
         struct buf b;
 
-        buf_init(&b, 0);
+        buf_init_cut(&b, EXPLAIN_TEXT_CAP, "...");
         selector_format(s->pods, &b);
         if (!put(j, "pods", buf_json(&b)))
             goto fail;
