@@ -443,11 +443,30 @@ fail:
     return -1;
 }
 
+/* Takes from l whatever a deny of a part that may apply to some pods may take. */
+static int subtract_maybe_denies(const struct compose_eval *ev, struct opening_list *l)
+{
+    size_t i, k, j;
+
+    for (i = 0; i < ev->n_parts; i++) {
+        const struct egress_model *m = ev->parts[i].model;
+
+        if (ev->parts[i].applies == TRI_TRUE)
+            continue;
+        for (k = 0; k < m->n_rules; k++)
+            for (j = 0; m->rules[k].action == EGRESS_DENY && j < m->rules[k].n_peers; j++)
+                if (opening_list_subtract_all(l, &m->rules[k].peers[j], m->rules[k].ports,
+                                              m->cidrs_match_all) < 0)
+                    return -1;
+    }
+    return 0;
+}
+
 int compose_eval_bounds(struct compose_eval *ev, struct opening_list *upper,
                         struct opening_list *lower, bool *exact, struct err *e)
 {
     bool may_isolate = false, narrowed = false;
-    size_t i, k, j;
+    size_t i;
 
     *exact = true;
     for (i = 0; i < ev->n_parts; i++) {
@@ -470,18 +489,28 @@ int compose_eval_bounds(struct compose_eval *ev, struct opening_list *upper,
         goto oom;
     *exact &= !narrowed;
     /* A deny of a part that may apply to some pods may take from what they reach. */
-    for (i = 0; i < ev->n_parts; i++) {
-        const struct egress_model *m = ev->parts[i].model;
-
-        if (ev->parts[i].applies == TRI_TRUE)
-            continue;
-        for (k = 0; k < m->n_rules; k++)
-            for (j = 0; m->rules[k].action == EGRESS_DENY && j < m->rules[k].n_peers; j++)
-                if (opening_list_subtract_all(lower, &m->rules[k].peers[j], m->rules[k].ports,
-                                              m->cidrs_match_all) < 0)
-                    goto oom;
-    }
+    if (subtract_maybe_denies(ev, lower) < 0)
+        goto oom;
     return 0;
 oom:
+    return err_set(e, "out of memory");
+}
+
+int compose_eval_unisolated(struct compose_eval *ev, struct opening_list *out, struct err *e)
+{
+    struct opening_list l;
+    bool narrowed = false;
+    size_t i;
+
+    opening_list_init(&l);
+    if (add_unrestricted(ev, &l, &narrowed) < 0 || subtract_maybe_denies(ev, &l) < 0)
+        goto oom;
+    for (i = 0; i < l.n; i++)
+        if (opening_list_append(out, &l.items[i]) < 0)
+            goto oom;
+    opening_list_release(&l);
+    return 0;
+oom:
+    opening_list_release(&l);
     return err_set(e, "out of memory");
 }

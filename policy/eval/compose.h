@@ -157,6 +157,14 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
 int compose_eval_bounds(struct compose_eval *ev, struct opening_list *upper,
                         struct opening_list *lower, bool *exact, struct err *e);
 
+/*
+ * What a pod of the subject that no policy isolates surely reaches: every destination less the
+ * denies of the parts that apply for sure and whatever a deny of a part that may apply may take
+ * (the lower bound's "every destination", whether or not some part may isolate the pods).
+ * Appended to out (init'ed); borrows ev. 0, or -1 with e set on out of memory.
+ */
+int compose_eval_unisolated(struct compose_eval *ev, struct opening_list *out, struct err *e);
+
 /* The part an opening's or escape's model belongs to (views resolve to their part); or NULL. */
 const struct compose_part *compose_part_of(const struct compose_eval *ev,
                                            const struct egress_model *m);

@@ -194,6 +194,109 @@ out:
     return rc;
 }
 
+/* Do two models govern the same pods, alike (namespace, selectors, default deny)? */
+static bool same_subject(const struct egress_model *a, const struct egress_model *b)
+{
+    const struct selector *sa[2] = {a->pod_sel, a->ns_sel}, *sb[2] = {b->pod_sel, b->ns_sel};
+    bool same = !a->ns == !b->ns && (!a->ns || !strcmp(a->ns, b->ns)) &&
+                a->default_deny == b->default_deny && a->some_pods == b->some_pods &&
+                a->host_policy == b->host_policy;
+
+    for (int i = 0; i < 2 && same; i++) {
+        struct buf ta, tb;
+
+        if (!sa[i] || !sb[i]) {
+            same = !sa[i] && !sb[i];
+            continue;
+        }
+        buf_init(&ta, DIFF_MODEL_TEXT_CAP);
+        buf_init(&tb, DIFF_MODEL_TEXT_CAP);
+        selector_format(sa[i], &ta);
+        selector_format(sb[i], &tb);
+        same = !ta.failed && !tb.failed && !strcmp(buf_str(&ta), buf_str(&tb));
+        buf_release(&ta);
+        buf_release(&tb);
+    }
+    return same;
+}
+
+/*
+ * Is every pod of the class that nothing isolates in HEAD one that nothing isolated in BASE?
+ * So when each BASE policy that may isolate some of its pods is in HEAD too, governing the same
+ * pods alike.
+ */
+static bool isolation_kept(const struct compose_eval *b, const struct compose_eval *h)
+{
+    for (size_t i = 0; i < b->n_parts; i++) {
+        const struct compose_part *bp = &b->parts[i];
+        bool kept = !bp->model->default_deny;
+
+        for (size_t k = 0; k < h->n_parts && !kept; k++)
+            kept = h->parts[k].applies == bp->applies &&
+                   compose_same_object(h->parts[k].policy, bp->policy) &&
+                   same_subject(h->parts[k].model, bp->model);
+        if (!kept)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * What the pods of a class surely reached in BASE, for HEAD openings that only some of them may
+ * have: lb, and
+ *  - for the openings of part hp, a policy that may apply to some of them, when the same policy
+ *    is in BASE unchanged: its own openings there less whatever a deny of a BASE policy that may
+ *    apply may take (the pods hp does not apply to reached nothing through it, so this counts
+ *    only for hp's openings);
+ *  - for "every destination" (hp NULL) of the pods nothing isolates in HEAD, when those were
+ *    not isolated in BASE either: what such pods surely reached there.
+ * Into out (init'ed). 0, or -1 on out of memory.
+ */
+static int surely_before(struct compose_eval *b, const struct compose_eval *h,
+                         const struct opening_list *ub, const struct opening_list *lb,
+                         const struct compose_part *hp, struct opening_list *out)
+{
+    const struct compose_part *bp = NULL;
+    struct opening_list mine;
+    struct err e;
+    size_t i, k, j;
+    int rc = -1;
+
+    opening_list_init(&mine);
+    for (i = 0; i < lb->n; i++)
+        if (opening_list_append(out, &lb->items[i]) < 0)
+            return -1;
+    if (!hp)
+        return isolation_kept(b, h) ? compose_eval_unisolated(b, out, &e) : 0;
+    for (i = 0; i < b->n_parts && !bp; i++)
+        if (same_part(&b->parts[i], hp))
+            bp = &b->parts[i];
+    if (!bp)
+        return 0;
+    for (i = 0; i < ub->n; i++)
+        if (compose_part_of(b, ub->items[i].model) == bp &&
+            opening_list_append(&mine, &ub->items[i]) < 0)
+            goto out;
+    for (i = 0; i < b->n_parts; i++) {
+        const struct egress_model *m = b->parts[i].model;
+
+        if (b->parts[i].applies == TRI_TRUE)
+            continue; /* its denies are in ub already */
+        for (k = 0; k < m->n_rules; k++)
+            for (j = 0; m->rules[k].action == EGRESS_DENY && j < m->rules[k].n_peers; j++)
+                if (opening_list_subtract_all(&mine, &m->rules[k].peers[j], m->rules[k].ports,
+                                              m->cidrs_match_all) < 0)
+                    goto out;
+    }
+    for (i = 0; i < mine.n; i++)
+        if (opening_list_append(out, &mine.items[i]) < 0)
+            goto out;
+    rc = 0;
+out:
+    opening_list_release(&mine);
+    return rc;
+}
+
 /* Composes class ci on both sides and gathers what changes. */
 static int compare_class(struct ns_diff *d, size_t ci, struct err *e)
 {
@@ -222,10 +325,26 @@ static int compare_class(struct ns_diff *d, size_t ci, struct err *e)
     if (compose_eval_bounds(&c->base, &ub, &lb, &exb, e) < 0 ||
         compose_eval_bounds(&c->head, &uh, &lh, &exh, e) < 0)
         goto out;
-    for (i = 0; i < uh.n; i++)
-        if (compare_one(d, ci, &c->head, &uh.items[i], &lb, true, exb && exh,
-                        c->base.isolating != NULL) < 0)
+    for (i = 0; i < uh.n; i++) {
+        const struct compose_part *hp = compose_part_of(&c->head, uh.items[i].model);
+        struct opening_list before;
+        int r;
+
+        if (hp && hp->applies == TRI_TRUE) {
+            if (compare_one(d, ci, &c->head, &uh.items[i], &lb, true, exb && exh,
+                            c->base.isolating != NULL) < 0)
+                goto oom;
+            continue;
+        }
+        opening_list_init(&before);
+        r = surely_before(&c->base, &c->head, &ub, &lb, hp, &before);
+        if (r == 0)
+            r = compare_one(d, ci, &c->head, &uh.items[i], &before, true, exb && exh,
+                            c->base.isolating != NULL);
+        opening_list_release(&before);
+        if (r < 0)
             goto oom;
+    }
     for (i = 0; i < lb.n; i++)
         if (compare_one(d, ci, &c->base, &lb.items[i], &uh, false, exb && exh,
                         c->head.isolating != NULL) < 0)
@@ -277,18 +396,53 @@ static void name_workloads(const struct ns_diff *d, uint64_t mask, struct buf *o
         buf_puts(out, ")");
 }
 
-/* The pods a change is about: "the pods of the namespace" or the classes, then workloads. */
-static void name_pods(const struct ns_diff *d, uint64_t mask, struct buf *out)
+/*
+ * The part through which change c's policy applies in class k on c's side (HEAD for added),
+ * or NULL when it does not apply there.
+ */
+static const struct compose_part *part_in(const struct ns_diff *d, const struct change *c,
+                                          size_t k)
 {
-    size_t named = 0, more = 0, all = 0;
+    const struct compose_eval *ev = c->added ? &d->cls[k].head : &d->cls[k].base;
 
-    for (size_t c = 0; c < d->classes.n; c++)
-        all += mask >> c & 1;
+    for (size_t i = 0; i < ev->n_parts; i++)
+        if (ev->parts[i].policy == c->policy)
+            for (size_t r = 0; r < ev->parts[i].model->n_rules; r++) {
+                const struct egress_rule *rule = &ev->parts[i].model->rules[r];
+
+                if (c->peer >= rule->peers && c->peer < rule->peers + rule->n_peers)
+                    return &ev->parts[i];
+            }
+    return NULL;
+}
+
+/*
+ * The pods a change is about, then the workloads of the input among them: "the pods of the
+ * namespace"; the pods its policy selects, when the change is about all of those; else the
+ * classes one by one.
+ */
+static void name_pods(const struct ns_diff *d, const struct change *c, struct buf *out)
+{
+    const struct compose_part *part = NULL;
+    size_t named = 0, more = 0, all = 0;
+    bool whole = c->policy != NULL;
+
+    for (size_t k = 0; k < d->classes.n; k++) {
+        const struct compose_part *p = c->policy ? part_in(d, c, k) : NULL;
+        bool in = c->classes >> k & 1;
+
+        all += in;
+        whole &= in == (p != NULL);
+        if (p && !part)
+            part = p;
+    }
     if (all == d->classes.n) {
         buf_puts(out, "the pods of the namespace");
+    } else if (whole && part && part->model->pod_sel) {
+        podclass_describe(part->model->pod_sel, out);
     } else {
-        for (size_t c = 0; c < d->classes.n; c++) {
-            if (!(mask >> c & 1))
+        for (size_t k = 0; k < d->classes.n; k++) {
+            if (!(c->classes >> k & 1))
                 continue;
             if (named == DIFF_MAX_NAMED) {
                 more++;
@@ -296,12 +450,12 @@ static void name_pods(const struct ns_diff *d, uint64_t mask, struct buf *out)
             }
             if (named++)
                 buf_puts(out, "; ");
-            podclass_describe(d->classes.sels[c], out);
+            podclass_describe(d->classes.sels[k], out);
         }
         if (more)
             buf_printf(out, " and %zu more classes", more);
     }
-    name_workloads(d, mask, out);
+    name_workloads(d, c->classes, out);
 }
 
 /* "peer on ports" of one opening; malloc()ed, NULL on out of memory. */
@@ -349,7 +503,7 @@ static void sentence(const struct ns_diff *d, const struct change *c, const char
     bool all = true;
 
     buf_init_cut(&who, DIFF_TEXT_CAP, "...");
-    name_pods(d, c->classes, &who);
+    name_pods(d, c, &who);
     for (size_t k = 0; k < d->classes.n; k++)
         all &= (c->classes >> k & 1) != 0;
     if (c->added && c->policy) {

@@ -12,7 +12,9 @@
  * that a policy applies to a class as a whole or not at all, and each class is composed on both
  * sides. Added is what some pod of a class MAY reach in HEAD that not every pod of it SURELY
  * reached in BASE (compose_eval_bounds()); removed, what every pod surely reached in BASE and
- * none may reach in HEAD. A class whose two sides compose the same policies changes nothing.
+ * none may reach in HEAD. A class whose two sides compose the same policies changes nothing,
+ * and what an unchanged policy that may apply opens (or what pods nothing isolates on either
+ * side reach) counts as reached before for the pods it concerns.
  * So a change never passes because another policy "may" restrict the same pods: only one that
  * provably applies to all of them counts. Where a class stays uncertain (namespace labels the
  * run does not know, a selector left unsplit) the change is still reported, as "may add".

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/buf.h"
 #include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
@@ -322,6 +323,44 @@ static void test_diff_baseline_deny_removed(void **state)
     done(&r);
 }
 
+/*
+ * More selectors than classes: what stays unsplit "may apply" in every class. An unchanged
+ * policy that opens outside the allow-list is no gain for the pods it applies to (they reached
+ * it before through the same policy), while a change next to it still is, as "may".
+ */
+static void test_diff_unsplit_unchanged_policy_not_reported(void **state)
+{
+    struct buf base, head;
+    const struct diff_change *c;
+    struct run r;
+
+    (void)state;
+    buf_init(&base, 0);
+    buf_init(&head, 0);
+    for (int i = 0; i < 40; i++) {
+        /* app=a0 has opened 198.51.100.0/24 all along; a39 changes from the registry to it */
+        buf_printf(&base,
+                   "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                   "metadata: {name: p%d, namespace: ml-a}\n"
+                   "spec:\n  podSelector: {matchLabels: {app: a%d}}\n  policyTypes: [Egress]\n"
+                   "  egress:\n  - to: [{ipBlock: {cidr: %s}}]\n    ports: [{port: 443}]\n",
+                   i, i, i == 0 ? "198.51.100.0/24" : "10.20.0.0/16");
+        buf_printf(&head,
+                   "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                   "metadata: {name: p%d, namespace: ml-a}\n"
+                   "spec:\n  podSelector: {matchLabels: {app: a%d}}\n  policyTypes: [Egress]\n"
+                   "  egress:\n  - to: [{ipBlock: {cidr: %s}}]\n    ports: [{port: 443}]\n",
+                   i, i, i == 0 || i == 39 ? "198.51.100.0/24" : "10.20.0.0/16");
+    }
+    run(&r, buf_str(&base), buf_str(&head), "ml-a");
+    c = outside(&r);
+    assert_string_equal(c->policy->name, "p39");
+    assert_non_null(strstr(c->message, "(for pods app == \"a39\")"));
+    done(&r);
+    buf_release(&base);
+    buf_release(&head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_diff_unknown_namespace_labels_may_add),
         cmocka_unit_test(test_diff_deny_narrowed_for_unisolated_pods),
         cmocka_unit_test(test_diff_baseline_deny_removed),
+        cmocka_unit_test(test_diff_unsplit_unchanged_policy_not_reported),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
