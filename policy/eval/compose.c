@@ -34,9 +34,12 @@ void compose_eval_release(struct compose_eval *ev)
 /*
  * Label keys the CNIs add to an endpoint besides the pod's own labels (Calico:
  * projectcalico.org/namespace, /orchestrator, /serviceaccount, docs.tigera.io/calico/latest/
- * reference/resources/workloadendpoint; Cilium: io.kubernetes.pod.namespace,
- * io.cilium.k8s.policy.*, docs.cilium.io/en/latest/security/policy/kubernetes/). The inventory
- * puts the ones it can know into a workload's labels; any other such key may carry anything.
+ * reference/resources/workloadendpoint, and the labels of the pod's namespace and service
+ * account under the prefixes "pcns." and "pcsa.", libcalico-go lib/backend/k8s/conversion
+ * constants.go NamespaceLabelPrefix, ServiceAccountLabelPrefix; Cilium:
+ * io.kubernetes.pod.namespace, io.cilium.k8s.policy.*, docs.cilium.io/en/latest/security/
+ * policy/kubernetes/). The inventory puts the ones it can know into a workload's labels; any
+ * other such key may carry anything.
  */
 static bool cni_key_open(const char *key, void *arg)
 {
@@ -44,7 +47,7 @@ static bool cni_key_open(const char *key, void *arg)
 
     (void)arg;
     if (!strncmp(key, "io.cilium.", 10) || !strncmp(key, "io.kubernetes.", 14) ||
-        !strncmp(key, "reserved:", 9))
+        !strncmp(key, "reserved:", 9) || !strncmp(key, "pcns.", 5) || !strncmp(key, "pcsa.", 5))
         return true;
     if (slash) {
         size_t n = (size_t)(slash - key), k = strlen("projectcalico.org");
