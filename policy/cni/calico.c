@@ -462,11 +462,12 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
         strcmp(json_string_value(j), "default")) {
         if (!(m->tier = strdup(json_string_value(j))))
             return err_set(e, "out of memory");
-        if (calrd_note(&r, j, "spec.tier",
-                 "tier \"%s\": tiers are evaluated in the order of their Tier objects, which is "
-                 "not known offline; the policy's Deny rules take nothing from other tiers' "
-                 "policies",
-                 json_string_value(j)) < 0)
+        if (calrd_note(
+                &r, j, "spec.tier",
+                "tier \"%s\": tiers are evaluated in the order of their Tier objects, which is "
+                "not known offline; the policy's Deny rules take nothing from other tiers' "
+                "policies",
+                json_string_value(j)) < 0)
             return -1;
     }
     if ((j = calrd_member(spec, "serviceAccountSelector"))) {
@@ -488,9 +489,9 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
             m->default_deny = false;
             m->some_pods = true;
             if (calrd_note(&r, j, "spec.serviceAccountSelector",
-                     "serviceAccountSelector narrows the subject, which is not modelled: the "
-                     "policy governs only some of the selected pods, so its denies and its "
-                     "default deny are not counted") < 0)
+                           "serviceAccountSelector narrows the subject, which is not modelled: the "
+                           "policy governs only some of the selected pods, so its denies and its "
+                           "default deny are not counted") < 0)
                 return -1;
         }
     }

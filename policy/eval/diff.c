@@ -400,8 +400,7 @@ static void name_workloads(const struct ns_diff *d, uint64_t mask, struct buf *o
  * The part through which change c's policy applies in class k on c's side (HEAD for added),
  * or NULL when it does not apply there.
  */
-static const struct compose_part *part_in(const struct ns_diff *d, const struct change *c,
-                                          size_t k)
+static const struct compose_part *part_in(const struct ns_diff *d, const struct change *c, size_t k)
 {
     const struct compose_eval *ev = c->added ? &d->cls[k].head : &d->cls[k].base;
 
@@ -517,8 +516,7 @@ static void sentence(const struct ns_diff *d, const struct change *c, const char
             buf_printf(msg, " (for %s)", buf_str(&who));
     } else if (c->added && c->isolated) {
         if (c->exact)
-            buf_printf(msg,
-                       "%s: adds %s%s: no policy with egress default deny selects %s any more",
+            buf_printf(msg, "%s: adds %s%s: no policy with egress default deny selects %s any more",
                        d->ns, strcmp(what, "every destination") ? "egress to " : "", what,
                        buf_str(&who));
         else

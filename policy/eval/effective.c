@@ -84,8 +84,8 @@ static int group_add(struct group **gs, size_t *n, const struct compose_part *pa
 
     /* a message cut at its cap may not tell two escapes apart: each keeps its own finding */
     for (i = 0; i < *n && !x->cut; i++)
-        if ((*gs)[i].part->model == part->model && (*gs)[i].peer == x->peer &&
-            !(*gs)[i].cut && !strcmp((*gs)[i].message, x->message)) {
+        if ((*gs)[i].part->model == part->model && (*gs)[i].peer == x->peer && !(*gs)[i].cut &&
+            !strcmp((*gs)[i].message, x->message)) {
             g = &(*gs)[i];
             break;
         }
