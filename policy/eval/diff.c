@@ -69,8 +69,7 @@ struct ns_diff {
     const char *ns;
     const struct compose_input *base, *head;
     struct podclass_list classes;
-    struct cls *cls;
-    size_t n_cls;
+    struct cls *cls; /* one per class */
     struct change *ch;
     size_t n_ch;
 };
@@ -108,20 +107,25 @@ static bool same_part(const struct compose_part *a, const struct compose_part *b
     return same;
 }
 
-/* Nothing changed for a class when both sides compose the same parts. */
+/* Nothing changed for a class when both sides compose the same parts, one for one. */
 static bool same_parts(const struct compose_eval *a, const struct compose_eval *b)
 {
+    bool *used, same = true;
     size_t i, k;
 
     if (a->n_parts != b->n_parts)
         return false;
-    for (i = 0; i < a->n_parts; i++) {
-        for (k = 0; k < b->n_parts && !same_part(&a->parts[i], &b->parts[k]); k++)
+    if (!(used = calloc(b->n_parts + 1, sizeof(*used))))
+        return false; /* judged as changed: the cautious side */
+    for (i = 0; i < a->n_parts && same; i++) {
+        for (k = 0; k < b->n_parts && (used[k] || !same_part(&a->parts[i], &b->parts[k])); k++)
             ;
-        if (k == b->n_parts)
-            return false;
+        same = k < b->n_parts;
+        if (same)
+            used[k] = true;
     }
-    return true;
+    free(used);
+    return same;
 }
 
 /* The change of (added, policy, peer), made on first use; NULL on out of memory. */
