@@ -361,6 +361,26 @@ static void test_diff_unsplit_unchanged_policy_not_reported(void **state)
     buf_release(&head);
 }
 
+/* BASE holding one object twice, HEAD once and a new one: the new one is still a change. */
+static void test_diff_object_twice_in_base(void **state)
+{
+#define X_POLICY(name, cidr)                                                                      \
+    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"                             \
+    "metadata: {name: " name ", namespace: ml-a}\n"                                             \
+    "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n"                                       \
+    "  egress:\n  - to: [{ipBlock: {cidr: " cidr "}}]\n    ports: [{port: 443}]\n"
+    const struct diff_change *c;
+    struct run r;
+
+    (void)state;
+    run(&r, X_POLICY("x", "10.20.0.0/16") X_POLICY("x", "10.20.0.0/16"),
+        X_POLICY("x", "10.20.0.0/16") X_POLICY("y", "198.51.100.0/24"), "ml-a");
+    c = outside(&r);
+    assert_string_equal(c->policy->name, "y");
+    done(&r);
+#undef X_POLICY
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_diff_deny_narrowed_for_unisolated_pods),
         cmocka_unit_test(test_diff_baseline_deny_removed),
         cmocka_unit_test(test_diff_unsplit_unchanged_policy_not_reported),
+        cmocka_unit_test(test_diff_object_twice_in_base),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
