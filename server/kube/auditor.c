@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "policy/audit/audit.h"
 #include "policy/base/strmap.h"
@@ -14,6 +15,7 @@
 #include "server/kube/backoff.h"
 #include "server/kube/discovery.h"
 #include "server/kube/kube.h"
+#include "server/kube/lease.h"
 #include "server/output/polreport.h"
 
 #define DEFAULT_INTERVAL_MS 30000
@@ -22,6 +24,8 @@
  * (https://github.com/kubernetes-sigs/wg-policy-prototypes/tree/master/policy-report). */
 #define PR_GROUP "wgpolicyk8s.io"
 #define PR_VERSION "v1alpha2"
+#define LEASE_NAME "egressguard-audit"
+#define SA_NAMESPACE "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 struct auditor {
     struct auditor_config cfg;
@@ -31,6 +35,8 @@ struct auditor {
     int chosen[MODEL_N_KINDS];
     bool rewrite_all;  /* a report write failed, or the CRDs just appeared: write them all */
     bool crd_missing;  /* the last round found no PolicyReport API */
+    struct lease *lease; /* only its holder writes reports */
+    int held;            /* the last lease_try(): 1 held, 0 another's, -1 unknown */
     struct pause pause;
     pthread_t thread;
     pthread_mutex_t mu; /* metrics only */
@@ -383,8 +389,13 @@ static char *render(struct auditor *a, double started, double duration)
                "# HELP egressguard_audit_crd_missing 1 when the PolicyReport CRDs are not "
                "served, so the audit's results are not written.\n"
                "# TYPE egressguard_audit_crd_missing gauge\n"
-               "egressguard_audit_crd_missing %d\n",
-               audit_size(a->audit), started, duration, a->crd_missing ? 1 : 0);
+               "egressguard_audit_crd_missing %d\n"
+               "# HELP egressguard_audit_lease_held 1 when this replica holds the audit's Lease "
+               "and so writes the PolicyReports.\n"
+               "# TYPE egressguard_audit_lease_held gauge\n"
+               "egressguard_audit_lease_held %d\n",
+               audit_size(a->audit), started, duration, a->crd_missing ? 1 : 0,
+               a->held == 1 ? 1 : 0);
     if (b.failed) {
         buf_release(&b);
         return NULL;
@@ -462,6 +473,19 @@ static void round_once(struct auditor *a)
     if (served >= 0)
         a->crd_missing = served == 0;
     if (served == 1) {
+        int was = a->held;
+        a->held = lease_try(a->lease, a->kube, backoff_now_ms(), &e);
+        if (a->held < 0)
+            log_msg(a->cfg.log, LOG_WARN, "audit: %s: not writing reports", e.msg);
+        else if (a->held != was)
+            log_msg(a->cfg.log, LOG_INFO, "audit: %s the Lease " LEASE_NAME ": %s reports",
+                    a->held ? "holding" : "another replica holds",
+                    a->held ? "writing" : "not writing");
+        /* Just taken over: the reports are as the previous holder left them. */
+        if (a->held == 1 && was != 1)
+            a->rewrite_all = true;
+    }
+    if (served == 1 && a->held == 1) {
         char **nss = ch.namespaces;
         size_t nn = ch.n;
         bool all = a->rewrite_all;
@@ -501,6 +525,33 @@ out:
     }
 }
 
+/* Where the Lease lives: the Pod's namespace (POD_NAMESPACE from the downward API, or the
+ * service account's), else "egressguard"; and who we are: POD_NAME, else the host name, with
+ * the process id so that two servers on one host differ. */
+static struct lease *make_lease(long duration_s)
+{
+    char ns[254] = "egressguard", holder[300], host[256] = "egressguard";
+    const char *env = getenv("POD_NAMESPACE"), *pod = getenv("POD_NAME");
+    FILE *f;
+
+    if (env && *env && strlen(env) < sizeof(ns)) {
+        snprintf(ns, sizeof(ns), "%s", env);
+    } else if ((f = fopen(SA_NAMESPACE, "r"))) {
+        if (fgets(ns, sizeof(ns), f))
+            ns[strcspn(ns, "\n")] = '\0';
+        fclose(f);
+        if (!*ns)
+            snprintf(ns, sizeof(ns), "egressguard");
+    }
+    if (pod && *pod)
+        snprintf(host, sizeof(host), "%s", pod);
+    else if (gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "egressguard");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(holder, sizeof(holder), "%s_%ld", host, (long)getpid());
+    return lease_new(ns, LEASE_NAME, holder, duration_s);
+}
+
 static void *run(void *arg)
 {
     struct auditor *a = arg;
@@ -534,11 +585,19 @@ struct auditor *auditor_start(const struct auditor_config *cfg, struct err *e)
         a->cfg.interval_ms = DEFAULT_INTERVAL_MS;
     for (int k = 0; k < MODEL_N_KINDS; k++)
         a->chosen[k] = -1;
+    a->held = -1;
     if (!(a->kube = kube_new(cfg->kubeconfig, e)))
         goto fail_kube;
     if (!(a->audit = audit_new())) {
         err_set(e, "out of memory");
         goto fail_audit;
+    }
+    /* Renewed every round: it lasts three rounds (at least 15 s), so a slow round does not
+     * lose it, and a replica that stopped is replaced after that long. */
+    if (!(a->lease = make_lease(a->cfg.interval_ms * 3 / 1000 > 15 ? a->cfg.interval_ms * 3 / 1000
+                                                                    : 15))) {
+        err_set(e, "out of memory");
+        goto fail_lease;
     }
     if (pause_init(&a->pause) < 0) {
         err_set(e, "cannot make a condition variable");
@@ -558,6 +617,8 @@ fail_thread:
 fail_mu:
     pause_destroy(&a->pause);
 fail_pause:
+    lease_free(a->lease);
+fail_lease:
     audit_free(a->audit);
 fail_audit:
     kube_free(a->kube);
@@ -573,6 +634,7 @@ void auditor_stop(struct auditor *a)
     pause_stop(&a->pause);
     pthread_join(a->thread, NULL);
     audit_free(a->audit);
+    lease_free(a->lease);
     live_policy_put(a->pol);
     kube_free(a->kube);
     pause_destroy(&a->pause);

@@ -6,7 +6,11 @@
  * in step with the cluster and writes its results as PolicyReports (server/output/polreport.h)
  * through the API: one PolicyReport "egressguard" per namespace with audited objects, one
  * ClusterPolicyReport for cluster-scoped ones; only the reports whose results changed are
- * written (PUT conditional on the resourceVersion read, POST when absent).
+ * written (PUT conditional on the resourceVersion read, POST when absent, DELETE when a namespace
+ * has no audited object left). Every replica audits (and counts in its metrics); only the one
+ * holding the coordination.k8s.io/v1 Lease "egressguard-audit" (lease.h; in POD_NAMESPACE, else
+ * the service account's namespace, else "egressguard") writes, and one that takes it over
+ * rewrites every report once.
  *
  * Each round LISTs every kind the cluster model knows (kinds.h: Namespaces and the network
  * policy and address-set kinds, through the first API the server serves), puts every object
@@ -53,7 +57,8 @@ void auditor_wake(struct auditor *a);
 /*
  * Appends the Prometheus text: egressguard_audit_violations{namespace,rule},
  * egressguard_audit_last_run_timestamp_seconds, egressguard_audit_last_duration_seconds,
- * egressguard_audit_objects, egressguard_audit_crd_missing. Returns out's status.
+ * egressguard_audit_objects, egressguard_audit_crd_missing, egressguard_audit_lease_held.
+ * Returns out's status.
  */
 int auditor_metrics(struct auditor *a, struct buf *out);
 

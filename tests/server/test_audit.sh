@@ -3,7 +3,8 @@
 # violating NetworkPolicy present before the server starts appears in its namespace's
 # PolicyReport; fixing it removes the result; labelling a namespace as AI makes its violating
 # policy appear; without the PolicyReport CRDs the audit says so in a metric and writes once
-# they are served. Every wait is a bounded poll (rounds every second here).
+# they are served; one replica at a time writes, holding a coordination.k8s.io Lease, and another
+# takes over once it stops. Every wait is a bounded poll (rounds every second here).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tlsfix.sh"
 . "$(dirname "$0")/kubefix.sh"
@@ -19,9 +20,12 @@ np_json() {
 
 k="$tmp/kube"
 mkdir -p "$k"
-printf '{"objects": [%s, %s, %s, %s]}' "$(ns_json research "$AI")" "$(ns_json web)" \
+# The Lease lives in POD_NAMESPACE (the Deployment sets it from the downward API).
+export POD_NAMESPACE=eg-system
+printf '{"objects": [%s, %s, %s, %s, %s]}' "$(ns_json eg-system)" "$(ns_json research "$AI")" "$(ns_json web)" \
     "$(np_json research open 0.0.0.0/0)" "$(np_json web open 0.0.0.0/0)" >"$k/seed.json"
 start_fake "$k"
+ctl serve '{"group":"coordination.k8s.io","version":"v1","resource":"leases","kind":"Lease","namespaced":true}'
 kubeconfig "$tmp/kubeconfig" "$kport" "{token: test-token}"
 
 # report NS: the PolicyReport of NS as the API has it, in $rep ("" when absent).
@@ -93,6 +97,33 @@ ctl delete '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","namespa
 no_report() { ! report "$1"; }
 until_ok 300 no_report web && pass test_audit_deleted_removed || fail test_audit_deleted_removed "$rep"
 clean research && pass test_audit_other_report_kept || fail test_audit_other_report_kept "$rep"
+
+# 6. A second replica: the first holds the Lease, so it only counts; once the first stops and
+# the Lease is not renewed for its duration (15 s), the second takes over and writes.
+a_pid=$pid a_port=$port
+POD_NAME=replica-b serve b --kubeconfig "$tmp/kubeconfig" --audit-interval 1
+b_port=$port
+b_ran() { [ -n "$(metric egressguard_audit_last_run_timestamp_seconds)" ]; }
+until_ok 300 b_ran
+[ "$(metric egressguard_audit_lease_held)" = 0 ] && pass test_audit_second_replica_waits ||
+    fail test_audit_second_replica_waits "$(tail -3 "$tmp/b.log")"
+port=$a_port
+[ "$(metric egressguard_audit_lease_held)" = 1 ] && pass test_audit_first_replica_holds ||
+    fail test_audit_first_replica_holds
+holder() {
+    curl -sS --max-time 10 --cacert "$tmp/ca.crt" \
+        "https://127.0.0.1:$kport/apis/coordination.k8s.io/v1/namespaces/eg-system/leases/egressguard-audit" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["holderIdentity"])'
+}
+case "$(holder)" in replica-b_*) fail test_audit_lease_one_holder "$(holder)" ;; *) pass test_audit_lease_one_holder ;; esac
+kill "$a_pid"
+wait_exit "$a_pid" 30
+port=$b_port
+b_holds() { [ "$(metric egressguard_audit_lease_held)" = 1 ]; }
+until_ok 600 b_holds && pass test_audit_takeover || fail test_audit_takeover "$(tail -3 "$tmp/b.log")"
+case "$(holder)" in replica-b_*) pass test_audit_takeover_lease ;; *) fail test_audit_takeover_lease "$(holder)" ;; esac
+ctl apply "$(np_json research open2 0.0.0.0/0)"
+until_ok 300 fails research open2 && pass test_audit_takeover_writes || fail test_audit_takeover_writes "$rep"
 
 # --no-audit: no audit requests, no audit metrics.
 serve n --kubeconfig "$tmp/kubeconfig" --no-audit --audit-interval 1
