@@ -201,9 +201,10 @@ static int forget_gone(struct auditor *a, const bool listed[MODEL_N_KINDS],
             if (!known && rc == 0)
                 gone[gone_n++] = *o;
         }
-        /* Deleted after the walk: audit_delete invalidates what audit_objects lent. The
-         * strings stay valid until then only if copied: delete by copies. */
-        for (size_t j = 0; j < gone_n && rc == 0; j++) {
+        /* Deleted after the walk, by copies: audit_delete frees what audit_objects lent.
+         * Every entry is copied (NULL when out of memory), so the frees below free only
+         * copies. */
+        for (size_t j = 0; j < gone_n; j++) {
             char *av = strdup(gone[j].api_version), *kd = strdup(gone[j].kind),
                  *ns = strdup(gone[j].ns), *nm = strdup(gone[j].name);
             gone[j].api_version = av;
