@@ -308,3 +308,32 @@ oom:
     free(cand);
     return err_set(e, "out of memory");
 }
+
+struct ns_pos {
+    const char *ns;
+    size_t pos;
+};
+
+static int cmp_ns_pos(const void *a, const void *b)
+{
+    const struct ns_pos *x = a, *y = b;
+    int c = strcmp(x->ns, y->ns);
+
+    return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+int compose_index(const struct compose_policy *policies, size_t n, size_t *out)
+{
+    struct ns_pos *v = calloc(n ? n : 1, sizeof(*v));
+    size_t i;
+
+    if (!v)
+        return -1;
+    for (i = 0; i < n; i++)
+        v[i] = (struct ns_pos){policies[i].ns, i};
+    qsort(v, n, sizeof(*v), cmp_ns_pos);
+    for (i = 0; i < n; i++)
+        out[i] = v[i].pos;
+    free(v);
+    return 0;
+}

@@ -146,6 +146,12 @@ const struct compose_part *compose_part_of(const struct compose_eval *ev,
  */
 int compose_derive_labels(json_t *labels, const char *ns, const char *service_account);
 
+/*
+ * compose_input's index (by_ns) of policies[0..n): the positions sorted by namespace, equal
+ * namespaces in input order, into out (n entries). 0, or -1 on out of memory.
+ */
+int compose_index(const struct compose_policy *policies, size_t n, size_t *out);
+
 /* "Kind name" of a policy, with " (file:line)" when it came from a file; into buf. */
 void compose_policy_name(const struct compose_policy *p, char *buf, size_t size);
 

@@ -152,6 +152,7 @@ declare -A RES=(
     [NetworkPolicy]=networkpolicies.networking.k8s.io
     [CiliumNetworkPolicy]=ciliumnetworkpolicies.cilium.io
     [CiliumClusterwideNetworkPolicy]=ciliumclusterwidenetworkpolicies.cilium.io
+    [crd.projectcalico.org/NetworkSet]=networksets.crd.projectcalico.org
     [crd.projectcalico.org/NetworkPolicy]=networkpolicies.crd.projectcalico.org
     [crd.projectcalico.org/GlobalNetworkPolicy]=globalnetworkpolicies.crd.projectcalico.org
     [projectcalico.org/NetworkPolicy]=networkpolicies.projectcalico.org
@@ -495,6 +496,47 @@ case_ok calico-gnp-ok.yaml
 case_bad calico-gnp-bad.yaml '192\.0\.2\.0/24'
 case_ok calico-v3-np-ok.yaml
 case_bad calico-v3-np-bad.yaml 'TCP/22'
+
+# In context: a network-policy change is judged among the policies the cluster model holds (never
+# those a request claims). The model learns of an object through its watch: each case waits
+# (bounded) until the model counts what was created.
+cnp_count() { hook_metric 'egressguard_model_objects{kind="ciliumnetworkpolicies"}'; }
+model_has_cnps() { [ "$(cnp_count)" = "$1" ]; }
+layer_ns() { # layer_ns NS FILE: FILE's object in namespace NS, in $T/NS-FILE
+    sed "s/namespace: ml-e2e-layer$/namespace: $1/" "$M/$2" >"$T/$1-$2"
+}
+expect_admitted "creates AI namespaces ml-e2e-layer and ml-e2e-layer2" \
+    k create namespace ml-e2e-layer
+k create namespace ml-e2e-layer2 >/dev/null 2>&1
+# Deny first, then the allow: both admitted.
+n=$(cnp_count)
+expect_admitted "layered pair, deny first: the deny is admitted" k apply -f "$M/layer-deny.yaml"
+wait_for "$TIMEOUT" model_has_cnps $((n + 1)) || echo "e2e: the model did not count the deny"
+expect_admitted "layered pair, deny first: the allow to the world on TCP/443 is admitted" \
+    k apply -f "$M/layer-allow.yaml"
+wait_for "$TIMEOUT" model_has_cnps $((n + 2)) || echo "e2e: the model did not count the allow"
+# Allow first: refused while alone (it would open the world until the deny comes), the deny is
+# admitted, and the allow then is.
+layer_ns ml-e2e-layer2 layer-allow.yaml
+layer_ns ml-e2e-layer2 layer-deny.yaml
+expect_denied "layered pair, allow first: the allow alone is refused" 'entity world opens' \
+    k apply -f "$T/ml-e2e-layer2-layer-allow.yaml"
+expect_admitted "layered pair, allow first: the deny is admitted" \
+    k apply -f "$T/ml-e2e-layer2-layer-deny.yaml"
+wait_for "$TIMEOUT" model_has_cnps $((n + 3)) || echo "e2e: the model did not count the deny"
+expect_admitted "layered pair, allow first: the allow is admitted next to the deny" \
+    k apply -f "$T/ml-e2e-layer2-layer-allow.yaml"
+expect_denied "deleting the deny of a layered pair is refused" 'widens the egress' \
+    k delete -n ml-e2e-layer ciliumnetworkpolicies.cilium.io deny-outside
+expect_present "the deny of the layered pair is still there" ciliumnetworkpolicies.cilium.io deny-outside ml-e2e-layer
+# A NetworkSet holding 0.0.0.0/0 that a policy of the AI namespace reaches. Online the model never
+# knows every address set yet (Calico HostEndpoints, which selectors also pick, are not watched),
+# so a Calico selector over sets reaches "possibly anything" and is refused, saying so.
+expect_denied "a Calico policy reaching sets by selector is refused while the sets are not all known" \
+    'does not know \(possibly anything\)' k apply -f "$M/calico-np-partners.yaml"
+expect_denied "a NetworkSet with 0.0.0.0/0 in an AI namespace, reached by its policy, is refused" \
+    '0\.0\.0\.0/5' k apply -f "$M/networkset-world.yaml"
+expect_absent "the refused NetworkSet is not stored" networksets.crd.projectcalico.org partners ml-e2e-layer
 
 # Pods in an AI namespace (no nodes here: admitted pods stay Pending, which is all we need).
 case_ok pod-ok.yaml
