@@ -32,6 +32,7 @@ struct http {
     struct enforcer *enforcer;
     struct nscache *nscache;
     struct cluster *cluster;
+    struct auditor *auditor;
     bool ns_unknown_allow;
     unsigned port;
 
@@ -478,6 +479,8 @@ static char *render_metrics(struct http *h, size_t *len)
     live_policy_put(ref);
     if (h->cluster)
         cluster_metrics(h->cluster, &b);
+    if (h->auditor)
+        auditor_metrics(h->auditor, &b);
     if (!text) {
         buf_release(&b);
         return NULL;
@@ -714,6 +717,7 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->enforcer = o->enforcer;
     h->nscache = o->nscache;
     h->cluster = o->cluster;
+    h->auditor = o->auditor;
     h->ns_unknown_allow = o->ns_unknown_allow;
     atomic_init(&h->body_bytes, 0);
     atomic_init(&h->active, 0);

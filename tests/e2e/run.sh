@@ -357,7 +357,7 @@ fi
 # certificate. egressguard always runs with API credentials: its cluster model (LIST+WATCH of
 # namespaces and every policy kind served) is where namespace labels come from.
 start_egressguard() { # extra serve options...
-    "$EG" serve --policy "$POLICY" --listen "127.0.0.1:$HOOK_PORT" \
+    POD_NAMESPACE=default "$EG" serve --audit-interval 2 --policy "$POLICY" --listen "127.0.0.1:$HOOK_PORT" \
         --tls-cert "$CERTS/tls.crt" --tls-key "$CERTS/tls.key" --client-ca "$T/pki/client-ca.crt" \
         --kubeconfig "$T/egressguard.kubeconfig" --kube-discovery-interval 5 "$@" \
         >>"$T/egressguard.log" 2>&1 &
@@ -369,6 +369,19 @@ hook_metric() { # hook_metric NAME-WITH-LABELS: its value now
     curl -fsS --max-time 5 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/metrics" |
         awk -v n="$1" '$1 == n { print $2 }'
 }
+# The continuous audit: the PolicyReport CRDs of deploy/policyreport, and a violating policy that
+# predates egressguard (no webhook yet), in an AI namespace.
+expect_admitted "PolicyReport CRDs apply" k apply -f "$REPO/deploy/policyreport/crds.yaml"
+expect_admitted "PolicyReport CRDs become established" k wait --for condition=established \
+    --timeout="${TIMEOUT}s" -f "$REPO/deploy/policyreport/crds.yaml"
+audit_np() { # audit_np CIDR PORTS-JSON: the policy of the audit cases
+    printf '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"open","namespace":"audit-e2e"},"spec":{"podSelector":{},"policyTypes":["Egress"],"egress":[{"to":[{"ipBlock":{"cidr":"%s"}}],"ports":%s}]}}' "$1" "$2" >"$T/audit-np.json"
+}
+k create namespace audit-e2e >/dev/null 2>&1
+k label namespace audit-e2e egressguard.io/ai-workload=true >/dev/null 2>&1
+audit_np 0.0.0.0/0 '[{"protocol":"TCP","port":22}]'
+expect_admitted "a violating policy exists before egressguard starts" k apply -f "$T/audit-np.json"
+
 start_egressguard
 if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard serve answers /healthz over TLS on 127.0.0.1"; else
     fail "egressguard serve answers /healthz over TLS on 127.0.0.1" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
@@ -384,6 +397,22 @@ for kind in namespaces networkpolicies ciliumnetworkpolicies ciliumclusterwidene
         fail "the model watches $kind (served by the API server or its CRDs)" "$(hook_metric "egressguard_watch_synced{kind=\"$kind\"}")"
     fi
 done
+audit_fails() { # yes|no: the PolicyReport of audit-e2e has a fail result for NetworkPolicy open
+    k get policyreports.wgpolicyk8s.io egressguard -n audit-e2e -o json >"$T/audit-report.json" 2>/dev/null || return 1
+    got=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+print("yes" if any(x.get("result") == "fail" and any(o.get("name") == "open" for o in x.get("resources", []))
+                   for x in r.get("results", [])) else "no")' "$T/audit-report.json")
+    [ "$got" = "$1" ]
+}
+if wait_for "$TIMEOUT" audit_fails yes; then pass "audit: the pre-existing violating policy is in its namespace's PolicyReport"; else
+    fail "audit: the pre-existing violating policy is in its namespace's PolicyReport" "$(cat "$T/audit-report.json" 2>/dev/null | head -c 300) $(grep audit "$T/egressguard.log" | tail -n 3 | tr '\n' ' ')"
+fi
+audit_np 10.20.0.0/16 '[{"protocol":"TCP","port":443}]'
+expect_admitted "audit: the policy is fixed" k apply -f "$T/audit-np.json"
+if wait_for "$TIMEOUT" audit_fails no; then pass "audit: the fixed policy's result leaves the PolicyReport"; else
+    fail "audit: the fixed policy's result leaves the PolicyReport" "$(cat "$T/audit-report.json" | head -c 300)"
+fi
 code=$(curl -sS --max-time 5 --cacert "$CERTS/ca.crt" -o "$T/noclient.out" -w '%{http_code}' \
     -H 'Content-Type: application/json' --data-binary "@$REPO/tests/data/admission/pod-v1.json" \
     "https://127.0.0.1:$HOOK_PORT/validate")
