@@ -71,7 +71,9 @@ ctl serve '{"group":"wgpolicyk8s.io","version":"v1alpha2","resource":"policyrepo
 ctl serve '{"group":"wgpolicyk8s.io","version":"v1alpha2","resource":"clusterpolicyreports","kind":"ClusterPolicyReport","namespaced":false}'
 until_ok 300 fails research open && pass test_audit_preexisting_violation_reported ||
     fail test_audit_preexisting_violation_reported "$rep $(tail -5 "$tmp/a.log")"
-[ "$(metric egressguard_audit_crd_missing)" = 0 ] && pass test_audit_crd_found || fail test_audit_crd_found
+crd_found() { [ "$(metric egressguard_audit_crd_missing)" = 0 ]; }
+until_ok 60 crd_found && pass test_audit_crd_found ||
+    fail test_audit_crd_found "egressguard_audit_crd_missing $(metric egressguard_audit_crd_missing)"
 until_ok 100 clean web && pass test_audit_non_ai_clean || fail test_audit_non_ai_clean "$rep"
 
 # Unchanged rounds write nothing: the report is PUT only when its results change.
