@@ -307,19 +307,6 @@ static int add_workload(struct inventory *inv, const struct object *obj, size_t 
     return 0;
 }
 
-struct ns_pos {
-    const char *ns;
-    size_t pos;
-};
-
-static int cmp_ns_pos(const void *a, const void *b)
-{
-    const struct ns_pos *x = a, *y = b;
-    int c = strcmp(x->ns, y->ns);
-
-    return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 /* The policies by the pod labels they pin (podindex.h). */
 static int pods_index(struct inventory *inv)
 {
@@ -335,22 +322,13 @@ static int pods_index(struct inventory *inv)
     return inv->pods_index ? 0 : -1;
 }
 
-/* The index composition uses: positions sorted by (namespace, position). */
+/* The indexes composition uses (compose.h, podindex.h). */
 static int build_index(struct inventory *inv)
 {
-    struct ns_pos *v = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(*v));
-    size_t i;
-
-    if (!v || !(inv->by_ns = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(size_t)))) {
-        free(v);
+    if (!(inv->by_ns = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(size_t))))
         return -1;
-    }
-    for (i = 0; i < inv->n_policies; i++)
-        v[i] = (struct ns_pos){inv->policies[i].ns, i};
-    qsort(v, inv->n_policies, sizeof(*v), cmp_ns_pos);
-    for (i = 0; i < inv->n_policies; i++)
-        inv->by_ns[i] = v[i].pos;
-    free(v);
+    if (compose_index(inv->policies, inv->n_policies, inv->by_ns) < 0)
+        return -1;
     return pods_index(inv);
 }
 

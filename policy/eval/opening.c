@@ -231,18 +231,54 @@ static unsigned long long weight(const struct opening *o)
            portset_runs(o->ports);
 }
 
+/*
+ * peer_minus() for "what surely stays": what it cannot prove the deny leaves is taken too. Only
+ * CIDRs from CIDRs (and, matching by address, the addresses "everything" keeps) are exact.
+ */
+static int peer_minus_all(const struct egress_peer *a, const struct egress_peer *d, bool ip,
+                          struct egress_peer *out)
+{
+    int r = peer_minus(a, d, ip, out);
+
+    if (r < 0 || r == MINUS_EMPTY)
+        return r;
+    if (a->kind == PEER_CIDR && d->kind == PEER_CIDR && a->cidrs && d->cidrs)
+        return r; /* exact either way: the remainder, or no address in common */
+    if (r == MINUS_CHANGED && out->kind == PEER_CIDR && a->kind == PEER_ALL)
+        return r; /* every address outside the deny's, by address (model.cidrs_match_all) */
+    if (r == MINUS_CHANGED)
+        egress_peer_release(out);
+    return MINUS_EMPTY;
+}
+
 static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
-                         const struct portset *pd, bool ip);
+                         const struct portset *pd, bool ip, bool all);
 
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd)
 {
-    return subtract_peer(l, d, pd, false);
+    return subtract_peer(l, d, pd, false, false);
 }
 
-/* ip: d's model matches CIDRs on every endpoint's address (cidrs_match_all). */
+int opening_list_subtract_all(struct opening_list *l, const struct egress_peer *d,
+                              const struct portset *pd, bool ip)
+{
+    return subtract_peer(l, d, pd, ip, true);
+}
+
+int opening_list_append(struct opening_list *l, const struct opening *o)
+{
+    struct portset *ports = portset_dup(o->ports);
+
+    return ports ? list_add(l, &o->peer, true, ports, o->model, o->rule, o->orig) : -1;
+}
+
+/*
+ * ip: d's model matches CIDRs on every endpoint's address (cidrs_match_all); all: take what d
+ * may match (peer_minus_all) rather than what it surely matches.
+ */
 static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
-                         const struct portset *pd, bool ip)
+                         const struct portset *pd, bool ip, bool all)
 {
     size_t i, n0 = l->n, w;
     int rc = 0;
@@ -260,7 +296,7 @@ static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
         if (!portset_overlaps(o->ports, pd))
             continue;
         memset(&remain, 0, sizeof(remain));
-        r = peer_minus(&o->peer, d, ip, &remain);
+        r = all ? peer_minus_all(&o->peer, d, ip, &remain) : peer_minus(&o->peer, d, ip, &remain);
         if (r < 0)
             goto oom;
         if (r == MINUS_KEEP)
@@ -358,6 +394,8 @@ static int add_rule(struct opening_list *l, const struct egress_model *m,
 struct dgroup {
     const struct portset *ports;       /* borrowed: the rules' */
     bool ip;                           /* their models match CIDRs by address (subtract_peer) */
+    const struct egress_model *m;      /* the first rule's model: its layer and tier are all
+                                          the group's (same_place) */
     struct cidrset *cidrs;             /* owned union of the merged CIDR peers, or NULL */
     const struct cidrset **pending;    /* CIDR peers not merged into cidrs yet */
     size_t n_pending, a_pending;
@@ -395,14 +433,38 @@ static int grow_ptrs(const void ***v, size_t *n, size_t *alloc)
     return 0;
 }
 
-static int denyset_add(struct denyset *ds, const struct egress_rule *r, bool ip, struct budget *b)
+/* Do models a and b sit at the same place among ordered policies (layer, Calico tier)? */
+static bool same_place(const struct egress_model *a, const struct egress_model *b)
+{
+    if (a->layer != b->layer)
+        return false;
+    if (!a->tier || !b->tier)
+        return !a->tier && !b->tier;
+    return strcmp(a->tier, b->tier) == 0;
+}
+
+/*
+ * Does a rule of model d, earlier in the sorted order, come before the rules of model a for
+ * every packet? Layers are in a known order (admin, namespace, baseline), and so are the
+ * policies of one Calico tier; two tiers are in the order of their Tier objects, which is not
+ * known here (egress.h), so one takes nothing from the other.
+ */
+static bool comes_before(const struct egress_model *d, const struct egress_model *a)
+{
+    return d->layer != a->layer || same_place(d, a);
+}
+
+/* Adds rule r of model m (ip: m->cidrs_match_all) to the group of its ports and place. */
+static int denyset_add(struct denyset *ds, const struct egress_model *m,
+                       const struct egress_rule *r, bool ip, struct budget *b)
 {
     struct dgroup *g = NULL;
 
     if (!r->ports || portset_is_empty(r->ports))
         return 0;
     for (size_t i = 0; i < ds->n && !g; i++)
-        if (ds->g[i].ip == ip && portset_equal(ds->g[i].ports, r->ports))
+        if (ds->g[i].ip == ip && same_place(ds->g[i].m, m) &&
+            portset_equal(ds->g[i].ports, r->ports))
             g = &ds->g[i];
     if (!budget_spend(b, 1 + ds->n + r->n_peers))
         return -1;
@@ -420,6 +482,7 @@ static int denyset_add(struct denyset *ds, const struct egress_rule *r, bool ip,
         memset(g, 0, sizeof(*g));
         g->ports = r->ports;
         g->ip = ip;
+        g->m = m;
     }
     for (size_t j = 0; j < r->n_peers; j++) {
         const struct egress_peer *p = &r->peers[j];
@@ -503,12 +566,15 @@ out:
     return rc;
 }
 
-/* Takes every group of ds away from l. */
-static int denyset_subtract(struct denyset *ds, struct opening_list *l)
+/* Takes every group of ds away from l (for: only those that come before model `for`). */
+static int denyset_subtract(struct denyset *ds, struct opening_list *l,
+                            const struct egress_model *for_m)
 {
     for (size_t i = 0; i < ds->n && l->n; i++) {
         struct dgroup *g = &ds->g[i];
 
+        if (for_m && !comes_before(g->m, for_m))
+            continue;
         if (dgroup_flush(g, l->budget) < 0)
             return -1;
         if (g->cidrs) {
@@ -517,11 +583,11 @@ static int denyset_subtract(struct denyset *ds, struct opening_list *l)
             memset(&union_peer, 0, sizeof(union_peer));
             union_peer.kind = PEER_CIDR;
             union_peer.cidrs = g->cidrs;
-            if (subtract_peer(l, &union_peer, g->ports, g->ip) < 0)
+            if (subtract_peer(l, &union_peer, g->ports, g->ip, false) < 0)
                 return -1;
         }
         for (size_t j = 0; j < g->n_others; j++)
-            if (subtract_peer(l, g->others[j], g->ports, g->ip) < 0)
+            if (subtract_peer(l, g->others[j], g->ports, g->ip, false) < 0)
                 return -1;
     }
     return 0;
@@ -544,7 +610,7 @@ static int build_unordered(const struct egress_model *const *models, size_t n,
     for (k = 0; k < n; k++)
         for (size_t r = 0; r < models[k]->n_rules; r++)
             if (models[k]->rules[r].action == EGRESS_DENY &&
-                denyset_add(&denies, &models[k]->rules[r], models[k]->cidrs_match_all,
+                denyset_add(&denies, models[k], &models[k]->rules[r], models[k]->cidrs_match_all,
                             out->budget) < 0)
                 goto out;
     for (i = 0; i < n; i++) {
@@ -560,9 +626,10 @@ static int build_unordered(const struct egress_model *const *models, size_t n,
                 goto fail;
         for (k = 0; k < m->n_rules; k++)
             if (m->rules[k].action == EGRESS_PASS && !m->pass_opens &&
-                denyset_add(&passes, &m->rules[k], m->cidrs_match_all, out->budget) < 0)
+                denyset_add(&passes, m, &m->rules[k], m->cidrs_match_all, out->budget) < 0)
                 goto fail;
-        if (denyset_subtract(&passes, &mine) < 0 || denyset_subtract(&denies, &mine) < 0)
+        if (denyset_subtract(&passes, &mine, NULL) < 0 ||
+            denyset_subtract(&denies, &mine, NULL) < 0)
             goto fail;
         denyset_release(&passes);
         if (out->n + mine.n > out->alloc) {
@@ -608,7 +675,8 @@ static int cmp_order(const void *a, const void *b)
 
 /*
  * Ordered: every opening rule (allow, or a pass that hands traffic on) minus every earlier deny
- * (any model) and earlier pass that does not open (same model). The denies seen so far are one
+ * (any model that comes before it: comes_before) and earlier pass that does not open (same
+ * model). The denies seen so far are one
  * growing denyset; a model's passes are another, dropped when the model ends (a pass only ends
  * its own policy's say).
  */
@@ -629,8 +697,8 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
             if (opens(m, r)) {
                 opening_list_init(&mine);
                 mine.budget = out->budget;
-                if (add_rule(&mine, m, r) < 0 || denyset_subtract(&denies, &mine) < 0 ||
-                    denyset_subtract(&passes, &mine) < 0)
+                if (add_rule(&mine, m, r) < 0 || denyset_subtract(&denies, &mine, m) < 0 ||
+                    denyset_subtract(&passes, &mine, NULL) < 0)
                     goto fail_mine;
                 for (d = 0; d < mine.n; d++) {
                     struct opening *o = list_push(out);
@@ -647,10 +715,10 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 goto out;
             }
             if (r->action == EGRESS_DENY &&
-                denyset_add(&denies, r, m->cidrs_match_all, out->budget) < 0)
+                denyset_add(&denies, m, r, m->cidrs_match_all, out->budget) < 0)
                 goto out;
             if (r->action == EGRESS_PASS &&
-                denyset_add(&passes, r, m->cidrs_match_all, out->budget) < 0)
+                denyset_add(&passes, m, r, m->cidrs_match_all, out->budget) < 0)
                 goto out;
         }
     }

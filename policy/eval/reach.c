@@ -10,6 +10,13 @@
 
 #define REACH_MAX_PREFIXES 8 /* escaping prefixes named in a message before "... (N more)" */
 #define REACH_MAX_NEAREST 3  /* allow entries named as "allowed here" */
+/*
+ * The most the texts of an escape may take; they quote the object (names, selectors, the peer's
+ * text), and are cut there with "..." (buf_init_cut): a finding is shortened, never lost.
+ */
+#define REACH_PIECE_CAP ((size_t)4096)    /* one escaping destination: names, selectors */
+#define REACH_WHAT_CAP ((size_t)8192)     /* every piece of one escape, with its ports */
+#define REACH_MESSAGE_CAP ((size_t)20480) /* peer text, what escapes, the nearest entries */
 
 void reach_result_init(struct reach_result *r)
 {
@@ -80,7 +87,15 @@ struct acc {
     struct cidrset *cidrs;
     struct portset *ports;
     bool count_only, escaped;
+    bool cut; /* a piece's description was cut at its cap */
 };
+
+/* The description in b, for acc_add(); notes whether it was cut. */
+static char *piece(struct acc *a, struct buf *b)
+{
+    a->cut |= b->cut;
+    return buf_detach(b, NULL);
+}
 
 static void acc_release(struct acc *a)
 {
@@ -136,26 +151,22 @@ fail:
     return -1;
 }
 
-static char *describe_cluster(const struct cluster_peer *c)
+static void describe_cluster(const struct cluster_peer *c, struct buf *b)
 {
-    struct buf b;
-
-    buf_init(&b, 0);
     if (!c->pod_sel || selector_is_all(c->pod_sel)) {
-        buf_puts(&b, "every pod");
+        buf_puts(b, "every pod");
     } else {
-        buf_puts(&b, "pods ");
-        selector_format(c->pod_sel, &b);
+        buf_puts(b, "pods ");
+        selector_format(c->pod_sel, b);
     }
     if (c->ns_name)
-        buf_printf(&b, " of namespace %s", c->ns_name);
+        buf_printf(b, " of namespace %s", c->ns_name);
     else if (!c->ns_sel || selector_is_all(c->ns_sel))
-        buf_puts(&b, " of every namespace");
+        buf_puts(b, " of every namespace");
     else {
-        buf_puts(&b, " of namespaces ");
-        selector_format(c->ns_sel, &b);
+        buf_puts(b, " of namespaces ");
+        selector_format(c->ns_sel, b);
     }
-    return buf_detach(&b, NULL);
 }
 
 /*
@@ -182,9 +193,9 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
             cidrset_free(esc);
             return -1;
         }
-        buf_init(&d, 0);
+        buf_init_cut(&d, REACH_PIECE_CAP, "...");
         cidrset_format(esc, REACH_MAX_PREFIXES, &d);
-        if (acc_add(acc, buf_detach(&d, NULL), atom, esc) < 0) {
+        if (acc_add(acc, piece(acc, &d), atom, esc) < 0) {
             cidrset_free(esc);
             return -1;
         }
@@ -193,7 +204,7 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
     case PEER_FQDN:
         if (cls->every_addr)
             return 0;
-        buf_init(&d, 0);
+        buf_init_cut(&d, REACH_PIECE_CAP, "...");
         for (size_t j = 0; j < p->n_fqdns; j++) {
             if (!budget_spend(b, 1)) {
                 buf_release(&d);
@@ -207,7 +218,7 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
             buf_printf(&d, "%s%s", d.len ? ", " : "", p->fqdns[j]);
         }
         /* A failed buffer may hold nothing: that is not "nothing escapes". */
-        if (d.failed || (d.len && acc_add(acc, buf_detach(&d, NULL), atom, NULL) < 0)) {
+        if (d.failed || (d.len && acc_add(acc, piece(acc, &d), atom, NULL) < 0)) {
             buf_release(&d);
             return -1;
         }
@@ -218,7 +229,11 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
             return 0;
         if (budget_over(b))
             return -1;
-        if (!acc->count_only && acc_add(acc, describe_cluster(&p->cluster), atom, NULL) < 0)
+        if (acc->count_only)
+            break;
+        buf_init_cut(&d, REACH_PIECE_CAP, "...");
+        describe_cluster(&p->cluster, &d);
+        if (acc_add(acc, piece(acc, &d), atom, NULL) < 0)
             return -1;
         break;
     case PEER_ENTITY:
@@ -229,9 +244,9 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
             return 0;
         if (acc->count_only)
             break;
-        buf_init(&d, 0);
+        buf_init_cut(&d, REACH_PIECE_CAP, "...");
         buf_printf(&d, "entity %s", p->entity ? p->entity : "?");
-        if (acc_add(acc, buf_detach(&d, NULL), atom, NULL) < 0)
+        if (acc_add(acc, piece(acc, &d), atom, NULL) < 0)
             return -1;
         break;
     case PEER_ALL:
@@ -240,13 +255,13 @@ static int check_atom(const struct allowidx_class *cls, const char *subject_ns,
             return 0;
         if (acc->count_only)
             break;
-        buf_init(&d, 0);
+        buf_init_cut(&d, REACH_PIECE_CAP, "...");
         if (p->kind == PEER_ALL)
             buf_puts(&d, "every destination (0.0.0.0/0, ::/0)");
         else
             buf_printf(&d, "%s (possibly anything)",
                        p->entity ? p->entity : "an unknown destination");
-        if (acc_add(acc, buf_detach(&d, NULL), atom, NULL) < 0)
+        if (acc_add(acc, piece(acc, &d), atom, NULL) < 0)
             return -1;
         break;
     }
@@ -337,7 +352,7 @@ static char *nearest_entries(const struct policy *pol, const struct egress_peer 
     if (!touch)
         return NULL;
     allowidx_touching(ix, ports, touch);
-    buf_init(&b, 0);
+    buf_init_cut(&b, REACH_PIECE_CAP, "...");
     for (int pass = 0; pass < 3 && !shown; pass++) {
         for (size_t i = 0; i < pol->n_allow; i++) {
             uint64_t bit = (uint64_t)1 << (i % 64);
@@ -427,7 +442,7 @@ static int finish_escape(const struct policy *pol, struct acc *a, struct reach_r
                          struct budget *b)
 {
     struct reach_escape *x;
-    struct buf what, msg;
+    struct buf what, msg, text;
     unsigned long long words = portset_runs(a->ports);
     size_t i;
 
@@ -443,17 +458,21 @@ static int finish_escape(const struct policy *pol, struct acc *a, struct reach_r
     x = &x[out->n_escapes];
     memset(x, 0, sizeof(*x));
     sort_pieces(a);
-    buf_init(&what, 0);
+    buf_init_cut(&what, REACH_WHAT_CAP, "...");
     for (i = 0; i < a->n; i++) {
         buf_printf(&what, "%s%s on ", i ? "; " : "", a->pieces[i].desc);
         portset_format(a->pieces[i].ports, &what);
     }
+    x->cut = a->cut || what.cut;
     x->what = buf_detach(&what, NULL);
     x->nearest = nearest_entries(pol, &a->op->peer, a->ports);
-    buf_init(&msg, 0);
-    peer_text(a->op->orig, &msg);
-    buf_printf(&msg, " opens %s; allowed here: %s", x->what ? x->what : "",
+    /* each part cut on its own, so that a long peer still leaves room for what escapes */
+    buf_init_cut(&text, REACH_PIECE_CAP, "...");
+    peer_text(a->op->orig, &text);
+    buf_init_cut(&msg, REACH_MESSAGE_CAP, "...");
+    buf_printf(&msg, "%s opens %s; allowed here: %s", buf_str(&text), x->what ? x->what : "",
                x->nearest ? x->nearest : "");
+    buf_release(&text);
     x->message = buf_detach(&msg, NULL);
     x->model = a->op->model;
     x->rule = a->op->rule;
@@ -540,14 +559,17 @@ static int check_peer(const struct policy *pol, const char *subject_ns,
             break;
     }
     if (any_cidr && !any_left) {
-        struct buf t;
+        struct buf t, text;
 
         if (out->n_notes >= REACH_MAX_ESCAPES) {
             out->n_notes_unlisted++;
         } else {
-            buf_init(&t, 0);
-            peer_text(acc.op->orig, &t);
-            buf_puts(&t, " opens only addresses the policy file always denies (");
+            buf_init_cut(&text, REACH_PIECE_CAP, "...");
+            peer_text(acc.op->orig, &text);
+            buf_init_cut(&t, REACH_MESSAGE_CAP, "...");
+            buf_printf(&t, "%s opens only addresses the policy file always denies (",
+                       buf_str(&text));
+            buf_release(&text);
             denied_names(pol, acc.op->peer.cidrs, &t);
             buf_puts(&t, "): they stay blocked");
             if (add_note(out, acc.op, buf_detach(&t, NULL)) < 0)

@@ -36,6 +36,9 @@
  *    kube-apiserver, ...) are in-cluster: inside when a covering entry allows every pod of
  *    every namespace, or every address.
  * What is not proven inside is an escape: the check is conservative.
+ *
+ * Texts are capped (reach.c names the caps): a long one is cut with "...", and an escape or a
+ * note is never dropped because of its length.
  */
 
 #include <stdbool.h>
@@ -61,6 +64,8 @@ struct reach_escape {
     char *nearest; /* owned: "model-registry (10.20.0.0/16, fd00:20::/64 on TCP/443)", or
                       "nothing" when no allow entry is near */
     char *message; /* owned: "<peer text> opens <what>; allowed here: <nearest>" */
+    bool cut;      /* `what` was cut at its cap (reach.c): it may not tell this escape from
+                      another one, so it must not be compared */
 };
 
 /* Something worth telling that is not a violation (a peer that opens only always-denied CIDRs). */

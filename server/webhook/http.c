@@ -33,6 +33,7 @@ struct http {
     struct enforcer *enforcer;
     struct nscache *nscache;
     struct cluster *cluster;
+    struct auditor *auditor;
     bool ns_unknown_allow;
     unsigned long long max_work;
     unsigned port;
@@ -328,6 +329,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     struct nsdb ns_view;
     struct budget work;
     struct model *snap = NULL;
+    struct modelctx *mc = NULL;
     const json_t *labels = NULL;
     json_t *fetched = NULL;
     char why[400];
@@ -350,9 +352,16 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
         a.ctx.ns_unknown_reason = why;
         a.ctx.ns_unknown_allow = h->ns_unknown_allow;
     }
+    /* The other policies and the address sets, from the cluster model: never from the request. */
+    if (h->cluster && op == ADMISSION_VALIDATE && (mc = cluster_context(h->cluster, &eval))) {
+        a.ctx.sets = mc->sets;
+        a.ctx.policies = &mc->policies;
+        a.ctx.context = &mc->in;
+    }
     budget_init(&work, h->max_work);
     a.ctx.budget = &work;
-    rc = admission_decide(pol, op, &a, &v, &eval);
+    rc = h->cluster && op == ADMISSION_VALIDATE && !mc ? -1
+                                                        : admission_decide(pol, op, &a, &v, &eval);
     if (budget_over(&work))
         metrics_over_budget(h->metrics);
     if (h->enforcer && rc == 0) {
@@ -392,6 +401,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     admission_release(&a);
     json_decref(fetched);
     model_unref(snap);
+    modelctx_unref(mc);
     if (!text)
         return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
                            "cannot write the answer (out of memory, or over its cap)");
@@ -476,6 +486,8 @@ static char *render_metrics(struct http *h, size_t *len)
     live_policy_put(ref);
     if (h->cluster)
         cluster_metrics(h->cluster, &b);
+    if (h->auditor)
+        auditor_metrics(h->auditor, &b);
     if (!text) {
         buf_release(&b);
         return NULL;
@@ -712,6 +724,7 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->enforcer = o->enforcer;
     h->nscache = o->nscache;
     h->cluster = o->cluster;
+    h->auditor = o->auditor;
     h->ns_unknown_allow = o->ns_unknown_allow;
     h->max_work = o->max_work ? o->max_work : BUDGET_DEFAULT_UNITS;
     atomic_init(&h->body_bytes, 0);
