@@ -37,16 +37,38 @@ static void names(const struct compose_eval *ev, char *buf, size_t size)
                                 ev->parts[i].applies == TRI_TRUE ? "yes" : "maybe");
 }
 
+/*
+ * The parts of subject s composed over `in` and over `scan` (the same input without an index),
+ * which must be the same; into out.
+ */
+static void same_as_scan(const struct policy *pol, const struct compose_input *in,
+                         const struct compose_input *scan, const struct compose_subject *s,
+                         char *out, size_t size)
+{
+    struct compose_eval a, b;
+    struct err e = {0};
+    char without[256];
+
+    compose_eval_init(&a);
+    compose_eval_init(&b);
+    assert_int_equal(compose_eval_run(pol, in, NULL, 0, NULL, NULL, s, &a, &e), 0);
+    assert_int_equal(compose_eval_run(pol, scan, NULL, 0, NULL, NULL, s, &b, &e), 0);
+    names(&a, out, size);
+    names(&b, without, sizeof(without));
+    assert_string_equal(out, without);
+    compose_eval_release(&a);
+    compose_eval_release(&b);
+}
+
 /* The namespace index changes nothing but the work: the same parts, in input order. */
 static void test_compose_index_same_as_scan(void **state)
 {
     struct invfix f;
     struct compose_input scan;
     struct compose_subject s = {.ns = "ml-a"};
-    struct compose_eval a, b;
     struct policy *pol;
     struct err e = {0};
-    char with[256], without[256];
+    char with[256];
 
     (void)state;
     assert_non_null(pol = policy_load("examples/policy.yaml", &e));
@@ -54,16 +76,8 @@ static void test_compose_index_same_as_scan(void **state)
     assert_non_null(f.inv.in.by_ns);
     scan = f.inv.in;
     scan.by_ns = NULL;
-    compose_eval_init(&a);
-    compose_eval_init(&b);
-    assert_int_equal(compose_eval_run(pol, &f.inv.in, NULL, 0, NULL, NULL, &s, &a, &e), 0);
-    assert_int_equal(compose_eval_run(pol, &scan, NULL, 0, NULL, NULL, &s, &b, &e), 0);
-    names(&a, with, sizeof(with));
-    names(&b, without, sizeof(without));
+    same_as_scan(pol, &f.inv.in, &scan, &s, with, sizeof(with));
     assert_string_equal(with, "a1:maybe cw:maybe a2:yes");
-    assert_string_equal(with, without);
-    compose_eval_release(&a);
-    compose_eval_release(&b);
     invfix_release(&f);
     policy_free(pol);
 }
@@ -87,21 +101,12 @@ static void test_compose_pods_index_same_as_scan(void **state)
     for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
         struct selector *pods = selector_parse(subjects[i], &e);
         struct compose_subject s = {.ns = "ml-a", .pods = pods};
-        struct compose_eval a, b;
-        char with[256], without[256];
+        char with[256];
 
         assert_non_null(pods);
-        compose_eval_init(&a);
-        compose_eval_init(&b);
-        assert_int_equal(compose_eval_run(pol, &f.inv.in, NULL, 0, NULL, NULL, &s, &a, &e), 0);
-        assert_int_equal(compose_eval_run(pol, &scan, NULL, 0, NULL, NULL, &s, &b, &e), 0);
-        names(&a, with, sizeof(with));
-        names(&b, without, sizeof(without));
-        assert_string_equal(with, without);
+        same_as_scan(pol, &f.inv.in, &scan, &s, with, sizeof(with));
         if (i == 1)
             assert_string_equal(with, "a2:yes"); /* a1 and cw pin app=web */
-        compose_eval_release(&a);
-        compose_eval_release(&b);
         selector_free(pods);
     }
     invfix_release(&f);
