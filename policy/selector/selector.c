@@ -348,6 +348,9 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     v = json_is_object(labels) ? json_object_get(labels, s->key) : NULL;
     if (v && json_is_string(v))
         return selnode_pred_holds(s, json_string_value(v)) ? TRI_TRUE : TRI_FALSE;
+    /* Label maps are Go map[string]string: the API server stores a null value as "". */
+    if (v && json_is_null(v))
+        return selnode_pred_holds(s, "") ? TRI_TRUE : TRI_FALSE;
     /* Label values are strings; anything else counts as a known-absent label. */
     if (v || complete)
         return selnode_pred_holds(s, NULL) ? TRI_TRUE : TRI_FALSE;
