@@ -562,105 +562,10 @@ static void test_reach_check_always_denied(void **state)
     policy_free(pol);
 }
 
-/* ---- which models govern AI workloads ---- */
-
-static bool governs(const struct policy *pol, const char *ns, const char *ns_sel,
-                    const char *pod_sel, const struct nsdb *db, char **why)
-{
-    struct egress_model m;
-    struct buf b;
-    bool yes;
-
-    egress_model_init(&m);
-    m.ns = ns ? strdup(ns) : NULL;
-    m.ns_sel = sel(ns_sel);
-    m.pod_sel = sel(pod_sel);
-    buf_init(&b, 0);
-    yes = scope_governs_ai(pol, &m, db, &b);
-    *why = buf_detach(&b, NULL);
-    egress_model_release(&m);
-    return yes;
-}
-
-static void test_reach_governs_ai(void **state)
-{
-    struct policy *pol = load(POLICY);
-    struct nsdb *db = nsdb_new();
-    json_t *labels = json_pack("{s:s}", "ai", "true");
-    char *why;
-
-    (void)state;
-    assert_int_equal(nsdb_set(db, "team-x", labels), 0);
-    json_decref(labels);
-
-    /* by glob */
-    assert_true(governs(pol, "ml-a", NULL, "ai-pod == 'false'", NULL, &why));
-    free(why);
-    /* by namespace labels, only when known */
-    assert_true(governs(pol, "team-x", NULL, "ai-pod == 'false'", db, &why));
-    free(why);
-    assert_false(governs(pol, "team-x", NULL, "ai-pod == 'false'", NULL, &why));
-    assert_string_equal(why, "namespace team-x is not an AI namespace (by name; its labels are "
-                             "unknown) and pod selector ai-pod == \"false\" cannot select pods "
-                             "with AI labels");
-    free(why);
-    /* by pod labels: any selector that may overlap ai-pod=true */
-    assert_true(governs(pol, "web", NULL, "app == 'x'", NULL, &why));
-    free(why);
-    assert_true(governs(pol, "web", NULL, NULL, NULL, &why));
-    free(why);
-
-    /* cluster-wide */
-    assert_true(governs(pol, NULL, "kubernetes.io/metadata.name == 'ml-x'", "ai-pod == 'false'",
-                        NULL, &why));
-    free(why);
-    assert_true(governs(pol, NULL, "kubernetes.io/metadata.name == 'notebooks'",
-                        "ai-pod == 'false'", NULL, &why));
-    free(why);
-    assert_true(governs(pol, NULL, "ai == 'true'", "ai-pod == 'false'", NULL, &why));
-    free(why);
-    assert_true(governs(pol, NULL, "all()", "ai-pod == 'false'", NULL, &why));
-    free(why);
-    /* kube-system might carry the AI namespace label ai=true */
-    assert_true(governs(pol, NULL, "kubernetes.io/metadata.name == 'kube-system'",
-                        "ai-pod == 'false'", NULL, &why));
-    free(why);
-    assert_false(governs(pol, NULL, "kubernetes.io/metadata.name == 'kube-system' && ai == 'no'",
-                         "ai-pod == 'false'", NULL, &why));
-    assert_string_equal(why, "namespace selector kubernetes.io/metadata.name == \"kube-system\" "
-                             "&& ai == \"no\" cannot select an AI namespace and pod selector ai-pod == \"false\" "
-                             "cannot select pods with AI labels");
-    free(why);
-    /* not an AI namespace, but any pod may carry AI pod labels */
-    assert_true(governs(pol, NULL, "kubernetes.io/metadata.name == 'kube-system' && ai == 'no'",
-                        NULL, NULL, &why));
-    free(why);
-
-    nsdb_free(db);
-    policy_free(pol);
-}
-
-static void test_reach_governs_ai_host_policy(void **state)
-{
-    struct policy *pol = load(POLICY);
-    struct egress_model m;
-    struct buf b;
-
-    (void)state;
-    egress_model_init(&m);
-    m.host_policy = true;
-    buf_init(&b, 0);
-    assert_false(scope_governs_ai(pol, &m, NULL, &b));
-    assert_string_equal(buf_str(&b), "it governs nodes (nodeSelector), not pods; AI pods may "
-                                     "not use the host network (rule pods.hostNetwork)");
-    buf_release(&b);
-    egress_model_release(&m);
-    policy_free(pol);
-}
-
 /* ---- the decider end to end ---- */
 
-static void decide(const struct policy *pol, const char *yaml, struct verdict *v)
+static void decide_ctx(const struct policy *pol, const char *yaml, const struct request_ctx *ctx,
+                       struct verdict *v)
 {
     struct manifest *mf = manifest_new();
     struct err e = {0};
@@ -668,14 +573,21 @@ static void decide(const struct policy *pol, const char *yaml, struct verdict *v
     assert_int_equal(manifest_read_buffer(mf, yaml, strlen(yaml), "np.yaml"), 0);
     assert_int_equal(manifest_n_objects(mf), 1);
     verdict_init(v);
-    if (decide_object(pol, manifest_object(mf, 0), NULL, v, &e) != 0)
+    if (decide_object(pol, manifest_object(mf, 0), ctx, v, &e) != 0)
         fail_msg("%s", e.msg);
     manifest_free(mf);
+}
+
+static void decide(const struct policy *pol, const char *yaml, struct verdict *v)
+{
+    decide_ctx(pol, yaml, NULL, v);
 }
 
 static void test_reach_decide_findings(void **state)
 {
     struct policy *pol = load(POLICY);
+    struct nsdb *db = nsdb_new();
+    struct request_ctx ctx = {.namespaces = db};
     struct verdict v;
 
     (void)state;
@@ -713,22 +625,25 @@ static void test_reach_decide_findings(void **state)
                         "TCP/80) (AI workloads: namespace ml-a is an AI namespace)");
     verdict_release(&v);
 
-    /* not governing AI workloads: a note that says why */
-    decide(pol,
-           "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-           "metadata: {name: np, namespace: web}\n"
-           "spec:\n"
-           "  podSelector: {matchLabels: {ai-pod: \"no\"}}\n"
-           "  egress: [{}]\n",
-           &v);
+    /* not governing AI workloads (web's labels are known, no AI label): a note that says why */
+    assert_non_null(db);
+    assert_int_equal(nsdb_set(db, "web", NULL), 0);
+    decide_ctx(pol,
+               "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+               "metadata: {name: np, namespace: web}\n"
+               "spec:\n"
+               "  podSelector: {}\n"
+               "  egress: [{}]\n",
+               &ctx, &v);
     assert_true(v.allowed);
     assert_int_equal(v.n_findings, 1);
     assert_false(v.findings[0].violation);
     assert_string_equal(v.findings[0].message,
                         "not evaluated: it governs no AI workload: namespace web is not an AI "
-                        "namespace (by name; its labels are unknown) and pod selector ai-pod == "
-                        "\"no\" cannot select pods with AI labels");
+                        "namespace (by name and labels); rule pods.aiWorkloadsOutsideAI keeps AI "
+                        "workloads out of it");
     verdict_release(&v);
+    nsdb_free(db);
 
     /* no Egress policy type: opens and restricts nothing */
     decide(pol,
@@ -769,8 +684,6 @@ int main(void)
         cmocka_unit_test(test_reach_check_cluster_peers),
         cmocka_unit_test(test_reach_check_everything_entities_unknown),
         cmocka_unit_test(test_reach_check_always_denied),
-        cmocka_unit_test(test_reach_governs_ai),
-        cmocka_unit_test(test_reach_governs_ai_host_policy),
         cmocka_unit_test(test_reach_decide_findings),
     };
 
