@@ -135,6 +135,7 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
         goto out;
     }
+    cli_policy_notes("check", pol);
     if (!(m = manifest_new()))
         goto oom;
     for (int i = first; i < argc; i++)

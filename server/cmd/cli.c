@@ -25,3 +25,15 @@ int cli_wants_help(int argc, char **argv)
     }
     return 0;
 }
+
+void cli_policy_notes(const char *cmd, const struct policy *pol)
+{
+    for (size_t i = 0; i < pol->n_notes; i++) {
+        struct err where = pol->notes[i];
+        char buf[800];
+
+        snprintf(where.msg, sizeof(where.msg), "note: %.500s", pol->notes[i].msg);
+        err_format(&where, buf, sizeof(buf));
+        fprintf(stderr, "egressguard %s: %s\n", cmd, buf);
+    }
+}

@@ -73,4 +73,28 @@ bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
 expect_in "corpus: duplicate keys" "$errs" "_archived__openshift-origin__etcd-controller.yaml:12:3: duplicate key \"selector\""
 expect_in "corpus: invalid Cilium policy" "$errs" "chapter12__invalid-policy.yaml:14:9: spec.egress[0].toEntities"
 expect_in "corpus: invalid NetworkPolicy" "$errs" "k8s-networkpolicy-invalid.yaml:27:13: spec.ingress[0].ports[0].port"
+
+# The corpus again, with every namespace it uses known to carry no AI label: policies there
+# govern no AI workload (rules.pods.aiWorkloadsOutsideAI keeps AI pods out), so only what may
+# reach an AI namespace is denied — the GlobalNetworkPolicies selecting every namespace — and
+# the accelerator Deployment in "default". Without the labels, each namespace may be an AI
+# namespace by label, and the denials say so.
+ns_known=""
+for n in default cilium-test test-ns l7-visibility kube-system demo cilium-test-ccnp1; do
+    ns_known="$ns_known -n $n="
+done
+run "$EGRESSGUARD" check -p $P $ns_known tests/data/corpus/manifests
+expect_in "corpus, namespaces known: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 11 denied, 0 warned, 0 audited, 6 errors"
+n=$(printf '%s\n' "$out" | grep ': deny: ' | grep -c 'NetworkPolicy\|GlobalNetworkPolicy')
+[ "$n" -eq 10 ] && pass "corpus, namespaces known: 10 network-policy denials" || fail "corpus, namespaces known: $n network-policy denials, want 10"
+n=$(printf '%s\n' "$out" | grep ': deny: ' | grep -vc 'GlobalNetworkPolicy\|Deployment vllm-gemma-deployment')
+[ "$n" -eq 0 ] && pass "corpus, namespaces known: only cluster-wide policies and the GPU Deployment" || fail "corpus, namespaces known: $n other denials"
+run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
+expect_in "corpus, namespaces unknown: the reason" "$out" "namespace default may be an AI namespace: its labels, which aiWorkloads.namespaces.selectors look at, are unknown here"
+
+# A policy file with the old name of rules.pods.aiWorkloadsOutsideAI: it works, with a note.
+sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' $P >"$bad"
+run "$EGRESSGUARD" check -p "$bad" tests/data/check/ns.yaml
+expect_rc "old key: still exits 0" 0
+expect_in "old key: positioned note" "$err" "egressguard check: $bad:100:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
 exit $t_failed
