@@ -275,6 +275,34 @@ bool selector_has_global(const struct selector *s)
     return false;
 }
 
+/* Appends the keys of s not yet in *keys; 0, or -1 on OOM. */
+static int add_keys(const struct selector *s, const char ***keys, size_t *n, int depth)
+{
+    size_t i;
+
+    if (depth > SELNODE_MAX_DEPTH + 8)
+        return 0;
+    for (i = 0; i < s->nkids; i++)
+        if (add_keys(s->kids[i], keys, n, depth + 1) < 0)
+            return -1;
+    if (!s->key)
+        return 0;
+    for (i = 0; i < *n; i++)
+        if (!strcmp((*keys)[i], s->key))
+            return 0;
+    const char **grown = realloc(*keys, (*n + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    *keys = grown;
+    grown[(*n)++] = s->key;
+    return 0;
+}
+
+int selector_keys(const struct selector *s, const char ***keys, size_t *n)
+{
+    return add_keys(s, keys, n, 0);
+}
+
 static bool in_set(const struct selector *s, const char *v)
 {
     return s->nvals && bsearch(&v, s->vals, s->nvals, sizeof(*s->vals), cmp_str) != NULL;

@@ -67,6 +67,12 @@ int selector_format(const struct selector *s, struct buf *out);
 bool selector_has_global(const struct selector *s);
 
 /*
+ * Appends to *keys (a malloc()ed array of *n strings borrowed from s; both may start empty) every
+ * label key s tests that is not there yet. Returns 0, or -1 on out of memory.
+ */
+int selector_keys(const struct selector *s, const char ***keys, size_t *n);
+
+/*
  * Kubernetes label syntax, as the API server checks it. A key is a qualified name: an optional
  * DNS-subdomain prefix (at most 253 characters, lower case) and '/', then a name of 1-63
  * characters [A-Za-z0-9._-] starting and ending alphanumeric. A value is empty or such a name.
