@@ -113,8 +113,13 @@ static void test_effective_evaluate_union_of_policies(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_int_equal(n_violations(v), 1);
-    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world opens ");
+    /* the world holds the always-denied metadata address too: a violation of its own */
+    assert_int_equal(n_violations(v), 2);
+    assert_non_null(find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world "
+                                  "opens 169.254.169.254/32, fd00:ec2::254/128 on any "
+                                  "protocol/port, which the policy file always denies (spec.deny: "
+                                  "cloud-metadata)"));
+    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world opens 0.0.0.0/1");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
     assert_string_equal(f->rule, "egress.effective");

@@ -524,13 +524,19 @@ static void test_reach_check_everything_entities_unknown(void **state)
     named_peer(r, PEER_ALL, "r.all", NULL);
     named_peer(r, PEER_ENTITY, "r.api", "kube-apiserver");
     named_peer(r, PEER_UNKNOWN, "r.svc", "toServices");
+    /* every destination and "possibly anything" include spec.deny's ranges */
     want_check(pol, "ml-a", &l,
+                 "ESCAPE r.all: all opens 169.254.169.254/32 on TCP/443, which the policy file "
+                 "always denies (spec.deny: metadata): no network policy may open it\n"
                  "ESCAPE r.all: all opens every destination (0.0.0.0/0, ::/0) on TCP/443; "
                  "allowed here: same (every pod of the same namespace on any protocol/port), "
                  "registry (10.20.0.0/16 on TCP/443), s3 (*.s3.amazonaws.com on "
                  "TCP/443)\n"
                  "ESCAPE r.api: entity kube-apiserver opens entity kube-apiserver on TCP/443; "
                  "allowed here: same (every pod of the same namespace on any protocol/port)\n"
+                 "ESCAPE r.svc: unknown toServices opens 169.254.169.254/32 on TCP/443, which the "
+                 "policy file always denies (spec.deny: metadata): no network policy may open "
+                 "it\n"
                  "ESCAPE r.svc: unknown toServices opens toServices (cannot be resolved "
                  "offline: possibly anything) on TCP/443; allowed here: same (every pod of the "
                  "same namespace on any protocol/port), registry (10.20.0.0/16 "
@@ -553,11 +559,20 @@ static void test_reach_check_always_denied(void **state)
     r = rule(model(&l, "ml-a", false), EGRESS_ALLOW, "r", "TCP/80");
     cidr_peer(r, "r.meta", "169.254.169.254/32", NULL);
     cidr_peer(r, "r.near", "169.254.169.252/30", NULL);
+    /*
+     * spec.deny is never opened: an opening that meets it is a violation naming exactly the
+     * ranges it opens of it (before, they were taken out silently, which holds only if some
+     * other layer blocks them: Kubernetes NetworkPolicies add up, one object cannot show that).
+     */
     want_check(pol, "ml-a", &l,
+                 "ESCAPE r.meta: 169.254.169.254/32 opens 169.254.169.254/32 on TCP/80, which the "
+                 "policy file always denies (spec.deny: metadata): no network policy may open "
+                 "it\n"
+                 "ESCAPE r.near: 169.254.169.252/30 opens 169.254.169.254/32 on TCP/80, which the "
+                 "policy file always denies (spec.deny: metadata): no network policy may open "
+                 "it\n"
                  "ESCAPE r.near: 169.254.169.252/30 opens 169.254.169.252/31, 169.254.169.255/32 "
-                 "on TCP/80; allowed here: web (10.20.0.0/15 on TCP/80)\n"
-                 "NOTE r.meta: 169.254.169.254/32 opens only addresses the policy file always "
-                 "denies (metadata): they stay blocked\n");
+                 "on TCP/80; allowed here: web (10.20.0.0/15 on TCP/80)\n");
     egress_list_release(&l);
     policy_free(pol);
 }
@@ -604,22 +619,30 @@ static void test_reach_decide_findings(void **state)
            "    ports: [{port: 443}, {port: http}]\n",
            &v);
     assert_false(v.allowed);
-    assert_int_equal(v.n_findings, 3);
+    assert_int_equal(v.n_findings, 4);
     assert_false(v.findings[0].violation);
     assert_string_equal(v.findings[0].path, "spec.egress[1].ports[1].port");
+    /* the metadata address is inside 0.0.0.0/0 except 10.0.0.0/8: spec.deny, reported apart */
     assert_true(v.findings[1].violation);
-    assert_string_equal(v.findings[1].rule, "egress");
-    assert_int_equal(v.findings[1].mode, MODE_ENFORCE);
     assert_string_equal(v.findings[1].path, "spec.egress[0].to[0].ipBlock");
     assert_int_equal(v.findings[1].line, 8);
     assert_string_equal(v.findings[1].message,
+                        "0.0.0.0/0 except 10.0.0.0/8 opens 169.254.169.254/32 on TCP/443, which "
+                        "the policy file always denies (spec.deny: metadata): no network policy "
+                        "may open it (AI workloads: namespace ml-a is an AI namespace)");
+    assert_true(v.findings[2].violation);
+    assert_string_equal(v.findings[2].rule, "egress");
+    assert_int_equal(v.findings[2].mode, MODE_ENFORCE);
+    assert_string_equal(v.findings[2].path, "spec.egress[0].to[0].ipBlock");
+    assert_int_equal(v.findings[2].line, 8);
+    assert_string_equal(v.findings[2].message,
                         "0.0.0.0/0 except 10.0.0.0/8 opens 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8, "
                         "12.0.0.0/6, 16.0.0.0/4, 32.0.0.0/3, 64.0.0.0/2, 128.0.0.0/3, ... (30 "
                         "more) on TCP/443; allowed here: registry (10.20.0.0/16 on TCP/443) (AI workloads: "
                         "namespace ml-a is an AI namespace)");
     /* the named port is every TCP port, and 10.20/16 is allowed only on 80 and 443 */
-    assert_string_equal(v.findings[2].path, "spec.egress[1].to[0].ipBlock");
-    assert_string_equal(v.findings[2].message,
+    assert_string_equal(v.findings[3].path, "spec.egress[1].to[0].ipBlock");
+    assert_string_equal(v.findings[3].message,
                         "10.20.0.0/16 opens 10.20.0.0/16 on TCP/0-79, TCP/81-442, TCP/444-65535; "
                         "allowed here: registry (10.20.0.0/16 on TCP/443), web (10.20.0.0/15 on "
                         "TCP/80) (AI workloads: namespace ml-a is an AI namespace)");
