@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "policy/doc/manifest.h"
+#include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/verdict.h"
 #include "server/webhook/admission.h"
@@ -18,12 +19,16 @@ extern const size_t embedded_example_policy_len;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: egressguard review [-p FILE] [--mutate] FILE|-\n\n"
+            "usage: egressguard review [-p FILE] [-n SPEC]... [--mutate] FILE|-\n\n"
             "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
             "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
             "with --mutate), and prints the response JSON.\n\n"
             "Options:\n"
             "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
+            "  -n, --namespace-labels SPEC\n"
+            "                      labels of a namespace, as the server would know them:\n"
+            "                      NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable); without\n"
+            "                      them a namespace is an AI namespace only by its name\n"
             "  --mutate            answer as the mutating webhook\n\n"
             "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
 }
@@ -92,30 +97,59 @@ int cmd_review(int argc, char **argv)
     char *data = NULL, *text, msg[768];
     size_t len = 0, tlen;
     int rc = EXIT_USAGE, drc;
+    struct nsdb *ns = NULL;
 
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
         return EXIT_PASS;
     }
+    if (!(ns = nsdb_new())) {
+        fprintf(stderr, "egressguard review: out of memory\n");
+        return EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
+        const char *spec = NULL;
+
+        if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace-labels")) {
+            if (++i == argc) {
+                nsdb_free(ns);
+                return cli_usage_error("review", "%s needs NAMESPACE=KEY=VALUE", argv[i - 1]);
+            }
+            spec = argv[i];
+        } else if (!strncmp(argv[i], "--namespace-labels=", 19)) {
+            spec = argv[i] + 19;
+        }
+        if (spec) {
+            if (nsdb_set_spec(ns, spec, &e) < 0) {
+                nsdb_free(ns);
+                return cli_usage_error("review", "%s", e.msg);
+            }
+            continue;
+        }
         if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
-            if (++i == argc)
+            if (++i == argc) {
+                nsdb_free(ns);
                 return cli_usage_error("review", "%s needs a file", argv[i - 1]);
+            }
             policy_path = argv[i];
         } else if (!strncmp(argv[i], "--policy=", 9)) {
             policy_path = argv[i] + 9;
         } else if (!strcmp(argv[i], "--mutate")) {
             op = ADMISSION_MUTATE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
+            nsdb_free(ns);
             return cli_usage_error("review", "unknown option '%s'", argv[i]);
         } else if (input) {
+            nsdb_free(ns);
             return cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
         } else {
             input = argv[i];
         }
     }
-    if (!input)
+    if (!input) {
+        nsdb_free(ns);
         return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+    }
 
     pol = policy_path ? policy_load(policy_path, &e)
                       : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
@@ -123,6 +157,7 @@ int cmd_review(int argc, char **argv)
     if (!pol) {
         err_format(&e, msg, sizeof(msg));
         fprintf(stderr, "egressguard review: %s\n", msg);
+        nsdb_free(ns);
         return EXIT_USAGE;
     }
     cli_policy_notes("review", pol);
@@ -144,6 +179,8 @@ int cmd_review(int argc, char **argv)
         goto out;
     }
     verdict_init(&v);
+    /* What --namespace-labels says stands for the server's namespace source (README). */
+    a.ctx.namespaces = ns;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
     if (text) {
@@ -158,5 +195,6 @@ int cmd_review(int argc, char **argv)
 out:
     free(data);
     policy_free(pol);
+    nsdb_free(ns);
     return rc;
 }

@@ -108,6 +108,13 @@ done
 expect_in render_webhooks_namespace_delete "$out" "- DELETE
     resources:
     - namespaces"
+# kubectl debug: the ephemeral containers subresource, validated only, on UPDATE.
+expect_in render_webhooks_ephemeral_containers "$out" "operations:
+    - UPDATE
+    resources:
+    - pods/ephemeralcontainers"
+n=$(printf '%s\n' "$out" | grep -c 'pods/ephemeralcontainers')
+[ "$n" -eq 1 ] && pass render_webhooks_ephemeral_validate_only || fail render_webhooks_ephemeral_validate_only "found $n"
 
 eg webhooks --ca-bundle "$tmp/pki/ca.crt" --url https://127.0.0.1:8443/ --failure-policy Ignore \
     --timeout 3 --namespace eg-test -o json
