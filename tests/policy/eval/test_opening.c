@@ -1,0 +1,261 @@
+/*
+ * Openings (policy/eval/opening.c): what models open together, read from real objects through the
+ * CNI readers and printed as "peer on ports" lines, one per opening, in the list's order.
+ */
+#include "policy/eval/opening.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/base/buf.h"
+#include "policy/cni/calico.h"
+#include "policy/cni/cilium.h"
+#include "policy/cni/netpol.h"
+#include "policy/doc/manifest.h"
+#include "policy/selector/selector.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/* Reads every object of `yaml` into one list of models (each object by its CNI's reader). */
+static void read_models(const char *yaml, struct manifest **mp, struct egress_list *models)
+{
+    struct manifest *m = manifest_new();
+    struct err e = {0};
+
+    assert_non_null(m);
+    assert_int_equal(manifest_read_buffer(m, yaml, strlen(yaml), "t.yaml"), 0);
+    if (manifest_n_errors(m))
+        fail_msg("manifest: %s", manifest_error(m, 0)->msg);
+    egress_list_init(models);
+    for (size_t i = 0; i < manifest_n_objects(m); i++) {
+        const struct object *o = manifest_object(m, i);
+        int rc = !strcmp(o->kind, "NetworkPolicy") && strstr(o->api_version, "projectcalico")
+                     ? calico_read(o, models, &e)
+                 : !strcmp(o->kind, "NetworkPolicy") ? netpol_read(o, models, &e)
+                 : strstr(o->kind, "Cilium")         ? cilium_read(o, models, &e)
+                                                     : calico_read(o, models, &e);
+        if (rc < 0)
+            fail_msg("read %s: %s", o->kind, e.msg);
+    }
+    *mp = m;
+}
+
+/* The openings of every model of yaml, one "peer on ports" per line. Caller frees. */
+static char *openings(const char *yaml)
+{
+    struct manifest *m;
+    struct egress_list models;
+    struct opening_list ops;
+    const struct egress_model **ptrs;
+    struct err e = {0};
+    struct buf b;
+
+    read_models(yaml, &m, &models);
+    ptrs = calloc(models.n + 1, sizeof(*ptrs));
+    assert_non_null(ptrs);
+    for (size_t i = 0; i < models.n; i++)
+        ptrs[i] = &models.models[i];
+    opening_list_init(&ops);
+    assert_int_equal(opening_list_build(ptrs, models.n, &ops, &e), 0);
+    buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < ops.n; i++) {
+        egress_peer_format(&ops.items[i].peer, &b);
+        buf_puts(&b, " on ");
+        portset_format(ops.items[i].ports, &b);
+        buf_puts(&b, "\n");
+    }
+    opening_list_release(&ops);
+    free(ptrs);
+    egress_list_release(&models);
+    manifest_free(m);
+    {
+        char *s = buf_detach(&b, NULL);
+        return s ? s : strdup("");
+    }
+}
+
+static void expect_openings(const char *yaml, const char *want)
+{
+    char *got = openings(yaml);
+
+    if (strcmp(got, want))
+        fail_msg("openings:\n%s\nwant:\n%s", got, want);
+    free(got);
+}
+
+/* Kubernetes NetworkPolicy: allows add up; `except` is part of the peer, nothing is denied. */
+static void test_opening_netpol_union(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: networking.k8s.io/v1\n"
+                    "kind: NetworkPolicy\n"
+                    "metadata: {name: a, namespace: ml}\n"
+                    "spec:\n"
+                    "  podSelector: {}\n"
+                    "  policyTypes: [Egress]\n"
+                    "  egress:\n"
+                    "    - to: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]\n"
+                    "      ports: [{port: 443}]\n"
+                    "    - to: [{ipBlock: {cidr: 192.168.0.0/24}}]\n",
+                    "cidr 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, "
+                    "10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 on TCP/443\n"
+                    "cidr 192.168.0.0/24 on any protocol/port\n");
+}
+
+/* A model without egress in its policy types opens nothing. */
+static void test_opening_ingress_only_opens_nothing(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: networking.k8s.io/v1\n"
+                    "kind: NetworkPolicy\n"
+                    "metadata: {name: a, namespace: ml}\n"
+                    "spec: {podSelector: {}, policyTypes: [Ingress], ingress: [{}]}\n",
+                    "");
+}
+
+/*
+ * Cilium: a deny wins over every allow, in any policy that selects the endpoint
+ * (docs.cilium.io, Policy Language, "Deny Policies"), and subtraction splits by ports:
+ * (A, Pa) − (D, Pd) = (A − D) × (Pa ∩ Pd) ∪ A × (Pa − Pd).
+ */
+static void test_opening_cilium_deny_wins_split_by_ports(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: cilium.io/v2\n"
+                    "kind: CiliumNetworkPolicy\n"
+                    "metadata: {name: allow, namespace: ml}\n"
+                    "spec:\n"
+                    "  endpointSelector: {}\n"
+                    "  egress:\n"
+                    "    - toCIDR: [10.0.0.0/24]\n"
+                    "      toPorts: [{ports: [{port: \"80\", protocol: TCP}, {port: \"443\", protocol: TCP}]}]\n"
+                    "---\n"
+                    "apiVersion: cilium.io/v2\n"
+                    "kind: CiliumNetworkPolicy\n"
+                    "metadata: {name: deny, namespace: ml}\n"
+                    "spec:\n"
+                    "  endpointSelector: {}\n"
+                    "  egressDeny:\n"
+                    "    - toCIDR: [10.0.0.0/25]\n"
+                    "      toPorts: [{ports: [{port: \"80\", protocol: TCP}]}]\n",
+                    "cidr 10.0.0.128/25 on TCP/80\n"
+                    "cidr 10.0.0.0/24 on TCP/443\n");
+}
+
+/*
+ * Calico: policies in `order`, rules first match wins, so a Deny in an earlier policy takes its
+ * destinations from a later Allow (docs.tigera.io, "Policy ordering").
+ */
+static void test_opening_calico_earlier_deny_takes_from_later_allow(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: projectcalico.org/v3\n"
+                    "kind: NetworkPolicy\n"
+                    "metadata: {name: allow, namespace: ml}\n"
+                    "spec:\n"
+                    "  order: 200\n"
+                    "  selector: all()\n"
+                    "  types: [Egress]\n"
+                    "  egress:\n"
+                    "    - action: Allow\n"
+                    "      protocol: TCP\n"
+                    "      destination: {nets: [10.0.0.0/16]}\n"
+                    "---\n"
+                    "apiVersion: projectcalico.org/v3\n"
+                    "kind: NetworkPolicy\n"
+                    "metadata: {name: deny, namespace: ml}\n"
+                    "spec:\n"
+                    "  order: 100\n"
+                    "  selector: all()\n"
+                    "  types: [Egress]\n"
+                    "  egress:\n"
+                    "    - action: Deny\n"
+                    "      destination: {nets: [10.0.128.0/17]}\n",
+                    "cidr 10.0.0.0/17 on TCP/*\n");
+}
+
+/* The same two policies with the orders swapped: the Allow comes first and keeps everything. */
+static void test_opening_calico_later_deny_takes_nothing(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: projectcalico.org/v3\n"
+                    "kind: NetworkPolicy\n"
+                    "metadata: {name: allow, namespace: ml}\n"
+                    "spec:\n"
+                    "  order: 100\n"
+                    "  selector: all()\n"
+                    "  types: [Egress]\n"
+                    "  egress:\n"
+                    "    - action: Allow\n"
+                    "      protocol: TCP\n"
+                    "      destination: {nets: [10.0.0.0/16]}\n"
+                    "---\n"
+                    "apiVersion: projectcalico.org/v3\n"
+                    "kind: NetworkPolicy\n"
+                    "metadata: {name: deny, namespace: ml}\n"
+                    "spec:\n"
+                    "  order: 200\n"
+                    "  selector: all()\n"
+                    "  types: [Egress]\n"
+                    "  egress:\n"
+                    "    - action: Deny\n"
+                    "      destination: {nets: [10.0.128.0/17]}\n",
+                    "cidr 10.0.0.0/16 on TCP/*\n");
+}
+
+static void test_opening_cluster_subset_and_ns_selects(void **state)
+{
+    struct err e = {0};
+    struct selector *ml = selector_parse("team == 'ml'", &e);
+    struct selector *ml_gpu = selector_parse("team == 'ml' && gpu == 'yes'", &e);
+    struct selector *byname =
+        selector_parse("kubernetes.io/metadata.name == 'ml-a'", &e);
+    char ml_a[] = "ml-a";
+    struct cluster_peer fixed = {.ns_name = ml_a};
+    struct cluster_peer any_ml = {.ns_sel = ml};
+    struct cluster_peer gpu_ml = {.ns_sel = ml_gpu};
+    struct cluster_peer named = {.ns_sel = byname};
+    struct cluster_peer all = {0};
+    json_t *labels = json_pack("{s:s, s:s}", "team", "ml", "kubernetes.io/metadata.name", "ml-a");
+
+    (void)state;
+    assert_non_null(ml);
+    assert_non_null(ml_gpu);
+    assert_non_null(byname);
+    assert_true(opening_cluster_subset(&gpu_ml, &any_ml));
+    assert_false(opening_cluster_subset(&any_ml, &gpu_ml));
+    assert_true(opening_cluster_subset(&any_ml, &all));
+    assert_false(opening_cluster_subset(&all, &any_ml));
+    /* A fixed namespace is inside a selector that pins its name. */
+    assert_true(opening_cluster_subset(&fixed, &named));
+    /* Knowing only a name proves nothing about other labels. */
+    assert_false(opening_cluster_subset(&fixed, &any_ml));
+
+    assert_true(opening_ns_selects(byname, "ml-a", NULL));
+    assert_false(opening_ns_selects(byname, "ml-b", NULL));
+    assert_false(opening_ns_selects(ml, "ml-a", NULL));
+    assert_true(opening_ns_selects(ml, "ml-a", labels));
+    assert_true(opening_ns_selects(NULL, "anything", NULL));
+
+    json_decref(labels);
+    selector_free(ml);
+    selector_free(ml_gpu);
+    selector_free(byname);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_opening_netpol_union),
+        cmocka_unit_test(test_opening_ingress_only_opens_nothing),
+        cmocka_unit_test(test_opening_cilium_deny_wins_split_by_ports),
+        cmocka_unit_test(test_opening_calico_earlier_deny_takes_from_later_allow),
+        cmocka_unit_test(test_opening_calico_later_deny_takes_nothing),
+        cmocka_unit_test(test_opening_cluster_subset_and_ns_selects),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
