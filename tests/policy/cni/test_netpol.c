@@ -473,9 +473,20 @@ static void test_netpol_decide_corpus_verdicts(void **state)
                      0);
     assert_true(v.allowed);
 
-    /* allow-all egress in ml-research (an AI namespace by the glob ml-*) */
-    assert_int_equal(decide_file(pol, "tests/data/netpol/ai-allow-all-egress.yaml", &v, &n), 1);
+    /*
+     * allow-all egress in ml-research (an AI namespace by the glob ml-*): every destination, and
+     * within it the addresses spec.deny names, each a violation
+     */
+    assert_int_equal(decide_file(pol, "tests/data/netpol/ai-allow-all-egress.yaml", &v, &n), 2);
     assert_false(v.allowed);
+    f = find(&v, true, "169.254.169.254/32");
+    assert_non_null(f);
+    assert_string_equal(f->path, "spec.egress[0]");
+    assert_string_equal(f->message,
+                        "egress rule with `to: []` opens 169.254.169.254/32, fd00:ec2::254/128 on "
+                        "any protocol/port, which the policy file always denies (spec.deny: "
+                        "cloud-metadata): no network policy may open it (AI workloads: namespace "
+                        "ml-research-2 is an AI namespace)");
     f = find(&v, true, "0.0.0.0/0");
     assert_non_null(f);
     assert_string_equal(f->rule, "egress");
