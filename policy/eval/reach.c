@@ -442,6 +442,25 @@ static void denied_names(const struct policy *pol, const struct cidrset *c, stru
 }
 
 /*
+ * A new escape of a's peer at the end of out, zeroed but for model, rule and peer (the caller
+ * fills the rest; reach_result_release() frees whatever it set). NULL on out of memory.
+ */
+static struct reach_escape *add_escape(struct reach_result *out, const struct acc *a)
+{
+    struct reach_escape *x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
+
+    if (!x)
+        return NULL;
+    out->escapes = x;
+    x = &x[out->n_escapes++];
+    memset(x, 0, sizeof(*x));
+    x->model = a->op->model;
+    x->rule = a->op->rule;
+    x->peer = a->op->orig;
+    return x;
+}
+
+/*
  * Does opening op reach into spec.deny? A CIDR peer where its addresses meet the deny ranges;
  * every destination, a peer that may be anything, and Cilium's world (every address outside the
  * cluster) reach all of them. Names are judged by name and in-cluster peers are pods: neither
@@ -483,15 +502,11 @@ out:
  */
 static int finish_denied(const struct policy *pol, struct acc *a, struct reach_result *out)
 {
-    struct reach_escape *x;
+    struct reach_escape *x = add_escape(out, a);
     struct buf what, msg;
 
-    x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
     if (!x)
         return -1;
-    out->escapes = x;
-    x = &x[out->n_escapes];
-    memset(x, 0, sizeof(*x));
     buf_init(&what, 0);
     cidrset_format(a->denied, REACH_MAX_PREFIXES, &what);
     buf_puts(&what, " on ");
@@ -506,14 +521,10 @@ static int finish_denied(const struct policy *pol, struct acc *a, struct reach_r
                      "policy may open it",
                x->what ? x->what : "", x->nearest ? x->nearest : "");
     x->message = buf_detach(&msg, NULL);
-    x->model = a->op->model;
-    x->rule = a->op->rule;
-    x->peer = a->op->orig;
     x->ports = a->denied_ports;
     x->cidrs = a->denied;
     a->denied_ports = NULL;
     a->denied = NULL;
-    out->n_escapes++;
     return x->what && x->nearest && x->message ? 0 : -1;
 }
 
@@ -546,16 +557,12 @@ static void sort_pieces(struct acc *a)
 
 static int finish_escape(const struct policy *pol, struct acc *a, struct reach_result *out)
 {
-    struct reach_escape *x;
+    struct reach_escape *x = add_escape(out, a);
     struct buf what, msg;
     size_t i;
 
-    x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
     if (!x)
         return -1;
-    out->escapes = x;
-    x = &x[out->n_escapes];
-    memset(x, 0, sizeof(*x));
     sort_pieces(a);
     buf_init(&what, 0);
     for (i = 0; i < a->n; i++) {
@@ -569,14 +576,10 @@ static int finish_escape(const struct policy *pol, struct acc *a, struct reach_r
     buf_printf(&msg, " opens %s; allowed here: %s", x->what ? x->what : "",
                x->nearest ? x->nearest : "");
     x->message = buf_detach(&msg, NULL);
-    x->model = a->op->model;
-    x->rule = a->op->rule;
-    x->peer = a->op->orig;
     x->ports = a->ports;
     x->cidrs = a->cidrs;
     a->ports = NULL;
     a->cidrs = NULL;
-    out->n_escapes++;
     if (!x->what || !x->nearest || !x->message)
         return -1;
     return 0;

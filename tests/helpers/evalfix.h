@@ -17,6 +17,9 @@
 /* Loads a policy file; fails the test when it does not load. */
 struct policy *evalfix_policy(const char *path);
 
+/* The same from the text of a policy file (named "t.yaml" in positions). */
+struct policy *evalfix_policy_text(const char *text);
+
 struct evalfix {
     struct manifest *m;
     const struct object *obj; /* the object evaluated */

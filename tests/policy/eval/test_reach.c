@@ -8,6 +8,7 @@
 #include "policy/eval/judge.h"
 #include "policy/eval/scope.h"
 #include "policy/cni/netpol.h"
+#include "tests/helpers/evalfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,12 +62,7 @@ static const char OPEN_POLICY[] =
 
 static struct policy *load(const char *text)
 {
-    struct err e = {0};
-    struct policy *p = policy_load_buffer(text, strlen(text), "t.yaml", &e);
-
-    if (!p)
-        fail_msg("policy: %s (line %d)", e.msg, e.line);
-    return p;
+    return evalfix_policy_text(text);
 }
 
 /* ---- building models ---- */

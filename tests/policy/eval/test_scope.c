@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy/decide.h"
+#include "tests/helpers/evalfix.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,23 +40,13 @@ static const char POLICY[] = POLICY_HEAD;
 #define TEAM_NOT_AI "ai == 'no' && kubernetes.io/metadata.name starts with 'team-'"
 #define TEAM_NOT_AI_TEXT "ai == \"no\" && kubernetes.io/metadata.name starts with \"team-\""
 
-static struct policy *load(const char *text)
-{
-    struct err e = {0};
-    struct policy *p = policy_load_buffer(text, strlen(text), "t.yaml", &e);
-
-    if (!p)
-        fail_msg("policy: %s (line %d)", e.msg, e.line);
-    return p;
-}
-
 /* POLICY_HEAD plus more of spec (rules, exemptions). */
 static struct policy *load_with(const char *more)
 {
     char text[4096];
 
     snprintf(text, sizeof(text), "%s%s", POLICY_HEAD, more);
-    return load(text);
+    return evalfix_policy_text(text);
 }
 
 static struct selector *sel(const char *text)
@@ -122,7 +113,7 @@ static void gov(const struct policy *pol, const char *ns, const char *ns_sel, co
 /* A namespaced policy governs AI workloads when its namespace is (or may be) an AI namespace. */
 static void test_scope_namespaced(void **state)
 {
-    struct policy *pol = load(POLICY);
+    struct policy *pol = evalfix_policy_text(POLICY);
     struct nsdb *db = known();
 
     (void)state;
@@ -151,13 +142,13 @@ static void test_scope_namespaced(void **state)
 /* Namespace selectors that decide on the name alone need no labels. */
 static void test_scope_namespaced_selectors_on_the_name(void **state)
 {
-    struct policy *names = load("apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\n"
+    struct policy *names = evalfix_policy_text("apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\n"
                                 "metadata: {name: t}\nspec:\n  aiWorkloads:\n"
                                 "    namespaces:\n      names: [\"ml-*\"]\n"
                                 "      selectors: [{matchExpressions: [{key: "
                                 "kubernetes.io/metadata.name, operator: In, values: [lab]}]}]\n"
                                 "    pods: {selectors: [{matchLabels: {ai-pod: \"true\"}}]}\n");
-    struct policy *globs = load("apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\n"
+    struct policy *globs = evalfix_policy_text("apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\n"
                                 "metadata: {name: t}\nspec:\n  aiWorkloads:\n"
                                 "    namespaces: {names: [\"ml-*\"]}\n");
 
@@ -243,7 +234,7 @@ static void test_scope_exempt_pods(void **state)
 /* Cluster-wide policies: judged for the AI namespaces their selectors can reach. */
 static void test_scope_clusterwide(void **state)
 {
-    struct policy *pol = load(POLICY);
+    struct policy *pol = evalfix_policy_text(POLICY);
     struct nsdb *db = known();
 
     (void)state;
@@ -296,7 +287,7 @@ static void test_scope_clusterwide(void **state)
  */
 static void test_scope_calico_namespace_name(void **state)
 {
-    struct policy *pol = load(POLICY);
+    struct policy *pol = evalfix_policy_text(POLICY);
     struct nsdb *db = known();
 
     (void)state;
@@ -315,7 +306,7 @@ static void test_scope_calico_namespace_name(void **state)
 
 static void test_scope_not_pods(void **state)
 {
-    struct policy *pol = load(POLICY);
+    struct policy *pol = evalfix_policy_text(POLICY);
     struct egress_model m;
     struct buf b;
 
@@ -390,7 +381,7 @@ static void expect_decided(const struct policy *pol, const struct nsdb *db, cons
 
 static void test_scope_decide_every_cni(void **state)
 {
-    struct policy *pol = load(POLICY);
+    struct policy *pol = evalfix_policy_text(POLICY);
     struct nsdb *db = known();
     static const char np[] = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
                              "metadata: {name: open, namespace: NS}\n"
