@@ -1,6 +1,7 @@
 #include "policy/decide.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
@@ -58,12 +59,53 @@ static const struct decider *find_decider(const struct object *obj)
     return NULL;
 }
 
+/*
+ * A note on an exemption's lifecycle: rule "exemption.expiring" (it still applies, and ends
+ * soon) or "exemption.expired" (it no longer applies).
+ */
+static int lifecycle_note(const struct policy *pol, const struct object *obj,
+                          const struct exemption *x, bool expired, struct verdict *v)
+{
+    char who[300], end[96];
+
+    exemption_describe(x, who, sizeof(who));
+    exemption_end_text(x, expired, end, sizeof(end));
+    /* The news first: admission warnings are cut at 120 characters. */
+    if (expired)
+        return verdict_add(v, obj, obj->json, "exemption.expired", pol->mode, false, "",
+                           "exemption %s: the object is evaluated as if it did not exist (%s; "
+                           "reason: %s)",
+                           end, who, x->reason);
+    return verdict_add(v, obj, obj->json, "exemption.expiring", pol->mode, false, "",
+                       "exemption %s: fix the object or renew the exemption (%s)", end, who);
+}
+
+/* The object passes unevaluated, and the verdict says by which exemption and until when. */
+static int exempt(const struct policy *pol, const struct object *obj, const struct exemption *x,
+                  int64_t now, struct verdict *v, struct err *e)
+{
+    char end[96];
+
+    if (!(v->exemption = strdup(x->reason)))
+        return err_set(e, "out of memory");
+    exemption_end_text(x, false, end, sizeof(end));
+    if (verdict_add(v, obj, obj->json, "exemption", pol->mode, false, "",
+                    "exempt by the policy file (line %d): %s%s%s", x->line, x->reason,
+                    x->expires_text ? "; it " : "", x->expires_text ? end : "") < 0)
+        return err_set(e, "out of memory");
+    if (exemption_state(x, pol->exemption_warning_days, now) == EXEMPTION_EXPIRING &&
+        lifecycle_note(pol, obj, x, false, v) < 0)
+        return err_set(e, "out of memory");
+    return 0;
+}
+
 int decide_object(const struct policy *pol, const struct object *obj,
                    const struct request_ctx *ctx, struct verdict *v, struct err *e)
 {
     static const struct request_ctx none;
     const struct decider *d;
-    const struct exemption *x;
+    const struct exemption *x, *gone;
+    int64_t now;
 
     if (!ctx)
         ctx = &none;
@@ -94,16 +136,14 @@ int decide_object(const struct policy *pol, const struct object *obj,
                    : 0;
     }
     /* A Namespace's own name is the namespace an exemption's glob is about. */
+    now = ctx->now ? ctx->now : (int64_t)time(NULL);
     x = policy_exemption(pol, obj->kind, strcmp(obj->kind, "Namespace") ? obj->ns : obj->name,
-                         obj->name);
-    if (x) {
-        if (!(v->exemption = strdup(x->reason)))
-            return err_set(e, "out of memory");
-        if (verdict_add(v, obj, obj->json, "exemption", pol->mode, false, "",
-                        "exempt by the policy file (line %d): %s", x->line, x->reason) < 0)
-            return err_set(e, "out of memory");
-        return 0;
-    }
+                         obj->name, now, &gone);
+    if (x)
+        return exempt(pol, obj, x, now, v, e);
+    /* An expired exemption no longer applies: the object is judged, and told why. */
+    if (gone && lifecycle_note(pol, obj, gone, true, v) < 0)
+        return err_set(e, "out of memory");
     return d->decide(pol, obj, ctx, v, e);
 }
 

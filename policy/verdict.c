@@ -19,6 +19,7 @@ void verdict_release(struct verdict *v)
         free(v->findings[i].rule);
         free(v->findings[i].path);
         free(v->findings[i].message);
+        free(v->findings[i].escapes);
     }
     free(v->findings);
     free(v->exemption);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy/base/err.h"
 #include "policy/doc/manifest.h"
@@ -22,6 +23,8 @@ struct finding {
     char *path;      /* field path inside the object, "spec.egress[1].to[0].ipBlock"; "" if none */
     char *message;   /* a sentence a person can act on */
     int line, col;   /* position in the object's file; 0 when unknown */
+    char *escapes;   /* rule "egress": what escapes the allow-list ("11.0.0.0/8 on TCP/443"),
+                        for reports that keep it apart from the message; else NULL */
 };
 
 struct verdict {
@@ -41,6 +44,8 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
+                                  current time (tests and `check --now` pass their own) */
 };
 
 void verdict_init(struct verdict *v);

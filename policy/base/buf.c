@@ -103,6 +103,19 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+void buf_cut_utf8(struct buf *b, size_t max, const char *mark)
+{
+    size_t m = strlen(mark), keep;
+
+    if (b->failed || b->len <= max || max <= m)
+        return;
+    keep = max - m;
+    while (keep > 0 && ((unsigned char)b->data[keep] & 0xC0) == 0x80)
+        keep--; /* back to the first byte of the sequence the cut would split */
+    memcpy(b->data + keep, mark, m + 1);
+    b->len = keep + m;
+}
+
 const char *buf_str(const struct buf *b)
 {
     return b->data ? b->data : "";

@@ -25,6 +25,13 @@ int buf_add(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Cuts the contents to at most `max` bytes without splitting a UTF-8 sequence; when anything is
+ * cut, the contents end with `mark` (e.g. "...", counted within max; max must exceed its length).
+ * Never fails and never allocates: a buffer that fits is left alone, a failed one too.
+ */
+void buf_cut_utf8(struct buf *b, size_t max, const char *mark);
+
 /* The contents as a C string ("" when empty); borrowed, valid until the next append. */
 const char *buf_str(const struct buf *b);
 

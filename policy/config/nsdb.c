@@ -47,6 +47,12 @@ int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels)
     return 0;
 }
 
+void nsdb_forget(struct nsdb *db, const char *ns)
+{
+    if (db->map)
+        json_object_del(db->map, ns);
+}
+
 int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e)
 {
     const char *eq = strchr(spec, '=');

@@ -34,6 +34,9 @@ void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels);
 /* Records (replacing) the labels of a namespace; labels may be NULL (none). 0 or -1 on OOM. */
 int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels);
 
+/* Forgets a namespace (its labels become unknown again). Nothing on a view. */
+void nsdb_forget(struct nsdb *db, const char *ns);
+
 /* Parses "ns=key=value,key2=value2" (a --namespace-labels argument) and records it. */
 int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e);
 

@@ -295,44 +295,6 @@ static int parse_ai(struct cfgread *l, const json_t *spec, struct policy *p)
     return 0;
 }
 
-static int parse_exemptions(struct cfgread *l, const json_t *spec, struct policy *p)
-{
-    static const char *const fields[] = {"kind", "namespace", "name", "reason", NULL};
-    json_t *arr, *item;
-    size_t i;
-    char path[64];
-    int r = cfgread_opt(l, spec, "exemptions", JSON_ARRAY, "spec", &arr);
-
-    if (r <= 0 || !json_array_size(arr))
-        return r < 0 ? -1 : 0;
-    if (!(p->exemptions = calloc(json_array_size(arr), sizeof(*p->exemptions))))
-        return err_set(l->e, "out of memory");
-    json_array_foreach(arr, i, item) {
-        struct exemption *x = &p->exemptions[p->n_exemptions];
-        int col;
-
-        snprintf(path, sizeof(path), "spec.exemptions[%zu]", i);
-        if (!json_is_object(item))
-            return cfgread_fail(l, item, path, "must be a mapping, not %s", doc_type_name(item));
-        if (cfgread_check_fields(l, item, path, fields) < 0)
-            return -1;
-        p->n_exemptions++;
-        doc_pos(l->doc, item, &x->line, &col);
-        if (cfgread_opt_string(l, item, "kind", path, &x->kind) < 0 ||
-            cfgread_opt_string(l, item, "namespace", path, &x->namespace) < 0 ||
-            cfgread_opt_string(l, item, "name", path, &x->name) < 0 ||
-            cfgread_opt_string(l, item, "reason", path, &x->reason) < 0)
-            return -1;
-        if (!x->reason || !*x->reason)
-            return cfgread_fail(l, item, path,
-                        "an exemption needs a reason (it is reported whenever "
-                        "the exemption applies)");
-        if (!x->kind && !x->namespace && !x->name)
-            return cfgread_fail(l, item, path, "an exemption must name a kind, namespace or name");
-    }
-    return 0;
-}
-
 static int parse_string_map(struct cfgread *l, const json_t *parent, const char *key, const char *path,
                             char ***keys, char ***vals, size_t *n)
 {
@@ -498,9 +460,11 @@ static int from_doc(struct cfgread *l, struct policy *p)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
     static const char *const meta_fields[] = {"name", "labels", "annotations", NULL};
-    static const char *const spec_fields[] = {"mode",  "aiWorkloads", "allow",
-                                              "deny",  "exemptions",  "identities",
-                                              "rules", "mutation",    NULL};
+    static const char *const spec_fields[] = {"mode",       "aiWorkloads",
+                                              "allow",      "deny",
+                                              "exemptions", "exemptionWarningDays",
+                                              "identities", "rules",
+                                              "mutation",   NULL};
     static const char *const id_fields[] = {"users", "groups", "serviceAccounts", NULL};
     json_t *root = doc_root(l->doc), *av, *kind, *meta = NULL, *spec, *ids = NULL;
 
@@ -527,7 +491,8 @@ static int from_doc(struct cfgread *l, struct policy *p)
         cfgread_mode(l, spec, "spec", MODE_ENFORCE, &p->mode) < 0 || parse_ai(l, spec, p) < 0 ||
         parse_entries(l, spec, "allow", false, &p->allow, &p->n_allow) < 0 ||
         parse_entries(l, spec, "deny", true, &p->deny, &p->n_deny) < 0 ||
-        parse_exemptions(l, spec, p) < 0)
+        exemptions_read(l, spec, &p->exemptions, &p->n_exemptions,
+                        &p->exemption_warning_days) < 0)
         return -1;
     if (!(p->deny_cidrs = cidrset_new()))
         return err_set(l->e, "out of memory");
@@ -688,13 +653,7 @@ void policy_free(struct policy *p)
     free_entries(p->allow, p->n_allow);
     free_entries(p->deny, p->n_deny);
     cidrset_free(p->deny_cidrs);
-    for (size_t i = 0; i < p->n_exemptions; i++) {
-        free(p->exemptions[i].kind);
-        free(p->exemptions[i].namespace);
-        free(p->exemptions[i].name);
-        free(p->exemptions[i].reason);
-    }
-    free(p->exemptions);
+    exemptions_free(p->exemptions, p->n_exemptions);
     free_strings(p->users, p->n_users);
     free_strings(p->groups, p->n_groups);
     free_strings(p->service_accounts, p->n_service_accounts);
@@ -722,17 +681,38 @@ bool policy_ns_is_ai(const struct policy *p, const char *ns, const json_t *label
 }
 
 const struct exemption *policy_exemption(const struct policy *p, const char *kind, const char *ns,
-                                         const char *name)
+                                         const char *name, int64_t now,
+                                         const struct exemption **expired)
 {
+    if (expired)
+        *expired = NULL;
     for (size_t i = 0; i < p->n_exemptions; i++) {
         const struct exemption *x = &p->exemptions[i];
-        if (x->kind && (!kind || strcmp(x->kind, kind)))
+        if (!exemption_covers(x, kind, ns, name))
             continue;
-        if (x->namespace && (!ns || fnmatch(x->namespace, ns, 0)))
-            continue;
-        if (x->name && (!name || fnmatch(x->name, name, 0)))
-            continue;
-        return x;
+        if (exemption_state(x, p->exemption_warning_days, now) != EXEMPTION_EXPIRED)
+            return x;
+        if (expired && !*expired)
+            *expired = x;
     }
     return NULL;
+}
+
+void policy_exemption_counts(const struct policy *p, int64_t now, size_t counts[3])
+{
+    counts[EXEMPTION_ACTIVE] = counts[EXEMPTION_EXPIRING] = counts[EXEMPTION_EXPIRED] = 0;
+    for (size_t i = 0; i < p->n_exemptions; i++)
+        counts[exemption_state(&p->exemptions[i], p->exemption_warning_days, now)]++;
+}
+
+int64_t policy_exemption_next_change(const struct policy *p, int64_t now)
+{
+    int64_t next = EXEMPTION_NEVER;
+
+    for (size_t i = 0; i < p->n_exemptions; i++) {
+        int64_t t = exemption_next_change(&p->exemptions[i], p->exemption_warning_days, now);
+        if (t < next)
+            next = t;
+    }
+    return next;
 }

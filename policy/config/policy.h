@@ -17,6 +17,7 @@
 #include "policy/sets/cidr.h"
 #include "policy/base/err.h"
 #include "policy/sets/portset.h"
+#include "policy/config/exemption.h"
 #include "policy/config/mode.h"
 #include "policy/selector/selector.h"
 
@@ -39,14 +40,6 @@ struct dest_entry {
     struct portset *ports;    /* never NULL; every port when the entry names none */
     int line;                 /* where the entry starts in the policy file */
     char *summary;            /* allow entries: "name (10.20.0.0/16 on TCP/443)", for messages */
-};
-
-struct exemption {
-    char *kind;      /* NULL: any kind */
-    char *namespace; /* glob; NULL: any namespace */
-    char *name;      /* glob; NULL: any name */
-    char *reason;
-    int line;
 };
 
 struct pod_rules {
@@ -86,8 +79,9 @@ struct policy {
     size_t n_deny;
     struct cidrset *deny_cidrs; /* union of every deny entry's CIDRs */
 
-    struct exemption *exemptions;
+    struct exemption *exemptions; /* exemption.h */
     size_t n_exemptions;
+    int exemption_warning_days; /* spec.exemptionWarningDays */
 
     /* identities */
     char **users, **groups, **service_accounts; /* service accounts as "namespace/name" */
@@ -128,8 +122,18 @@ void policy_free(struct policy *p); /* NULL is a no-op */
 /* Is the namespace an AI namespace by name glob, or by labels (JSON object; NULL = unknown)? */
 bool policy_ns_is_ai(const struct policy *p, const char *ns, const json_t *labels);
 
-/* The exemption that covers an object, or NULL. */
+/*
+ * The first exemption in force at `now` (Unix time) that covers an object, or NULL. When none
+ * is in force, *expired (may be NULL) is set to the first expired one that covers it, else NULL.
+ */
 const struct exemption *policy_exemption(const struct policy *p, const char *kind,
-                                         const char *ns, const char *name);
+                                         const char *ns, const char *name, int64_t now,
+                                         const struct exemption **expired);
+
+/* How many exemptions are in each state at `now` (counts indexed by enum exemption_state). */
+void policy_exemption_counts(const struct policy *p, int64_t now, size_t counts[3]);
+
+/* The first instant after `now` at which some exemption changes state; EXEMPTION_NEVER. */
+int64_t policy_exemption_next_change(const struct policy *p, int64_t now);
 
 #endif

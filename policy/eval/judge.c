@@ -20,6 +20,8 @@ int judge_report(const struct policy *pol, const struct object *obj, const struc
                         x->peer->path ? x->peer->path : "", "%s%s%s%s%s", kind,
                         name_models ? " " : "", name, name_models ? ": " : "", x->message) < 0)
             return -1;
+        if (x->what && !(v->findings[v->n_findings - 1].escapes = strdup(x->what)))
+            return -1;
     }
     for (i = 0; i < r->n_notes; i++) {
         const struct reach_note *n = &r->notes[i];

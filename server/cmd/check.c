@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/eval/effective.h"
 #include "policy/doc/manifest.h"
@@ -26,13 +27,16 @@ static void usage(FILE *out)
         "\n"
         "Options:\n"
         "  -p, --policy FILE            the EgressPolicy file (required)\n"
-        "  -f, --format FORMAT          text (default), json, sarif (2.1.0) or junit\n"
+        "  -f, --format FORMAT          text (default), json, sarif (2.1.0), junit, or\n"
+        "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports)\n"
         "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
         "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
+        "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
+        "                               RFC 3339 time) instead of the current time\n"
         "  -h, --help                   this help\n"
         "\n"
         "Namespace objects in the input tell which namespaces carry which labels.\n"
@@ -47,8 +51,11 @@ struct check_opts {
     enum report_format format;
     bool verbose;
     bool effective;
+    int64_t now; /* 0: the current time */
     struct nsdb *ns;
 };
+
+enum { OPT_NOW = 256 }; /* long options without a letter */
 
 static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
 {
@@ -59,6 +66,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
+        {"now", required_argument, NULL, OPT_NOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -74,7 +82,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'f':
             if (report_format_parse(optarg, &o->format) < 0)
-                return cli_usage_error("check", "unknown format '%s' (text, json, sarif, junit)",
+                return cli_usage_error("check",
+                                       "unknown format '%s' (text, json, sarif, junit, "
+                                       "policyreport)",
                                        optarg);
             break;
         case 'n':
@@ -89,6 +99,10 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
             break;
         case 'e':
             o->effective = true;
+            break;
+        case OPT_NOW:
+            if (cli_parse_now("check", optarg, &o->now))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -154,6 +168,7 @@ int cmd_check(int argc, char **argv)
 
     r.pol = pol;
     r.verbose = o.verbose;
+    r.now = o.now ? o.now : (int64_t)time(NULL);
     r.n_input_errors = manifest_n_errors(m);
     r.input_errors = r.n_input_errors ? manifest_error(m, 0) : NULL;
     r.n_items = manifest_n_objects(m);
@@ -161,7 +176,7 @@ int cmd_check(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns};
+        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns, .now = o.now};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "policy/config/exemption.h"
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -36,4 +38,17 @@ void cli_policy_notes(const char *cmd, const struct policy *pol)
         err_format(&where, buf, sizeof(buf));
         fprintf(stderr, "egressguard %s: %s\n", cmd, buf);
     }
+}
+
+int cli_parse_now(const char *cmd, const char *text, int64_t *out)
+{
+    struct err e = {0};
+    bool is_date;
+
+    /* The parser reads `expires`, where a date means its last second; --now means its first. */
+    if (exemption_parse_expires(text, out, &is_date, &e) < 0)
+        return cli_usage_error(cmd, "--now: %s", e.msg);
+    if (is_date)
+        *out -= 86400;
+    return 0;
 }

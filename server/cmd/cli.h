@@ -6,6 +6,7 @@
  * (argv[0] is the command name) and returns the process exit code.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "policy/config/policy.h"
@@ -35,5 +36,11 @@ void cli_policy_notes(const char *cmd, const struct policy *pol);
 
 /* True when argv[1..] asks for help (-h or --help) before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/*
+ * A --now argument: the time exemption lifetimes are judged at, as a date (its first second,
+ * UTC) or an RFC 3339 time. 0 with *out set, or EXIT_USAGE after saying why on stderr.
+ */
+int cli_parse_now(const char *cmd, const char *text, int64_t *out);
 
 #endif

@@ -19,7 +19,7 @@ extern const size_t embedded_example_policy_len;
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: egressguard review [-p FILE] [-n SPEC]... [--mutate] FILE|-\n\n"
+            "usage: egressguard review [-p FILE] [-n SPEC]... [--mutate] [--now TIME] FILE|-\n\n"
             "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
             "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
             "with --mutate), and prints the response JSON.\n\n"
@@ -29,7 +29,9 @@ static void usage(FILE *out)
             "                      labels of a namespace, as the server would know them:\n"
             "                      NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable); without\n"
             "                      them a namespace is an AI namespace only by its name\n"
-            "  --mutate            answer as the mutating webhook\n\n"
+            "  --mutate            answer as the mutating webhook\n"
+            "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+            "                      time) instead of the current time\n\n"
             "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
 }
 
@@ -96,6 +98,7 @@ int cmd_review(int argc, char **argv)
     struct verdict v;
     char *data = NULL, *text, msg[768];
     size_t len = 0, tlen;
+    int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
     struct nsdb *ns = NULL;
 
@@ -112,8 +115,8 @@ int cmd_review(int argc, char **argv)
 
         if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace-labels")) {
             if (++i == argc) {
-                nsdb_free(ns);
-                return cli_usage_error("review", "%s needs NAMESPACE=KEY=VALUE", argv[i - 1]);
+                rc = cli_usage_error("review", "%s needs NAMESPACE=KEY=VALUE", argv[i - 1]);
+                goto out;
             }
             spec = argv[i];
         } else if (!strncmp(argv[i], "--namespace-labels=", 19)) {
@@ -121,34 +124,41 @@ int cmd_review(int argc, char **argv)
         }
         if (spec) {
             if (nsdb_set_spec(ns, spec, &e) < 0) {
-                nsdb_free(ns);
-                return cli_usage_error("review", "%s", e.msg);
+                rc = cli_usage_error("review", "%s", e.msg);
+                goto out;
             }
             continue;
         }
         if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
             if (++i == argc) {
-                nsdb_free(ns);
-                return cli_usage_error("review", "%s needs a file", argv[i - 1]);
+                rc = cli_usage_error("review", "%s needs a file", argv[i - 1]);
+                goto out;
             }
             policy_path = argv[i];
         } else if (!strncmp(argv[i], "--policy=", 9)) {
             policy_path = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--now")) {
+            if (++i == argc) {
+                rc = cli_usage_error("review", "--now needs a date or time");
+                goto out;
+            }
+            if (cli_parse_now("review", argv[i], &now))
+                goto out;
         } else if (!strcmp(argv[i], "--mutate")) {
             op = ADMISSION_MUTATE;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            nsdb_free(ns);
-            return cli_usage_error("review", "unknown option '%s'", argv[i]);
+            rc = cli_usage_error("review", "unknown option '%s'", argv[i]);
+            goto out;
         } else if (input) {
-            nsdb_free(ns);
-            return cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
+            rc = cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
+            goto out;
         } else {
             input = argv[i];
         }
     }
     if (!input) {
-        nsdb_free(ns);
-        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+        rc = cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+        goto out;
     }
 
     pol = policy_path ? policy_load(policy_path, &e)
@@ -157,8 +167,7 @@ int cmd_review(int argc, char **argv)
     if (!pol) {
         err_format(&e, msg, sizeof(msg));
         fprintf(stderr, "egressguard review: %s\n", msg);
-        nsdb_free(ns);
-        return EXIT_USAGE;
+        goto out;
     }
     cli_policy_notes("review", pol);
     if (!(data = read_input(input, &len, &e))) {
@@ -181,6 +190,7 @@ int cmd_review(int argc, char **argv)
     verdict_init(&v);
     /* What --namespace-labels says stands for the server's namespace source (README). */
     a.ctx.namespaces = ns;
+    a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
     if (text) {

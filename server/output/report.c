@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "server/cmd/cli.h"
+#include "server/output/polreport.h"
+#include "server/output/yamlemit.h"
 
 #ifndef EGRESSGUARD_VERSION
 #define EGRESSGUARD_VERSION "0.1.0"
@@ -11,9 +13,9 @@
 
 int report_format_parse(const char *s, enum report_format *out)
 {
-    static const char *const names[] = {"text", "json", "sarif", "junit"};
+    static const char *const names[] = {"text", "json", "sarif", "junit", "policyreport"};
 
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (!strcmp(s, names[i])) {
             *out = (enum report_format)i;
             return 0;
@@ -354,6 +356,82 @@ static int write_junit(FILE *out, const struct report *r)
     return ferror(out) ? -1 : 0;
 }
 
+/* Which report an item belongs in: its namespace; a namespace's effective egress in its own. */
+static const char *placement(const struct report_item *it)
+{
+    return strcmp(it->obj->kind, "EffectiveEgress") ? it->obj->ns : it->obj->name;
+}
+
+static int by_placement(const void *a, const void *b)
+{
+    const struct report_item *const *x = a, *const *y = b;
+    int c = strcmp(placement(*x), placement(*y));
+
+    return c ? c : *x < *y ? -1 : *x > *y;
+}
+
+static void entry_of(const struct report_item *it, struct polreport_entry *en)
+{
+    const struct object *o = it->obj;
+    bool eff = !strcmp(o->kind, "EffectiveEgress");
+
+    memset(en, 0, sizeof(*en));
+    en->api_version = eff ? "v1" : o->api_version;
+    en->kind = eff ? "Namespace" : o->kind;
+    en->ns = eff ? "" : o->ns;
+    en->name = o->name;
+    en->uid = eff ? NULL
+                  : json_string_value(json_object_get(json_object_get(o->json, "metadata"), "uid"));
+    en->file = eff ? NULL : o->file;
+    en->line = o->line;
+    en->v = it->failed ? NULL : &it->v;
+    en->error = &it->e;
+}
+
+/*
+ * One PolicyReport per namespace that holds a judged object (even if all pass: applying the
+ * stream then clears results that were fixed), and the ClusterPolicyReport, always, first; input
+ * errors that are no object's go into it.
+ */
+static int write_policyreport(FILE *out, const struct report *r)
+{
+    const struct report_item **items = calloc(r->n_items + 1, sizeof(*items));
+    struct polreport_entry *en = calloc(r->n_items + r->n_input_errors + 1, sizeof(*en));
+    struct polreport_opts o = {.policy = r->pol->name, .now = r->now};
+    json_t *docs = json_array();
+    size_t n = 0, m = 0, i, j, k;
+    struct err e = {0};
+    int rc = -1;
+
+    if (!items || !en || !docs)
+        goto out;
+    for (i = 0; i < r->n_items; i++)
+        if (r->items[i].failed || r->items[i].v.evaluated || r->items[i].v.n_findings)
+            items[n++] = &r->items[i];
+    qsort(items, n, sizeof(*items), by_placement);
+    /* Cluster-scoped objects sort first (namespace ""); input errors join them. */
+    for (j = 0; j < n && !*placement(items[j]); j++)
+        entry_of(items[j], &en[m++]);
+    for (k = 0; k < r->n_input_errors; k++)
+        en[m++] = (struct polreport_entry){.error = &r->input_errors[k]};
+    if (json_array_append_new(docs, polreport_build("", en, m, &o)) < 0)
+        goto out;
+    for (i = j; i < n; i = j) {
+        const char *ns = placement(items[i]);
+
+        for (m = 0, j = i; j < n && !strcmp(placement(items[j]), ns); j++)
+            entry_of(items[j], &en[m++]);
+        if (json_array_append_new(docs, polreport_build(ns, en, m, &o)) < 0)
+            goto out;
+    }
+    rc = yamlemit_docs(out, docs, &e) < 0 || ferror(out) ? -1 : 0;
+out:
+    json_decref(docs);
+    free(items);
+    free(en);
+    return rc;
+}
+
 int report_write(FILE *out, enum report_format fmt, const struct report *r)
 {
     switch (fmt) {
@@ -363,6 +441,8 @@ int report_write(FILE *out, enum report_format fmt, const struct report *r)
         return write_sarif(out, r);
     case REPORT_JUNIT:
         return write_junit(out, r);
+    case REPORT_POLICYREPORT:
+        return write_policyreport(out, r);
     default:
         return write_text(out, r);
     }

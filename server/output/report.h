@@ -2,20 +2,22 @@
 #define EGRESSGUARD_REPORT_H
 
 /*
- * What `check` prints: the verdict on every object read, in one of four formats. text is for
+ * What `check` prints: the verdict on every object read, in one of five formats. text is for
  * people (`file:line: Kind namespace/name: deny: field: message`), json for scripts, SARIF 2.1.0
- * for code-scanning dashboards, JUnit XML for CI test reports. Input errors (unreadable files,
- * malformed objects) appear in every format, positioned.
+ * for code-scanning dashboards, JUnit XML for CI test reports, policyreport a YAML stream of
+ * wgpolicyk8s.io PolicyReports for clusters and GitOps (polreport.h). Input errors (unreadable
+ * files, malformed objects) appear in every format, positioned.
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "policy/doc/manifest.h"
 #include "policy/config/policy.h"
 #include "policy/verdict.h"
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF, REPORT_JUNIT };
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF, REPORT_JUNIT, REPORT_POLICYREPORT };
 
 struct report_item {
     const struct object *obj; /* borrowed */
@@ -31,13 +33,14 @@ struct report {
     const struct err *input_errors; /* errors reading the input (not tied to one object) */
     size_t n_input_errors;
     bool verbose; /* text: also list objects that pass and kinds not evaluated */
+    int64_t now;  /* policyreport: the results' timestamp (Unix seconds) */
 };
 
 struct report_counts {
     size_t objects, evaluated, denied, warned, audited, notes, errors;
 };
 
-/* "text", "json", "sarif", "junit" → format; -1 when unknown. */
+/* "text", "json", "sarif", "junit", "policyreport" → format; -1 when unknown. */
 int report_format_parse(const char *s, enum report_format *out);
 
 void report_count(const struct report *r, struct report_counts *c);

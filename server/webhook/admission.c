@@ -366,7 +366,8 @@ static void put_warnings(struct buf *out, const struct verdict *v)
     for (size_t i = 0; i < v->n_findings; i++) {
         const struct finding *f = &v->findings[i];
 
-        if (!f->violation || f->mode != MODE_WARN)
+        /* Warn-mode violations, and an exemption that ends soon or has ended. */
+        if ((!f->violation || f->mode != MODE_WARN) && strncmp(f->rule, "exemption.", 10))
             continue;
         buf_reset(&w);
         buf_puts(&w, "egressguard: ");

@@ -348,11 +348,19 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
             return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", strdup("shutting down\n"),
                          14, NULL);
         return reply(c, MHD_HTTP_OK, "text/plain", strdup("ready\n"), 6, NULL);
-    case ROUTE_METRICS:
+    case ROUTE_METRICS: {
+        /* Exemptions change state with the clock, not with events: counted at each scrape. */
+        struct policy_ref *ref = live_policy_get(h->live);
+        size_t counts[3];
+
+        policy_exemption_counts(policy_ref_policy(ref), (int64_t)time(NULL), counts);
+        live_policy_put(ref);
+        metrics_exemptions(h->metrics, counts);
         text = metrics_render(h->metrics, &len);
         if (!text)
             return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, NULL);
+    }
     default:
         return reply_error(rq, c, MHD_HTTP_NOT_FOUND, "not found");
     }

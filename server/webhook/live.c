@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -127,6 +128,28 @@ static void log_notes(const struct live *l, const struct policy *p)
     }
 }
 
+/*
+ * Says at each load which exemptions have ended or end soon: they change verdicts without
+ * anyone touching the objects they cover.
+ */
+static void log_exemptions(const struct log *lg, const struct policy *p)
+{
+    int64_t now = (int64_t)time(NULL);
+
+    for (size_t i = 0; i < p->n_exemptions; i++) {
+        const struct exemption *x = &p->exemptions[i];
+        enum exemption_state st = exemption_state(x, p->exemption_warning_days, now);
+        char who[300], end[96];
+
+        if (st == EXEMPTION_ACTIVE)
+            continue;
+        exemption_describe(x, who, sizeof(who));
+        exemption_end_text(x, st == EXEMPTION_EXPIRED, end, sizeof(end));
+        log_msg(lg, LOG_WARN, "exemption %s%s (%s)", end,
+                st == EXEMPTION_EXPIRED ? " and no longer applies" : "", who);
+    }
+}
+
 /* Returns 0 (reloaded or unchanged) or -1 (failed; the old policy stays). */
 static int reload_policy(struct live *l, bool force)
 {
@@ -159,6 +182,7 @@ static int reload_policy(struct live *l, bool force)
     log_msg(l->log, LOG_INFO, "policy reloaded: %s (%s, sha256 %s)", l->cfg.policy_path,
             p->name ? p->name : "", p->hash);
     log_notes(l, p);
+    log_exemptions(l->log, p);
     return 0;
 }
 
@@ -228,6 +252,7 @@ struct live *live_new(const struct live_config *cfg, struct metrics *m, const st
     }
     if (!(l->creds = tls_creds_load(cfg->cert_path, cfg->key_path, e)))
         goto fail;
+    log_exemptions(lg, p);
     return l;
 fail:
     live_free(l);

@@ -37,6 +37,7 @@ struct metrics {
     struct reload_count policy, certificate;
     long in_flight;
     unsigned long ns[METRICS_NS_UNKNOWN + 1];
+    size_t exemptions[3]; /* by exemption state */
 };
 
 struct metrics *metrics_new(void)
@@ -162,6 +163,13 @@ long metrics_in_flight_now(struct metrics *m)
     return n;
 }
 
+void metrics_exemptions(struct metrics *m, const size_t counts[3])
+{
+    pthread_mutex_lock(&m->mu);
+    memcpy(m->exemptions, counts, sizeof(m->exemptions));
+    pthread_mutex_unlock(&m->mu);
+}
+
 char *metrics_render(struct metrics *m, size_t *len)
 {
     static const char *const ep_names[2] = {"validate", "mutate"};
@@ -237,6 +245,14 @@ char *metrics_render(struct metrics *m, size_t *len)
                "egressguard_namespace_api_requests_total{result=\"error\"} %lu\n",
                m->ns[METRICS_NS_UNKNOWN], m->ns[METRICS_NS_STALE], m->ns[METRICS_NS_API_OK],
                m->ns[METRICS_NS_API_NOT_FOUND], m->ns[METRICS_NS_API_ERROR]);
+    buf_printf(&b,
+               "# HELP egressguard_exemptions Exemptions of the serving policy: active, expiring "
+               "(ending within exemptionWarningDays) and expired (no longer applied).\n"
+               "# TYPE egressguard_exemptions gauge\n"
+               "egressguard_exemptions{state=\"active\"} %zu\n"
+               "egressguard_exemptions{state=\"expiring\"} %zu\n"
+               "egressguard_exemptions{state=\"expired\"} %zu\n",
+               m->exemptions[0], m->exemptions[1], m->exemptions[2]);
     pthread_mutex_unlock(&m->mu);
     return buf_detach(&b, len);
 }

@@ -36,6 +36,12 @@ enum metrics_ns {
 };
 void metrics_ns_lookup(struct metrics *m, enum metrics_ns what);
 
+/*
+ * The exemptions of the serving policy by state (indexed by enum exemption_state: active,
+ * expiring, expired), as of the caller's clock: set just before rendering.
+ */
+void metrics_exemptions(struct metrics *m, const size_t counts[3]);
+
 void metrics_in_flight(struct metrics *m, int delta);
 long metrics_in_flight_now(struct metrics *m);
 

@@ -2,9 +2,11 @@
 # diff before committing: these files are what users and their tools see).
 . "$(dirname "$0")/../lib.sh"
 G=tests/data/check/golden
-for f in text json sarif junit; do
+# --now fixes the clock that exemption lifetimes and report timestamps read.
+for f in text json sarif junit policyreport; do
     got=$(mktemp)
-    "$EGRESSGUARD" check -p tests/data/check/policy.yaml --format $f $G/input.yaml >"$got" 2>&1
+    "$EGRESSGUARD" check -p tests/data/check/policy.yaml --now 2026-12-01 --format $f $G/input.yaml \
+        >"$got" 2>&1
     rc=$?
     [ "$rc" -eq 2 ] && pass "$f: exit 2 (one object is malformed)" || fail "$f: exit $rc, want 2"
     if [ -n "${UPDATE_GOLDEN:-}" ]; then

@@ -39,6 +39,22 @@ expect_in "invalid policy is positioned" "$err" "$bad:31:3: spec: unknown field 
 run "$EGRESSGUARD" check -p $P tests/data/check/ns.yaml
 expect_rc "clean input exits 0" 0
 expect_in "summary line" "$out" "egressguard: 2 objects checked"
+
+# Exemption lifetimes are judged at --now (default: the clock): exempt while it lasts, warned
+# within exemptionWarningDays of the end, evaluated afterwards.
+run "$EGRESSGUARD" check -p $P --now 2026-12-01 tests/data/check/legacy-np.yaml
+expect_rc "check --now: exempt exits 0" 0
+expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 80): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
+run "$EGRESSGUARD" check -p $P --now 2027-01-25T12:00:00Z tests/data/check/legacy-np.yaml
+expect_rc "check --now: expiring exits 0" 0
+expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 80 of the policy file, owner research-infra, ticket INC-1234)"
+run "$EGRESSGUARD" check -p $P --now 2027-02-01 tests/data/check/legacy-np.yaml
+expect_rc "check --now: expired exits 1" 1
+expect_in "check --now: expired" "$out" "note: exemption expired after 2027-01-31 (UTC): the object is evaluated"
+expect_in "check --now: expired is judged" "$out" "deny: spec.egress[0]: egress rule without \`to\` opens every destination"
+run "$EGRESSGUARD" check -p $P --now 2027-02-30 tests/data/check/legacy-np.yaml
+expect_rc "check --now: invalid date exits 2" 2
+expect_in "check --now: invalid date" "$err" '--now: "2027-02-30": 2027-02 has 28 days'
 run "$EGRESSGUARD" check -p $P tests/data/manifest/dir
 expect_rc "broken input exits 2" 2
 expect_in "input error positioned" "$out" "tests/data/manifest/dir/sub/broken.yml:2:1: did not find expected ',' or ']'"

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (p) {
         (void)policy_ns_is_ai(p, "ml-team", NULL);
-        (void)policy_exemption(p, "Pod", "ns", "name");
+        (void)policy_exemption(p, "Pod", "ns", "name", 0, NULL);
     }
     policy_free(p);
     return 0;

@@ -38,16 +38,8 @@ contexts:
   context: {cluster: fake, user: eg}
 K
 
-"$EGRESSGUARD" serve --listen 127.0.0.1:0 -p examples/policy.yaml --tls-cert "$tmp/srv.crt" \
-    --tls-key "$tmp/srv.key" --namespaced-mode --kubeconfig "$tmp/kubeconfig" \
-    >"$tmp/serve.out" 2>"$tmp/serve.log" &
-pids="$pids $!"
-port=""; i=0
-while [ -z "$port" ] && [ $i -lt 100 ]; do
-    sleep 0.1; i=$((i + 1))
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/serve.log" | head -1)
-done
-[ -n "$port" ] && pass test_namespaced_serve_starts || { fail test_namespaced_serve_starts "$(cat "$tmp/serve.log")"; exit 1; }
+serve_tls serve -p examples/policy.yaml --namespaced-mode --kubeconfig "$tmp/kubeconfig" &&
+    pass test_namespaced_serve_starts || { fail test_namespaced_serve_starts "$(cat "$tmp/serve.log")"; exit 1; }
 
 # until_in SECONDS FILE TEXT: waits (bounded) until FILE contains TEXT.
 until_in() {

@@ -42,15 +42,7 @@ kubeconfig "$tmp/kubeconfig-down" 1
 # serve NAME ARGS...: starts a server (no in-cluster detection), its port in $port.
 serve() {
     name=$1; shift
-    env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 -p examples/policy.yaml \
-        --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    pids="$pids $!"
-    port=""; i=0
-    while [ -z "$port" ] && [ $i -lt 100 ]; do
-        sleep 0.1; i=$((i + 1))
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$name.log" | head -1)
-    done
-    [ -n "$port" ] && pass "test_nslabels_${name}_starts" ||
+    serve_tls "$name" -p examples/policy.yaml "$@" && pass "test_nslabels_${name}_starts" ||
         { fail "test_nslabels_${name}_starts" "$(cat "$tmp/$name.log")"; exit 1; }
 }
 post() { # post PATH FILE: the reply in $out

@@ -26,10 +26,24 @@ run "$EGRESSGUARD" review "$AD/delete-managed-netpol-v1.json"
 expect_rc "test_review_delete_managed_denied" 1
 expect_in "test_review_delete_managed_reason" "$out" 'NetworkPolicy ml-train/egressguard-default is managed by egressguard'
 
-# An exemption from the policy file passes, and its reason comes back as a warning.
-run "$EGRESSGUARD" review -p examples/policy.yaml "$AD/exempt-netpol-v1.json"
+# An exemption from the policy file passes, and its reason comes back as a warning. Its lifetime
+# is judged at --now: the example's legacy exemption has 2027-01-31 as its last day.
+run "$EGRESSGUARD" review -p examples/policy.yaml --now 2026-12-01 "$AD/exempt-netpol-v1.json"
 expect_rc "test_review_exempt_allowed" 0
 expect_in "test_review_exempt_warning" "$out" '"warnings":["egressguard: exempt by the policy: INC-1234: migration window until 2027-01-31"]'
+# Within exemptionWarningDays (14) of its end: still exempt, and the requester is warned.
+run "$EGRESSGUARD" review -p examples/policy.yaml --now 2027-01-31 "$AD/exempt-netpol-v1.json"
+expect_rc "test_review_exempt_expiring_allowed" 0
+expect_in "test_review_exempt_expiring_warning" "$out" '"egressguard: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 80 of the policy fil..."'
+# The day after: evaluated like any other object (an allow-all egress is denied), and told why.
+run "$EGRESSGUARD" review -p examples/policy.yaml --now 2027-02-01 "$AD/exempt-netpol-v1.json"
+expect_rc "test_review_exempt_expired_denied" 1
+expect_in "test_review_exempt_expired_warning" "$out" '"egressguard: exemption expired after 2027-01-31 (UTC): the object is evaluated as if it did not exist (line 80 of th..."'
+run "$EGRESSGUARD" review -p examples/policy.yaml --now 2027-02-01T00:00:00+01:00 "$AD/exempt-netpol-v1.json"
+expect_rc "test_review_exempt_now_offset" 0
+run "$EGRESSGUARD" review -p examples/policy.yaml --now tomorrow "$AD/exempt-netpol-v1.json"
+expect_rc "test_review_now_invalid" 2
+expect_in "test_review_now_invalid_message" "$err" '--now: "tomorrow" is neither a date (YYYY-MM-DD) nor an RFC 3339 time'
 
 # kubectl debug: an UPDATE of pods/ephemeralcontainers carries the whole Pod (Kubernetes 1.22+),
 # judged by the pod rules like any Pod; a privileged debugger in an AI pod is denied.

@@ -39,3 +39,19 @@ make_server_cert() {
     mkcert srv ca "$1"
     [ -s "$tmp/srv.crt" ] || { fail "test certificates" "$(cat "$tmp/openssl.log")"; exit 1; }
 }
+
+# serve_tls NAME ARGS...: starts `egressguard serve` on a free loopback port with the certificate
+# of make_server_cert and ARGS, outside any cluster; sets $port ("" if it did not start within
+# 10 s); output in $tmp/NAME.out and $tmp/NAME.log. The process joins $pids.
+serve_tls() {
+    _name=$1; shift
+    env -u KUBERNETES_SERVICE_HOST "$EGRESSGUARD" serve --listen 127.0.0.1:0 \
+        --tls-cert "$tmp/srv.crt" --tls-key "$tmp/srv.key" "$@" >"$tmp/$_name.out" 2>"$tmp/$_name.log" &
+    pids="$pids $!"
+    port=""; _i=0
+    while [ -z "$port" ] && [ $_i -lt 600 ]; do
+        sleep 0.1; _i=$((_i + 1))
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/$_name.log" | head -1)
+    done
+    [ -n "$port" ]
+}

@@ -65,12 +65,34 @@ static void test_buf_detach_empty(void **state)
     free(s);
 }
 
+static void test_buf_cut_utf8_keeps_whole_characters(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 0);
+    buf_puts(&b, "ab\xe2\x82\xac\xe2\x82\xac"); /* ab€€: 8 bytes */
+    buf_cut_utf8(&b, 8, "...");
+    assert_string_equal(buf_str(&b), "ab\xe2\x82\xac\xe2\x82\xac"); /* fits: untouched */
+    buf_cut_utf8(&b, 7, "...");
+    assert_string_equal(buf_str(&b), "ab..."); /* the first € would be split: it goes too */
+    assert_int_equal(b.len, 5);
+    buf_reset(&b);
+    buf_puts(&b, "abcdefgh");
+    buf_cut_utf8(&b, 6, "...");
+    assert_string_equal(buf_str(&b), "abc...");
+    buf_cut_utf8(&b, 3, "..."); /* no room for anything but the mark: left alone */
+    assert_string_equal(buf_str(&b), "abc...");
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_printf_respects_cap),
         cmocka_unit_test(test_buf_printf_grows),
         cmocka_unit_test(test_buf_detach_empty),
+        cmocka_unit_test(test_buf_cut_utf8_keeps_whole_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "policy/config/policy.h"
+#include "tests/helpers/policyfix.h"
 
 #define HEAD "apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\nmetadata: {name: t}\nspec:\n"
 #define AI "  aiWorkloads:\n    namespaces:\n      names: [\"ml-*\"]\n"
@@ -16,24 +17,13 @@ static int mismatches;
 
 static struct policy *load(const char *text, struct err *e)
 {
-    memset(e, 0, sizeof(*e));
-    return policy_load_buffer(text, strlen(text), "p.yaml", e);
+    return policyfix_load(text, e);
 }
 
 /* The policy must be rejected with exactly this message at this position. */
 static void expect_error(const char *text, int line, int col, const char *msg)
 {
-    struct err e;
-    struct policy *p = load(text, &e);
-    char buf[700];
-
-    if (p)
-        fail_msg("accepted: %s", text);
-    err_format(&e, buf, sizeof(buf));
-    if (e.line != line || e.col != col || strcmp(e.msg, msg) != 0) {
-        print_error("got   %s\nwant  p.yaml:%d:%d: %s\n", buf, line, col, msg);
-        mismatches++;
-    }
+    mismatches += !policyfix_refuses(text, line, col, msg);
 }
 
 static void test_policy_load_example(void **state)
@@ -72,9 +62,11 @@ static void test_policy_load_example(void **state)
     json_t *labels = json_pack("{s:s}", "egressguard.io/ai-workload", "true");
     assert_true(policy_ns_is_ai(p, "default", labels));
     json_decref(labels);
-    assert_non_null(policy_exemption(p, "NetworkPolicy", "ml-research", "legacy-allow-all"));
-    assert_null(policy_exemption(p, "Pod", "ml-research", "legacy-allow-all"));
-    assert_non_null(policy_exemption(p, "Pod", "ml-platform-system", "x"));
+    /* 2026-12-01: the legacy exemption (last day 2027-01-31) still applies. */
+    assert_non_null(policy_exemption(p, "NetworkPolicy", "ml-research", "legacy-allow-all",
+                                     (int64_t)20788 * 86400, NULL));
+    assert_null(policy_exemption(p, "Pod", "ml-research", "legacy-allow-all", 0, NULL));
+    assert_non_null(policy_exemption(p, "Pod", "ml-platform-system", "x", 0, NULL));
     policy_free(p);
 }
 
