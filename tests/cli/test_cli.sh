@@ -109,8 +109,10 @@ run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
 expect_in "corpus, namespaces unknown: the reason" "$out" "namespace default may be an AI namespace: its labels, which aiWorkloads.namespaces.selectors look at, are unknown here"
 
 # A policy file with the old name of rules.pods.aiWorkloadsOutsideAI: it works, with a note.
-sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' $P >"$bad"
-run "$EGRESSGUARD" check -p "$bad" tests/data/check/ns.yaml
+old=$(mktemp); trap 'rm -f "$bad" "$old"' EXIT
+sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' $P >"$old"
+line=$(grep -n 'acceleratorsOutsideAI: true' "$old" | cut -d: -f1)
+run "$EGRESSGUARD" check -p "$old" tests/data/check/ns.yaml
 expect_rc "old key: still exits 0" 0
-expect_in "old key: positioned note" "$err" "egressguard check: $bad:100:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
+expect_in "old key: positioned note" "$err" "egressguard check: $old:$line:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
 exit $t_failed

@@ -67,9 +67,10 @@ expect_in "test_review_spec_deny_named" "$out" 'opens 169.254.169.254/32, fd00:e
 
 # The old name of rules.pods.aiWorkloadsOutsideAI: a positioned note on stderr, the same answer.
 sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' examples/policy.yaml >"$tmp/old-key.yaml"
+line=$(grep -n 'acceleratorsOutsideAI: true' "$tmp/old-key.yaml" | cut -d: -f1)
 run "$EGRESSGUARD" review -p "$tmp/old-key.yaml" "$AD/pod-v1.json"
 expect_rc "test_review_old_key_exit_0" 0
-expect_in "test_review_old_key_note" "$err" "egressguard review: $tmp/old-key.yaml:100:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
+expect_in "test_review_old_key_note" "$err" "egressguard review: $tmp/old-key.yaml:$line:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
 
 run sh -c "'$EGRESSGUARD' review -p '$SD/deny-unknown.yaml' - < '$AD/configmap-v1.json'"
 expect_rc "test_review_stdin" 1

@@ -289,8 +289,9 @@ fi
 
 # --- the policy loader's notes are logged; kubectl debug is judged by the pod rules -------------
 sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' examples/policy.yaml >"$tmp/old-key.yaml"
+line=$(grep -n 'acceleratorsOutsideAI: true' "$tmp/old-key.yaml" | cut -d: -f1)
 if start oldkey --policy "$tmp/old-key.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key"; then
-    expect_in "test_serve_policy_note_logged" "$(cat "$tmp/oldkey.log")" "policy note: $tmp/old-key.yaml:100:30: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
+    expect_in "test_serve_policy_note_logged" "$(cat "$tmp/oldkey.log")" "policy note: $tmp/old-key.yaml:$line:30: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
     post /validate "$AD/pod-ephemeral-v1.json"
     expect_in "test_serve_ephemeral_container_denied" "$out" '"allowed":false,"status":{"code":403,"message":"egressguard denied Pod ml-train/trainer: spec.ephemeralContainers[0].securityContext.privileged: '
     opid=$pid
