@@ -104,8 +104,10 @@ e2e: all
 run: all
 	@scripts/run-dev.sh $(BIN)
 
+# Also a kubectl plugin: kubectl finds kubectl-egressguard on PATH (`kubectl egressguard explain`).
 install: all
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/egressguard
+	ln -sf egressguard $(DESTDIR)$(PREFIX)/bin/kubectl-egressguard
 
 # The container image, built with podman under build/image/ (no registry or Docker engine needed).
 image:

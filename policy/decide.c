@@ -6,6 +6,8 @@
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
 #include "policy/cni/netpol.h"
+#include "policy/eval/context.h"
+#include "policy/eval/inventory.h"
 #include "policy/rules/managed.h"
 #include "policy/rules/namespace.h"
 #include "policy/rules/pod.h"
@@ -47,6 +49,52 @@ static const struct decider {
     {"projectcalico.org", "NetworkPolicy", calico_decide, true},
     {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */
 };
+
+/*
+ * A DELETE or UPDATE of a network policy while the other objects are known (ctx->context):
+ * refused when it widens the egress of the old object's pods beyond the allow-list (context.h).
+ * For a DELETE, obj is the object being deleted.
+ */
+static int judge_change(const struct policy *pol, const struct object *obj,
+                        const struct request_ctx *ctx, struct verdict *v, struct err *e)
+{
+    bool del = !strcmp(ctx->operation, "DELETE");
+    struct object old_view;
+    const struct object *old = obj;
+    struct egress_list old_models, new_models;
+    struct compose_policy oldp, newp;
+    char old_err[600], new_err[600];
+    int rc = -1;
+
+    if (!del) {
+        if (!json_is_object(ctx->old_object))
+            return 0;
+        object_init(&old_view, (json_t *)ctx->old_object, NULL);
+        old = &old_view;
+    }
+    if (!inventory_is_policy(old) ||
+        policy_exemption(pol, old->kind, old->ns, old->name,
+                         ctx->now ? ctx->now : (int64_t)time(NULL), NULL))
+        return 0;
+    /*
+     * A namespace being deleted takes its policies with it: the namespace controller and the
+     * garbage collector must get through, or the namespace hangs in Terminating.
+     */
+    if (ctx->username &&
+        (!strcmp(ctx->username, "system:serviceaccount:kube-system:namespace-controller") ||
+         !strcmp(ctx->username, "system:serviceaccount:kube-system:generic-garbage-collector")))
+        return 0;
+    egress_list_init(&old_models);
+    egress_list_init(&new_models);
+    if (inventory_read_policy(old, &old_models, &oldp, old_err, sizeof(old_err), e) < 0 ||
+        (!del && inventory_read_policy(obj, &new_models, &newp, new_err, sizeof(new_err), e) < 0))
+        goto out;
+    rc = context_judge_removal(pol, obj, ctx->context, &oldp, del ? NULL : &newp, v, e);
+out:
+    egress_list_release(&old_models);
+    egress_list_release(&new_models);
+    return rc;
+}
 
 static const struct decider *find_decider(const struct object *obj)
 {
@@ -120,6 +168,10 @@ int decide_object(const struct policy *pol, const struct object *obj,
      * guard speaks then.
      */
     if (d && d->guarded && managed_decide(pol, obj, ctx, v, e) < 0)
+        return -1;
+    if (d && d->guarded && ctx->context && ctx->operation &&
+        (!strcmp(ctx->operation, "DELETE") || !strcmp(ctx->operation, "UPDATE")) &&
+        judge_change(pol, obj, ctx, v, e) < 0)
         return -1;
     if (ctx->operation && !strcmp(ctx->operation, "DELETE"))
         return 0;

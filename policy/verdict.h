@@ -16,6 +16,8 @@
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 
+struct compose_input; /* policy/eval/compose.h */
+
 struct finding {
     char *rule;      /* rule id: "egress", "pod.hostNetwork", "namespace.enforcementLabel", ... */
     enum mode mode;  /* the mode of the rule's group */
@@ -44,6 +46,11 @@ struct request_ctx {
     const json_t *groups;      /* userInfo.groups: array of strings */
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
+    /*
+     * The other objects known to the decision (check: its input; the server: the cluster model),
+     * for judging a network-policy change in context (context.h). NULL: each object alone.
+     */
+    const struct compose_input *context;
     int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
                                   current time (tests and `check --now` pass their own) */
 };

@@ -10,6 +10,7 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"check", cmd_check, "dry-run: evaluate manifests (files, directories, -) against the policy"},
+    {"explain", cmd_explain, "the effective egress of a namespace, policy by policy; --to one destination"},
     {"serve", cmd_serve, "run the TLS admission webhook (/validate, /mutate, /healthz, /metrics)"},
     {"review", cmd_review, "answer one AdmissionReview (file or -) as the server would"},
     {"mutate", cmd_mutate, "print the patch the mutating webhook would apply to a Namespace"},

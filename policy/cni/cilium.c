@@ -6,6 +6,7 @@
 #include "policy/base/buf.h"
 #include "policy/cni/cilports.h"
 #include "policy/cni/cilrd.h"
+#include "policy/cni/cildns.h"
 #include "policy/cni/cilsel.h"
 #include "policy/sets/fqdn.h"
 #include "policy/doc/member.h"
@@ -579,5 +580,6 @@ int cilium_read(const struct object *obj, struct egress_list *out, struct err *e
 int cilium_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
                   struct verdict *v, struct err *e)
 {
-    return judge_read(pol, obj, ctx, cilium_read, v, e);
+    /* The egress judgement, then the DNS rules (DNS is an egress channel too: cildns.h). */
+    return judge_read_then(pol, obj, ctx, cilium_read, cildns_check, v, e);
 }

@@ -103,3 +103,20 @@ const json_t *nsdb_labels(const struct nsdb *db, const char *ns)
         return json_object_get(db->map, ns);
     return db->one_ns && !strcmp(db->one_ns, ns) ? db->one_labels : NULL;
 }
+
+int nsdb_merge(struct nsdb *dst, const struct nsdb *src)
+{
+    const char *ns;
+    json_t *labels;
+
+    if (!dst->map)
+        return -1;
+    if (!src)
+        return 0;
+    if (!src->map)
+        return src->one_ns ? nsdb_set(dst, src->one_ns, src->one_labels) : 0;
+    json_object_foreach(src->map, ns, labels)
+        if (json_object_set(dst->map, ns, labels) < 0)
+            return -1;
+    return 0;
+}

@@ -43,4 +43,10 @@ int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e);
 /* The labels of a known namespace (borrowed JSON object), or NULL when the namespace is unknown. */
 const json_t *nsdb_labels(const struct nsdb *db, const char *ns);
 
+/*
+ * Records every namespace src knows into dst (replacing what dst knew of them), as a merge of
+ * two sources (command-line labels into one input's). 0, or -1 on OOM or when dst is a view.
+ */
+int nsdb_merge(struct nsdb *dst, const struct nsdb *src);
+
 #endif

@@ -355,9 +355,47 @@ static int parse_ai_outside_ai(struct cfgread *l, const json_t *pods, struct pod
                         pp, b ? "true" : "false");
 }
 
+/* A cluster-internal DNS suffix: a plain name (no pattern), normalized. */
+static int read_suffix(struct cfgread *l, const json_t *item, const char *path, char **out)
+{
+    char norm[FQDN_MAX];
+
+    if (fqdn_normalize(json_string_value(item), false, norm, l->e) < 0)
+        return cfgread_fail_inner(l, item, path);
+    if (!(*out = strdup(norm)))
+        return err_set(l->e, "out of memory");
+    return 0;
+}
+
+/*
+ * rules.dns: the rule on DNS rules (Cilium toPorts[].rules.dns) in AI namespaces, and the
+ * cluster-internal suffixes that AI pods may resolve besides the allow-listed names. Its mode
+ * defaults to warn: the names a DNS rule lets through are a channel, not yet an opening.
+ */
+static int parse_dns(struct cfgread *l, const json_t *rules, struct policy *p)
+{
+    static const char *const fields[] = {"mode", "clusterSuffixes", NULL};
+    const char *path = "spec.rules.dns";
+    json_t *dns = NULL;
+
+    if (cfgread_opt(l, rules, "dns", JSON_OBJECT, "spec.rules", &dns) < 0 ||
+        (dns && cfgread_check_fields(l, dns, path, fields) < 0) ||
+        cfgread_mode(l, dns, path, MODE_WARN, &p->dns_mode) < 0)
+        return -1;
+    if (dns && json_object_get(dns, "clusterSuffixes"))
+        return cfgread_string_list(l, dns, "clusterSuffixes", path, &p->dns_suffixes,
+                                   &p->n_dns_suffixes, read_suffix);
+    if (!(p->dns_suffixes = calloc(1, sizeof(char *))) ||
+        !(p->dns_suffixes[0] = strdup("cluster.local")))
+        return err_set(l->e, "out of memory");
+    p->n_dns_suffixes = 1;
+    return 0;
+}
+
 static int parse_rules(struct cfgread *l, const json_t *spec, struct policy *p)
 {
-    static const char *const fields[] = {"egress", "pods", "namespaces", "unknownKinds", NULL};
+    static const char *const fields[] = {"egress", "pods",         "namespaces",
+                                         "dns",    "unknownKinds", NULL};
     static const char *const egress_fields[] = {"mode", NULL};
     static const char *const pod_fields[] = {"mode",
                                              "hostNetwork",
@@ -385,7 +423,8 @@ static int parse_rules(struct cfgread *l, const json_t *spec, struct policy *p)
         cfgread_opt(l, rules, "egress", JSON_OBJECT, "spec.rules", &eg) < 0 ||
         cfgread_opt(l, rules, "pods", JSON_OBJECT, "spec.rules", &pods) < 0 ||
         cfgread_opt(l, rules, "namespaces", JSON_OBJECT, "spec.rules", &ns) < 0 ||
-        cfgread_opt(l, rules, "unknownKinds", JSON_STRING, "spec.rules", &uk) < 0)
+        cfgread_opt(l, rules, "unknownKinds", JSON_STRING, "spec.rules", &uk) < 0 ||
+        parse_dns(l, rules, p) < 0)
         return -1;
     if (uk) {
         const char *s = json_string_value(uk);
@@ -661,6 +700,7 @@ void policy_free(struct policy *p)
     free_strings(p->pods.required_labels, p->pods.n_required_labels);
     free_strings(p->ns_required_labels, p->n_ns_required_labels);
     free(p->notes);
+    free_strings(p->dns_suffixes, p->n_dns_suffixes);
     free(p->profile);
     free_strings(p->mut_label_keys, p->n_mut_labels);
     free_strings(p->mut_label_values, p->n_mut_labels);

@@ -88,6 +88,11 @@ struct policy {
     size_t n_users, n_groups, n_service_accounts;
 
     enum mode egress_mode;
+    /* rules.dns: DNS rules that let AI pods resolve names outside the allow-list */
+    enum mode dns_mode;     /* default warn, whatever spec.mode says */
+    char **dns_suffixes;    /* rules.dns.clusterSuffixes: cluster-internal DNS suffixes AI pods
+                               may resolve (normalized names); default cluster.local */
+    size_t n_dns_suffixes;
     struct pod_rules pods;
     enum mode ns_mode;
     char **ns_required_labels;

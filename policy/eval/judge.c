@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/eval/context.h"
 #include "policy/eval/reach.h"
 #include "policy/eval/scope.h"
 
@@ -59,8 +60,9 @@ static int explain(struct verdict *v, size_t first, const char *why)
 }
 
 static int decide_model(const struct policy *pol, const struct object *obj,
-                        const struct request_ctx *ctx, const struct egress_model *m,
-                        bool name_models, struct verdict *v, struct err *e)
+                        const struct request_ctx *ctx, const struct compose_policy *self,
+                        const struct egress_model *m, bool name_models, struct verdict *v,
+                        struct err *e)
 {
     struct opening_list ops;
     struct reach_result res;
@@ -96,6 +98,11 @@ static int decide_model(const struct policy *pol, const struct object *obj,
         goto out;
     if (reach_check(pol, m->ns, &ops, &res, e) < 0)
         goto out;
+    if (ctx && context_applies(pol, ctx->context, m)) {
+        /* With the other policies known, what counts is what the model still opens among them. */
+        rc = context_judge_model(pol, obj, ctx->context, self, m, &res, buf_str(&why), v, e);
+        goto out;
+    }
     first = v->n_findings;
     if (judge_report(pol, obj, &res, false, v) < 0 || explain(v, first, buf_str(&why)) < 0) {
         err_set(e, "out of memory");
@@ -112,17 +119,27 @@ out:
 int judge_models(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,
                  const struct egress_list *models, struct verdict *v, struct err *e)
 {
+    struct compose_policy self;
     size_t i;
 
+    /* The object as composition knows it: its identity is the kind its models name. */
+    memset(&self, 0, sizeof(self));
+    self.kind = models->n && models->models[0].kind ? models->models[0].kind : obj->kind;
+    self.ns = models->n && models->models[0].ns ? models->models[0].ns : "";
+    self.name = obj->name;
+    self.file = obj->file;
+    self.line = obj->line;
+    self.obj = obj;
+    self.models = models;
     for (i = 0; i < models->n; i++)
-        if (decide_model(pol, obj, ctx, &models->models[i], models->n > 1, v, e) < 0)
+        if (decide_model(pol, obj, ctx, &self, &models->models[i], models->n > 1, v, e) < 0)
             return -1;
     return 0;
 }
 
-int judge_read(const struct policy *pol, const struct object *obj,
-                      const struct request_ctx *ctx, judge_reader *read, struct verdict *v,
-                      struct err *e)
+int judge_read_then(const struct policy *pol, const struct object *obj,
+                    const struct request_ctx *ctx, judge_reader *read, judge_after *after,
+                    struct verdict *v, struct err *e)
 {
     struct egress_list models;
     int rc;
@@ -131,6 +148,15 @@ int judge_read(const struct policy *pol, const struct object *obj,
     rc = read(obj, &models, e);
     if (rc == 0)
         rc = judge_models(pol, obj, ctx, &models, v, e);
+    if (rc == 0 && after)
+        rc = after(pol, obj, ctx, &models, v, e);
     egress_list_release(&models);
     return rc;
+}
+
+int judge_read(const struct policy *pol, const struct object *obj,
+                      const struct request_ctx *ctx, judge_reader *read, struct verdict *v,
+                      struct err *e)
+{
+    return judge_read_then(pol, obj, ctx, read, NULL, v, e);
 }

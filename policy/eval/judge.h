@@ -41,4 +41,14 @@ int judge_read(const struct policy *pol, const struct object *obj,
                       const struct request_ctx *ctx, judge_reader *read, struct verdict *v,
                       struct err *e);
 
+/* More judgement of the same models, after judge_models() (Cilium's DNS rules: cildns.h). */
+typedef int judge_after(const struct policy *pol, const struct object *obj,
+                        const struct request_ctx *ctx, const struct egress_list *models,
+                        struct verdict *v, struct err *e);
+
+/* judge_read(), then after() (may be NULL) over the same models. */
+int judge_read_then(const struct policy *pol, const struct object *obj,
+                    const struct request_ctx *ctx, judge_reader *read, judge_after *after,
+                    struct verdict *v, struct err *e);
+
 #endif

@@ -229,8 +229,14 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
             goto oom;
         }
         if (!portset_is_empty(rest)) {
-            /* A × (Pa − Pd) keeps the whole peer; appended after n0, so this deny skips it. */
-            if (list_add(l, &o->peer, rest, o->model, o->rule, o->orig) < 0) {
+            /*
+             * A × (Pa − Pd) keeps the whole peer; appended after n0, so this deny skips it. The
+             * peer is passed as a shallow copy: list_add may move the array o points into before
+             * it copies the peer (what the peer points to does not move).
+             */
+            struct egress_peer whole = o->peer;
+
+            if (list_add(l, &whole, rest, o->model, o->rule, o->orig) < 0) {
                 egress_peer_release(&remain);
                 goto oom;
             }

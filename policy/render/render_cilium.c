@@ -9,6 +9,7 @@
 #include "policy/render/render.h"
 #include "policy/selector/selemit.h"
 #include "policy/selector/selsubset.h"
+#include "policy/sets/fqdn.h"
 #include "policy/sets/portset.h"
 
 static json_t *cilium_ports(struct rbuild *b, const struct dest_entry *d)
@@ -52,6 +53,77 @@ static json_t *with_ports(json_t *rule, const json_t *ports)
     return rule;
 }
 
+/*
+ * The names AI pods may resolve, as Cilium DNS rule entries: every allow-listed name (matchName)
+ * and pattern (matchPattern), and under each cluster suffix the depths that Service and Pod names
+ * take (name.ns.svc.cluster.local, host.name.ns.svc.cluster.local: up to four labels), since
+ * Cilium's '*' matches within one label (pkg/fqdn/matchpattern). Anything else the DNS proxy
+ * refuses: the query never leaves the cluster.
+ */
+static json_t *dns_patterns(const struct policy *pol)
+{
+    json_t *out = json_array(), *seen = json_object();
+    char pat[FQDN_MAX + 16];
+
+    if (!out || !seen)
+        goto fail;
+    for (size_t i = 0; i < pol->n_allow; i++)
+        for (size_t k = 0; k < pol->allow[i].n_fqdns; k++) {
+            const char *f = pol->allow[i].fqdns[k];
+
+            if (json_object_get(seen, f))
+                continue;
+            if (json_object_set_new(seen, f, json_true()) < 0 ||
+                rbuild_push(out, json_pack("{s:s}", strchr(f, '*') ? "matchPattern" : "matchName",
+                                           f)) < 0)
+                goto fail;
+        }
+    for (size_t i = 0; i < pol->n_dns_suffixes; i++) {
+        const char *stars = "*.*.*.*.";
+
+        for (int depth = 1; depth <= 4; depth++) {
+            snprintf(pat, sizeof(pat), "%.*s%s", depth * 2, stars, pol->dns_suffixes[i]);
+            if (rbuild_push(out, json_pack("{s:s}", "matchPattern", pat)) < 0)
+                goto fail;
+        }
+    }
+    json_decref(seen);
+    return out;
+fail:
+    json_decref(seen);
+    json_decref(out);
+    return NULL;
+}
+
+/* Does the entry open only DNS (UDP/53, TCP/53) to in-cluster peers? Its rules get the names. */
+static bool dns_only(const struct dest_entry *d)
+{
+    struct portset *dns = portset_new();
+    bool yes;
+
+    if (!dns || portset_add_range(dns, PROTO_UDP, 53, 53) < 0 ||
+        portset_add_range(dns, PROTO_TCP, 53, 53) < 0) {
+        portset_free(dns);
+        return false;
+    }
+    yes = d->n_peers && !d->n_fqdns && cidrset_is_empty(d->cidrs) &&
+          !portset_is_empty(d->ports) && portset_subset(d->ports, dns);
+    portset_free(dns);
+    return yes;
+}
+
+/* rule + toPorts with the DNS rule of dns_patterns(); steals rule. */
+static json_t *with_dns(json_t *rule, const json_t *ports, const json_t *names)
+{
+    if (rule && json_object_set_new(rule, "toPorts",
+                                    json_pack("[{s:O, s:{s:O}}]", "ports", ports, "rules", "dns",
+                                              names)) < 0) {
+        json_decref(rule);
+        return NULL;
+    }
+    return rule;
+}
+
 /* A Cilium endpoint selector for an in-cluster peer of a clusterwide policy. */
 static json_t *cilium_peer(struct rbuild *b, const struct peer_spec *p)
 {
@@ -88,9 +160,11 @@ fail:
     return NULL;
 }
 
-static int cilium_entry(struct rbuild *b, const struct dest_entry *d, json_t *egress, json_t *same)
+static int cilium_entry(struct rbuild *b, const struct dest_entry *d, json_t *egress, json_t *same,
+                        const json_t *names)
 {
     json_t *ports = cilium_ports(b, d), *eps = NULL;
+    bool dns = dns_only(d) && json_array_size(ports);
     struct rbuild_carved *c = NULL;
     size_t n = 0;
     int rc = -1;
@@ -119,7 +193,10 @@ out_set:
         if (p->same_namespace) {
             /* A clusterwide policy has no "own namespace": a namespaced CNP says it. */
             if (!(sel = selemit_k8s(p->pods, NULL, b->e)) ||
-                rbuild_push(same, with_ports(json_pack("{s:[o]}", "toEndpoints", sel), ports)) < 0)
+                rbuild_push(same, dns ? with_dns(json_pack("{s:[o]}", "toEndpoints", sel), ports,
+                                                 names)
+                                      : with_ports(json_pack("{s:[o]}", "toEndpoints", sel),
+                                                   ports)) < 0)
                 goto out;
             continue;
         }
@@ -127,7 +204,8 @@ out_set:
             goto out;
     }
     if (json_array_size(eps) &&
-        rbuild_push(egress, with_ports(json_pack("{s:O}", "toEndpoints", eps), ports)) < 0)
+        rbuild_push(egress, dns ? with_dns(json_pack("{s:O}", "toEndpoints", eps), ports, names)
+                                : with_ports(json_pack("{s:O}", "toEndpoints", eps), ports)) < 0)
         goto out;
     if (d->n_fqdns) {
         json_t *fq = json_array();
@@ -152,31 +230,34 @@ out:
     return rc;
 }
 
-/* The kube-dns rule toFQDNs needs: DNS answers through Cilium's proxy teach it the names' IPs. */
-static json_t *cilium_dns_rule(void)
+/*
+ * The kube-dns rule toFQDNs needs: DNS answers through Cilium's proxy teach it the names' IPs.
+ * Only the names of dns_patterns() resolve, not `*`: DNS itself is an egress channel.
+ */
+static json_t *cilium_dns_rule(const json_t *names)
 {
-    return json_pack("{s:[{s:{s:s, s:s}}], s:[{s:[{s:s, s:s}, {s:s, s:s}], s:{s:[{s:s}]}}]}",
+    return json_pack("{s:[{s:{s:s, s:s}}], s:[{s:[{s:s, s:s}, {s:s, s:s}], s:{s:O}}]}",
                      "toEndpoints", "matchLabels", "k8s:io.kubernetes.pod.namespace",
                      "kube-system", "k8s:k8s-app", "kube-dns", "toPorts", "ports", "port", "53",
-                     "protocol", "UDP", "port", "53", "protocol", "TCP", "rules", "dns",
-                     "matchPattern", "*");
+                     "protocol", "UDP", "port", "53", "protocol", "TCP", "rules", "dns", names);
 }
 
 int render_cilium(struct rbuild *b, const struct render_opts *o, json_t *out)
 {
     json_t *egress = json_array(), *same = json_array(), *deny = json_array(), *spec = NULL;
     json_t *sel = rbuild_enforced_labels(b->pol, CILIUM_NS_PREFIX);
+    json_t *names = dns_patterns(b->pol);
     bool fqdns = false;
     int rc = -1;
 
-    if (!egress || !same || !deny || !sel)
+    if (!egress || !same || !deny || !sel || !names)
         goto out;
     for (size_t i = 0; i < b->pol->n_allow; i++) {
-        if (cilium_entry(b, &b->pol->allow[i], egress, same) < 0)
+        if (cilium_entry(b, &b->pol->allow[i], egress, same, names) < 0)
             goto out;
         fqdns |= b->pol->allow[i].n_fqdns > 0;
     }
-    if (fqdns && rbuild_push(egress, cilium_dns_rule()) < 0)
+    if (fqdns && rbuild_push(egress, cilium_dns_rule(names)) < 0)
         goto out;
     {
         struct cidr *dl = NULL;
@@ -223,5 +304,6 @@ out:
     json_decref(same);
     json_decref(deny);
     json_decref(sel);
+    json_decref(names);
     return rc;
 }

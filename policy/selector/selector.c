@@ -345,7 +345,8 @@ static enum tri tri_not(enum tri t)
 }
 
 /* Kleene logic: an AND is false if any child is, an OR true if any child is. */
-enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete)
+enum tri selnode_eval_open(const struct selector *s, const json_t *labels,
+                          bool (*open)(const char *key, void *arg), void *arg)
 {
     const json_t *v;
     enum tri r, t;
@@ -358,12 +359,12 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     case SEL_NONE:
         return TRI_FALSE;
     case SEL_NOT:
-        return tri_not(selnode_eval(s->kids[0], labels, complete));
+        return tri_not(selnode_eval_open(s->kids[0], labels, open, arg));
     case SEL_AND:
     case SEL_OR:
         r = s->op == SEL_AND ? TRI_TRUE : TRI_FALSE;
         for (i = 0; i < s->nkids; i++) {
-            t = selnode_eval(s->kids[i], labels, complete);
+            t = selnode_eval_open(s->kids[i], labels, open, arg);
             if (t == TRI_UNKNOWN)
                 r = TRI_UNKNOWN;
             else if (t != (s->op == SEL_AND ? TRI_TRUE : TRI_FALSE))
@@ -380,7 +381,7 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     if (v && json_is_null(v))
         return selnode_pred_holds(s, "") ? TRI_TRUE : TRI_FALSE;
     /* Label values are strings; anything else counts as a known-absent label. */
-    if (v || complete)
+    if (v || !open || !open(s->key, arg))
         return selnode_pred_holds(s, NULL) ? TRI_TRUE : TRI_FALSE;
     /* Unknown label: a few predicates hold or fail whatever it is. */
     if (s->op == SEL_IN && s->nvals == 0)
@@ -388,6 +389,18 @@ enum tri selnode_eval(const struct selector *s, const json_t *labels, bool compl
     if (s->op == SEL_NOTIN && s->nvals == 0)
         return TRI_TRUE;
     return TRI_UNKNOWN;
+}
+
+bool selnode_every_key_open(const char *key, void *arg)
+{
+    (void)key;
+    (void)arg;
+    return true;
+}
+
+enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete)
+{
+    return selnode_eval_open(s, labels, complete ? NULL : selnode_every_key_open, NULL);
 }
 
 bool selector_matches(const struct selector *s, const json_t *labels)

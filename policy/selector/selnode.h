@@ -83,6 +83,15 @@ struct selector *selnode_or2(struct selector *a, struct selector *b);
 /* Kleene evaluation: an AND is false if any child is, an OR true if any child is (selector.c). */
 enum tri selnode_eval(const struct selector *s, const json_t *labels, bool complete);
 
+/*
+ * The same with completeness per key: a key absent from labels is known to be absent unless
+ * open(key, arg) says it may be present with any value (open NULL: every key known).
+ */
+enum tri selnode_eval_open(const struct selector *s, const json_t *labels,
+                           bool (*open)(const char *key, void *arg), void *arg);
+/* An `open` for which every key is open (selnode_eval with complete false). */
+bool selnode_every_key_open(const char *key, void *arg);
+
 bool selnode_pred_holds(const struct selector *s, const char *v);
 
 /* NOT of a, consuming it; uses the exact complement where one exists. NULL on OOM or a NULL. */

@@ -330,37 +330,50 @@ bool selector_is_none(const struct selector *s)
     return s->op == SEL_NONE || refuted(s, false, NULL, false);
 }
 
-/* s with every predicate on a known label replaced by its truth value. NULL on OOM. */
-static struct selector *residual(const struct selector *s, const json_t *labels)
+/* s with every predicate on a known or known-absent label replaced by its truth value. */
+static struct selector *residual_open(const struct selector *s, const json_t *labels,
+                                      bool (*open)(const char *key, void *arg), void *arg)
 {
     struct selector **kids, *r;
     const json_t *v;
     size_t i;
 
     if (s->op == SEL_NOT)
-        return selnode_not(residual(s->kids[0], labels));
+        return selnode_not(residual_open(s->kids[0], labels, open, arg));
     if (s->op == SEL_AND || s->op == SEL_OR) {
         if (!(kids = calloc(s->nkids, sizeof(*kids))))
             return NULL;
         for (i = 0; i < s->nkids; i++)
-            kids[i] = residual(s->kids[i], labels);
+            kids[i] = residual_open(s->kids[i], labels, open, arg);
         r = selnode_nary(s->op, kids, s->nkids);
         free(kids);
         return r;
     }
-    if (!selnode_is_pred(s->op) || !(v = json_object_get(labels, s->key)))
+    if (!selnode_is_pred(s->op))
+        return selector_dup(s);
+    v = json_is_object(labels) ? json_object_get(labels, s->key) : NULL;
+    if (!v && open && open(s->key, arg))
         return selector_dup(s);
     /* a null label value is "", as the API server stores it (selector.c) */
-    return selnode_leaf(selnode_pred_holds(s, json_is_null(v) ? "" : json_string_value(v))
+    return selnode_leaf(selnode_pred_holds(s, json_is_null(v)     ? ""
+                                 : json_is_string(v) ? json_string_value(v)
+                                                     : NULL)
                             ? SEL_ALL
                             : SEL_NONE,
                         NULL, NULL, 0);
 }
 
-enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)
+/*
+ * selector_eval_open(): a label set that is complete except for the keys `open` names. Kleene
+ * evaluation first; when it cannot decide, what is left once the known labels and the keys known
+ * to be absent are substituted is asked selector_is_all/none(). selector_eval() is the case where
+ * every key is known or every key is open.
+ */
+enum tri selector_eval_open(const struct selector *s, const json_t *labels,
+                            bool (*open)(const char *key, void *arg), void *arg)
 {
     struct selector *r;
-    enum tri t = selnode_eval(s, labels, complete);
+    enum tri t = selnode_eval_open(s, labels, open, arg);
 
     /*
      * Kleene logic says "unknown" for `has(a) || !has(a)` too. Whether what is left after the
@@ -368,10 +381,7 @@ enum tri selector_eval(const struct selector *s, const json_t *labels, bool comp
      */
     if (t != TRI_UNKNOWN)
         return t;
-    if (json_is_object(labels))
-        r = residual(s, labels);
-    else
-        r = selector_dup(s);
+    r = residual_open(s, labels, open, arg);
     if (r) {
         if (selector_is_all(r))
             t = TRI_TRUE;
@@ -484,4 +494,9 @@ bool selector_pinned(const struct selector *s, const char *key, const char ***va
     *vals = set.v;
     *n = set.n;
     return true;
+}
+
+enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)
+{
+    return selector_eval_open(s, labels, complete ? NULL : selnode_every_key_open, NULL);
 }

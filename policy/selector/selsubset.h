@@ -21,6 +21,15 @@
  */
 enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete);
 
+/*
+ * Matching a label set that is complete except for some keys: a key absent from `labels` is
+ * known to be absent unless open(key, arg) says it may be present with any value (open NULL:
+ * every key is known). For a pod whose own labels are all known while the labels a CNI adds
+ * (projectcalico.org/..., io.cilium...) are not.
+ */
+enum tri selector_eval_open(const struct selector *s, const json_t *labels,
+                            bool (*open)(const char *key, void *arg), void *arg);
+
 bool selector_is_all(const struct selector *s);  /* provably matches everything */
 bool selector_is_none(const struct selector *s); /* provably matches nothing */
 

@@ -6,11 +6,13 @@
 #include <time.h>
 
 #include "policy/eval/effective.h"
+#include "policy/eval/inventory.h"
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/decide.h"
 #include "policy/verdict.h"
+#include "server/cmd/checkdiff.h"
 #include "server/cmd/cli.h"
 #include "server/output/report.h"
 
@@ -34,6 +36,9 @@ static void usage(FILE *out)
         "  -o, --output FILE            write the report to FILE instead of stdout\n"
         "  -e, --effective              also judge each AI namespace's effective egress: every\n"
         "                               policy selecting its AI workloads taken together\n"
+        "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
+        "                               each AI namespace gains and loses, on the lines that\n"
+        "                               open it; gains outside the allow-list fail\n"
         "  -v, --verbose                also list objects that pass or are not evaluated\n"
         "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
         "                               RFC 3339 time) instead of the current time\n"
@@ -51,6 +56,7 @@ struct check_opts {
     enum report_format format;
     bool verbose;
     bool effective;
+    const char *diff_base;
     int64_t now; /* 0: the current time */
     struct nsdb *ns;
 };
@@ -66,6 +72,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         {"output", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},
         {"effective", no_argument, NULL, 'e'},
+        {"diff", required_argument, NULL, 'D'},
         {"now", required_argument, NULL, OPT_NOW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -100,6 +107,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         case 'e':
             o->effective = true;
             break;
+        case 'D':
+            o->diff_base = optarg;
+            break;
         case OPT_NOW:
             if (cli_parse_now("check", optarg, &o->now))
                 return EXIT_USAGE;
@@ -115,6 +125,8 @@ static int parse_args(int argc, char **argv, struct check_opts *o, int *first_pa
         return cli_usage_error("check", "missing -p/--policy FILE");
     if (optind >= argc)
         return cli_usage_error("check", "no manifests given (a file, a directory or -)");
+    if (o->diff_base && argc - optind != 1)
+        return cli_usage_error("check", "--diff BASE takes one HEAD path after it");
     *first_path = optind;
     return 0;
 }
@@ -126,6 +138,8 @@ int cmd_check(int argc, char **argv)
     struct manifest *m = NULL;
     struct report r = {0};
     struct effective_result eff;
+    struct inventory inv = {0};
+    const struct object **all = NULL;
     struct object *eff_objs = NULL;
     json_t *eff_json = NULL;
     struct report_counts counts;
@@ -150,6 +164,14 @@ int cmd_check(int argc, char **argv)
         goto out;
     }
     cli_policy_notes("check", pol);
+    if (o.diff_base) {
+        if (o.output && !(out = fopen(o.output, "w"))) {
+            perror(o.output);
+            goto out;
+        }
+        rc = check_diff(pol, o.diff_base, argv[first], o.ns, o.format, o.verbose, out);
+        goto out;
+    }
     if (!(m = manifest_new()))
         goto oom;
     for (int i = first; i < argc; i++)
@@ -174,9 +196,17 @@ int cmd_check(int argc, char **argv)
     r.n_items = manifest_n_objects(m);
     if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
         goto oom;
+    /* Each network policy is judged in the context of the others (policy/eval/context.h). */
+    if (!(all = calloc(r.n_items ? r.n_items : 1, sizeof(*all))))
+        goto oom;
+    for (size_t i = 0; i < r.n_items; i++)
+        all[i] = manifest_object(m, i);
+    if (inventory_build(&inv, all, r.n_items, o.ns, &e) < 0)
+        goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {.operation = "CREATE", .namespaces = o.ns, .now = o.now};
+        struct request_ctx ctx = {
+            .operation = "CREATE", .namespaces = o.ns, .now = o.now, .context = &inv.in};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -213,6 +243,7 @@ int cmd_check(int argc, char **argv)
             memset(it, 0, sizeof(*it));
             it->obj = &eff_objs[i];
             it->v = eff.items[i].v; /* moved: the report releases it */
+            it->detail = eff.items[i].detail; /* borrowed: eff outlives the report */
             verdict_init(&eff.items[i].v);
         }
         if (eff.n) {
@@ -241,6 +272,8 @@ out:
         verdict_release(&r.items[i].v);
     free(r.items);
     free(eff_objs);
+    inventory_release(&inv);
+    free(all);
     json_decref(eff_json);
     effective_result_release(&eff);
     manifest_free(m);

@@ -18,6 +18,7 @@ enum exit_code {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_mutate(int argc, char **argv);

@@ -155,6 +155,8 @@ static int write_json(FILE *out, const struct report *r)
             continue;
         if (it->v.exemption)
             json_object_set_new(item, "exemption", json_string(it->v.exemption));
+        if (it->detail)
+            json_object_set_new(item, "effective", json_deep_copy(it->detail));
         findings = json_object_get(item, "findings");
         for (size_t j = 0; j < it->v.n_findings; j++) {
             const struct finding *f = &it->v.findings[j];

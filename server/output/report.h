@@ -9,6 +9,7 @@
  * files, malformed objects) appear in every format, positioned.
  */
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct report_item {
     struct verdict v;
     bool failed; /* the object could not be evaluated: see e */
     struct err e;
+    const json_t *detail; /* json: printed as the item's "effective" member; borrowed, may be NULL */
 };
 
 struct report {

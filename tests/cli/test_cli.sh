@@ -82,7 +82,7 @@ expect_in "junit error" "$out" "<error message=\"tests/data/manifest/dir/sub/bro
 # (under `make asan` this runs the sanitized binary).
 run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
 expect_rc "corpus: exit 2 (files broken on purpose upstream)" 2
-expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 77 denied, 0 warned, 0 audited, 6 errors"
+expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 77 denied, 6 warned, 0 audited, 6 errors"
 errs=$(printf '%s\n' "$out" | grep -vE ': (deny|note|warn|audit): |^egressguard: ')
 bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
 [ "$bad" -eq 0 ] && pass "corpus: every error is file:line:col" || fail "corpus: unpositioned errors" "$errs"

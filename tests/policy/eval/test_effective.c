@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "policy/doc/manifest.h"
+#include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,15 +57,6 @@ static const struct verdict *ns_verdict(const struct run *r, const char *ns)
     return NULL;
 }
 
-/* The first finding whose message contains `text`, or NULL. */
-static const struct finding *find(const struct verdict *v, bool violation, const char *text)
-{
-    for (size_t i = 0; i < v->n_findings; i++)
-        if (v->findings[i].violation == violation && strstr(v->findings[i].message, text))
-            return &v->findings[i];
-    return NULL;
-}
-
 static size_t n_violations(const struct verdict *v)
 {
     size_t n = 0;
@@ -86,7 +78,7 @@ static void test_effective_evaluate_no_policy_is_unrestricted(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "no network policy governs the egress"));
+    assert_non_null(invfix_find(v, true, "no network policy of the input selects"));
     assert_string_equal(v->findings[0].rule, "egress.effective");
     done(&r);
 }
@@ -115,11 +107,13 @@ static void test_effective_evaluate_union_of_policies(void **state)
     assert_false(v->allowed);
     /* the world holds the always-denied metadata address too: a violation of its own */
     assert_int_equal(n_violations(v), 2);
-    assert_non_null(find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world "
-                                  "opens 169.254.169.254/32, fd00:ec2::254/128 on any "
-                                  "protocol/port, which the policy file always denies (spec.deny: "
-                                  "cloud-metadata)"));
-    f = find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): entity world opens 0.0.0.0/1");
+    assert_non_null(invfix_find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the "
+                                         "pods it may select, entity world opens 169.254.169.254/32, "
+                                         "fd00:ec2::254/128 on any protocol/port, which the policy "
+                                         "file always denies (spec.deny: cloud-metadata)"));
+    /* No pods in the input: the cluster-wide policy only MAY select some, and says so. */
+    f = invfix_find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the pods it may "
+                      "select, entity world opens 0.0.0.0/1");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
     assert_string_equal(f->rule, "egress.effective");
@@ -154,10 +148,10 @@ static void deny_case(const char *subject, bool want_clean)
     if (want_clean) {
         assert_true(v->allowed);
         assert_int_equal(n_violations(v), 0);
-        assert_non_null(find(v, false, "the 2 network policies selecting this namespace"));
+        assert_non_null(invfix_find(v, false, "the 2 network policies selecting this namespace"));
     } else {
         assert_false(v->allowed);
-        assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:"));
+        assert_non_null(invfix_find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:"));
     }
     done(&r);
 }
@@ -199,7 +193,7 @@ static void calico_case(int deny_order, int allow_order, bool want_clean)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_int_equal(v->allowed, want_clean);
-    assert_int_equal(find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
+    assert_int_equal(invfix_find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
                      want_clean);
     done(&r);
 }
@@ -228,7 +222,7 @@ static void test_effective_evaluate_default_deny_off(void **state)
     assert_non_null(v);
     assert_false(v->allowed);
     assert_int_equal(n_violations(v), 1);
-    assert_non_null(find(v, true, "not every AI workload of this namespace is selected by a "
+    assert_non_null(invfix_find(v, true, "not every AI workload of this namespace is selected by a "
                                   "policy with egress default deny"));
     done(&r);
 }
@@ -256,7 +250,7 @@ static void test_effective_evaluate_namespace_labels(void **state)
     v = ns_verdict(&r, "team-x");
     assert_non_null(v);
     assert_true(v->allowed);
-    assert_non_null(find(v, false, "the 1 network policy selecting"));
+    assert_non_null(invfix_find(v, false, "the 1 network policy selecting"));
     done(&r);
     nsdb_free(db);
 }
@@ -273,8 +267,8 @@ static void test_effective_evaluate_unreadable_not_counted(void **state)
         NULL);
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
-    assert_non_null(find(v, false, "CiliumNetworkPolicy broken (t.yaml:5): cannot be read"));
-    assert_non_null(find(v, true, "no network policy governs"));
+    assert_non_null(invfix_find(v, false, "CiliumNetworkPolicy ml-a/broken (t.yaml:5): cannot be read"));
+    assert_non_null(invfix_find(v, true, "no network policy of the input selects"));
     done(&r);
 }
 
@@ -296,7 +290,7 @@ static void test_effective_evaluate_kubernetes_and_cilium(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_true(v->allowed);
-    assert_non_null(find(v, false, "the 1 network policy selecting"));
+    assert_non_null(invfix_find(v, false, "the 1 network policy selecting"));
     done(&r);
 
     snprintf(yaml, sizeof(yaml),
@@ -309,8 +303,218 @@ static void test_effective_evaluate_kubernetes_and_cilium(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_non_null(find(v, true, "CiliumNetworkPolicy ml-a/dns (t.yaml:"));
-    assert_null(find(v, true, "NetworkPolicy ml-a/registry (t.yaml:"));
+    assert_non_null(invfix_find(v, true, "CiliumNetworkPolicy ml-a/dns (t.yaml:"));
+    assert_null(invfix_find(v, true, "NetworkPolicy ml-a/registry (t.yaml:"));
+    done(&r);
+}
+
+
+#define DEPLOY(name, ns, app)                                                                      \
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " name ns "}\n"                       \
+    "spec:\n  selector: {matchLabels: {app: " app "}}\n"                                         \
+    "  template:\n    metadata: {labels: {app: " app "}}\n"                                      \
+    "    spec: {containers: [{name: c, image: i}]}\n---\n"
+
+/* An egress NetworkPolicy for one app: in-cluster peers of the namespace, and cluster DNS. */
+#define APP_POLICY(app, peer)                                                                     \
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"                                    \
+    "metadata: {name: " app ", namespace: ml-a}\n"                                               \
+    "spec:\n  podSelector: {matchLabels: {app: " app "}}\n  policyTypes: [Egress]\n"            \
+    "  egress:\n  - to: [{podSelector: {matchLabels: {app: " peer "}}}]\n"                      \
+    "  - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},\n" \
+    "          podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n"                             \
+    "    ports: [{protocol: UDP, port: 53}]\n---\n"
+
+static const json_t *subject_of(const struct run *r, const char *ns, size_t i)
+{
+    for (size_t k = 0; k < r->res.n; k++)
+        if (!strcmp(r->res.items[k].ns, ns))
+            return json_array_get(json_object_get(r->res.items[k].detail, "subjects"), i);
+    return NULL;
+}
+
+/*
+ * Every Deployment has its own egress policy (each pod isolated, only in-cluster peers): per
+ * workload, every one of them is isolated and inside the allow-list. Per namespace (before), no
+ * policy selected every pod, so "their egress is not restricted" was reported.
+ */
+static void test_effective_per_workload_each_app_its_policy(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const json_t *s;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("frontend", ", namespace: ml-a", "frontend")
+                DEPLOY("cart", ", namespace: ml-a", "cart") DEPLOY("redis", ", namespace: ml-a", "redis")
+                    APP_POLICY("frontend", "cart") APP_POLICY("cart", "redis")
+                        APP_POLICY("redis", "none"),
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_true(v->allowed);
+    assert_int_equal(n_violations(v), 0);
+    assert_non_null(invfix_find(v, false, "each of the 3 workloads of this namespace in the input stays "
+                                   "inside the allow-list"));
+    /* the JSON detail: per workload, which policy isolates it */
+    s = subject_of(&r, "ml-a", 1);
+    assert_non_null(s);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(s, "workload"), "name")),
+                        "cart");
+    assert_true(json_is_true(json_object_get(s, "isolated")));
+    assert_string_equal(json_string_value(json_object_get(s, "isolatedBy")),
+                        "NetworkPolicy ml-a/cart (t.yaml:44)");
+    assert_int_equal(json_array_size(json_object_get(s, "policies")), 1);
+    done(&r);
+}
+
+/* One app without a policy is named; the others are not. */
+static void test_effective_per_workload_names_unisolated(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const struct finding *f;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("frontend", ", namespace: ml-a", "frontend")
+                DEPLOY("batch", ", namespace: ml-a", "batch") APP_POLICY("frontend", "cart"),
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_int_equal(n_violations(v), 1);
+    f = invfix_find(v, true, "Deployment/batch is not selected by any policy with egress default deny: "
+                      "its egress is not restricted");
+    assert_non_null(f);
+    assert_null(strstr(f->message, "frontend"));
+    done(&r);
+}
+
+/* A default deny for the namespace plus per-app allows: only the app that opens the world escapes. */
+static void test_effective_per_workload_default_deny_plus_allows(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const struct finding *f;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+                DEPLOY("trainer", ", namespace: ml-a", "trainer")
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: default-deny, namespace: ml-a}\n"
+        "spec: {podSelector: {}, policyTypes: [Egress]}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: web-out, namespace: ml-a}\n"
+        "spec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n    ports: [{port: 443}]\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: trainer-out, namespace: ml-a}\n"
+        "spec:\n  podSelector: {matchLabels: {app: trainer}}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to: [{ipBlock: {cidr: 10.20.0.0/16}}]\n    ports: [{port: 443}]\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_int_equal(n_violations(v), 1);
+    f = invfix_find(v, true, "NetworkPolicy ml-a/web-out (t.yaml:");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "(reached by Deployment/web)"));
+    assert_string_equal(f->path, "spec.egress[0].to[0].ipBlock");
+    done(&r);
+}
+
+/* A Cilium deny selecting one app takes from that app only: exact per workload. */
+static void test_effective_per_workload_deny_for_one_app(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+    const struct finding *f;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web") DEPLOY("api", ", namespace: ml-a", "api")
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: wide, namespace: ml-a}\n"
+        "spec:\n  endpointSelector: {}\n  egress:\n  - toCIDR: [0.0.0.0/0]\n"
+        "    toPorts: [{ports: [{port: \"443\", protocol: TCP}]}]\n---\n"
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: guard-web, namespace: ml-a}\n"
+        "spec:\n  endpointSelector: {matchLabels: {app: web}}\n  egressDeny:\n"
+        "  - toCIDRSet: [{cidr: 0.0.0.0/0, except: [10.20.0.0/16]}]\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_int_equal(n_violations(v), 1);
+    f = invfix_find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "(reached by Deployment/api)"));
+    assert_null(strstr(f->message, "web"));
+    done(&r);
+}
+
+/* Namespace-less manifests are in "default", for --effective as for check. */
+static void test_effective_namespaceless_in_default(void **state)
+{
+    struct nsdb *db = nsdb_new();
+    struct err e = {0};
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    assert_non_null(db);
+    assert_int_equal(nsdb_set_spec(db, "default=egressguard.io/ai-workload=true", &e), 0);
+    run(&r, DEPLOY("notebook", "", "nb") "apiVersion: v1\nkind: Pod\nmetadata: {name: debug}\n"
+                                         "spec: {containers: [{name: c, image: i}]}\n",
+        db);
+    v = ns_verdict(&r, "default");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_non_null(invfix_find(v, true, "Deployment/notebook, Pod/debug are not selected by any policy "
+                                  "with egress default deny"));
+    done(&r);
+    nsdb_free(db);
+}
+
+/* Calico selectors on what Calico derives from the pod (orchestrator, namespace) select it. */
+static void test_effective_per_workload_calico_derived_labels(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+        "metadata: {name: k8s-pods}\n"
+        "spec:\n  selector: projectcalico.org/orchestrator == 'k8s'\n  types: [Egress]\n"
+        "  egress:\n  - action: Allow\n    protocol: TCP\n"
+        "    destination: {nets: [10.20.0.0/16], ports: [443]}\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_true(v->allowed);
+    done(&r);
+}
+
+/* A label the CNI derives but the input cannot show (Calico's projectcalico.org/foo): maybe. */
+static void test_effective_per_workload_unknown_cni_label(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+        "metadata: {name: odd}\n"
+        "spec:\n  selector: has(projectcalico.org/foo)\n  types: [Egress]\n"
+        "  egress:\n  - action: Allow\n    destination: {nets: [0.0.0.0/0]}\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    /* it may apply: its allow counts, its default deny does not */
+    assert_non_null(invfix_find(v, true, "GlobalNetworkPolicy.projectcalico.org odd (t.yaml:"));
+    assert_non_null(invfix_find(v, true, "is perhaps not selected by any policy with egress default "
+                                  "deny"));
     done(&r);
 }
 
@@ -326,6 +530,13 @@ int main(void)
         cmocka_unit_test(test_effective_evaluate_namespace_labels),
         cmocka_unit_test(test_effective_evaluate_unreadable_not_counted),
         cmocka_unit_test(test_effective_evaluate_kubernetes_and_cilium),
+        cmocka_unit_test(test_effective_per_workload_each_app_its_policy),
+        cmocka_unit_test(test_effective_per_workload_names_unisolated),
+        cmocka_unit_test(test_effective_per_workload_default_deny_plus_allows),
+        cmocka_unit_test(test_effective_per_workload_deny_for_one_app),
+        cmocka_unit_test(test_effective_namespaceless_in_default),
+        cmocka_unit_test(test_effective_per_workload_calico_derived_labels),
+        cmocka_unit_test(test_effective_per_workload_unknown_cni_label),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,6 +247,42 @@ static void test_opening_cluster_subset_and_ns_selects(void **state)
     selector_free(byname);
 }
 
+/*
+ * A subtraction that splits an opening while the list is full: the array grows while the split
+ * peer is being copied (a use after free before; `make asan` and valgrind catch it).
+ */
+static void test_opening_split_when_list_full(void **state)
+{
+    char yaml[4096], *got;
+    struct buf want;
+    size_t len;
+    int i;
+
+    (void)state;
+    len = (size_t)snprintf(yaml, sizeof(yaml),
+                           "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                           "metadata: {name: allow, namespace: ml}\n"
+                           "spec:\n  endpointSelector: {}\n  egress:\n");
+    buf_init(&want, 0);
+    for (i = 0; i < 8; i++) {
+        len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
+                                "    - toCIDR: [10.0.%d.0/24]\n"
+                                "      toPorts: [{ports: [{port: \"80\", endPort: 81, protocol: TCP}]}]\n",
+                                i);
+    }
+    snprintf(yaml + len, sizeof(yaml) - len,
+             "---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+             "metadata: {name: deny, namespace: ml}\n"
+             "spec:\n  endpointSelector: {}\n  egressDeny:\n    - toCIDR: [10.0.0.0/16]\n"
+             "      toPorts: [{ports: [{port: \"80\", protocol: TCP}]}]\n");
+    for (i = 0; i < 8; i++)
+        buf_printf(&want, "cidr 10.0.%d.0/24 on TCP/81\n", i);
+    got = openings(yaml);
+    assert_string_equal(got, buf_str(&want));
+    free(got);
+    buf_release(&want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_opening_calico_earlier_deny_takes_from_later_allow),
         cmocka_unit_test(test_opening_calico_later_deny_takes_nothing),
         cmocka_unit_test(test_opening_cluster_subset_and_ns_selects),
+        cmocka_unit_test(test_opening_split_when_list_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

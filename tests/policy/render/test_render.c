@@ -245,7 +245,13 @@ static void test_render_build_cilium_fqdns_and_dns_rule(void **state)
                 "    \"io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name\": \"kube-system\","
                 "    \"k8s-app\": \"kube-dns\"}}],"
                 "   \"toPorts\": [{\"ports\": [{\"port\": \"53\", \"protocol\": \"TCP\"},"
-                "    {\"port\": \"53\", \"protocol\": \"UDP\"}]}]},"
+                "    {\"port\": \"53\", \"protocol\": \"UDP\"}],"
+                "    \"rules\": {\"dns\": [{\"matchPattern\": \"*.s3.amazonaws.com\"},"
+                "     {\"matchName\": \"s3.amazonaws.com\"},"
+                "     {\"matchPattern\": \"*.cluster.local\"},"
+                "     {\"matchPattern\": \"*.*.cluster.local\"},"
+                "     {\"matchPattern\": \"*.*.*.cluster.local\"},"
+                "     {\"matchPattern\": \"*.*.*.*.cluster.local\"}]}}]},"
                 "  {\"toCIDRSet\": [{\"cidr\": \"169.254.0.0/16\","
                 "    \"except\": [\"169.254.169.254/32\"]}],"
                 "   \"toPorts\": [{\"ports\": [{\"port\": \"443\", \"protocol\": \"TCP\"},"
@@ -258,7 +264,12 @@ static void test_render_build_cilium_fqdns_and_dns_rule(void **state)
                 "    \"k8s:k8s-app\": \"kube-dns\"}}],"
                 "   \"toPorts\": [{\"ports\": [{\"port\": \"53\", \"protocol\": \"UDP\"},"
                 "    {\"port\": \"53\", \"protocol\": \"TCP\"}],"
-                "    \"rules\": {\"dns\": [{\"matchPattern\": \"*\"}]}}]}],"
+                "    \"rules\": {\"dns\": [{\"matchPattern\": \"*.s3.amazonaws.com\"},"
+                "     {\"matchName\": \"s3.amazonaws.com\"},"
+                "     {\"matchPattern\": \"*.cluster.local\"},"
+                "     {\"matchPattern\": \"*.*.cluster.local\"},"
+                "     {\"matchPattern\": \"*.*.*.cluster.local\"},"
+                "     {\"matchPattern\": \"*.*.*.*.cluster.local\"}]}}]}],"
                 " \"egressDeny\": [{\"toCIDRSet\": [{\"cidr\": \"169.254.169.254/32\"}]}]}");
     /* sameNamespace needs a namespaced policy. */
     expect_meta(pol, json_array_get(objs, 1), "cilium.io/v2", "CiliumNetworkPolicy",

@@ -421,6 +421,45 @@ static void test_selector_pinned(void **state)
     expect_pinned("other == 'a'", "k", "-");
 }
 
+static bool calico_key_open(const char *key, void *arg)
+{
+    (void)arg;
+    return !strncmp(key, "projectcalico.org/", 18);
+}
+
+/* A pod's own labels are all known; the keys a CNI derives (here Calico's) may be anything. */
+static void test_selector_eval_open(void **state)
+{
+    static const struct {
+        const char *sel;
+        enum tri want;
+    } cases[] = {
+        {"app == 'web'", TRI_TRUE},
+        {"app == 'web' && !has(tier)", TRI_TRUE},     /* tier is known to be absent */
+        {"has(tier)", TRI_FALSE},
+        {"app == 'web' && has(projectcalico.org/foo)", TRI_UNKNOWN},
+        {"app == 'db' && has(projectcalico.org/foo)", TRI_FALSE},
+        {"has(projectcalico.org/foo) || !has(projectcalico.org/foo)", TRI_TRUE},
+        {"projectcalico.org/foo in {}", TRI_FALSE},
+    };
+    json_t *labels = json_pack("{s:s}", "app", "web");
+
+    (void)state;
+    assert_non_null(labels);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct selector *s = parse(cases[i].sel);
+        enum tri got = selector_eval_open(s, labels, calico_key_open, NULL);
+
+        if (got != cases[i].want)
+            fail_msg("%s: got %d, want %d", cases[i].sel, got, cases[i].want);
+        /* every key known: selector_eval(complete) agrees where no open key is asked */
+        if (cases[i].want != TRI_UNKNOWN && !strstr(cases[i].sel, "projectcalico"))
+            assert_int_equal(selector_eval(s, labels, true), got);
+        selector_free(s);
+    }
+    json_decref(labels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_selector_subset_oracle_sound_with_patterns),
         cmocka_unit_test(test_selector_subset_conjunctions_exact),
         cmocka_unit_test(test_selector_pinned),
+        cmocka_unit_test(test_selector_eval_open),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,309 @@
+#include "policy/eval/compose.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/selector/selsubset.h"
+
+void compose_eval_init(struct compose_eval *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    opening_list_init(&ev->ops);
+    reach_result_init(&ev->res);
+}
+
+void compose_eval_release(struct compose_eval *ev)
+{
+    size_t i;
+
+    if (!ev)
+        return;
+    reach_result_release(&ev->res);
+    opening_list_release(&ev->ops);
+    for (i = 0; ev->views && i < ev->n_parts; i++)
+        free(ev->views[i].rules);
+    free(ev->views);
+    free(ev->ptrs);
+    free(ev->parts);
+    compose_eval_init(ev);
+}
+
+/*
+ * Label keys the CNIs add to an endpoint besides the pod's own labels (Calico:
+ * projectcalico.org/namespace, /orchestrator, /serviceaccount, docs.tigera.io/calico/latest/
+ * reference/resources/workloadendpoint; Cilium: io.kubernetes.pod.namespace,
+ * io.cilium.k8s.policy.*, docs.cilium.io/en/latest/security/policy/kubernetes/). The inventory
+ * puts the ones it can know into a workload's labels; any other such key may carry anything.
+ */
+static bool cni_key_open(const char *key, void *arg)
+{
+    const char *slash = strchr(key, '/');
+
+    (void)arg;
+    if (!strncmp(key, "io.cilium.", 10) || !strncmp(key, "io.kubernetes.", 14) ||
+        !strncmp(key, "reserved:", 9))
+        return true;
+    if (slash) {
+        size_t n = (size_t)(slash - key), k = strlen("projectcalico.org");
+        if (n >= k && !strncmp(slash - k, "projectcalico.org", k))
+            return true;
+    }
+    return false;
+}
+
+static bool every_key_open(const char *key, void *arg)
+{
+    (void)key;
+    (void)arg;
+    return true;
+}
+
+static enum tri tri_and(enum tri a, enum tri b)
+{
+    if (a == TRI_FALSE || b == TRI_FALSE)
+        return TRI_FALSE;
+    if (a == TRI_TRUE && b == TRI_TRUE)
+        return TRI_TRUE;
+    return TRI_UNKNOWN;
+}
+
+/*
+ * Does m's namespace part take in ns? A namespaced model's own namespace, and the namespace
+ * selector (cluster-wide models; a Cilium endpointSelector may carry one too) over the labels the
+ * run knows. Unknown labels: only the name is known, which the API server always sets as the
+ * label kubernetes.io/metadata.name (1.21+).
+ */
+static enum tri ns_part(const struct compose_input *in, const struct egress_model *m,
+                        const char *ns)
+{
+    const json_t *known;
+    json_t *name_only;
+    enum tri t;
+
+    if (m->ns && strcmp(m->ns, ns))
+        return TRI_FALSE;
+    if (!m->ns_sel || selector_is_all(m->ns_sel))
+        return TRI_TRUE;
+    known = in->namespaces ? nsdb_labels(in->namespaces, ns) : NULL;
+    if (known)
+        return selector_eval(m->ns_sel, known, true);
+    name_only = json_pack("{s:s}", "kubernetes.io/metadata.name", ns);
+    if (!name_only)
+        return TRI_UNKNOWN;
+    t = selector_eval(m->ns_sel, name_only, false);
+    json_decref(name_only);
+    return t;
+}
+
+enum tri compose_applies(const struct compose_input *in, const struct egress_model *m,
+                         const struct compose_subject *s)
+{
+    enum tri t, pods;
+
+    if (!m->governs_egress || m->host_policy)
+        return TRI_FALSE;
+    if ((t = ns_part(in, m, s->ns)) == TRI_FALSE)
+        return TRI_FALSE;
+    if (!m->pod_sel || selector_is_all(m->pod_sel))
+        pods = TRI_TRUE;
+    else if (selector_is_none(m->pod_sel))
+        pods = TRI_FALSE;
+    else if (s->workload)
+        pods = selector_eval_open(m->pod_sel, s->workload->labels,
+                                  s->workload->labels_known ? cni_key_open : every_key_open,
+                                  NULL);
+    else if (s->pods && selector_subset(s->pods, m->pod_sel))
+        pods = TRI_TRUE;
+    else if (s->pods && !selector_may_overlap(s->pods, m->pod_sel))
+        pods = TRI_FALSE;
+    else
+        pods = TRI_UNKNOWN;
+    return tri_and(t, pods);
+}
+
+int compose_derive_labels(json_t *labels, const char *ns, const char *sa)
+{
+    if (json_object_set_new(labels, "projectcalico.org/namespace", json_string(ns)) < 0 ||
+        json_object_set_new(labels, "projectcalico.org/orchestrator", json_string("k8s")) < 0 ||
+        json_object_set_new(labels, "projectcalico.org/serviceaccount", json_string(sa)) < 0 ||
+        json_object_set_new(labels, "io.kubernetes.pod.namespace", json_string(ns)) < 0 ||
+        json_object_set_new(labels, "io.cilium.k8s.policy.serviceaccount", json_string(sa)) < 0)
+        return -1;
+    return 0;
+}
+
+const struct compose_part *compose_part_of(const struct compose_eval *ev,
+                                           const struct egress_model *m)
+{
+    size_t i;
+
+    for (i = 0; i < ev->n_parts; i++)
+        if (ev->parts[i].model == m || (ev->views && &ev->views[i] == m))
+            return &ev->parts[i];
+    return NULL;
+}
+
+void compose_policy_name(const struct compose_policy *p, char *buf, size_t size)
+{
+    char name[300];
+
+    if (*p->ns)
+        snprintf(name, sizeof(name), "%s/%s", p->ns, p->name);
+    else
+        snprintf(name, sizeof(name), "%s", p->name);
+    if (p->file && *p->file)
+        snprintf(buf, size, "%s %s (%s:%d)", p->kind, name, p->file, p->line);
+    else
+        snprintf(buf, size, "%s %s", p->kind, name);
+}
+
+bool compose_same_object(const struct compose_policy *a, const struct compose_policy *b)
+{
+    return !strcmp(a->kind, b->kind) && !strcmp(a->ns, b->ns) && !strcmp(a->name, b->name);
+}
+
+/* Adds every model of p that (may) apply. */
+static int add_policy(struct compose_eval *ev, size_t cap, const struct compose_input *in,
+                      const struct compose_policy *p, const struct compose_subject *s)
+{
+    size_t j;
+
+    if (!p->models)
+        return 0;
+    for (j = 0; j < p->models->n; j++) {
+        const struct egress_model *m = &p->models->models[j];
+        enum tri t = compose_applies(in, m, s);
+        struct compose_part *part;
+
+        if (t == TRI_FALSE)
+            continue;
+        if (ev->n_parts == cap)
+            return -1; /* cannot happen: cap counts every model */
+        part = &ev->parts[ev->n_parts++];
+        part->policy = p;
+        part->model = m;
+        part->applies = t;
+    }
+    return 0;
+}
+
+static size_t count_models(const struct compose_policy *ps, size_t n)
+{
+    size_t i, total = 0;
+
+    for (i = 0; i < n; i++)
+        total += ps[i].models ? ps[i].models->n : 0;
+    return total;
+}
+
+/* The first position of by_ns whose policy's namespace is not below ns. */
+static size_t lower_bound(const struct compose_input *in, const char *ns)
+{
+    size_t lo = 0, hi = in->n_policies;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(in->policies[in->by_ns[mid]].ns, ns) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The positions of the policies that can apply in namespace ns, in input order: all of them
+ * without an index, else the cluster-scoped ones and ns's own. A new array (*n entries), or NULL.
+ */
+static size_t *candidates(const struct compose_input *in, const char *ns, size_t *n)
+{
+    size_t *out = calloc(in->n_policies ? in->n_policies : 1, sizeof(*out));
+    size_t i, k = 0;
+
+    if (!out)
+        return NULL;
+    if (!in->by_ns) {
+        for (i = 0; i < in->n_policies; i++)
+            out[k++] = i;
+    } else {
+        for (i = lower_bound(in, ""); i < in->n_policies && !*in->policies[in->by_ns[i]].ns; i++)
+            out[k++] = in->by_ns[i];
+        for (i = lower_bound(in, ns);
+             i < in->n_policies && !strcmp(in->policies[in->by_ns[i]].ns, ns); i++)
+            out[k++] = in->by_ns[i];
+        qsort(out, k, sizeof(*out), cmp_size);
+    }
+    *n = k;
+    return out;
+}
+
+int compose_eval_run(const struct policy *pol, const struct compose_input *in,
+                     const struct compose_policy *extra, size_t n_extra,
+                     bool (*skip)(const struct compose_policy *p, void *arg), void *arg,
+                     const struct compose_subject *s, struct compose_eval *out, struct err *e)
+{
+    size_t n_cand = 0, *cand = candidates(in, s->ns, &n_cand);
+    size_t cap = count_models(extra, n_extra);
+    size_t i, k;
+
+    if (!cand)
+        return err_set(e, "out of memory");
+    for (i = 0; i < n_cand; i++)
+        cap += in->policies[cand[i]].models ? in->policies[cand[i]].models->n : 0;
+    if (!(out->parts = calloc(cap ? cap : 1, sizeof(*out->parts))) ||
+        !(out->views = calloc(cap ? cap : 1, sizeof(*out->views))) ||
+        !(out->ptrs = calloc(cap ? cap : 1, sizeof(*out->ptrs))))
+        goto oom;
+    for (i = 0; i < n_cand; i++) {
+        const struct compose_policy *p = &in->policies[cand[i]];
+
+        if ((!skip || !skip(p, arg)) && add_policy(out, cap, in, p, s) < 0)
+            goto overflow;
+    }
+    free(cand);
+    cand = NULL;
+    for (i = 0; i < n_extra; i++)
+        if (add_policy(out, cap, in, &extra[i], s) < 0)
+            goto overflow;
+    for (i = 0; i < out->n_parts; i++) {
+        const struct compose_part *p = &out->parts[i];
+        const struct egress_model *m = p->model;
+
+        if (p->applies == TRI_TRUE) {
+            /* Default deny on any applicable policy isolates (every CNI agrees on that). */
+            if (m->default_deny && !out->isolating)
+                out->isolating = p;
+            out->ptrs[i] = m;
+            continue;
+        }
+        /* Applies to some pods only: its denies must not take anything from the others. */
+        out->views[i] = *m;
+        out->views[i].rules = calloc(m->n_rules ? m->n_rules : 1, sizeof(*m->rules));
+        if (!out->views[i].rules)
+            goto oom;
+        out->views[i].n_rules = 0;
+        for (k = 0; k < m->n_rules; k++)
+            if (m->rules[k].action == EGRESS_ALLOW)
+                out->views[i].rules[out->views[i].n_rules++] = m->rules[k];
+        out->ptrs[i] = &out->views[i];
+    }
+    if (opening_list_build(out->ptrs, out->n_parts, &out->ops, e) < 0 ||
+        reach_check(pol, s->ns, &out->ops, &out->res, e) < 0)
+        return -1;
+    return 0;
+overflow:
+    free(cand);
+    return err_set(e, "internal error: composition overflow");
+oom:
+    free(cand);
+    return err_set(e, "out of memory");
+}

@@ -1,0 +1,331 @@
+/*
+ * egressguard explain: the effective egress of one namespace, policy by policy, and for one
+ * destination the chain of rules that decides it. Offline over files; the computation
+ * (policy/eval/explain.h) takes any compose_input, so the cluster model is one more source.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/config/nsdb.h"
+#include "policy/config/policy.h"
+#include "policy/doc/manifest.h"
+#include "policy/eval/explain.h"
+#include "policy/eval/inventory.h"
+#include "server/cmd/cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: egressguard explain NAMESPACE -p POLICY [options] FILE...\n"
+            "\n"
+            "Explains the effective egress of a namespace's workloads: which network policies\n"
+            "select them (and whether for sure), what each one contributes, what they open\n"
+            "together by each CNI's rules (Kubernetes: union; Cilium: allows minus denies;\n"
+            "Calico: by order), and what of it lies outside the allow-list. FILE is what\n"
+            "`check` reads (files, directories, -). Workloads in the input (Pods, Deployments,\n"
+            "...) are explained one by one; without any, any pod of the namespace is.\n"
+            "\n"
+            "Options:\n"
+            "  -p, --policy FILE            the EgressPolicy file (required)\n"
+            "      --pod KEY=VALUE[,...]    explain one pod with these labels instead\n"
+            "      --to DEST                the verdict for one destination and the rules that\n"
+            "                               decide it: ADDRESS|NAME[:PORT[/PROTO]], e.g.\n"
+            "                               10.20.1.5:443, pypi.org:443/TCP, [fd00::1]:53/UDP\n"
+            "  -o, --output FORMAT          text (default) or json\n"
+            "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
+            "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+            "  -h, --help                   this help\n"
+            "\n"
+            "Also a kubectl plugin once installed (`make install`): kubectl egressguard explain.\n"
+            "Exit codes: 0 inside the allow-list (and --to allowed or unreachable), 1 something\n"
+            "escapes (or --to is a violation), 2 usage or input error.\n");
+}
+
+struct explain_opts {
+    const char *policy, *ns, *pod, *to;
+    bool json;
+    struct nsdb *db;
+    char **files;
+    int n_files;
+};
+
+static int parse_args(int argc, char **argv, struct explain_opts *o)
+{
+    enum { O_POD = 1000, O_TO };
+    static const struct option longopts[] = {
+        {"policy", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"namespace-labels", required_argument, NULL, 'n'},
+        {"pod", required_argument, NULL, O_POD},
+        {"to", required_argument, NULL, O_TO},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "p:o:n:h", longopts, NULL)) != -1) {
+        struct err e = {0};
+
+        switch (c) {
+        case 'p':
+            o->policy = optarg;
+            break;
+        case 'o':
+            if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+                return cli_usage_error("explain", "unknown output format '%s' (text, json)",
+                                       optarg);
+            o->json = !strcmp(optarg, "json");
+            break;
+        case 'n':
+            if (nsdb_set_spec(o->db, optarg, &e) < 0)
+                return cli_usage_error("explain", "%s", e.msg);
+            break;
+        case O_POD:
+            o->pod = optarg;
+            break;
+        case O_TO:
+            o->to = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            return cli_usage_error("explain", "unknown or incomplete option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (!o->policy)
+        return cli_usage_error("explain", "missing -p/--policy FILE");
+    if (optind >= argc)
+        return cli_usage_error("explain", "missing NAMESPACE");
+    o->ns = argv[optind++];
+    if (optind >= argc)
+        return cli_usage_error("explain", "no manifests given (a file, a directory or -)");
+    o->files = argv + optind;
+    o->n_files = argc - optind;
+    return 0;
+}
+
+/* "--pod app=web,tier=gold" → a labels object (new reference); NULL with e set. */
+static json_t *pod_labels(const char *spec, struct err *e)
+{
+    struct nsdb *db = nsdb_new();
+    char *full = malloc(strlen(spec) + 3);
+    json_t *labels = NULL;
+
+    if (!db || !full) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    /* The --namespace-labels reader takes "NAME=KEY=VALUE,...": reuse it with a dummy name. */
+    sprintf(full, "x=%s", spec);
+    if (nsdb_set_spec(db, full, e) < 0) {
+        err_set(e, "invalid --pod \"%s\": want KEY=VALUE[,KEY=VALUE...]", spec);
+        goto out;
+    }
+    labels = json_deep_copy(nsdb_labels(db, "x"));
+    if (labels)
+        json_object_del(labels, "kubernetes.io/metadata.name");
+out:
+    free(full);
+    nsdb_free(db);
+    return labels;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+static void print_trace(FILE *out, const json_t *t)
+{
+    size_t i;
+    const json_t *l;
+
+    fprintf(out, "  to %s: reachable %s, %s the allow-list%s%s%s: %s\n", str(t, "to"),
+            str(t, "reachable"),
+            !strcmp(str(t, "allowList"), "inside")          ? "inside"
+            : !strcmp(str(t, "allowList"), "always-denied") ? "always denied by"
+                                                             : "outside",
+            json_object_get(t, "allowedBy") ? " (" : "", str(t, "allowedBy"),
+            json_object_get(t, "allowedBy") ? ")" : "",
+            !strcmp(str(t, "verdict"), "ok") ? "ok" : "VIOLATION");
+    fprintf(out, "    decided by: %s\n", str(t, "decidedBy"));
+    json_array_foreach(json_object_get(t, "chain"), i, l)
+        fprintf(out, "    %s %s %s (match %s): %s\n", str(l, "policy"), str(l, "path"),
+                str(l, "action"), str(l, "match"), str(l, "effect"));
+}
+
+static void print_subject(FILE *out, const json_t *s)
+{
+    const json_t *w = json_object_get(s, "workload"), *p, *r, *x;
+    size_t i, k, q;
+
+    if (w)
+        fprintf(out, "\n%s %s\n", str(w, "kind"), str(w, "name"));
+    else if (json_object_get(s, "pods"))
+        fprintf(out, "\npods %s\n", str(s, "pods"));
+    else
+        fprintf(out, "\nany pod of the namespace (the input shows none)\n");
+    if (w && *str(w, "file"))
+        fprintf(out, "  at %s:%lld\n", str(w, "file"),
+                (long long)json_integer_value(json_object_get(w, "line")));
+    if (json_is_true(json_object_get(s, "isolated")))
+        fprintf(out, "  isolated for egress by %s\n", str(s, "isolatedBy"));
+    else
+        fprintf(out, "  NOT isolated for egress: no policy with egress default deny surely "
+                     "selects it, so every destination is open\n");
+    fprintf(out, "  policies (%zu):\n", json_array_size(json_object_get(s, "policies")));
+    json_array_foreach(json_object_get(s, "policies"), i, p) {
+        fprintf(out, "    %-5s %s%s%s\n", str(p, "applies"), str(p, "policy"),
+                json_is_true(json_object_get(p, "defaultDeny")) ? ", default deny" : "",
+                json_object_get(p, "order") ? ", ordered" : "");
+        json_array_foreach(json_object_get(p, "rules"), k, r) {
+            fprintf(out, "          %s %s %s to", str(r, "action"),
+                    *str(r, "path") ? str(r, "path") : "-", str(r, "ports"));
+            json_array_foreach(json_object_get(r, "to"), q, x)
+                fprintf(out, "%s %s", q ? ";" : "", json_string_value(x));
+            fputc('\n', out);
+        }
+    }
+    fprintf(out, "  open together (%zu):\n", json_array_size(json_object_get(s, "open")));
+    json_array_foreach(json_object_get(s, "open"), i, p)
+        fprintf(out, "    %s on %s  [%s %s]\n", str(p, "to"), str(p, "ports"), str(p, "policy"),
+                str(p, "path"));
+    if (json_array_size(json_object_get(s, "escapes"))) {
+        fprintf(out, "  outside the allow-list:\n");
+        json_array_foreach(json_object_get(s, "escapes"), i, p)
+            fprintf(out, "    %s %s: %s\n", str(p, "policy"), str(p, "path"), str(p, "message"));
+    } else if (json_is_true(json_object_get(s, "isolated"))) {
+        fprintf(out, "  everything open lies inside the allow-list\n");
+    }
+    if ((x = json_object_get(s, "trace")))
+        print_trace(out, x);
+}
+
+static void print_text(FILE *out, const json_t *j)
+{
+    const json_t *s;
+    size_t i, n = json_array_size(json_object_get(j, "subjects"));
+
+    fprintf(out, "namespace %s (%s)", str(j, "namespace"),
+            json_is_true(json_object_get(j, "ai")) ? "an AI namespace"
+                                                   : "not an AI namespace: the allow-list "
+                                                     "does not apply to it");
+    if (!strcmp(str(j, "basis"), "workloads"))
+        fprintf(out, ": %zu workload%s in the input\n", n, n == 1 ? "" : "s");
+    else
+        fputc('\n', out);
+    json_array_foreach(json_object_get(j, "subjects"), i, s)
+        print_subject(out, s);
+}
+
+/* 1 when something escapes (in an AI namespace) or the --to verdict is a violation. */
+static int outcome(const json_t *j)
+{
+    const json_t *s;
+    size_t i;
+
+    if (!json_is_true(json_object_get(j, "ai")))
+        return EXIT_PASS;
+    json_array_foreach(json_object_get(j, "subjects"), i, s) {
+        const json_t *t = json_object_get(s, "trace");
+
+        if (t ? !strcmp(str(t, "verdict"), "violation")
+              : !json_is_true(json_object_get(s, "inside")))
+            return EXIT_VIOLATIONS;
+    }
+    return EXIT_PASS;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    struct explain_opts o = {0};
+    struct policy *pol = NULL;
+    struct manifest *m = NULL;
+    struct inventory inv = {0};
+    const struct object **objs = NULL;
+    struct explain_dest dest;
+    json_t *labels = NULL, *j = NULL;
+    struct err e = {0};
+    int rc = EXIT_USAGE, pr;
+    size_t i, n;
+
+    if (!(o.db = nsdb_new())) {
+        fprintf(stderr, "egressguard explain: out of memory\n");
+        return EXIT_USAGE;
+    }
+    if ((pr = parse_args(argc, argv, &o)) != 0) {
+        nsdb_free(o.db);
+        return pr < 0 ? EXIT_PASS : pr;
+    }
+    if (o.to && explain_dest_parse(o.to, &dest, &e) < 0) {
+        rc = cli_usage_error("explain", "--to: %s", e.msg);
+        goto out;
+    }
+    if (o.pod && !(labels = pod_labels(o.pod, &e))) {
+        rc = cli_usage_error("explain", "%s", e.msg);
+        goto out;
+    }
+    if (!(pol = policy_load(o.policy, &e))) {
+        char buf[1024];
+
+        err_format(&e, buf, sizeof(buf));
+        fprintf(stderr, "egressguard explain: invalid policy: %s\n", buf);
+        goto out;
+    }
+    if (!(m = manifest_new()))
+        goto oom;
+    for (int k = 0; k < o.n_files; k++)
+        if (manifest_read(m, o.files[k]) < 0)
+            goto oom;
+    for (i = 0; i < manifest_n_errors(m); i++) {
+        char buf[1024];
+
+        err_format(manifest_error(m, i), buf, sizeof(buf));
+        fprintf(stderr, "%s\n", buf);
+    }
+    if (manifest_n_errors(m))
+        goto out;
+    n = manifest_n_objects(m);
+    if (!(objs = calloc(n ? n : 1, sizeof(*objs))))
+        goto oom;
+    for (i = 0; i < n; i++) {
+        objs[i] = manifest_object(m, i);
+        if (!strcmp(objs[i]->kind, "Namespace") && !strcmp(objs[i]->api_version, "v1") &&
+            *objs[i]->name && !nsdb_labels(o.db, objs[i]->name) &&
+            nsdb_set(o.db, objs[i]->name,
+                     json_object_get(json_object_get(objs[i]->json, "metadata"), "labels")) < 0)
+            goto oom;
+    }
+    if (inventory_build(&inv, objs, n, o.db, &e) < 0)
+        goto oom;
+    if (!(j = explain_namespace(pol, &inv.in, o.ns, labels, o.to ? &dest : NULL, &e)))
+        goto oom;
+    if (o.json) {
+        if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+            goto out;
+        fputc('\n', stdout);
+    } else {
+        print_text(stdout, j);
+    }
+    rc = fflush(stdout) == 0 ? outcome(j) : EXIT_USAGE;
+    goto out;
+oom:
+    fprintf(stderr, "egressguard explain: out of memory\n");
+out:
+    json_decref(j);
+    json_decref(labels);
+    inventory_release(&inv);
+    free(objs);
+    manifest_free(m);
+    policy_free(pol);
+    nsdb_free(o.db);
+    return rc;
+}
