@@ -521,6 +521,7 @@ static int finish_denied(const struct policy *pol, struct acc *a, struct reach_r
                      "policy may open it",
                x->what ? x->what : "", x->nearest ? x->nearest : "");
     x->message = buf_detach(&msg, NULL);
+    x->denied = true;
     x->ports = a->denied_ports;
     x->cidrs = a->denied;
     a->denied_ports = NULL;

@@ -58,6 +58,7 @@ struct reach_escape {
     const struct egress_peer *peer;   /* borrowed: the model's peer (path, node, text) */
     struct portset *ports;            /* owned: every port on which something escapes */
     struct cidrset *cidrs;            /* owned: escaping addresses (CIDR peers), else NULL */
+    bool denied;                      /* an escape into spec.deny (a peer may have both kinds) */
     char *what;    /* owned: "11.0.0.0/8, 12.0.0.0/6 on TCP/443; 11.0.0.0/8 on UDP/53" */
     char *nearest; /* owned: "model-registry (10.20.0.0/16, fd00:20::/64 on TCP/443)", or
                       "nothing" when no allow entry is near; for an escape into spec.deny, the
