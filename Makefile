@@ -86,7 +86,10 @@ fuzz: deps
 	  clang $(CSTD) $(WARN) -I. $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $(FUZZ_BUILD)/$$n $$f \
 	    $(FUZZ_BUILD)/libserver.a $(FUZZ_BUILD)/libpolicy.a $(FUZZ_BUILD)/libcerts.a $(LIBS); \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
-	  $(FUZZ_BUILD)/$$n -max_total_time=$${FUZZ_SECONDS:-10} -rss_limit_mb=2048 $(FUZZ_BUILD)/corpus/$$n tests/fuzz/seeds/$$n 2>&1 | tail -3; \
+	  if ! $(FUZZ_BUILD)/$$n -max_total_time=$${FUZZ_SECONDS:-10} -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/ \
+	      $(FUZZ_BUILD)/corpus/$$n tests/fuzz/seeds/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; then \
+	    tail -40 $(FUZZ_BUILD)/$$n.log; echo "fuzz: $$n FAILED (log: $(FUZZ_BUILD)/$$n.log)"; exit 1; \
+	  fi; tail -1 $(FUZZ_BUILD)/$$n.log; \
 	done
 
 # Minimal libmicrohttpd servers that tests/bench/server.sh measures egressguard against.

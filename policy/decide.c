@@ -3,11 +3,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy/cni/anp.h"
 #include "policy/cni/calico.h"
 #include "policy/cni/cilium.h"
 #include "policy/cni/netpol.h"
 #include "policy/eval/context.h"
 #include "policy/eval/inventory.h"
+#include "policy/cni/netset.h"
 #include "policy/rules/managed.h"
 #include "policy/rules/namespace.h"
 #include "policy/rules/pod.h"
@@ -37,16 +39,23 @@ static const struct decider {
     {"batch", "CronJob", workload_decide, false},
     {"batch", "Job", workload_decide, false},
     {"cilium.io", "CiliumClusterwideNetworkPolicy", cilium_decide, true},
+    {"cilium.io", "CiliumCIDRGroup", netset_decide, false},
     {"cilium.io", "CiliumNetworkPolicy", cilium_decide, true},
     {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"crd.projectcalico.org", "GlobalNetworkSet", netset_decide, false},
     {"crd.projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {"crd.projectcalico.org", "NetworkSet", netset_decide, false},
     {"extensions", "DaemonSet", workload_decide, false},
     {"extensions", "Deployment", workload_decide, false},
     {"extensions", "NetworkPolicy", netpol_decide, true},
     {"extensions", "ReplicaSet", workload_decide, false},
     {"networking.k8s.io", "NetworkPolicy", netpol_decide, true},
+    {"policy.networking.k8s.io", "AdminNetworkPolicy", anp_decide, true},
+    {"policy.networking.k8s.io", "BaselineAdminNetworkPolicy", anp_decide, true},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
+    {"projectcalico.org", "GlobalNetworkSet", netset_decide, false},
     {"projectcalico.org", "NetworkPolicy", calico_decide, true},
+    {"projectcalico.org", "NetworkSet", netset_decide, false},
     {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */
 };
 
@@ -86,14 +95,36 @@ static int judge_change(const struct policy *pol, const struct object *obj,
         return 0;
     egress_list_init(&old_models);
     egress_list_init(&new_models);
-    if (inventory_read_policy(old, &old_models, &oldp, old_err, sizeof(old_err), e) < 0 ||
-        (!del && inventory_read_policy(obj, &new_models, &newp, new_err, sizeof(new_err), e) < 0))
+    if (inventory_read_policy(old, ctx->sets, ctx->namespaces, &old_models, &oldp, old_err,
+                              sizeof(old_err), e) < 0 ||
+        (!del && inventory_read_policy(obj, ctx->sets, ctx->namespaces, &new_models, &newp,
+                                       new_err, sizeof(new_err), e) < 0))
         goto out;
     rc = context_judge_removal(pol, obj, ctx->context, &oldp, del ? NULL : &newp, v, e);
 out:
     egress_list_release(&old_models);
     egress_list_release(&new_models);
     return rc;
+}
+
+/*
+ * Kinds that say something about network traffic but that egressguard does not evaluate. They
+ * are never passed in silence: admitted under unknownKinds allow, they get a note naming them.
+ */
+static bool is_unevaluated_network_kind(const struct object *obj)
+{
+    static const char *const words[] = {"NetworkPolicy", "Firewall", "EgressPolicy",
+                                        "EgressGateway", "AuthorizationPolicy", NULL};
+    char group[128];
+    size_t i;
+
+    for (i = 0; words[i]; i++)
+        if (strstr(obj->kind, words[i]))
+            return true;
+    object_group(obj, group, sizeof(group));
+    /* Calico profiles carry rules of their own; tiers order policies (Pass goes to the next). */
+    return (!strcmp(group, "projectcalico.org") || !strcmp(group, "crd.projectcalico.org")) &&
+           (!strcmp(obj->kind, "Profile") || !strcmp(obj->kind, "Tier"));
 }
 
 static const struct decider *find_decider(const struct object *obj)
@@ -179,7 +210,14 @@ int decide_object(const struct policy *pol, const struct object *obj,
         v->evaluated = false;
         /* The policy file decides what unknown kinds get: never an accidental allow. */
         if (pol->unknown_kinds_allow)
-            return 0;
+            return !is_unevaluated_network_kind(obj) ||
+                           verdict_add(v, obj, obj->json, "kind", pol->mode, false, "",
+                                       "%s (%s) is a network-policy kind egressguard does not "
+                                       "evaluate: what it opens is not judged",
+                                       obj->kind, *obj->api_version ? obj->api_version
+                                                                    : "no apiVersion") == 0
+                       ? 0
+                       : err_set(e, "out of memory");
         return verdict_add(v, obj, obj->json, "kind", pol->mode, true, "",
                            "%s (%s) is not a kind egressguard evaluates, and the policy's "
                            "rules.unknownKinds is deny",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/buf.h"
 
 void verdict_init(struct verdict *v)
 {
@@ -33,7 +34,6 @@ int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
 {
     struct finding *f, *nf;
     va_list ap;
-    int n;
 
     nf = realloc(v->findings, (v->n_findings + 1) * sizeof(*nf));
     if (!nf)
@@ -42,13 +42,10 @@ int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
     f = &nf[v->n_findings];
     memset(f, 0, sizeof(*f));
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    f->message = buf_vstrfmt(fmt, ap);
     va_end(ap);
-    if (n < 0 || !(f->message = malloc((size_t)n + 1)))
+    if (!f->message)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(f->message, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     f->rule = strdup(rule);
     f->path = strdup(path ? path : "");
     if (!f->rule || !f->path) {

@@ -15,6 +15,8 @@
 #include "policy/doc/manifest.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
+#include "policy/config/setdb.h"
+#include "policy/eval/egress.h"
 
 struct compose_input; /* policy/eval/compose.h */
 
@@ -51,6 +53,16 @@ struct request_ctx {
      * for judging a network-policy change in context (context.h). NULL: each object alone.
      */
     const struct compose_input *context;
+    /*
+     * The address sets known to the run (Calico NetworkSets, GlobalNetworkSets, HostEndpoints,
+     * Cilium CIDR groups) and whether they are all of them (setdb.h); NULL = none known.
+     */
+    const struct setdb *sets;
+    /*
+     * The network policies known to the run, read into models (check: every policy of its
+     * input), for kinds judged by what selects them (NetworkSet, GlobalNetworkSet); NULL = none.
+     */
+    const struct egress_list *policies;
     int64_t now;               /* Unix time that exemption lifetimes are judged at; 0 = the
                                   current time (tests and `check --now` pass their own) */
 };

@@ -14,11 +14,22 @@
  *     subjects' egress with end-of-tier default deny;
  *   - egress rules are first-match-wins (model.ordered) with actions Allow, Deny, Log, Pass;
  *     `order` goes to has_order/order (missing order = applied last);
+ *   - Pass hands what it matches to the next tier, and after the last one the endpoint's
+ *     profile decides, which for a namespace allows all egress (Calico tier docs; libcalico-go
+ *     NamespaceToProfile). No later tier is known here, so a Pass opens what it matches
+ *     (model.pass_opens), read wide like an Allow, with a note;
+ *   - nets match packets by address, whatever endpoint holds it (model.cidrs_match_all): a Deny
+ *     of every address leaves nothing for the rules after it;
  *   - destination fields are AND-ed. For Allow/Log/Pass rules the reader keeps one part when the
  *     intersection cannot be represented (selector before domains before nets: each alone
  *     over-approximates); for Deny rules it keeps the rule only when it is exact, else drops it
- *     (under-approximation). Pass is read like Deny: it takes traffic away from the policy's
- *     later rules, so what it takes is under-approximated. Every such choice is a note.
+ *     (under-approximation). Every such choice is a note (caldst.h);
+ *   - selector fields name endpoints as libcalico-go's getEndpointSelector() does: pods (a
+ *     cluster peer) and the NetworkSets, GlobalNetworkSets and HostEndpoints with those labels
+ *     (a set reference, resolved against the sets the run knows by setres.h).
+ *     projectcalico.org/name in a namespaceSelector is the namespace's name;
+ *     projectcalico.org/namespace in an endpoint selector is the endpoint's namespace; global()
+ *     in a namespaceSelector selects only endpoints outside namespaces.
  * Errors (bad selector, bad CIDR, ports without a port protocol, unknown action, ...) are
  * positioned; a selector error points at the column inside the selector string (counted from
  * where the YAML scalar starts, so one column early for a quoted selector: doc.h does not say

@@ -11,6 +11,7 @@
 #include "policy/sets/fqdn.h"
 #include "policy/doc/member.h"
 #include "policy/eval/judge.h"
+#include "policy/eval/setres.h"
 
 static struct egress_peer *add_peer(struct cilrd *r, struct egress_rule **rule, size_t ridx,
                                     enum peer_kind kind, const char *path, const json_t *node,
@@ -188,6 +189,67 @@ static int add_cidr(struct cilrd *r, size_t ridx, const json_t *node, const char
     return cidrset_add(p->cidrs, &c) < 0 ? err_set(r->e, "out of memory") : 0;
 }
 
+/*
+ * toCIDRSet[].cidrGroupRef / cidrGroupSelector: the CIDRs of CiliumCIDRGroup objects
+ * (cilium.io/v2alpha1 spec.externalCIDRs; api/v2 CIDRRule: "CIDRGroupRef is a reference to a
+ * CiliumCIDRGroup object", "CIDRGroupSelector selects CiliumCIDRGroups by their labels"). The
+ * reader cannot see them: the peer is a set reference that setres.h resolves against the groups
+ * the run knows (an unknown group may hold any address). A deny through a group is not counted.
+ */
+static int add_group(struct cilrd *r, size_t ridx, const json_t *ent, const json_t *ref,
+                     const json_t *gsel, const json_t *exc, const char *path)
+{
+    struct egress_rule *rule;
+    struct egress_peer *p;
+    struct egress_setref *sr;
+    struct selector *sel = NULL;
+    const json_t *where = NULL;
+    char pp[CILRD_PATH_LEN], what[200];
+    struct buf b;
+
+    member_path(pp, sizeof(pp), "%s.%s", path, ref ? "cidrGroupRef" : "cidrGroupSelector");
+    if (ref && (!json_is_string(ref) || !*json_string_value(ref)))
+        return cilrd_failf(r, ref, pp, "must be the name of a CiliumCIDRGroup");
+    if (gsel && !(sel = selector_from_json(gsel, &where, r->e))) {
+        err_prefix(r->e, "%s", pp);
+        return cilrd_fail(r, where ? where : gsel, "");
+    }
+    if (r->deny) {
+        selector_free(sel);
+        member_path(what, sizeof(what), "%s: what a CIDR group holds is not counted in a deny",
+                    ref ? "cidrGroupRef" : "cidrGroupSelector");
+        return cilrd_note(r, ent, pp, what);
+    }
+    /* CIDRRule.ExceptCIDRs: "using ExceptCIDRs together with CIDRGroupRef is not supported yet". */
+    if (cilrd_len(exc) && cilrd_note(r, exc, path, "except is not applied to a CIDR group: "
+                                                   "the whole group is counted") < 0) {
+        selector_free(sel);
+        return -1;
+    }
+    if (!(p = add_peer(r, &rule, ridx, PEER_UNKNOWN, path, ent, NULL)) ||
+        !(sr = p->setref = calloc(1, sizeof(*sr)))) {
+        selector_free(sel);
+        return err_set(r->e, "out of memory");
+    }
+    sr->kind = SETREF_CIDRGROUP;
+    sr->sel = sel;
+    buf_init(&b, 0);
+    if (gsel) {
+        buf_puts(&b, "cidrGroupSelector ");
+        selector_format(sel, &b);
+    } else {
+        buf_printf(&b, "cidrGroupRef %s", json_string_value(ref));
+    }
+    p->text = buf_detach(&b, NULL);
+    buf_init(&b, 0);
+    if (ref && !(sr->name = strdup(json_string_value(ref))))
+        return err_set(r->e, "out of memory");
+    setres_describe(sr, &b);
+    if (!(p->entity = buf_detach(&b, NULL)) || !p->text)
+        return err_set(r->e, "out of memory");
+    return 0;
+}
+
 static int add_cidrset(struct cilrd *r, size_t ridx, const json_t *ent, const char *path)
 {
     const json_t *cidr = cilrd_member(ent, "cidr"), *exc = cilrd_member(ent, "except");
@@ -198,7 +260,7 @@ static int add_cidrset(struct cilrd *r, size_t ridx, const json_t *ent, const ch
     struct cidrset *ex = NULL;
     struct buf text;
     struct cidr c;
-    char pp[CILRD_PATH_LEN], what[200];
+    char pp[CILRD_PATH_LEN];
     size_t i;
     int rc = -1;
 
@@ -207,15 +269,12 @@ static int add_cidrset(struct cilrd *r, size_t ridx, const json_t *ent, const ch
     if ((cidr != NULL) + (ref != NULL) + (gsel != NULL) != 1)
         return cilrd_failf(r, ent, path,
                            "exactly one of cidr, cidrGroupRef or cidrGroupSelector must be given");
-    if (ref || gsel) {
-        member_path(what, sizeof(what), "%s %s", ref ? "cidrGroupRef" : "cidrGroupSelector",
-                    ref && json_is_string(ref) ? json_string_value(ref) : "");
-        return add_unknown(r, ridx, what, path, ent);
-    }
+    if (ref || gsel)
+        return add_group(r, ridx, ent, ref, gsel, exc, path);
     member_path(pp, sizeof(pp), "%s.cidr", path);
     if (parse_cidr_into(r, cidr, pp, &c) < 0)
         return -1;
-    buf_init(&text, 4096);
+    buf_init(&text, EGRESS_PEER_TEXT_CAP);
     buf_puts(&text, json_string_value(cidr));
     if (!(ex = cidrset_new()))
         goto oom;

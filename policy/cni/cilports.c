@@ -7,6 +7,10 @@
 #include "policy/base/buf.h"
 #include "policy/doc/member.h"
 
+/* The note naming a rule's DNS patterns (from the object); longer lists say only that there are
+ * some. */
+#define DNS_NOTE_CAP ((size_t)1024)
+
 static int l4_any(struct portset *ps)
 {
     if (portset_add_proto(ps, PROTO_TCP) < 0 || portset_add_proto(ps, PROTO_UDP) < 0 ||
@@ -140,7 +144,7 @@ static int read_l7(struct cilrd *r, const json_t *rules, const char *path)
             size_t i;
             int rc;
 
-            buf_init(&b, 1024);
+            buf_init(&b, DNS_NOTE_CAP);
             buf_puts(&b, "DNS rules limit which names may be resolved through this rule:");
             for (i = 0; i < cilrd_len(dns); i++) {
                 const json_t *d = json_array_get(dns, i);

@@ -205,7 +205,7 @@ static int read_ipblock(const struct object *obj, struct egress_model *m, struct
         return fail(obj, in, ipb, e, sub, "required");
     if (read_cidr(obj, m, ipb, cidr_j, sub, &c, e) < 0)
         return -1;
-    buf_init(&text, 0);
+    buf_init(&text, EGRESS_PEER_TEXT_CAP);
     buf_puts(&text, json_string_value(cidr_j));
     if (!(ex = cidrset_new()))
         goto nomem;
@@ -232,10 +232,11 @@ static int read_ipblock(const struct object *obj, struct egress_model *m, struct
             goto nomem;
         buf_printf(&text, "%s%s", i ? ", " : " except ", json_string_value(x));
     }
-    if (text.failed || !(p = egress_rule_add_peer(r, PEER_CIDR, path, ipb)))
+    if (!(p = egress_rule_add_peer(r, PEER_CIDR, path, ipb)))
         goto nomem;
+    /* A text over its cap is left out (as in cilium.c): the model is exact without it. */
     if (cidrset_add(p->cidrs, &c) < 0 || cidrset_subtract(p->cidrs, ex) < 0 ||
-        egress_peer_set_text(p, "%s", buf_str(&text)) < 0)
+        (!text.failed && egress_peer_set_text(p, "%s", buf_str(&text)) < 0))
         goto nomem;
     rc = 0;
     goto out;
@@ -299,12 +300,12 @@ static int read_peer(const struct object *obj, struct egress_model *m, struct eg
     /* podSelector alone selects pods of the policy's own namespace */
     if (!nss && !(p->cluster.ns_name = strdup(m->ns)))
         goto nomem;
-    buf_init(&text, 0);
+    buf_init(&text, EGRESS_PEER_TEXT_CAP);
     if (nss)
         selector_text(&text, "namespaceSelector", nss);
     if (pods)
         selector_text(&text, "podSelector", pods);
-    if (text.failed || egress_peer_set_text(p, "%s", buf_str(&text)) < 0) {
+    if (!text.failed && egress_peer_set_text(p, "%s", buf_str(&text)) < 0) {
         buf_release(&text);
         goto nomem;
     }

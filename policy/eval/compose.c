@@ -292,7 +292,8 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
             goto oom;
         out->views[i].n_rules = 0;
         for (k = 0; k < m->n_rules; k++)
-            if (m->rules[k].action == EGRESS_ALLOW)
+            if (m->rules[k].action == EGRESS_ALLOW ||
+                (m->rules[k].action == EGRESS_PASS && m->pass_opens))
                 out->views[i].rules[out->views[i].n_rules++] = m->rules[k];
         out->ptrs[i] = &out->views[i];
     }

@@ -328,13 +328,14 @@ out:
 }
 
 int effective_evaluate(const struct policy *pol, const struct object *const *objs, size_t n,
-                       const struct nsdb *db, struct effective_result *out, struct err *e)
+                       const struct nsdb *db, const struct setdb *sets,
+                       struct effective_result *out, struct err *e)
 {
     struct inventory inv;
     size_t i, r;
     int rc = -1;
 
-    if (inventory_build(&inv, objs, n, db, e) < 0)
+    if (inventory_build(&inv, objs, n, db, sets, e) < 0)
         goto out;
     for (i = 0; i < inv.n_namespaces; i++) {
         const char *ns = inv.namespaces[i];

@@ -34,6 +34,7 @@
 
 #include "policy/base/err.h"
 #include "policy/config/nsdb.h"
+#include "policy/config/setdb.h"
 #include "policy/config/policy.h"
 #include "policy/doc/manifest.h"
 #include "policy/eval/compose.h"
@@ -60,11 +61,13 @@ void effective_result_release(struct effective_result *r);
 /*
  * Evaluates the effective egress of every AI namespace named by the n objects (borrowed; every
  * kind may be present, non-policy kinds are skipped) into out (init'ed by the caller). `ns`
- * may be NULL. Returns 0, or -1 with e set on out of memory only. Findings point into the
- * objects (positions, paths) and are valid on their own once the objects are gone.
+ * and `sets` (the address sets known to the run, setres.h) may be NULL. Returns 0, or -1 with
+ * e set on out of memory only. Findings point into the objects (positions, paths) and are valid
+ * on their own once the objects are gone.
  */
 int effective_evaluate(const struct policy *pol, const struct object *const *objs, size_t n,
-                       const struct nsdb *ns, struct effective_result *out, struct err *e);
+                       const struct nsdb *ns, const struct setdb *sets,
+                       struct effective_result *out, struct err *e);
 
 /*
  * One namespace over any compose_input (files or the cluster model): adds the findings to out->v

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/buf.h"
+
 /* Grows an array of `size`-byte elements to hold at least n+1; 0 or -1 on OOM. */
 static int reserve(void **items, size_t *alloc, size_t n, size_t size)
 {
@@ -29,6 +31,38 @@ void egress_model_init(struct egress_model *m)
     memset(m, 0, sizeof(*m));
 }
 
+void egress_setref_free(struct egress_setref *r)
+{
+    if (!r)
+        return;
+    selector_free(r->sel);
+    free(r->name);
+    free(r->ns_name);
+    selector_free(r->ns_sel);
+    free(r);
+}
+
+struct egress_setref *egress_setref_dup(const struct egress_setref *src)
+{
+    struct egress_setref *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    *r = *src;
+    r->sel = NULL;
+    r->name = NULL;
+    r->ns_name = NULL;
+    r->ns_sel = NULL;
+    if ((src->sel && !(r->sel = selector_dup(src->sel))) ||
+        (src->name && !(r->name = strdup(src->name))) ||
+        (src->ns_name && !(r->ns_name = strdup(src->ns_name))) ||
+        (src->ns_sel && !(r->ns_sel = selector_dup(src->ns_sel)))) {
+        egress_setref_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 static void peer_release(struct egress_peer *p)
 {
     size_t i;
@@ -43,6 +77,7 @@ static void peer_release(struct egress_peer *p)
     free(p->entity);
     free(p->path);
     free(p->text);
+    egress_setref_free(p->setref);
 }
 
 static void rule_release(struct egress_rule *r)
@@ -175,19 +210,12 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
     struct egress_note *notes, *n;
     va_list ap;
     char *msg;
-    int len;
 
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    msg = buf_vstrfmt(fmt, ap);
     va_end(ap);
-    if (len < 0)
-        return -1;
-    msg = malloc((size_t)len + 1);
     if (!msg)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)len + 1, fmt, ap);
-    va_end(ap);
 
     notes = realloc(m->notes, (m->n_notes + 1) * sizeof(*notes));
     if (!notes) {
@@ -211,19 +239,12 @@ int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
 {
     va_list ap;
     char *t;
-    int len;
 
     va_start(ap, fmt);
-    len = vsnprintf(NULL, 0, fmt, ap);
+    t = buf_vstrfmt(fmt, ap);
     va_end(ap);
-    if (len < 0)
-        return -1;
-    t = malloc((size_t)len + 1);
     if (!t)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(t, (size_t)len + 1, fmt, ap);
-    va_end(ap);
     free(p->text);
     p->text = t;
     return 0;
@@ -259,7 +280,8 @@ int egress_peer_copy(struct egress_peer *dst, const struct egress_peer *src)
         (src->entity && !(dst->entity = strdup(src->entity))) ||
         (src->cluster.ns_name && !(dst->cluster.ns_name = strdup(src->cluster.ns_name))) ||
         (src->cluster.ns_sel && !(dst->cluster.ns_sel = selector_dup(src->cluster.ns_sel))) ||
-        (src->cluster.pod_sel && !(dst->cluster.pod_sel = selector_dup(src->cluster.pod_sel))))
+        (src->cluster.pod_sel && !(dst->cluster.pod_sel = selector_dup(src->cluster.pod_sel))) ||
+        (src->setref && !(dst->setref = egress_setref_dup(src->setref))))
         goto fail;
     for (i = 0; i < src->n_fqdns; i++)
         if (egress_peer_add_fqdn(dst, src->fqdns[i]) < 0)
@@ -384,6 +406,8 @@ int egress_model_format(const struct egress_model *m, struct buf *out)
         buf_puts(out, " ordered");
     if (m->has_order)
         buf_printf(out, " order=%g", m->order);
+    if (m->layer != LAYER_NAMESPACE)
+        buf_puts(out, m->layer == LAYER_ADMIN ? " layer=admin" : " layer=baseline");
     buf_puts(out, "\n");
     for (i = 0; i < m->n_rules; i++) {
         const struct egress_rule *r = &m->rules[i];

@@ -3,8 +3,8 @@
 
 /*
  * The one normalized egress model. Every CNI reader (Kubernetes NetworkPolicy, Cilium CNP/CCNP,
- * Calico NP/GNP) turns a policy object into egress_models; evaluation never looks at the
- * original YAML again.
+ * Calico NP/GNP, AdminNetworkPolicy/BaselineAdminNetworkPolicy) turns a policy object into
+ * egress_models; evaluation never looks at the original YAML again.
  *
  * A model says which workloads a policy governs (subject) and, in order, its egress rules: an
  * action, a union of destinations (peers) and a port set. Readers must stay on the safe side:
@@ -39,6 +39,28 @@ enum peer_kind {
                      treated as possibly anything */
 };
 
+/*
+ * A destination that reaches address sets by reference, which a reader cannot see: Calico
+ * selectors also match NetworkSets, GlobalNetworkSets and HostEndpoints carrying the labels
+ * (calico.h says which, after Calico's libcalico-go updateprocessors/rules.go); a Cilium
+ * toCIDRSet entry names a CiliumCIDRGroup (cidrGroupRef) or picks groups by label
+ * (cidrGroupSelector). A peer carrying one is PEER_UNKNOWN ("possibly anything") until
+ * setres_apply() (policy/eval/setres.h) replaces it with what the sets known to the run hold,
+ * so a model that was never resolved stays on the safe side.
+ */
+enum setref_kind { SETREF_CALICO, SETREF_CIDRGROUP };
+
+struct egress_setref {
+    enum setref_kind kind;
+    struct selector *sel;    /* over a set's labels; NULL = all(). CIDRGROUP: NULL when by name */
+    char *name;              /* CIDRGROUP: the group named by cidrGroupRef, else NULL */
+    /* CALICO only: */
+    bool namespaced;         /* NetworkSets are reached ... */
+    char *ns_name;           /* ... those of this namespace, or when NULL ... */
+    struct selector *ns_sel; /* ... those of the namespaces this selects (NULL = every one) */
+    bool global;             /* GlobalNetworkSets and HostEndpoints are reached */
+};
+
 /* In-cluster endpoints. The namespace part is either a fixed name or a selector. */
 /* In every selector field of the model, NULL means all() (every label set). */
 struct cluster_peer {
@@ -56,10 +78,24 @@ struct egress_peer {
     char *entity;                /* PEER_ENTITY, PEER_UNKNOWN: the entity or what is unknown */
     char *path;                  /* where it is written: "spec.egress[1].to[0].ipBlock" */
     const json_t *node;          /* borrowed; may be NULL */
-    char *text;                  /* as the policy wrote it: "0.0.0.0/0 except 10.0.0.0/8" */
+    char *text;                  /* as the policy wrote it: "0.0.0.0/0 except 10.0.0.0/8"; NULL
+                                    when longer than EGRESS_PEER_TEXT_CAP (messages then show
+                                    the peer's destinations instead) */
+    struct egress_setref *setref; /* PEER_UNKNOWN: the sets it stands for, else NULL; owned */
 };
 
+/* The most a peer's text may take: it quotes the object (an except list can be as long as the
+ * request), and it is only for messages, which would not show more. */
+#define EGRESS_PEER_TEXT_CAP ((size_t)4096)
+
 enum egress_action { EGRESS_ALLOW, EGRESS_DENY, EGRESS_PASS, EGRESS_LOG };
+
+/*
+ * The precedence of a policy among ordered ones: AdminNetworkPolicies before everything,
+ * BaselineAdminNetworkPolicies after everything (network-policy-api v1alpha1, which Calico also
+ * implements as tiers before and after its own); Calico policies in between.
+ */
+enum egress_layer { LAYER_NAMESPACE = 0, LAYER_ADMIN = -1, LAYER_BASELINE = 1 };
 
 struct egress_rule {
     enum egress_action action;
@@ -92,7 +128,13 @@ struct egress_model {
     bool default_deny;       /* subjects' egress not allowed by some policy is denied */
     bool ordered;            /* rules are first-match-wins (Calico); else allows minus denies */
     bool has_order;
-    double order;            /* Calico `order` across policies (lower first) */
+    double order;            /* Calico `order`, AdminNetworkPolicy priority (lower first) */
+    enum egress_layer layer; /* where the policy sits among the others (ordered models) */
+    bool cidrs_match_all;    /* a CIDR peer matches every endpoint with those addresses, pods
+                                included (Calico nets, AdminNetworkPolicy networks): a deny of
+                                every address takes everything */
+    bool pass_opens;         /* a PASS rule opens what it matches: the traffic goes on to
+                                policies that are not known here (Calico's next tier) */
 
     struct egress_rule *rules;
     size_t n_rules;
@@ -140,10 +182,10 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
  *
  * The subject is `ns=<name>` (namespaced) or `namespaces=<selector>` (cluster-wide), then
  * `pods=<selector>`, then in this order when they hold: `host`, `egress=governed` or
- * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`. A rule line is
- * `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented line
- * `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when it
- * has a text. Selectors print with selector_format(); CIDR sets with every prefix
+ * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`. A rule
+ * line is `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented
+ * line `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when
+ * it has a text. Selectors print with selector_format(); CIDR sets with every prefix
  * (cidrset_format, no cap). Notes come last: `note <path or ->: <message>`.
  */
 int egress_model_format(const struct egress_model *m, struct buf *out);
@@ -173,5 +215,9 @@ int egress_peer_add_fqdn(struct egress_peer *p, const char *pattern);
  */
 int egress_peer_copy(struct egress_peer *dst, const struct egress_peer *src);
 void egress_peer_release(struct egress_peer *p);
+
+/* A deep copy of a set reference (NULL on out of memory); free with egress_setref_free(). */
+struct egress_setref *egress_setref_dup(const struct egress_setref *src);
+void egress_setref_free(struct egress_setref *r); /* NULL is a no-op */
 
 #endif

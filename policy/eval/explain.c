@@ -456,11 +456,18 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
             const struct egress_rule *r = &p->model->rules[k];
             enum tri m = rule_match(r, d);
 
+            /*
+             * A Calico Pass with no later tier known goes to the namespace profile, which allows
+             * (model.pass_opens, calico.c): it opens like an Allow.
+             */
+            bool opens = r->action == EGRESS_ALLOW ||
+                         (r->action == EGRESS_PASS && p->model->pass_opens);
+
             if (m == TRI_FALSE || r->action == EGRESS_LOG)
                 continue;
-            if (p->applies != TRI_TRUE && r->action != EGRESS_ALLOW)
+            if (p->applies != TRI_TRUE && !opens)
                 continue; /* a policy that may not apply decides nothing for sure */
-            if (r->action == EGRESS_PASS) {
+            if (r->action == EGRESS_PASS && !opens) {
                 if (link(t, p, r, m, "pass: the rest of this policy is skipped") < 0)
                     goto out;
                 if (m == TRI_TRUE)
@@ -468,9 +475,12 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
                 maybe_before = true;
                 continue;
             }
-            if (link(t, p, r, m, r->action == EGRESS_ALLOW ? "allow" : "deny") < 0)
+            if (link(t, p, r, m,
+                     r->action == EGRESS_PASS ? "pass: no later tier, the profile allows"
+                     : opens                  ? "allow"
+                                              : "deny") < 0)
                 goto out;
-            if (r->action == EGRESS_ALLOW) {
+            if (opens) {
                 if (m == TRI_TRUE && p->applies == TRI_TRUE && !maybe_before) {
                     t->allow_yes = true;
                     decide(t->decided, sizeof(t->decided), p, r, "allowed by");

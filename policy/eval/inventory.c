@@ -5,46 +5,13 @@
 #include <string.h>
 
 #include "policy/cni/calico.h"
-#include "policy/cni/cilium.h"
-#include "policy/cni/netpol.h"
-
-typedef int (*reader_fn)(const struct object *obj, struct egress_list *out, struct err *e);
-
-static bool is_netpol(const struct object *obj)
-{
-    char group[128];
-
-    object_group(obj, group, sizeof(group));
-    return !strcmp(obj->kind, "NetworkPolicy") &&
-           (!strcmp(group, "networking.k8s.io") || !strcmp(group, "extensions"));
-}
-
-/* Every policy kind with an egress reader, and how its models name the kind. */
-static const struct {
-    bool (*is)(const struct object *obj);
-    reader_fn read;
-    const char *suffix;
-} readers[] = {
-    {is_netpol, netpol_read, ""},
-    {cilium_is_policy, cilium_read, ""},
-    {calico_is_policy, calico_read, ".projectcalico.org"},
-};
-
-#define N_READERS (sizeof(readers) / sizeof(readers[0]))
-
-static size_t reader_of(const struct object *obj)
-{
-    size_t r;
-
-    for (r = 0; r < N_READERS; r++)
-        if (readers[r].is(obj))
-            break;
-    return r;
-}
+#include "policy/cni/netset.h"
+#include "policy/cni/readers.h"
+#include "policy/eval/setres.h"
 
 bool inventory_is_policy(const struct object *obj)
 {
-    return reader_of(obj) < N_READERS;
+    return readers_find(obj) != NULL;
 }
 
 /* Kinds without a namespace (the core and network-policy APIs; others default to namespaced). */
@@ -129,18 +96,19 @@ static char *keep(struct inventory *inv, char *s)
     return s;
 }
 
-int inventory_read_policy(const struct object *obj, struct egress_list *models,
+int inventory_read_policy(const struct object *obj, const struct setdb *sets,
+                          const struct nsdb *ns, struct egress_list *models,
                           struct compose_policy *p, char *error_buf, size_t error_size,
                           struct err *e)
 {
-    size_t r = reader_of(obj);
+    judge_reader *read = readers_find(obj);
     struct err re = {0};
 
-    if (r == N_READERS)
+    if (!read)
         return err_set(e, "%s is not a network-policy kind egressguard reads", obj->kind);
     memset(p, 0, sizeof(*p));
     /* The kind as the models name it, so a policy is one identity whatever its API group. */
-    p->kind = !*readers[r].suffix ? obj->kind
+    p->kind = !calico_is_policy(obj)                      ? obj->kind
               : !strcmp(obj->kind, "GlobalNetworkPolicy") ? "GlobalNetworkPolicy.projectcalico.org"
                                                            : "NetworkPolicy.projectcalico.org";
     p->ns = inventory_object_ns(obj);
@@ -148,7 +116,9 @@ int inventory_read_policy(const struct object *obj, struct egress_list *models,
     p->file = obj->file;
     p->line = obj->line;
     p->obj = obj;
-    if (readers[r].read(obj, models, &re) < 0) {
+    /* Set references (Calico selectors over NetworkSets, Cilium CIDR groups) resolved as the
+     * run knows the sets: what it cannot resolve stays "possibly anything" (setres.h). */
+    if (read(obj, models, &re) < 0 || setres_apply(models, sets, ns, &re) < 0) {
         char where[600];
 
         if (!strcmp(re.msg, "out of memory"))
@@ -162,16 +132,16 @@ int inventory_read_policy(const struct object *obj, struct egress_list *models,
     return 0;
 }
 
-static int add_policy(struct inventory *inv, const struct object *obj, size_t r, struct err *e)
+static int add_policy(struct inventory *inv, const struct object *obj, const struct setdb *sets,
+                      const struct nsdb *ns, struct err *e)
 {
     struct compose_policy *p = &inv->policies[inv->n_policies];
     struct egress_list *l = &inv->lists[inv->n_policies];
     char error[600] = "";
 
-    (void)r;
     egress_list_init(l);
     inv->n_policies++; /* counted now, so that release frees a half-read list */
-    if (inventory_read_policy(obj, l, p, error, sizeof(error), e) < 0)
+    if (inventory_read_policy(obj, sets, ns, l, p, error, sizeof(error), e) < 0)
         return -1;
     if (p->error && !(p->error = keep(inv, strdup(error))))
         return err_set(e, "out of memory");
@@ -286,19 +256,30 @@ static int collect_namespaces(struct inventory *inv, const struct object *const 
 }
 
 int inventory_build(struct inventory *inv, const struct object *const *objs, size_t n,
-                    const struct nsdb *ns, struct err *e)
+                    const struct nsdb *ns, const struct setdb *sets, struct err *e)
 {
-    size_t i, r;
+    size_t i;
 
     memset(inv, 0, sizeof(*inv));
+    /*
+     * Without sets from the caller, those of the input are all there are: the input is taken as
+     * the whole cluster being judged, as `check` takes it (README: "How a network policy is
+     * judged").
+     */
+    if (!sets) {
+        if (!(inv->own_sets = setdb_new()) || netset_collect(inv->own_sets, objs, n, e) < 0)
+            return inv->own_sets ? -1 : err_set(e, "out of memory");
+        setdb_set_complete(inv->own_sets, true);
+        sets = inv->own_sets;
+    }
     if (!(inv->policies = calloc(n ? n : 1, sizeof(*inv->policies))) ||
         !(inv->lists = calloc(n ? n : 1, sizeof(*inv->lists))) ||
         !(inv->workloads = calloc(n ? n : 1, sizeof(*inv->workloads))) ||
         !(inv->labels = json_array()) || collect_namespaces(inv, objs, n) < 0)
         return err_set(e, "out of memory");
     for (i = 0; i < n; i++) {
-        if ((r = reader_of(objs[i])) < N_READERS) {
-            if (add_policy(inv, objs[i], r, e) < 0)
+        if (inventory_is_policy(objs[i])) {
+            if (add_policy(inv, objs[i], sets, ns, e) < 0)
                 return -1;
         } else if (inventory_is_workload(objs[i])) {
             if (add_workload(inv, objs[i], workload_kind(objs[i]), e) < 0)
@@ -334,6 +315,7 @@ void inventory_release(struct inventory *inv)
         free(inv->strings[i]);
     free(inv->strings);
     json_decref(inv->labels);
+    setdb_free(inv->own_sets);
     memset(inv, 0, sizeof(*inv));
 }
 

@@ -21,6 +21,7 @@
 
 #include "policy/base/err.h"
 #include "policy/config/nsdb.h"
+#include "policy/config/setdb.h"
 #include "policy/doc/manifest.h"
 #include "policy/eval/compose.h"
 #include "policy/eval/egress.h"
@@ -39,16 +40,19 @@ struct inventory {
     char **strings;
     size_t n_strings;
     json_t *labels;                  /* array of the workloads' label objects */
+    struct setdb *own_sets;          /* the input's sets, when the caller gave none */
 };
 
 /*
  * Reads the n objects (borrowed: they must outlive inv; every kind may be present, others are
- * skipped) into inv. `ns` (borrowed, may be NULL) gives namespace labels. A policy its reader
+ * skipped) into inv. `ns` (borrowed, may be NULL) gives namespace labels, `sets` (borrowed) the
+ * address sets that policies' set references resolve through; NULL: the sets among objs, taken
+ * as all there are. A policy its reader
  * refuses is kept with `error` set and no models. Returns 0, or -1 with e set on out of memory;
  * release inv either way.
  */
 int inventory_build(struct inventory *inv, const struct object *const *objs, size_t n,
-                    const struct nsdb *ns, struct err *e);
+                    const struct nsdb *ns, const struct setdb *sets, struct err *e);
 void inventory_release(struct inventory *inv);
 
 /* Is obj a network-policy kind with an egress reader? */
@@ -56,12 +60,14 @@ bool inventory_is_policy(const struct object *obj);
 
 /*
  * Reads a network-policy object into one compose_policy (kind as its models name it, namespace,
- * name, file, line) with its models in `models` (init'ed by the caller; owned by the caller).
+ * name, file, line), its set references resolved through sets and ns (both may be NULL), with
+ * its models in `models` (init'ed by the caller; owned by the caller).
  * `error_buf` receives the reader's error when it refuses the object (then p->error points at
  * it and p->models is NULL). Returns 0, or -1 with e set on out of memory or for a kind that is
  * not a network policy.
  */
-int inventory_read_policy(const struct object *obj, struct egress_list *models,
+int inventory_read_policy(const struct object *obj, const struct setdb *sets,
+                          const struct nsdb *ns, struct egress_list *models,
                           struct compose_policy *p, char *error_buf, size_t error_size,
                           struct err *e);
 

@@ -6,6 +6,7 @@
 #include "policy/eval/context.h"
 #include "policy/eval/reach.h"
 #include "policy/eval/scope.h"
+#include "policy/eval/setres.h"
 
 int judge_report(const struct policy *pol, const struct object *obj, const struct reach_result *r,
                  bool name_models, struct verdict *v)
@@ -146,6 +147,9 @@ int judge_read_then(const struct policy *pol, const struct object *obj,
 
     egress_list_init(&models);
     rc = read(obj, &models, e);
+    /* What the object reaches through address sets is what the sets known to the run hold. */
+    if (rc == 0)
+        rc = setres_apply(&models, ctx ? ctx->sets : NULL, ctx ? ctx->namespaces : NULL, e);
     if (rc == 0)
         rc = judge_models(pol, obj, ctx, &models, v, e);
     if (rc == 0 && after)

@@ -35,7 +35,8 @@ typedef int judge_reader(const struct object *obj, struct egress_list *out, stru
 
 /*
  * The whole decider of a CNI policy kind (engine contract, see verdict.h): read(obj) into a
- * temporary list, then judge_models() over it. Returns read's or judge_models's failure.
+ * temporary list, its set references resolved against ctx->sets (setres.h), then judge_models()
+ * over it. Returns read's, setres_apply's or judge_models's failure.
  */
 int judge_read(const struct policy *pol, const struct object *obj,
                       const struct request_ctx *ctx, judge_reader *read, struct verdict *v,

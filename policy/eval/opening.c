@@ -116,13 +116,37 @@ enum minus { MINUS_KEEP, MINUS_EMPTY, MINUS_CHANGED };
  * out = a − d where that is provable. MINUS_KEEP: nothing provably removed (out untouched);
  * MINUS_EMPTY: nothing remains; MINUS_CHANGED: out (a fresh peer) holds what remains. -1 on OOM.
  */
-static int peer_minus(const struct egress_peer *a, const struct egress_peer *d,
+static int peer_minus(const struct egress_peer *a, const struct egress_peer *d, bool ip,
                       struct egress_peer *out)
 {
     size_t i;
 
     if (d->kind == PEER_ALL)
         return MINUS_EMPTY;
+    if (ip && d->kind == PEER_CIDR && d->cidrs) {
+        /*
+         * The deny matches by address whatever holds it (model.cidrs_match_all): every
+         * destination has an address, so a deny of every address takes everything, and
+         * "everything" less some addresses is the other addresses.
+         */
+        if (cidrset_is_all(d->cidrs, 0))
+            return MINUS_EMPTY;
+        if (a->kind == PEER_ALL) {
+            struct egress_peer all = *a;
+            int rc;
+
+            all.kind = PEER_CIDR;
+            if (!(all.cidrs = cidrset_new()) || cidrset_add_all(all.cidrs, 0) < 0) {
+                cidrset_free(all.cidrs);
+                return -1;
+            }
+            rc = peer_minus(&all, d, false, out);
+            if (rc == MINUS_KEEP)
+                rc = egress_peer_copy(out, &all) < 0 ? -1 : MINUS_CHANGED;
+            cidrset_free(all.cidrs);
+            return rc;
+        }
+    }
     switch (a->kind) {
     case PEER_CIDR:
         if (d->kind != PEER_CIDR || !d->cidrs || !a->cidrs)
@@ -194,8 +218,17 @@ static int peer_minus(const struct egress_peer *a, const struct egress_peer *d,
     return MINUS_KEEP;
 }
 
+static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
+                         const struct portset *pd, bool ip);
+
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd)
+{
+    return subtract_peer(l, d, pd, false);
+}
+
+static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
+                         const struct portset *pd, bool ip)
 {
     size_t i, n0 = l->n, w;
     int rc = 0;
@@ -216,7 +249,7 @@ int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
             continue;
         }
         memset(&remain, 0, sizeof(remain));
-        r = peer_minus(&o->peer, d, &remain);
+        r = peer_minus(&o->peer, d, ip, &remain);
         if (r < 0)
             goto oom;
         if (r == MINUS_KEEP) {
@@ -296,16 +329,23 @@ static int add_rule(struct opening_list *l, const struct egress_model *m,
     return 0;
 }
 
-static int subtract_rule(struct opening_list *l, const struct egress_rule *r)
+/* ip: the rule's model matches CIDRs on every endpoint's address (cidrs_match_all). */
+static int subtract_rule(struct opening_list *l, const struct egress_rule *r, bool ip)
 {
     size_t j;
 
     if (!r->ports)
         return 0;
     for (j = 0; j < r->n_peers; j++)
-        if (opening_list_subtract(l, &r->peers[j], r->ports) < 0)
+        if (subtract_peer(l, &r->peers[j], r->ports, ip) < 0)
             return -1;
     return 0;
+}
+
+/* Does rule r of m open what it matches (an allow, or a pass that hands traffic on)? */
+static bool opens(const struct egress_model *m, const struct egress_rule *r)
+{
+    return r->action == EGRESS_ALLOW || (r->action == EGRESS_PASS && m->pass_opens);
 }
 
 /* Unordered: allows of every model, minus denies of every model, minus each model's passes. */
@@ -321,17 +361,18 @@ static int build_unordered(const struct egress_model *const *models, size_t n,
 
         opening_list_init(&mine);
         for (k = 0; k < m->n_rules; k++)
-            if (m->rules[k].action == EGRESS_ALLOW && add_rule(&mine, m, &m->rules[k]) < 0)
+            if (opens(m, &m->rules[k]) && add_rule(&mine, m, &m->rules[k]) < 0)
                 goto fail;
         for (k = 0; k < m->n_rules; k++)
-            if (m->rules[k].action == EGRESS_PASS && subtract_rule(&mine, &m->rules[k]) < 0)
+            if (m->rules[k].action == EGRESS_PASS && !m->pass_opens &&
+                subtract_rule(&mine, &m->rules[k], m->cidrs_match_all) < 0)
                 goto fail;
         for (k = 0; k < n; k++) {
             size_t r;
 
             for (r = 0; r < models[k]->n_rules; r++)
                 if (models[k]->rules[r].action == EGRESS_DENY &&
-                    subtract_rule(&mine, &models[k]->rules[r]) < 0)
+                    subtract_rule(&mine, &models[k]->rules[r], models[k]->cidrs_match_all) < 0)
                     goto fail;
         }
         if (out->n + mine.n > out->alloc) {
@@ -362,6 +403,9 @@ static int cmp_order(const void *a, const void *b)
 {
     const struct ranked *x = a, *y = b;
 
+    if (x->m->layer != y->m->layer)
+        return x->m->layer < y->m->layer ? -1 : 1;
+
     if (x->m->has_order != y->m->has_order)
         return x->m->has_order ? -1 : 1;
     if (x->m->has_order && x->m->order != y->m->order)
@@ -369,13 +413,20 @@ static int cmp_order(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* A rule that takes traffic away from later ones, with how its CIDRs match. */
+struct taker {
+    const struct egress_rule *r;
+    bool ip;
+};
+
 /*
- * Ordered: every allow minus every earlier deny (any model) and earlier pass (same model).
- * Denies are kept as a list of rules so each allow is reduced by exactly what precedes it.
+ * Ordered: every opening rule (allow, or a pass that hands traffic on) minus every earlier deny
+ * (any model) and earlier pass that does not open (same model). Denies are kept as a list of
+ * rules so each allow is reduced by exactly what precedes it.
  */
 static int build_ordered(const struct ranked *sorted, size_t n, struct opening_list *out)
 {
-    const struct egress_rule **denies = NULL;
+    struct taker *denies = NULL;
     size_t n_denies = 0, total = 0, i, k, d;
     int rc = -1;
 
@@ -392,23 +443,22 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
          * One array holds the denies seen so far followed by this model's passes; the passes
          * are forgotten when the model ends (a pass only ends its own policy's say).
          */
-        const struct egress_rule **passes = denies ? denies + n_denies : NULL;
+        struct taker *passes = denies ? denies + n_denies : NULL;
         size_t n_passes = 0;
 
         for (k = 0; k < m->n_rules; k++) {
             const struct egress_rule *r = &m->rules[k];
             struct opening_list mine;
 
-            switch (r->action) {
-            case EGRESS_ALLOW:
+            if (opens(m, r)) {
                 opening_list_init(&mine);
                 if (add_rule(&mine, m, r) < 0)
                     goto fail_mine;
                 for (d = 0; d < n_denies; d++)
-                    if (subtract_rule(&mine, denies[d]) < 0)
+                    if (subtract_rule(&mine, denies[d].r, denies[d].ip) < 0)
                         goto fail_mine;
                 for (d = 0; d < n_passes; d++)
-                    if (subtract_rule(&mine, passes[d]) < 0)
+                    if (subtract_rule(&mine, passes[d].r, passes[d].ip) < 0)
                         goto fail_mine;
                 for (d = 0; d < mine.n; d++) {
                     struct opening *o = list_push(out);
@@ -419,21 +469,20 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                     memset(&mine.items[d], 0, sizeof(mine.items[d]));
                 }
                 opening_list_release(&mine);
-                break;
+                continue;
             fail_mine:
                 opening_list_release(&mine);
                 goto out;
-            case EGRESS_DENY:
+            }
+            if (r->action == EGRESS_DENY) {
                 /* keep passes after denies: shift them up by one */
                 memmove(passes + 1, passes, n_passes * sizeof(*passes));
-                denies[n_denies++] = r;
+                denies[n_denies].r = r;
+                denies[n_denies++].ip = m->cidrs_match_all;
                 passes++;
-                break;
-            case EGRESS_PASS:
-                passes[n_passes++] = r;
-                break;
-            case EGRESS_LOG:
-                break;
+            } else if (r->action == EGRESS_PASS) {
+                passes[n_passes].r = r;
+                passes[n_passes++].ip = m->cidrs_match_all;
             }
         }
     }

@@ -10,10 +10,16 @@
  *  - Unordered models (Kubernetes NetworkPolicy, Cilium): what they open is the union of every
  *    ALLOW rule's peers × ports, minus every DENY rule of every unordered model (a Cilium deny
  *    wins over any allow). A PASS in an unordered model subtracts from its own allows only.
- *  - Ordered models (Calico): sorted by `order` (models without one last, stable), then rule by
- *    rule: an ALLOW opens what no EARLIER deny of any ordered model, nor an earlier PASS of the
- *    same model, has taken. PASS ends the policy's say for what it matches (the next tier
- *    decides), so it does not subtract from later models. LOG does nothing.
+ *  - Ordered models (Calico, AdminNetworkPolicy): sorted by layer (admin, then namespace, then
+ *    baseline), then `order` (models without one last, stable), then rule by rule: an ALLOW
+ *    opens what no EARLIER deny of any ordered model, nor an earlier PASS of the same model, has
+ *    taken. PASS ends the policy's say for what it matches (the next tier decides), so it does
+ *    not subtract from later models; in a model with pass_opens (Calico: no later tier is known
+ *    and the namespace profile allows all) it opens what it matches, like an ALLOW. LOG does
+ *    nothing.
+ *  - In a model with cidrs_match_all (Calico nets, AdminNetworkPolicy networks match every
+ *    endpoint by address), a deny of every address of both families takes away everything, and
+ *    a deny of some addresses turns "every destination" into the other addresses.
  *  - Models that do not govern egress (governs_egress false) open nothing.
  *  - Unordered and ordered models in one call are evaluated separately and their openings joined.
  *

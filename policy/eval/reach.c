@@ -340,7 +340,7 @@ static int check_opening(const struct policy *pol, const char *subject_ns, const
             if (p->kind == PEER_ALL)
                 buf_puts(&b, "every destination (0.0.0.0/0, ::/0)");
             else
-                buf_printf(&b, "%s (cannot be resolved offline: possibly anything)",
+                buf_printf(&b, "%s (possibly anything)",
                            p->entity ? p->entity : "an unknown destination");
             if (acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0)
                 goto out;

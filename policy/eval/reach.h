@@ -11,7 +11,8 @@
  *       notes become note findings; a model that does not govern egress, or governs no AI
  *       workload (scope_governs_ai), gets a note saying why it was not evaluated; otherwise
  *       its openings (opening.h) are checked (reach_check) and reported (judge_report).
- *       A decider is `X_read(obj, &models, e)` followed by this: judge_read().
+ *       A decider is `X_read(obj, &models, e)`, then setres_apply() (set references against
+ *       the sets known to the run), then this: judge_read().
  *
  *   For `check --effective` (several policies selecting one namespace's AI workloads):
  *       opening_list_build(models, n, &ops, e)  union of what they open, minus denies

@@ -9,6 +9,10 @@
 #define NAME_LABEL "kubernetes.io/metadata.name"
 #define CALICO_NAME_LABEL "projectcalico.org/name"
 
+/* A selector built from an aiWorkloads name glob (the policy file's): a glob that long is no
+ * name a namespace can have, and is treated as one that may match anything. */
+#define GLOB_SELECTOR_CAP ((size_t)4096)
+
 /* Appends s as a Calico single-quoted string; false when it cannot be quoted. */
 static bool quote_value(struct buf *b, const char *s, size_t len)
 {
@@ -37,7 +41,7 @@ static struct selector *glob_selector(const char *glob)
     struct err e;
     bool first = true, ok = true;
 
-    buf_init(&b, 4096);
+    buf_init(&b, GLOB_SELECTOR_CAP);
     if (!strpbrk(glob, "*?[")) {
         buf_printf(&b, "%s == ", key);
         ok = quote_value(&b, glob, strlen(glob));

@@ -52,13 +52,32 @@ static int anp_entry(struct rbuild *b, const struct dest_entry *d, json_t *egres
     }
     if (d->n_fqdns) {
         json_t *names = json_array();
-        for (size_t i = 0; names && i < d->n_fqdns; i++)
+        size_t wild = 0;
+
+        for (size_t i = 0; names && i < d->n_fqdns; i++) {
+            /*
+             * In domainNames '*' "matches one or more entire labels" (network-policy-api
+             * DomainName), in the allow-list one label only: a pattern would widen the entry.
+             */
+            if (strchr(d->fqdns[i], '*')) {
+                wild++;
+                continue;
+            }
             if (rbuild_push(names, json_string(d->fqdns[i])) < 0)
                 break;
-        if (rbuild_push(to, json_pack("{s:o}", "domainNames", names)) < 0)
-            goto out;
-        rbuild_note(b, "allow entry \"%s\": FQDNs rendered as domainNames peers, which need an "
-                 "AdminNetworkPolicy implementation supporting them", d->name);
+        }
+        if (wild)
+            rbuild_note(b, "allow entry \"%s\": %zu wildcard name%s not rendered: '*' in "
+                           "AdminNetworkPolicy domainNames matches any number of labels, wider "
+                           "than the allow-list's one", d->name, wild, wild == 1 ? "" : "s");
+        if (json_array_size(names)) {
+            if (rbuild_push(to, json_pack("{s:o}", "domainNames", names)) < 0)
+                goto out;
+            rbuild_note(b, "allow entry \"%s\": FQDNs rendered as domainNames peers, which need "
+                           "an AdminNetworkPolicy implementation supporting them", d->name);
+        } else {
+            json_decref(names);
+        }
     }
     if (!json_array_size(to)) {
         rc = 0;

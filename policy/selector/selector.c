@@ -303,6 +303,71 @@ int selector_keys(const struct selector *s, const char ***keys, size_t *n)
     return add_keys(s, keys, n, 0);
 }
 
+/*
+ * A copy of s rebuilt through the constructors (so it stays in normal form), with predicates on
+ * `from` made predicates on `to` (when from is not NULL) and global() made all() or none() (when
+ * global_to is SEL_ALL or SEL_NONE; SEL_GLOBAL keeps it).
+ */
+static struct selector *remap(const struct selector *s, const char *from, const char *to,
+                              enum selnode_op global_to, int depth)
+{
+    struct selector **kids, *out;
+    size_t i;
+
+    if (depth > SELNODE_MAX_DEPTH + 4)
+        return NULL;
+    if (s->op == SEL_GLOBAL)
+        return selnode_leaf(global_to, NULL, NULL, 0);
+    if (s->nkids == 0)
+        return selnode_leaf(s->op, s->key && from && !strcmp(s->key, from) ? to : s->key,
+                            (const char *const *)s->vals, s->nvals);
+    if (s->op == SEL_NOT)
+        return selnode_not(remap(s->kids[0], from, to, global_to, depth + 1));
+    if (!(kids = calloc(s->nkids, sizeof(*kids))))
+        return NULL;
+    for (i = 0; i < s->nkids; i++)
+        kids[i] = remap(s->kids[i], from, to, global_to, depth + 1);
+    out = selnode_nary(s->op, kids, s->nkids); /* consumes kids, NULL if any failed */
+    free(kids);
+    return out;
+}
+
+struct selector *selector_rename_key(const struct selector *s, const char *from, const char *to)
+{
+    return remap(s, from, to, SEL_GLOBAL, 0);
+}
+
+struct selector *selector_set_global(const struct selector *s, bool value)
+{
+    return remap(s, NULL, NULL, value ? SEL_ALL : SEL_NONE, 0);
+}
+
+int selector_split_key(const struct selector *s, const char *key, struct selector **on,
+                       struct selector **rest)
+{
+    struct selector *const *conj = s->op == SEL_AND ? s->kids : (struct selector *const *)&s;
+    size_t n = s->op == SEL_AND ? s->nkids : 1, i;
+    struct selector *a = selector_all(), *b = selector_all();
+
+    for (i = 0; i < n && a && b; i++) {
+        const struct selector *c = conj[i];
+
+        if (selnode_is_pred(c->op) && !strcmp(c->key, key))
+            a = selnode_and2(a, selector_dup(c));
+        else
+            b = selnode_and2(b, selector_dup(c));
+    }
+    if (!a || !b) {
+        selector_free(a);
+        selector_free(b);
+        *on = *rest = NULL;
+        return -1;
+    }
+    *on = a;
+    *rest = b;
+    return 0;
+}
+
 static bool in_set(const struct selector *s, const char *v)
 {
     return s->nvals && bsearch(&v, s->vals, s->nvals, sizeof(*s->vals), cmp_str) != NULL;

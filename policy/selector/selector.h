@@ -66,6 +66,20 @@ int selector_format(const struct selector *s, struct buf *out);
  */
 bool selector_has_global(const struct selector *s);
 
+/* A copy of s whose predicates on label `from` test label `to` instead. NULL on OOM. */
+struct selector *selector_rename_key(const struct selector *s, const char *from, const char *to);
+
+/* A copy of s with every global() made all() (value true) or "matches nothing". NULL on OOM. */
+struct selector *selector_set_global(const struct selector *s, bool value);
+
+/*
+ * Splits s into on && rest: `on` gathers the top-level conjuncts of s that are predicates on
+ * label `key`, `rest` the others (each all() when empty; s itself is one conjunct when it is not
+ * an AND). Exact: s matches a label set iff both do. 0, or -1 on OOM (both NULL then).
+ */
+int selector_split_key(const struct selector *s, const char *key, struct selector **on,
+                       struct selector **rest);
+
 /*
  * Appends to *keys (a malloc()ed array of *n strings borrowed from s; both may start empty) every
  * label key s tests that is not there yet. Returns 0, or -1 on out of memory.

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy/cni/netset.h"
+#include "policy/cni/readers.h"
+#include "policy/config/setdb.h"
 #include "policy/eval/effective.h"
 #include "policy/eval/inventory.h"
 #include "policy/doc/manifest.h"
@@ -139,15 +142,18 @@ int cmd_check(int argc, char **argv)
     struct report r = {0};
     struct effective_result eff;
     struct inventory inv = {0};
-    const struct object **all = NULL;
     struct object *eff_objs = NULL;
     json_t *eff_json = NULL;
     struct report_counts counts;
     struct err e = {0};
     FILE *out = stdout;
     int first = 0, rc = EXIT_USAGE, pr;
+    struct setdb *sets = NULL;
+    struct egress_list known;
+    const struct object **all_objs = NULL;
 
     effective_result_init(&eff);
+    egress_list_init(&known);
     if (!(o.ns = nsdb_new())) {
         fprintf(stderr, "egressguard check: out of memory\n");
         return EXIT_USAGE;
@@ -188,6 +194,20 @@ int cmd_check(int argc, char **argv)
             goto oom;
     }
 
+    /*
+     * The address sets and the policies of the input are what the run knows about them. The
+     * input is taken as the whole cluster being judged: a selector that reaches none of its sets
+     * reaches none (README: "How a network policy is judged").
+     */
+    if (!(sets = setdb_new()) || !(all_objs = calloc(manifest_n_objects(m) + 1, sizeof(*all_objs))))
+        goto oom;
+    for (size_t i = 0; i < manifest_n_objects(m); i++)
+        all_objs[i] = manifest_object(m, i);
+    if (netset_collect(sets, all_objs, manifest_n_objects(m), &e) < 0 ||
+        readers_read_all(all_objs, manifest_n_objects(m), &known, &e) < 0)
+        goto oom;
+    setdb_set_complete(sets, true);
+
     r.pol = pol;
     r.verbose = o.verbose;
     r.now = o.now ? o.now : (int64_t)time(NULL);
@@ -197,16 +217,16 @@ int cmd_check(int argc, char **argv)
     if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
         goto oom;
     /* Each network policy is judged in the context of the others (policy/eval/context.h). */
-    if (!(all = calloc(r.n_items ? r.n_items : 1, sizeof(*all))))
-        goto oom;
-    for (size_t i = 0; i < r.n_items; i++)
-        all[i] = manifest_object(m, i);
-    if (inventory_build(&inv, all, r.n_items, o.ns, &e) < 0)
+    if (inventory_build(&inv, all_objs, r.n_items, o.ns, sets, &e) < 0)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
-        struct request_ctx ctx = {
-            .operation = "CREATE", .namespaces = o.ns, .now = o.now, .context = &inv.in};
+        struct request_ctx ctx = {.operation = "CREATE",
+                                  .namespaces = o.ns,
+                                  .sets = sets,
+                                  .policies = &known,
+                                  .now = o.now,
+                                  .context = &inv.in};
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
@@ -223,7 +243,7 @@ int cmd_check(int argc, char **argv)
             goto oom;
         for (size_t i = 0; i < r.n_items; i++)
             objs[i] = r.items[i].obj;
-        pr = effective_evaluate(pol, objs, r.n_items, o.ns, &eff, &e);
+        pr = effective_evaluate(pol, objs, r.n_items, o.ns, sets, &eff, &e);
         free(objs);
         if (pr < 0)
             goto oom;
@@ -273,11 +293,13 @@ out:
     free(r.items);
     free(eff_objs);
     inventory_release(&inv);
-    free(all);
     json_decref(eff_json);
     effective_result_release(&eff);
     manifest_free(m);
     policy_free(pol);
     nsdb_free(o.ns);
+    setdb_free(sets);
+    egress_list_release(&known);
+    free(all_objs);
     return rc;
 }

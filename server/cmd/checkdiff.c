@@ -45,7 +45,7 @@ static int side_read(struct side *s, const char *path, const struct nsdb *labels
     }
     if (nsdb_merge(s->ns, labels) < 0)
         return err_set(e, "out of memory");
-    return inventory_build(&s->inv, s->objs, n, s->ns, e);
+    return inventory_build(&s->inv, s->objs, n, s->ns, NULL, e);
 }
 
 static int cmp_str(const void *a, const void *b)

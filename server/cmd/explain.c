@@ -304,7 +304,7 @@ int cmd_explain(int argc, char **argv)
                      json_object_get(json_object_get(objs[i]->json, "metadata"), "labels")) < 0)
             goto oom;
     }
-    if (inventory_build(&inv, objs, n, o.db, &e) < 0)
+    if (inventory_build(&inv, objs, n, o.db, NULL, &e) < 0)
         goto oom;
     if (!(j = explain_namespace(pol, &inv.in, o.ns, labels, o.to ? &dest : NULL, &e)))
         goto oom;

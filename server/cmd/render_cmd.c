@@ -97,7 +97,9 @@ static const char webhooks_usage[] =
     "Prints the ValidatingWebhookConfiguration and MutatingWebhookConfiguration that register\n"
     "egressguard (/validate and /mutate), with the caBundle filled in from FILE (a PEM CA\n"
     "certificate, e.g. the ca.crt 'egressguard certs' wrote). Pipe it to 'kubectl apply -f -'.\n"
-    "Every covered namespace except kube-system and egressguard's own is intercepted.\n"
+    "Every covered namespace is intercepted except kube-system, egressguard's own and those\n"
+    "egressguard's recovery depends on (the usual CNI and cert-manager namespaces, see\n"
+    "--exclude-namespaces): while the webhook is down, pods there could not be recreated.\n"
     "\n"
     "Options:\n"
     "  --ca-bundle FILE        PEM CA that signed the serving certificate (required unless\n"
@@ -106,6 +108,10 @@ static const char webhooks_usage[] =
     "  --url URL               call it at URL/validate and URL/mutate (out-of-cluster servers)\n"
     "  --namespace NS          egressguard's own namespace, never intercepted (default: the\n"
     "                          Service's namespace, or egressguard)\n"
+    "  --exclude-namespaces LIST\n"
+    "                          comma-separated namespaces never intercepted besides kube-system\n"
+    "                          and egressguard's own (default: calico-system,tigera-operator,\n"
+    "                          cilium,kube-flannel,cert-manager; \"\" for none)\n"
     "  --failure-policy P      Fail (default: refuse requests when the webhook is down) or Ignore\n"
     "  --timeout N             seconds the API server waits, 1 to 30 (default 5)\n"
     "  --inject-ca-from NS/C   annotate for cert-manager's cainjector (Certificate C) instead of\n"
@@ -132,9 +138,25 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, in
     return argv[++*i];
 }
 
+#define MAX_EXCLUDE 64
+
+/* Splits a comma-separated list in place into `out` (empty items skipped); -1 if too many. */
+static int split_list(char *list, const char **out, size_t max, size_t *n)
+{
+    *n = 0;
+    for (char *item = strtok(list, ","); item; item = strtok(NULL, ",")) {
+        if (*n >= max)
+            return -1;
+        out[(*n)++] = item;
+    }
+    return 0;
+}
+
 static int render_webhooks(int argc, char **argv)
 {
     struct webhooks_opts o = {0};
+    const char *exclude[MAX_EXCLUDE];
+    char exclude_list[4096];
     const char *ca_file = NULL, *service = NULL, *output = "yaml";
     struct certgen_err ce;
     struct err e = {0};
@@ -158,6 +180,13 @@ static int render_webhooks(int argc, char **argv)
             o.url = v;
         } else if ((v = opt_value(argc, argv, &i, "--namespace", &missing))) {
             o.own_namespace = v;
+        } else if ((v = opt_value(argc, argv, &i, "--exclude-namespaces", &missing))) {
+            if (strlen(v) >= sizeof(exclude_list) ||
+                split_list(strcpy(exclude_list, v), exclude, MAX_EXCLUDE, &o.n_exclude) < 0)
+                return cli_usage_error("render webhooks", "--exclude-namespaces: at most %d "
+                                                          "names",
+                                       MAX_EXCLUDE);
+            o.exclude = exclude;
         } else if ((v = opt_value(argc, argv, &i, "--failure-policy", &missing))) {
             o.failure_policy = v;
         } else if ((v = opt_value(argc, argv, &i, "--timeout", &missing))) {

@@ -13,6 +13,7 @@
 #include "server/webhook/devcerts.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/http.h"
+#include "server/webhook/listener.h"
 #include "server/webhook/live.h"
 #include "server/webhook/log.h"
 #include "server/webhook/metrics.h"
@@ -23,7 +24,8 @@
 extern const char embedded_example_policy[];
 extern const size_t embedded_example_policy_len;
 
-#define SHUTDOWN_GRACE_MS 10000 /* in-flight requests get this long after SIGTERM */
+#define SHUTDOWN_GRACE_MS 10000 /* once no longer accepting, requests get this long to finish */
+#define SHUTDOWN_DELAY_MS 5000  /* --shutdown-delay: still accepting after SIGTERM */
 #define RELOAD_SETTLE_MS 150    /* let a writer finish (cert, then key) before reloading */
 #define NS_LOOKUP_TIMEOUT_MS 2000 /* an API lookup delays an admission at most this long */
 
@@ -33,7 +35,8 @@ struct serve_opts {
     enum ns_lookup { NS_LOOKUP_AUTO = 0, NS_LOOKUP_API, NS_LOOKUP_OFF } ns_lookup;
     unsigned ns_ttl; /* seconds */
     enum log_level level;
-    size_t max_body;
+    size_t max_body, max_inflight;
+    long shutdown_delay_ms; /* -1: the default */
     unsigned threads;
     int dev;
 };
@@ -46,17 +49,28 @@ static void usage(FILE *out)
             "Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz,\n"
             "GET /readyz, GET /metrics. The policy, certificate and key are reloaded on SIGHUP and\n"
             "when their files change (ConfigMap/Secret symlink swaps included); a file that does not\n"
-            "load is logged and the old one keeps serving. SIGTERM stops accepting, lets requests in\n"
-            "flight finish, then exits 0.\n\n"
+            "load is logged and the old one keeps serving, and so is a serving certificate that\n"
+            "has expired or is not valid yet.\n\n"
+            "SIGTERM drains: /readyz fails at once, connections are still accepted for\n"
+            "--shutdown-delay but every answer closes its connection (so clients reconnect to\n"
+            "another replica), then the server stops accepting, finishes what is in flight and\n"
+            "exits 0. A second SIGTERM, or SIGINT, skips the rest of the delay.\n\n"
             "Options:\n"
             "  -p, --policy FILE     the egress policy (YAML)\n"
             "  --tls-cert FILE       serving certificate chain (PEM, leaf first)\n"
             "  --tls-key FILE        its private key (PEM)\n"
             "  --listen ADDR:PORT    where to listen (default 0.0.0.0:8443; port 0 picks a free one)\n"
             "  --client-ca FILE      require /validate and /mutate clients to present a certificate\n"
-            "                        signed by these CAs (health and metrics stay open)\n"
+            "                        signed by these CAs with extended key usage clientAuth\n"
+            "                        (health and metrics stay open); reloaded like the certificate\n"
             "  --log-level LEVEL     debug, info (default), warn or error\n"
-            "  --max-body BYTES      largest request body (default 8388608)\n"
+            "  --max-body BYTES      largest request body (default 8388608): 413 beyond it\n"
+            "  --max-inflight-bytes BYTES\n"
+            "                        request bodies held by all connections together (default\n"
+            "                        67108864, at least --max-body): 429 beyond it\n"
+            "  --shutdown-delay DURATION\n"
+            "                        how long to keep accepting after SIGTERM, e.g. 5s (default),\n"
+            "                        500ms, 0\n"
             "  --threads N           worker threads (default: one per core)\n"
             "  --dev                 development mode: the embedded example policy, loopback only;\n"
             "                        a development CA and certificate are created in --dev-certs\n"
@@ -83,7 +97,9 @@ static void usage(FILE *out)
             "  --no-namespace-lookup never ask the API; only admitted Namespaces are known\n"
             "  --namespace-cache-ttl SECONDS\n"
             "                        how long API answers are fresh (default 60); an older entry\n"
-            "                        is refetched, and served if that fails\n");
+            "                        is refetched, and served if that fails\n\n"
+            "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot listen (the address or port\n"
+            "is in use, or not this machine's), 2 for usage or configuration errors.\n");
 }
 
 static int parse_unsigned(const char *text, unsigned long long max, unsigned long long *out)
@@ -97,9 +113,28 @@ static int parse_unsigned(const char *text, unsigned long long max, unsigned lon
     return (errno || *end || *out > max) ? -1 : 0;
 }
 
+/* "5s", "500ms", "2" (seconds) or "0", up to 10 minutes, in milliseconds; -1 if not that. */
+static long parse_duration(const char *text)
+{
+    unsigned long long n;
+    char num[24];
+    size_t digits = strspn(text, "0123456789");
+    const char *unit = text + digits;
+    unsigned long long scale = !*unit || !strcmp(unit, "s") ? 1000 : !strcmp(unit, "ms") ? 1 : 0;
+
+    if (!digits || digits >= sizeof(num) || !scale)
+        return -1;
+    memcpy(num, text, digits);
+    num[digits] = '\0';
+    if (parse_unsigned(num, 600000, &n) < 0 || n * scale > 600000)
+        return -1;
+    return (long)(n * scale);
+}
+
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
     o->listen = NULL;
+    o->shutdown_delay_ms = -1;
     o->level = LOG_INFO;
     o->dev_certs = "build/dev-certs";
     for (int i = 1; i < argc; i++) {
@@ -157,6 +192,15 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             if (parse_unsigned(val, 1ull << 31, &n) < 0 || n < 1024)
                 return cli_usage_error("serve", "--max-body wants bytes between 1024 and 2^31");
             o->max_body = (size_t)n;
+        } else if (!strcmp(a, "--max-inflight-bytes")) {
+            if (parse_unsigned(val, 1ull << 40, &n) < 0 || n < 1024)
+                return cli_usage_error("serve", "--max-inflight-bytes wants bytes from 1024");
+            o->max_inflight = (size_t)n;
+        } else if (!strcmp(a, "--shutdown-delay")) {
+            if ((o->shutdown_delay_ms = parse_duration(val)) < 0)
+                return cli_usage_error("serve", "--shutdown-delay wants a duration such as 5s, "
+                                                "500ms or 0 (at most 600s), not '%s'",
+                                       val);
         } else if (!strcmp(a, "--namespace-cache-ttl")) {
             if (parse_unsigned(val, 86400, &n) < 0 || n == 0)
                 return cli_usage_error("serve",
@@ -183,6 +227,10 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                                         "lookups, and --no-namespace-lookup turns those off");
     if (!o->listen)
         o->listen = o->dev ? "127.0.0.1:8443" : "0.0.0.0:8443";
+    if (o->max_inflight &&
+        o->max_inflight < (o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY))
+        return cli_usage_error("serve", "--max-inflight-bytes must be at least --max-body "
+                                        "(one request of the largest size must fit)");
     return 0;
 }
 
@@ -194,19 +242,36 @@ static long ms_since(const struct timespec *t0)
     return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* Serves until SIGTERM or SIGINT; SIGHUP and file changes reload. */
-static void run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
+/* The next signal if one arrives within timeout_ms (-1: wait), else 0. */
+static int next_signal(int sfd, int timeout_ms)
+{
+    struct pollfd p = {.fd = sfd, .events = POLLIN};
+    struct signalfd_siginfo si;
+
+    if (poll(&p, 1, timeout_ms) <= 0 || !(p.revents & POLLIN) ||
+        read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        return 0;
+    return (int)si.ssi_signo;
+}
+
+/* Serves until SIGTERM or SIGINT, which it returns; SIGHUP and file changes reload. */
+static int run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
 {
     struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = wfd, .events = POLLIN}};
     int pending = 0;
 
     for (;;) {
-        int n = poll(fds, wfd >= 0 ? 2 : 1, pending ? RELOAD_SETTLE_MS : -1);
+        long retry = live_retry_ms(live);
+        int timeout = pending     ? RELOAD_SETTLE_MS
+                      : retry < 0 ? -1
+                                  : (int)(retry > 60000 ? 60000 : retry);
+        int n = poll(fds, wfd >= 0 ? 2 : 1, timeout);
 
         if (n < 0 && errno != EINTR)
-            break;
-        if (n == 0 && pending) {
-            /* Quiet for a moment after a change: reload what differs. */
+            return SIGTERM;
+        if (n == 0) {
+            /* Quiet for a moment after a change, or a certificate's time has come: reload what
+             * differs (or is due). */
             pending = 0;
             live_reload(live, false);
             continue;
@@ -215,18 +280,55 @@ static void run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
                 if (si.ssi_signo == SIGHUP) {
-                    log_msg(lg, LOG_INFO, "SIGHUP: reloading the policy and the certificate");
+                    log_msg(lg, LOG_INFO, "SIGHUP: reloading the policy and the certificates");
                     live_reload(live, true);
                 } else {
-                    log_msg(lg, LOG_INFO, "%s: shutting down",
-                            si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-                    return;
+                    return (int)si.ssi_signo;
                 }
             }
         }
         if (wfd >= 0 && (fds[1].revents & POLLIN) && live_watch_drain(live))
             pending = 1;
     }
+}
+
+/*
+ * The shutdown sequence. SIGTERM comes when the Pod is being deleted, while the Service still
+ * sends it new connections for a moment: keep answering them, closing each connection after its
+ * answer, for the delay (skipped after SIGINT or a second signal). Then stop accepting, wait for
+ * what is in flight and for connections that have not been answered yet, and stop.
+ */
+static void shut_down(struct http *h, int sfd, int signo, long delay_ms, const struct log *lg)
+{
+    struct timespec t0;
+    long waited;
+
+    http_drain(h);
+    if (signo == SIGTERM && delay_ms > 0) {
+        log_msg(lg, LOG_INFO,
+                "SIGTERM: draining: /readyz fails, answers close their connections; accepting "
+                "for %ld ms more",
+                delay_ms);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while ((waited = ms_since(&t0)) < delay_ms) {
+            int s = next_signal(sfd, (int)(delay_ms - waited));
+            if (s == SIGTERM || s == SIGINT) {
+                log_msg(lg, LOG_INFO, "%s: ending the delay", s == SIGTERM ? "SIGTERM" : "SIGINT");
+                break;
+            }
+        }
+    } else {
+        log_msg(lg, LOG_INFO, "%s: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    http_quiesce(h);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (http_pending(h) > 0 && ms_since(&t0) < SHUTDOWN_GRACE_MS) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    if (http_pending(h) > 0)
+        log_msg(lg, LOG_WARN, "%ld requests or new connections still open after %d ms; closing",
+                http_pending(h), SHUTDOWN_GRACE_MS);
 }
 
 /*
@@ -271,19 +373,6 @@ static struct nscache *start_nscache(const struct serve_opts *o, const struct lo
     return c;
 }
 
-static char *read_optional(const char *path, size_t *len, int *failed, struct err *e)
-{
-    char *s;
-
-    *len = 0;
-    if (!path)
-        return NULL;
-    s = tls_read_file(path, len, 1024 * 1024, e);
-    if (!s)
-        *failed = 1;
-    return s;
-}
-
 int cmd_serve(int argc, char **argv)
 {
     struct serve_opts o = {0};
@@ -298,12 +387,11 @@ int cmd_serve(int argc, char **argv)
     struct http_options ho = {0};
     struct live_config lc = {0};
     struct devcerts dc = {0};
-    char *client_ca = NULL;
-    size_t ca_len;
-    int failed = 0, rc = EXIT_USAGE, sfd = -1, wfd;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    int rc = EXIT_USAGE, sfd = -1, wfd, signo;
     bool loopback;
     sigset_t sigs;
-    struct timespec t0;
     char msg[768];
 
     if (cli_wants_help(argc, argv)) {
@@ -315,27 +403,28 @@ int cmd_serve(int argc, char **argv)
     lg.level = o.level;
     lg.out = stderr;
     setvbuf(stderr, NULL, _IOLBF, 0);
-    if (http_parse_listen(o.listen, &ho.addr, &ho.addr_len, &loopback, &e) < 0)
+    if (listener_parse(o.listen, &addr, &addr_len, &loopback, &e) < 0)
         return cli_usage_error("serve", "%s", e.msg);
     if (o.dev && !loopback)
         return cli_usage_error("serve", "--dev listens on loopback only (127.0.0.1 or ::1), "
                                         "not %s",
                                o.listen);
+    /* First, so that a port taken by another server is the first thing said. */
+    if ((ho.listen_fd = listener_open(&addr, addr_len, &e)) < 0) {
+        fprintf(stderr, "egressguard serve: %s\n", e.msg);
+        return 1;
+    }
     if (o.dev && !o.cert) {
         if (devcerts_make(o.dev_certs, &dc, &e) < 0) {
             fprintf(stderr, "egressguard serve: %s\n", e.msg);
-            return EXIT_USAGE;
+            goto out;
         }
         o.cert = dc.cert_path;
         o.key = dc.key_path;
     }
-    client_ca = read_optional(o.client_ca, &ca_len, &failed, &e);
-    if (failed) {
-        fprintf(stderr, "egressguard serve: --client-ca: %s\n", e.msg);
-        goto out;
-    }
-    ho.client_ca = client_ca;
+    ho.verify_clients = o.client_ca != NULL;
     ho.max_body = o.max_body;
+    ho.max_inflight = o.max_inflight;
     ho.threads = o.threads;
 
     /* Every thread (libmicrohttpd's included) inherits this mask; only signalfd sees them. */
@@ -359,6 +448,7 @@ int cmd_serve(int argc, char **argv)
     lc.policy_len = embedded_example_policy_len;
     lc.cert_path = o.cert;
     lc.key_path = o.key;
+    lc.client_ca_path = o.client_ca;
     if (!(live = live_new(&lc, m, &lg, &e))) {
         err_format(&e, msg, sizeof(msg));
         fprintf(stderr, "egressguard serve: %s\n", msg);
@@ -380,7 +470,9 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     ho.nscache = nsc;
-    if (!(h = http_start(&ho, live, m, &lg, &e))) {
+    h = http_start(&ho, live, m, &lg, &e);
+    ho.listen_fd = -1; /* http_start() owns it now, started or not */
+    if (!h) {
         fprintf(stderr, "egressguard serve: %s: %s\n", o.listen, e.msg);
         rc = 1;
         goto out;
@@ -401,29 +493,20 @@ int cmd_serve(int argc, char **argv)
             fflush(stdout);
         }
     }
-    run_loop(live, sfd, wfd, &lg);
-
-    /* Stop accepting, let requests in flight finish, then close everything (idle keep-alive
-     * connections included) so that the process exits promptly. */
-    http_quiesce(h);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (metrics_in_flight_now(m) > 0 && ms_since(&t0) < SHUTDOWN_GRACE_MS) {
-        struct timespec tick = {0, 10 * 1000 * 1000};
-        nanosleep(&tick, NULL);
-    }
-    if (metrics_in_flight_now(m) > 0)
-        log_msg(&lg, LOG_WARN, "%ld requests still in flight after %d ms; closing them",
-                metrics_in_flight_now(m), SHUTDOWN_GRACE_MS);
+    signo = run_loop(live, sfd, wfd, &lg);
+    shut_down(h, sfd, signo, o.shutdown_delay_ms < 0 ? SHUTDOWN_DELAY_MS : o.shutdown_delay_ms,
+              &lg);
     http_stop(h);
     log_msg(&lg, LOG_INFO, "stopped");
     rc = EXIT_PASS;
 out:
+    if (ho.listen_fd >= 0)
+        close(ho.listen_fd);
     enforcer_stop(en);
     nscache_free(nsc);
     nsapi_free(nsa);
     live_free(live);
     metrics_free(m);
-    free(client_ca);
     if (sfd >= 0)
         close(sfd);
     return rc;

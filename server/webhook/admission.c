@@ -11,8 +11,16 @@
 #include "policy/mutate/mutate.h"
 
 #define WARNING_MAX 119  /* kube-apiserver truncates warnings; keep each under 120 */
+#define WARNINGS_MAX 16  /* ... and many of them too: the rest are counted in one more */
 #define MESSAGE_MAX 4000 /* status.message: long enough for several findings */
 #define ANNOTATION_MAX 2000
+/* A text assembled from findings (whose messages quote the object). Findings stop being added
+ * once the text is longer than it will be shown, so this bounds the one finding that crosses. */
+#define FINDINGS_TEXT_CAP ((size_t)1 << 20)
+/* The whole answer: the parts above, a uid of at most UID_MAX, the policy's name, exemption and
+ * mutation patch (from the policy file, not the request). */
+#define RESPONSE_CAP ((size_t)4 << 20)
+#define UID_MAX 256 /* kube-apiserver sends a UUID (36 characters) */
 
 static const char *str_or_empty(const json_t *j)
 {
@@ -47,9 +55,47 @@ static int opt_string(json_t *parent, const char *key, const char **out, struct 
     return 0;
 }
 
-/* Fills the object view from the request when the object itself is silent (kubewarden data omits
- * apiVersion/kind; namespaced objects usually omit metadata.namespace on CREATE). */
-static int fill_identity(struct admission *a, json_t *req, json_t *object, struct err *e)
+/*
+ * The parts of a review must describe one object. kube-apiserver builds request.kind and
+ * request.namespace from the object it sends (with matchPolicy Equivalent, converted to the
+ * version named in request.kind: "Matching requests: matchPolicy", Kubernetes dynamic admission
+ * control docs), so a disagreement means the review was not built by an API server or was
+ * altered; judging one part and answering for another could admit what was never checked.
+ * Parts that are absent are not a disagreement (test corpora omit them; the object view is
+ * filled from the request then).
+ */
+static int check_part(const char *which, const json_t *o, const char *group, const char *version,
+                      const char *kind, const char *ns, struct err *e)
+{
+    const char *okind = str_or_empty(json_object_get(o, "kind"));
+    const char *oapi = str_or_empty(json_object_get(o, "apiVersion"));
+    const char *ons = str_or_empty(json_object_get(json_object_get(o, "metadata"), "namespace"));
+    const char *slash = strchr(oapi, '/');
+    size_t glen = slash ? (size_t)(slash - oapi) : 0;
+
+    if (*kind && *okind && strcmp(kind, okind))
+        return err_set(e, "parts disagree: request.kind.kind is \"%s\" but %s.kind is \"%s\"",
+                       kind, which, okind);
+    if (*version && *oapi &&
+        (strlen(group) != glen || strncmp(group, oapi, glen) ||
+         strcmp(version, slash ? slash + 1 : oapi)))
+        return err_set(e,
+                       "parts disagree: request.kind is group \"%s\" version \"%s\" but %s."
+                       "apiVersion is \"%s\"",
+                       group, version, which, oapi);
+    if (*ons && strcmp(ns, ons))
+        return err_set(e,
+                       "parts disagree: request.namespace is \"%s\" but %s.metadata.namespace "
+                       "is \"%s\"",
+                       ns, which, ons);
+    return 0;
+}
+
+/* Fills the object view (of the object, or of oldObject without one) from the request where the
+ * object is silent (kubewarden data omits apiVersion/kind; namespaced objects usually omit
+ * metadata.namespace on CREATE), once the parts are known to agree. */
+static int fill_identity(struct admission *a, json_t *req, json_t *object, json_t *old,
+                         struct err *e)
 {
     json_t *rkind = json_object_get(req, "kind");
     const char *group = "", *version = "", *kind = "", *ns, *name;
@@ -63,7 +109,12 @@ static int fill_identity(struct admission *a, json_t *req, json_t *object, struc
     }
     if (opt_string(req, "namespace", &ns, e) < 0 || opt_string(req, "name", &name, e) < 0)
         return -1;
+    if ((object && check_part("request.object", object, group, version, kind, ns, e) < 0) ||
+        (old && check_part("request.oldObject", old, group, version, kind, ns, e) < 0))
+        return -1;
 
+    if (!object)
+        object = old;
     if (!object) {
         a->synthetic = json_pack("{s:s, s:{s:s, s:s}}", "kind", kind, "metadata", "name", name,
                                  "namespace", ns);
@@ -132,6 +183,10 @@ int admission_decode_json(struct admission *a, json_t *root, int flags, struct e
         err_set(e, "missing request.uid");
         goto fail;
     }
+    if (strlen(a->uid) > UID_MAX) {
+        err_set(e, "request.uid is longer than %d bytes", UID_MAX);
+        goto fail;
+    }
     if (opt_string(req, "operation", &a->operation, e) < 0 ||
         opt_object(req, "object", &object, e) < 0 || opt_object(req, "oldObject", &old, e) < 0 ||
         opt_object(req, "userInfo", &user, e) < 0)
@@ -151,13 +206,18 @@ int admission_decode_json(struct admission *a, json_t *root, int flags, struct e
         err_set(e, "request.dryRun must be a boolean");
         goto fail;
     }
-    if (!object && !old && *a->operation && strcmp(a->operation, "DELETE") != 0 &&
+    /* CREATE and UPDATE are judged on the object they store, never on an oldObject alone. */
+    if (!object && *a->operation && strcmp(a->operation, "DELETE") != 0 &&
         strcmp(a->operation, "CONNECT") != 0) {
         err_set(e, "missing request.object for operation %s", a->operation);
         goto fail;
     }
+    if (old && !strcmp(a->operation, "CREATE")) {
+        err_set(e, "parts disagree: request.oldObject is set for operation CREATE");
+        goto fail;
+    }
     /* A DELETE carries only oldObject: judge what is being removed. */
-    if (fill_identity(a, req, object ? object : old, e) < 0)
+    if (fill_identity(a, req, object, old, e) < 0)
         goto fail;
     a->ctx.operation = *a->operation ? a->operation : NULL;
     a->ctx.old_object = old;
@@ -235,19 +295,6 @@ char *admission_base64(const unsigned char *data, size_t len)
     return out;
 }
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence, marking the cut with "...". */
-static void truncate_utf8(char *s, size_t max)
-{
-    size_t n = strlen(s);
-
-    if (n <= max)
-        return;
-    n = max - 3;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    memcpy(s + n, "...", 4);
-}
-
 static void finding_text(struct buf *b, const struct finding *f)
 {
     if (f->path && *f->path)
@@ -264,13 +311,13 @@ static char *deny_message(const struct admission *a, const struct verdict *v,
     int n = 0;
     char *s;
 
-    buf_init(&b, 0);
+    buf_init(&b, FINDINGS_TEXT_CAP);
     buf_printf(&b, "egressguard denied %s %s%s%s: ", a->obj.kind, a->obj.ns, *a->obj.ns ? "/" : "",
                a->obj.name);
     if (eval_err) {
         buf_printf(&b, "the object cannot be evaluated: %s", eval_err->msg);
     } else {
-        for (size_t i = 0; i < v->n_findings; i++) {
+        for (size_t i = 0; i < v->n_findings && b.len <= MESSAGE_MAX; i++) {
             const struct finding *f = &v->findings[i];
             if (!f->violation || f->mode != MODE_ENFORCE)
                 continue;
@@ -281,112 +328,56 @@ static char *deny_message(const struct admission *a, const struct verdict *v,
         if (!n)
             buf_puts(&b, "denied by policy");
     }
+    buf_cut_utf8(&b, MESSAGE_MAX, "...");
     s = buf_detach(&b, NULL);
-    if (s)
-        truncate_utf8(s, MESSAGE_MAX);
     return s;
 }
 
 /*
  * The response is written straight into a buffer rather than built as a jansson tree and dumped:
- * on a denial that was a third of what answering costs beyond parsing the request. Every string
- * written is valid UTF-8 (from jansson, libyaml, or cut on a character boundary), so escaping
- * is only for quotes, backslashes and control characters, the way json_dumps does it.
+ * on a denial that was a third of what answering costs beyond parsing the request.
  */
-static void put_str(struct buf *b, const char *s)
+static void put_member(struct buf *b, bool *first, const char *key, const char *text)
 {
-    static const char hex[] = "0123456789abcdef";
-    const char *run = s;
-
-    buf_puts(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        buf_add(b, run, (size_t)(s - run));
-        run = s + 1;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-        }
-        buf_puts(b, esc);
-    }
-    buf_add(b, run, (size_t)(s - run));
-    buf_puts(b, "\"");
-}
-
-/* Writes "key":"text" with text cut to max bytes on a character boundary (max 0: no cut). */
-static void put_member(struct buf *b, bool *first, const char *key, const char *text, size_t max)
-{
-    char *cut = NULL;
-
-    if (max && strlen(text) > max && (cut = strdup(text))) {
-        truncate_utf8(cut, max);
-        text = cut;
-    }
     buf_puts(b, *first ? "" : ",");
     *first = false;
-    put_str(b, key);
+    buf_json_string(b, key);
     buf_puts(b, ":");
-    put_str(b, text);
-    free(cut);
+    buf_json_string(b, text);
 }
 
 static void put_warnings(struct buf *out, const struct verdict *v)
 {
     struct buf w;
     bool any = false;
+    size_t n = 0;
 
-    buf_init(&w, 0);
+    buf_init(&w, FINDINGS_TEXT_CAP);
     for (size_t i = 0; i < v->n_findings; i++) {
         const struct finding *f = &v->findings[i];
 
         /* Warn-mode violations, and an exemption that ends soon or has ended. */
-        if ((!f->violation || f->mode != MODE_WARN) && strncmp(f->rule, "exemption.", 10))
+        if (((!f->violation || f->mode != MODE_WARN) && strncmp(f->rule, "exemption.", 10)) ||
+            n++ >= WARNINGS_MAX)
             continue;
         buf_reset(&w);
         buf_puts(&w, "egressguard: ");
         finding_text(&w, f);
         buf_puts(out, any ? "," : ",\"warnings\":[");
         any = true;
-        if (w.len > WARNING_MAX)
-            truncate_utf8(w.data, WARNING_MAX);
-        put_str(out, buf_str(&w));
+        buf_cut_utf8(&w, WARNING_MAX, "...");
+        buf_json_string(out, buf_str(&w));
     }
+    if (n > WARNINGS_MAX)
+        buf_printf(out, ",\"egressguard: %zu more warnings\"", n - WARNINGS_MAX);
     /* An exemption is allowed, and said so: the requester learns why nothing was checked. */
     if (v->exemption) {
         buf_reset(&w);
         buf_printf(&w, "egressguard: exempt by the policy: %s", v->exemption);
         buf_puts(out, any ? "," : ",\"warnings\":[");
         any = true;
-        if (w.len > WARNING_MAX)
-            truncate_utf8(w.data, WARNING_MAX);
-        put_str(out, buf_str(&w));
+        buf_cut_utf8(&w, WARNING_MAX, "...");
+        buf_json_string(out, buf_str(&w));
     }
     if (any)
         buf_puts(out, "]");
@@ -403,16 +394,16 @@ static void put_annotations(struct buf *out, const struct policy *pol, const str
     int n = 0;
 
     buf_puts(out, ",\"auditAnnotations\":{");
-    put_member(out, &first, "verdict", admission_verdict_word(v, eval_err), 0);
-    buf_init(&b, 0);
+    put_member(out, &first, "verdict", admission_verdict_word(v, eval_err));
+    buf_init(&b, FINDINGS_TEXT_CAP);
     if (pol) {
         buf_printf(&b, "%s@%s", pol->name ? pol->name : "", pol->hash);
-        put_member(out, &first, "policy", buf_str(&b), 0);
+        put_member(out, &first, "policy", buf_str(&b));
     }
     if (v->exemption)
-        put_member(out, &first, "exemption", v->exemption, 0);
+        put_member(out, &first, "exemption", v->exemption);
     buf_reset(&b);
-    for (size_t i = 0; !eval_err && i < v->n_findings; i++) {
+    for (size_t i = 0; !eval_err && i < v->n_findings && b.len <= ANNOTATION_MAX; i++) {
         const struct finding *f = &v->findings[i];
         if (!f->violation)
             continue;
@@ -421,8 +412,9 @@ static void put_annotations(struct buf *out, const struct policy *pol, const str
         buf_printf(&b, "[%s %s] ", mode_name(f->mode), f->rule ? f->rule : "");
         finding_text(&b, f);
     }
+    buf_cut_utf8(&b, ANNOTATION_MAX, "...");
     if (n)
-        put_member(out, &first, "findings", buf_str(&b), ANNOTATION_MAX);
+        put_member(out, &first, "findings", buf_str(&b));
     if (b.failed)
         out->failed = true;
     buf_release(&b);
@@ -459,15 +451,15 @@ char *admission_encode(const struct admission *a, const struct policy *pol, cons
                   : deny_message(a, v, eval_err);
     if (!msg)
         return NULL;
-    buf_init(&out, 0);
+    buf_init(&out, RESPONSE_CAP);
     buf_printf(&out, "{\"apiVersion\":\"%s\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":",
                a->version == ADMISSION_V1BETA1 ? "admission.k8s.io/v1beta1"
                                                : "admission.k8s.io/v1");
-    put_str(&out, a->uid);
+    buf_json_string(&out, a->uid);
     buf_printf(&out,
                ",\"allowed\":%s,\"status\":{\"code\":%d,\"message\":", allowed ? "true" : "false",
                allowed ? 200 : (eval_err ? 400 : 403));
-    put_str(&out, msg);
+    buf_json_string(&out, msg);
     buf_puts(&out, "}");
     put_warnings(&out, v);
     put_annotations(&out, pol, v, eval_err);

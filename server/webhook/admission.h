@@ -70,7 +70,8 @@ int admission_decide(const struct policy *pol, enum admission_op op, struct admi
  * when v->patch is a non-empty array, the base64 JSON Patch with patchType "JSONPatch".
  * When `eval_err` is non-NULL the object could not be evaluated: the answer denies with its reason.
  * `pol` may be NULL (only used for the policy annotation). Returns a malloc()ed compact JSON
- * string (length in *len), or NULL on out of memory.
+ * string (length in *len), or NULL on out of memory (or an answer over its cap, which only a
+ * policy file with an enormous mutation patch could reach).
  */
 char *admission_encode(const struct admission *a, const struct policy *pol,
                        const struct verdict *v, const struct err *eval_err, size_t *len);

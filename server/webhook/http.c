@@ -19,23 +19,35 @@
 #include "server/webhook/admission.h"
 #include "server/webhook/tls.h"
 
+#define MHD_LOG_CAP 4096 /* libmicrohttpd's messages are a line; a longer one is not shown */
+#define ERROR_BODY_CAP 8192 /* {"code", "error"}: a reason of at most ~600 bytes, escaped */
+
 struct http {
     struct MHD_Daemon *daemon;
     struct live *live;
     struct metrics *metrics;
     const struct log *log;
-    size_t max_body;
+    size_t max_body, max_inflight;
     bool verify_clients;
     struct enforcer *enforcer;
     struct nscache *nscache;
-    atomic_bool stopping;
     unsigned port;
+
+    atomic_size_t body_bytes; /* request bodies held, at most max_inflight */
+    atomic_long active;       /* requests between their first callback and completion */
+    atomic_long unanswered;   /* connections that have not completed a request yet */
+    atomic_bool draining;     /* /readyz fails and every answer closes its connection */
 };
 
-/* Per connection (socket_context): the credentials its handshake used, held until it closes. */
+/* Per connection (socket_context): the credentials its handshake used, held until it closes,
+ * and what its client certificate was found to be (against `trust`, held too). */
 struct conn {
     struct http *h;
     struct tls_creds *creds;
+    struct tls_trust *trust; /* the CAs `client_ok` was decided with; NULL: not decided */
+    bool client_ok;
+    bool answered; /* a request of this connection has completed */
+    char client_why[160];
 };
 
 enum route { ROUTE_NONE = 0, ROUTE_VALIDATE, ROUTE_MUTATE, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS };
@@ -45,8 +57,10 @@ struct request {
     struct http *h;
     enum route route;
     int reject;             /* status to answer once the body is drained; 0 = none */
-    const char *reject_msg; /* static text */
+    const char *reject_msg; /* static text, or client_why of the connection */
     struct buf body;
+    size_t declared;        /* Content-Length, or 0 (absent, or chunked) */
+    size_t held;            /* bytes of body counted in h->body_bytes */
     struct timespec start;
 };
 
@@ -58,8 +72,12 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
-                             char *body, size_t len, const char *allow)
+/* Queues an answer (body malloc()ed, given to libmicrohttpd; NULL for none). While draining,
+ * every answer closes its connection, so that the client's next request opens a new one, which
+ * the Service sends to a replica that is not going away. */
+static enum MHD_Result reply(struct http *h, struct MHD_Connection *c, unsigned status,
+                             const char *type, char *body, size_t len, const char *header,
+                             const char *value)
 {
     struct MHD_Response *r;
     enum MHD_Result rc;
@@ -74,26 +92,46 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (header)
+        MHD_add_response_header(r, header, value);
+    if (atomic_load(&h->draining))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
 }
 
+static enum MHD_Result reply_text(struct http *h, struct MHD_Connection *c, unsigned status,
+                                  const char *text)
+{
+    char *body = strdup(text);
+
+    return reply(h, c, status, "text/plain", body, body ? strlen(body) : 0, NULL, NULL);
+}
+
 static enum MHD_Result reply_error(struct request *rq, struct MHD_Connection *c, unsigned status,
                                    const char *msg)
 {
-    json_t *j = json_pack("{s:i, s:s}", "code", (int)status, "error", msg);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    const char *allow = NULL;
+    struct buf b;
+    const char *header = NULL, *value = NULL;
+    char *text;
+    size_t len = 0;
 
-    json_decref(j);
+    buf_init(&b, ERROR_BODY_CAP);
+    buf_printf(&b, "{\"code\":%u,\"error\":", status);
+    buf_json_string(&b, msg);
+    buf_puts(&b, "}");
+    text = buf_detach(&b, &len);
     metrics_http_error(rq->h->metrics, (int)status);
     log_msg(rq->h->log, LOG_WARN, "HTTP %u: %s", status, msg);
-    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        allow = (rq->route == ROUTE_VALIDATE || rq->route == ROUTE_MUTATE) ? "POST" : "GET, HEAD";
-    return reply(c, status, "application/json", text, text ? strlen(text) : 0, allow);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+        header = MHD_HTTP_HEADER_ALLOW;
+        value = (rq->route == ROUTE_VALIDATE || rq->route == ROUTE_MUTATE) ? "POST" : "GET, HEAD";
+    } else if (status == MHD_HTTP_TOO_MANY_REQUESTS) {
+        header = MHD_HTTP_HEADER_RETRY_AFTER;
+        value = "1";
+    }
+    return reply(rq->h, c, status, "application/json", text, len, header, value);
 }
 
 static enum route route_of(const char *url)
@@ -125,18 +163,41 @@ static bool is_json(const char *type)
            (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
-static bool client_verified(struct MHD_Connection *c)
+static struct conn *conn_of(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    unsigned status = 0;
+        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
 
-    if (!ci || !ci->tls_session)
+    return ci ? ci->socket_context : NULL;
+}
+
+/*
+ * Whether the connection's client certificate chains to the --client-ca now in use and carries
+ * clientAuth. Decided once per connection and CA set (a keep-alive connection asks once), again
+ * after the CAs were reloaded. On false, *why says why (valid while the connection lives).
+ */
+static bool client_verified(struct http *h, struct MHD_Connection *c, const char **why)
+{
+    const union MHD_ConnectionInfo *si =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    struct conn *cn = conn_of(c);
+    struct tls_trust *t = live_trust_get(h->live);
+
+    *why = "no client certificate";
+    if (!cn || !t) {
+        tls_trust_unref(t);
         return false;
-    if (gnutls_certificate_type_get((gnutls_session_t)ci->tls_session) != GNUTLS_CRT_X509)
-        return false;
-    return gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) == 0 &&
-           status == 0;
+    }
+    if (cn->trust != t) {
+        cn->client_ok = tls_trust_verify_peer(t, si ? (gnutls_session_t)si->tls_session : NULL,
+                                              cn->client_why, sizeof(cn->client_why));
+        tls_trust_unref(cn->trust);
+        cn->trust = t; /* keeps the reference */
+    } else {
+        tls_trust_unref(t);
+    }
+    *why = cn->client_why;
+    return cn->client_ok;
 }
 
 /* Looks at the headers once, before any body byte: route, method, type, size, client. */
@@ -144,7 +205,7 @@ static void classify(struct request *rq, struct MHD_Connection *c, const char *u
                      const char *method)
 {
     bool post = rq->route == ROUTE_VALIDATE || rq->route == ROUTE_MUTATE;
-    const char *len_text;
+    const char *len_text, *why;
 
     if (rq->route == ROUTE_NONE) {
         rq->reject = MHD_HTTP_NOT_FOUND;
@@ -157,14 +218,16 @@ static void classify(struct request *rq, struct MHD_Connection *c, const char *u
                                                             MHD_HTTP_HEADER_CONTENT_TYPE))) {
         rq->reject = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
         rq->reject_msg = "unsupported media type: send Content-Type: application/json";
-    } else if (post && rq->h->verify_clients && !client_verified(c)) {
+    } else if (post && rq->h->verify_clients && !client_verified(rq->h, c, &why)) {
         rq->reject = MHD_HTTP_FORBIDDEN;
-        rq->reject_msg = "a client certificate signed by the --client-ca is required";
+        rq->reject_msg = why;
     }
     len_text = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (len_text && strtoull(len_text, NULL, 10) > rq->h->max_body) {
         rq->reject = MHD_HTTP_CONTENT_TOO_LARGE;
         rq->reject_msg = "request body too large";
+    } else if (len_text) {
+        rq->declared = (size_t)strtoull(len_text, NULL, 10);
     }
     (void)url;
 }
@@ -271,7 +334,6 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     char *text;
     size_t len = 0;
     int rc;
-    enum MHD_Result mrc;
 
     if (admission_decode(&a, rq->body.data ? rq->body.data : "", rq->body.len, 0, &e) < 0) {
         char msg[600];
@@ -299,22 +361,21 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
             .verdict = admission_verdict_word(&v, rc < 0 ? &eval : NULL),
             .dry_run = a.ctx.dry_run,
             .latency_us = (long)(seconds_since(&rq->start) * 1e6)};
-        char reason[600] = "";
+        /* The first reason in full; the log cuts it (on a character boundary) if it is long. */
+        char *reason = NULL;
         if (rc < 0) {
-            snprintf(reason, sizeof(reason), "cannot evaluate: %s", eval.msg);
+            reason = buf_strfmt("cannot evaluate: %s", eval.msg);
         } else if (v.exemption) {
-            snprintf(reason, sizeof(reason), "exempt: %s", v.exemption);
+            reason = buf_strfmt("exempt: %s", v.exemption);
         } else {
-            for (size_t i = 0; i < v.n_findings; i++) {
-                if (v.findings[i].violation) {
-                    snprintf(reason, sizeof(reason), "%s: %s", v.findings[i].rule,
-                             v.findings[i].message ? v.findings[i].message : "");
-                    break;
-                }
-            }
+            for (size_t i = 0; i < v.n_findings && !reason; i++)
+                if (v.findings[i].violation)
+                    reason = buf_strfmt("%s: %s", v.findings[i].rule,
+                                        v.findings[i].message ? v.findings[i].message : "");
         }
         d.reason = reason;
         log_decision(h->log, &d);
+        free(reason);
     }
     metrics_request(h->metrics, endpoint, a.obj.kind, a.operation,
                     admission_verdict_word(&v, rc < 0 ? &eval : NULL), seconds_since(&rq->start));
@@ -323,9 +384,30 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     admission_release(&a);
     json_decref(ns_labels);
     if (!text)
-        return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    mrc = reply(c, MHD_HTTP_OK, "application/json", text, len, NULL);
-    return mrc;
+        return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           "cannot write the answer (out of memory, or over its cap)");
+    return reply(h, c, MHD_HTTP_OK, "application/json", text, len, NULL, NULL);
+}
+
+/* /readyz: ready unless shutting down or serving a certificate that has expired meanwhile (a
+ * client refuses it, so the Service should send requests to another replica). */
+static enum MHD_Result answer_ready(struct http *h, struct MHD_Connection *c)
+{
+    struct tls_creds *creds;
+    struct err e = {0};
+    enum tls_validity v;
+    char *text;
+
+    if (atomic_load(&h->draining))
+        return reply_text(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down\n");
+    creds = live_creds_get(h->live);
+    v = tls_creds_check_time(creds, time(NULL), &e);
+    tls_creds_unref(creds);
+    if (v == TLS_VALID)
+        return reply_text(h, c, MHD_HTTP_OK, "ready\n");
+    text = buf_strfmt("not ready: serving %s\n", e.msg);
+    return reply(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", text, text ? strlen(text) : 0,
+                 NULL, NULL);
 }
 
 static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
@@ -341,13 +423,9 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
     case ROUTE_MUTATE:
         return answer_admission(rq, c);
     case ROUTE_HEALTHZ:
-        return reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"), 3, NULL);
+        return reply_text(h, c, MHD_HTTP_OK, "ok\n");
     case ROUTE_READYZ:
-        /* live_new() loaded the policy and the certificates before the daemon started. */
-        if (atomic_load(&h->stopping))
-            return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", strdup("shutting down\n"),
-                         14, NULL);
-        return reply(c, MHD_HTTP_OK, "text/plain", strdup("ready\n"), 6, NULL);
+        return answer_ready(h, c);
     case ROUTE_METRICS: {
         /* Exemptions change state with the clock, not with events: counted at each scrape. */
         struct policy_ref *ref = live_policy_get(h->live);
@@ -356,14 +434,65 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
         policy_exemption_counts(policy_ref_policy(ref), (int64_t)time(NULL), counts);
         live_policy_put(ref);
         metrics_exemptions(h->metrics, counts);
+        metrics_gauges(h->metrics, atomic_load(&h->active), atomic_load(&h->body_bytes),
+                       h->max_inflight);
         text = metrics_render(h->metrics, &len);
         if (!text)
             return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-        return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, NULL);
+        return reply(h, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, NULL, NULL);
     }
     default:
         return reply_error(rq, c, MHD_HTTP_NOT_FOUND, "not found");
     }
+}
+
+/* Counts n more body bytes against --max-inflight-bytes; false when they do not fit. */
+static bool hold_body(struct http *h, struct request *rq, size_t n)
+{
+    size_t cur = atomic_load(&h->body_bytes);
+
+    do {
+        if (n > h->max_inflight - cur)
+            return false;
+    } while (!atomic_compare_exchange_weak(&h->body_bytes, &cur, cur + n));
+    rq->held += n;
+    return true;
+}
+
+static void drop_body(struct request *rq)
+{
+    buf_release(&rq->body);
+    atomic_fetch_sub(&rq->h->body_bytes, rq->held);
+    rq->held = 0;
+}
+
+/*
+ * Stores a piece of the body, or decides the request's refusal (the rest is drained unread). A
+ * body of declared length is held and allocated whole with its first piece (one allocation of
+ * exactly its size); a chunked one piece by piece (its buffer may then be up to twice as big).
+ */
+static void take_body(struct request *rq, const char *data, size_t n)
+{
+    struct http *h = rq->h;
+    size_t want = rq->body.len + n;
+
+    if (rq->declared > want)
+        want = rq->declared;
+    if (rq->body.len + n > h->max_body) {
+        rq->reject = MHD_HTTP_CONTENT_TOO_LARGE;
+        rq->reject_msg = "request body too large";
+    } else if (want > rq->held && !hold_body(h, rq, want - rq->held)) {
+        /* Every connection may send up to --max-body; together they may not exceed this. */
+        rq->reject = MHD_HTTP_TOO_MANY_REQUESTS;
+        rq->reject_msg = "too many request bytes in flight (--max-inflight-bytes): retry";
+    } else if ((!rq->declared || buf_reserve(&rq->body, want - rq->body.len) == 0) &&
+               buf_add(&rq->body, data, n) == 0) {
+        return;
+    } else {
+        rq->reject = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        rq->reject_msg = "out of memory";
+    }
+    drop_body(rq);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -382,7 +511,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         buf_init(&rq->body, h->max_body);
         rq->route = route_of(url);
         *req_cls = rq;
-        metrics_in_flight(h->metrics, 1);
+        atomic_fetch_add(&h->active, 1);
         classify(rq, c, url, method);
         /* A declared size over the cap is refused before any byte is read (and before curl's
          * Expect: 100-continue is answered), so the status arrives intact. */
@@ -393,13 +522,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (*size) {
         /* Rejected requests and over-long chunked bodies are drained, not stored:
          * libmicrohttpd 0.9.75 cannot queue a response in the middle of an upload. */
-        if (!rq->reject && buf_add(&rq->body, data, *size) < 0) {
-            rq->reject = rq->body.len + *size > h->max_body ? MHD_HTTP_CONTENT_TOO_LARGE
-                                                            : MHD_HTTP_INTERNAL_SERVER_ERROR;
-            rq->reject_msg = rq->reject == MHD_HTTP_CONTENT_TOO_LARGE ? "request body too large"
-                                                                      : "out of memory";
-            buf_release(&rq->body);
-        }
+        if (!rq->reject)
+            take_body(rq, data, *size);
         *size = 0;
         return MHD_YES;
     }
@@ -411,16 +535,20 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **req_cl
 {
     struct http *h = cls;
     struct request *rq = *req_cls;
+    struct conn *cn = conn_of(c);
 
-    (void)c;
     if (!rq)
         return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_msg(h->log, LOG_DEBUG, "request ended early (code %d)", (int)toe);
-    buf_release(&rq->body);
+    drop_body(rq);
     free(rq);
     *req_cls = NULL;
-    metrics_in_flight(h->metrics, -1);
+    if (cn && !cn->answered) {
+        cn->answered = true;
+        atomic_fetch_sub(&h->unanswered, 1);
+    }
+    atomic_fetch_sub(&h->active, 1);
 }
 
 static void connection_notify(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -428,14 +556,26 @@ static void connection_notify(void *cls, struct MHD_Connection *c, void **socket
 {
     struct http *h = cls;
     struct conn *cn = *socket_context;
+    const union MHD_ConnectionInfo *si;
 
-    (void)c;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        if ((cn = calloc(1, sizeof(*cn))))
+        if ((cn = calloc(1, sizeof(*cn)))) {
             cn->h = h;
+            atomic_fetch_add(&h->unanswered, 1);
+        }
         *socket_context = cn;
+        /* The TLS session exists and has not shaken hands yet: ask for a client certificate.
+         * libmicrohttpd would do so only with CAs of its own, fixed at start; ours reload. */
+        if (h->verify_clients &&
+            (si = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION)) &&
+            si->tls_session)
+            gnutls_certificate_server_set_request((gnutls_session_t)si->tls_session,
+                                                  GNUTLS_CERT_REQUEST);
     } else if (cn) {
+        if (!cn->answered)
+            atomic_fetch_sub(&h->unanswered, 1);
         tls_creds_unref(cn->creds);
+        tls_trust_unref(cn->trust);
         free(cn);
         *socket_context = NULL;
     }
@@ -450,10 +590,7 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
                          gnutls_pcert_st **pcert, unsigned int *pcert_length,
                          gnutls_privkey_t *pkey)
 {
-    struct MHD_Connection *c = gnutls_session_get_ptr(session);
-    const union MHD_ConnectionInfo *ci =
-        c ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-    struct conn *cn = ci ? ci->socket_context : NULL;
+    struct conn *cn = conn_of(gnutls_session_get_ptr(session));
 
     (void)req_ca_dn;
     (void)nreqs;
@@ -473,16 +610,19 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((fo
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     const struct http *h = cls;
-    char msg[512];
+    struct buf msg;
     size_t n;
 
     if (!log_enabled(h->log, LOG_WARN))
         return;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_msg(h->log, LOG_WARN, "libmicrohttpd: %s", msg);
+    buf_init(&msg, MHD_LOG_CAP);
+    buf_vprintf(&msg, fmt, ap);
+    n = msg.len;
+    while (n && (msg.data[n - 1] == '\n' || msg.data[n - 1] == '\r'))
+        msg.data[--n] = '\0';
+    log_msg(h->log, LOG_WARN, "libmicrohttpd: %s",
+            msg.failed ? "(a message over its cap)" : buf_str(&msg));
+    buf_release(&msg);
 }
 
 struct http *http_start(const struct http_options *o, struct live *live, struct metrics *m,
@@ -492,9 +632,12 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     unsigned threads = o->threads;
     unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
-    const union MHD_DaemonInfo *di;
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof(bound);
 
+    memset(&bound, 0, sizeof(bound));
     if (!h) {
+        close(o->listen_fd);
         err_set(e, "out of memory");
         return NULL;
     }
@@ -502,35 +645,40 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->metrics = m;
     h->log = lg;
     h->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
-    h->verify_clients = o->client_ca != NULL;
+    h->max_inflight = o->max_inflight ? o->max_inflight : HTTP_DEFAULT_MAX_INFLIGHT;
+    h->verify_clients = o->verify_clients;
     h->enforcer = o->enforcer;
     h->nscache = o->nscache;
-    atomic_init(&h->stopping, false);
+    atomic_init(&h->body_bytes, 0);
+    atomic_init(&h->active, 0);
+    atomic_init(&h->unanswered, 0);
+    atomic_init(&h->draining, false);
     if (!threads) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 1;
     }
-    if (o->addr.ss_family == AF_INET6)
+    if (getsockname(o->listen_fd, (struct sockaddr *)&bound, &bound_len) == 0)
+        h->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)&bound)->sin_port);
+    if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&o->addr, MHD_OPTION_HTTPS_PRIORITIES, tls_priorities,
-        MHD_OPTION_HTTPS_CERT_CALLBACK, cert_callback, MHD_OPTION_NOTIFY_CONNECTION,
-        connection_notify, h, MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        o->timeout ? o->timeout : 10u, MHD_OPTION_CONNECTION_LIMIT,
-        o->max_connections ? o->max_connections : 512u,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd, MHD_OPTION_HTTPS_PRIORITIES,
+        tls_priorities, MHD_OPTION_HTTPS_CERT_CALLBACK, cert_callback,
+        MHD_OPTION_NOTIFY_CONNECTION, connection_notify, h, MHD_OPTION_NOTIFY_COMPLETED,
+        request_completed, h, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout ? o->timeout : 10u,
+        MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 512u,
         /* headers of one request; the body goes to our own capped buffer */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1u, o->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, o->client_ca,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
     if (!h->daemon) {
-        err_set(e, "cannot start the HTTPS server (address in use, or bad TLS settings)");
+        close(o->listen_fd);
+        err_set(e, "cannot start the HTTPS server (see the libmicrohttpd message above)");
         free(h);
         return NULL;
     }
-    di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = di ? di->port : 0;
     return h;
 }
 
@@ -539,14 +687,24 @@ unsigned http_port(const struct http *h)
     return h->port;
 }
 
+void http_drain(struct http *h)
+{
+    atomic_store(&h->draining, true);
+}
+
 void http_quiesce(struct http *h)
 {
     MHD_socket s;
 
-    atomic_store(&h->stopping, true);
+    atomic_store(&h->draining, true);
     s = MHD_quiesce_daemon(h->daemon);
     if (s != MHD_INVALID_SOCKET)
         close(s);
+}
+
+long http_pending(struct http *h)
+{
+    return atomic_load(&h->active) + atomic_load(&h->unanswered);
 }
 
 void http_stop(struct http *h)
@@ -555,49 +713,4 @@ void http_stop(struct http *h)
         return;
     MHD_stop_daemon(h->daemon);
     free(h);
-}
-
-int http_parse_listen(const char *text, struct sockaddr_storage *out, socklen_t *len,
-                      bool *loopback, struct err *e)
-{
-    const char *colon = strrchr(text, ':');
-    char host[64];
-    size_t hl;
-    char *end;
-    unsigned long port;
-
-    memset(out, 0, sizeof(*out));
-    if (!colon)
-        return err_set(e, "--listen wants ADDR:PORT, not \"%s\"", text);
-    port = strtoul(colon + 1, &end, 10);
-    if (!colon[1] || *end || port > 65535)
-        return err_set(e, "bad port in --listen \"%s\"", text);
-    hl = (size_t)(colon - text);
-    if (hl >= 2 && text[0] == '[' && text[hl - 1] == ']') {
-        text++;
-        hl -= 2;
-    }
-    if (hl >= sizeof(host))
-        return err_set(e, "bad address in --listen \"%s\"", text);
-    memcpy(host, text, hl);
-    host[hl] = '\0';
-    if (!hl)
-        strcpy(host, "0.0.0.0");
-    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
-        *len = sizeof(*v4);
-        *loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*v6);
-        *loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
-        return 0;
-    }
-    return err_set(e, "bad address in --listen: \"%s\" is not an IPv4 or IPv6 address", host);
 }

@@ -4,8 +4,9 @@
 /*
  * The HTTPS front: a libmicrohttpd daemon (GnuTLS, epoll, a thread pool) with the routes
  * POST /validate, POST /mutate, GET /healthz, GET /readyz and GET /metrics. Query strings
- * (kube-apiserver's `?timeout=10s`) are ignored. Bodies are capped; errors are answered only
- * after the body was read or drained, so that the status reaches the client instead of a reset.
+ * (kube-apiserver's `?timeout=10s`) are ignored. Bodies are capped, each (--max-body: 413) and
+ * all together (--max-inflight-bytes: 429); errors are answered only after the body was read or
+ * drained, so that the status reaches the client instead of a reset.
  * All state hangs off struct http (passed to libmicrohttpd as cls); nothing is global.
  * With a namespace-label cache, /validate records the Namespaces it admits there, and each
  * decision that may depend on the labels of the request's namespace gets them from it.
@@ -13,7 +14,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 #include "policy/base/err.h"
 #include "server/kube/enforcer.h"
@@ -23,13 +23,15 @@
 #include "server/kube/nscache.h"
 
 #define HTTP_DEFAULT_MAX_BODY ((size_t)8 * 1024 * 1024)
+#define HTTP_DEFAULT_MAX_INFLIGHT ((size_t)64 * 1024 * 1024)
 
 struct http_options {
-    struct sockaddr_storage addr; /* where to listen (port 0: any free port) */
-    socklen_t addr_len;
+    int listen_fd;           /* from listener_open(); http_start() owns it from then on */
     unsigned threads;        /* worker threads (0: one per core) */
     size_t max_body;         /* 0: HTTP_DEFAULT_MAX_BODY */
-    const char *client_ca;   /* PEM text of CAs that client certificates must chain to, or NULL */
+    size_t max_inflight;     /* bodies held by all requests together (0: the default) */
+    bool verify_clients;     /* /validate and /mutate need a client certificate that verifies
+                                against live's client CAs (live_trust_get) with clientAuth */
     unsigned timeout;        /* seconds of silence before a connection is closed (0: 10) */
     unsigned max_connections; /* 0: 512 */
     struct enforcer *enforcer; /* namespaced mode (borrowed), or NULL */
@@ -45,17 +47,24 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http *h);
 
-/* Stops accepting new connections and turns /readyz to 503; requests in flight go on. */
+/*
+ * Shutting down, step 1: /readyz answers 503 from now on and every answer carries
+ * "Connection: close", so that clients move to replicas that stay; new connections are still
+ * accepted and answered.
+ */
+void http_drain(struct http *h);
+
+/* Step 2: stops accepting new connections; those open go on. */
 void http_quiesce(struct http *h);
 
-/* Stops the daemon (closing every connection, idle keep-alive ones included) and frees it. */
-void http_stop(struct http *h);
-
 /*
- * Parses "ADDR:PORT", "[V6]:PORT" or ":PORT" (all interfaces). 0 or -1 with e set.
- * *loopback tells whether the address is 127.0.0.0/8 or ::1.
+ * What stopping now would cut off: requests being received or answered, plus connections that
+ * have not completed a request yet (a client that just connected is about to send one). Idle
+ * keep-alive connections that were answered before are not counted.
  */
-int http_parse_listen(const char *text, struct sockaddr_storage *out, socklen_t *len,
-                      bool *loopback, struct err *e);
+long http_pending(struct http *h);
+
+/* Step 3: stops the daemon (closing every connection, idle keep-alive ones included), frees it. */
+void http_stop(struct http *h);
 
 #endif

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_WATCH 3
+#define MAX_WATCH 4
 
 struct policy_ref {
     atomic_int refs;
@@ -29,14 +29,16 @@ struct file_id {
 };
 
 struct live {
-    pthread_mutex_t mu; /* guards the two pointers below */
+    pthread_mutex_t mu; /* guards the three pointers below */
     struct policy_ref *policy;
     struct tls_creds *creds;
+    struct tls_trust *trust; /* NULL without --client-ca */
 
     struct live_config cfg;
     struct metrics *metrics;
     const struct log *log;
-    struct file_id policy_id, cert_id, key_id; /* of the last attempt, good or bad */
+    struct file_id policy_id, cert_id, key_id, ca_id; /* of the last attempt, good or bad */
+    time_t creds_valid_from; /* a refused certificate becomes valid then; 0: none waits */
 
     int watch_fd;
     char *watch_dirs[MAX_WATCH];
@@ -77,6 +79,16 @@ struct policy_ref *live_policy_get(struct live *l)
     atomic_fetch_add(&r->refs, 1);
     pthread_mutex_unlock(&l->mu);
     return r;
+}
+
+struct tls_trust *live_trust_get(struct live *l)
+{
+    struct tls_trust *t;
+
+    pthread_mutex_lock(&l->mu);
+    t = l->trust ? tls_trust_ref(l->trust) : NULL;
+    pthread_mutex_unlock(&l->mu);
+    return t;
 }
 
 struct tls_creds *live_creds_get(struct live *l)
@@ -186,21 +198,50 @@ static int reload_policy(struct live *l, bool force)
     return 0;
 }
 
+/*
+ * The serving certificate and key, checked as a client will check them: a pair that does not
+ * load or has expired or is not valid yet is refused (NULL, e set, the refusal counted by its
+ * reason). One not valid yet sets *valid_from so that it is tried again then.
+ */
+static struct tls_creds *load_creds(struct live *l, time_t *valid_from, struct err *e)
+{
+    struct tls_creds *c = tls_creds_load(l->cfg.cert_path, l->cfg.key_path, e);
+    enum tls_validity v;
+
+    *valid_from = 0;
+    if (!c) {
+        metrics_cert_refused(l->metrics, METRICS_CERT_INVALID);
+        return NULL;
+    }
+    if ((v = tls_creds_check_time(c, time(NULL), e)) != TLS_VALID) {
+        err_prefix(e, "%s", l->cfg.cert_path);
+        metrics_cert_refused(l->metrics, v == TLS_EXPIRED ? METRICS_CERT_EXPIRED
+                                                          : METRICS_CERT_NOT_YET_VALID);
+        if (v == TLS_NOT_YET_VALID)
+            *valid_from = tls_creds_not_before(c);
+        tls_creds_unref(c);
+        return NULL;
+    }
+    return c;
+}
+
 static int reload_creds(struct live *l, bool force)
 {
     struct file_id cid = file_id_of(l->cfg.cert_path), kid = file_id_of(l->cfg.key_path);
     struct err e = {0};
     struct tls_creds *c, *old;
     char msg[768];
+    bool due = l->creds_valid_from && time(NULL) >= l->creds_valid_from;
 
-    if (!l->cfg.cert_path || (!force && same_id(&cid, &l->cert_id) && same_id(&kid, &l->key_id)))
+    if (!l->cfg.cert_path ||
+        (!force && !due && same_id(&cid, &l->cert_id) && same_id(&kid, &l->key_id)))
         return 0;
     l->cert_id = cid;
     l->key_id = kid;
-    if (!(c = tls_creds_load(l->cfg.cert_path, l->cfg.key_path, &e))) {
+    if (!(c = load_creds(l, &l->creds_valid_from, &e))) {
         err_format(&e, msg, sizeof(msg));
         log_msg(l->log, LOG_ERROR,
-                "certificate reload failed, the previous certificate keeps serving: %s", msg);
+                "certificate reload refused, the previous certificate keeps serving: %s", msg);
         metrics_reload(l->metrics, "certificate", false);
         return -1;
     }
@@ -210,14 +251,52 @@ static int reload_creds(struct live *l, bool force)
     pthread_mutex_unlock(&l->mu);
     tls_creds_unref(old);
     metrics_reload(l->metrics, "certificate", true);
+    metrics_cert_expiry(l->metrics, tls_creds_not_after(c));
     log_msg(l->log, LOG_INFO, "certificate reloaded: %s (serial %s)", l->cfg.cert_path,
             tls_creds_serial(c));
     return 0;
 }
 
+static int reload_trust(struct live *l, bool force)
+{
+    struct file_id id = file_id_of(l->cfg.client_ca_path);
+    struct err e = {0};
+    struct tls_trust *t, *old;
+    char msg[768];
+
+    if (!l->cfg.client_ca_path || (!force && same_id(&id, &l->ca_id)))
+        return 0;
+    l->ca_id = id;
+    if (!(t = tls_trust_load(l->cfg.client_ca_path, &e))) {
+        err_format(&e, msg, sizeof(msg));
+        log_msg(l->log, LOG_ERROR, "client CA reload refused, the previous CAs keep serving: %s",
+                msg);
+        metrics_reload(l->metrics, "client_ca", false);
+        return -1;
+    }
+    pthread_mutex_lock(&l->mu);
+    old = l->trust;
+    l->trust = t;
+    pthread_mutex_unlock(&l->mu);
+    tls_trust_unref(old);
+    metrics_reload(l->metrics, "client_ca", true);
+    log_msg(l->log, LOG_INFO, "client CAs reloaded: %s (%u certificates)", l->cfg.client_ca_path,
+            tls_trust_count(t));
+    return 0;
+}
+
+long live_retry_ms(struct live *l)
+{
+    time_t now = time(NULL);
+
+    if (!l->creds_valid_from)
+        return -1;
+    return l->creds_valid_from <= now ? 0 : (long)(l->creds_valid_from - now) * 1000 + 1000;
+}
+
 int live_reload(struct live *l, bool force)
 {
-    return -reload_policy(l, force) - reload_creds(l, force);
+    return -reload_policy(l, force) - reload_creds(l, force) - reload_trust(l, force);
 }
 
 struct live *live_new(const struct live_config *cfg, struct metrics *m, const struct log *lg,
@@ -242,6 +321,7 @@ struct live *live_new(const struct live_config *cfg, struct metrics *m, const st
     l->policy_id = file_id_of(cfg->policy_path);
     l->cert_id = file_id_of(cfg->cert_path);
     l->key_id = file_id_of(cfg->key_path);
+    l->ca_id = file_id_of(cfg->client_ca_path);
     if (!(p = load_policy(cfg, e)))
         goto fail;
     log_notes(l, p);
@@ -250,9 +330,15 @@ struct live *live_new(const struct live_config *cfg, struct metrics *m, const st
         err_set(e, "out of memory");
         goto fail;
     }
-    if (!(l->creds = tls_creds_load(cfg->cert_path, cfg->key_path, e)))
+    if (!(l->creds = load_creds(l, &l->creds_valid_from, e)))
         goto fail;
     log_exemptions(lg, p);
+    l->creds_valid_from = 0; /* nothing to retry: a server without a certificate does not start */
+    metrics_cert_expiry(m, tls_creds_not_after(l->creds));
+    if (cfg->client_ca_path && !(l->trust = tls_trust_load(cfg->client_ca_path, e))) {
+        err_prefix(e, "--client-ca");
+        goto fail;
+    }
     return l;
 fail:
     live_free(l);
@@ -265,6 +351,7 @@ void live_free(struct live *l)
         return;
     live_policy_put(l->policy);
     tls_creds_unref(l->creds);
+    tls_trust_unref(l->trust);
     if (l->watch_fd >= 0)
         close(l->watch_fd);
     for (size_t i = 0; i < l->n_watch; i++)
@@ -317,7 +404,7 @@ int live_watch_start(struct live *l, struct err *e)
     if ((l->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
         return err_set(e, "inotify: %s", strerror(errno));
     if (watch_dir_of(l, l->cfg.policy_path, e) < 0 || watch_dir_of(l, l->cfg.cert_path, e) < 0 ||
-        watch_dir_of(l, l->cfg.key_path, e) < 0)
+        watch_dir_of(l, l->cfg.key_path, e) < 0 || watch_dir_of(l, l->cfg.client_ca_path, e) < 0)
         return -1;
     return l->watch_fd;
 }

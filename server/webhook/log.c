@@ -1,6 +1,7 @@
 #include "server/webhook/log.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,25 +20,28 @@ int log_parse_level(const char *name, enum log_level *out)
     return -1;
 }
 
-/* Appends s as a JSON string (quoted, escaped). */
-static void put_json_string(struct buf *b, const char *s)
+/*
+ * A log line quotes requests (names, users, reasons), so each part is bounded: a message or a
+ * field is cut, on a character boundary, to LOG_TEXT_MAX bytes, and the line buffer's cap holds
+ * the escaped worst case of every part (an escape is at most 6 bytes per byte).
+ */
+#define LOG_TEXT_MAX 1024
+#define LOG_LINE_CAP ((size_t)(16 * 6 * (LOG_TEXT_MAX + 8) + 4096))
+
+/* Appends s as a JSON string, cut to LOG_TEXT_MAX bytes ("..." marks the cut). */
+static void put_text(struct buf *b, const char *s, size_t len)
 {
-    buf_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '"': buf_add(b, "\\\"", 2); break;
-        case '\\': buf_add(b, "\\\\", 2); break;
-        case '\n': buf_add(b, "\\n", 2); break;
-        case '\r': buf_add(b, "\\r", 2); break;
-        case '\t': buf_add(b, "\\t", 2); break;
-        default:
-            if (*p < 0x20)
-                buf_printf(b, "\\u%04x", *p);
-            else
-                buf_add(b, p, 1);
-        }
+    char cut[LOG_TEXT_MAX + 1];
+    size_t keep;
+
+    if (len <= LOG_TEXT_MAX) {
+        buf_json_string(b, s);
+        return;
     }
-    buf_add(b, "\"", 1);
+    keep = buf_utf8_len(s, LOG_TEXT_MAX - 3);
+    memcpy(cut, s, keep);
+    memcpy(cut + keep, "...", 4);
+    buf_json_string(b, cut);
 }
 
 static void begin(struct buf *b, enum log_level level)
@@ -61,28 +65,37 @@ static void finish(const struct log *lg, struct buf *b)
     buf_release(b);
 }
 
-void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
+void log_vmsg(const struct log *lg, enum log_level level, const char *fmt, va_list ap)
 {
     struct buf b;
-    char text[1024];
-    va_list ap;
+    char text[LOG_TEXT_MAX + 1];
+    int n;
 
     if (!log_enabled(lg, level))
         return;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    buf_init(&b, 0);
+    n = vsnprintf(text, sizeof(text), fmt, ap);
+    if (n < 0)
+        text[0] = '\0';
+    buf_init(&b, LOG_LINE_CAP);
     begin(&b, level);
     buf_puts(&b, ",\"msg\":");
-    put_json_string(&b, text);
+    put_text(&b, text, n < 0 ? 0 : (size_t)n);
     finish(lg, &b);
+}
+
+void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(lg, level, fmt, ap);
+    va_end(ap);
 }
 
 static void field(struct buf *b, const char *key, const char *value)
 {
     buf_printf(b, ",\"%s\":", key);
-    put_json_string(b, value);
+    put_text(b, value ? value : "", value ? strlen(value) : 0);
 }
 
 void log_decision(const struct log *lg, const struct log_decision *d)
@@ -91,7 +104,7 @@ void log_decision(const struct log *lg, const struct log_decision *d)
 
     if (!log_enabled(lg, LOG_INFO))
         return;
-    buf_init(&b, 0);
+    buf_init(&b, LOG_LINE_CAP);
     begin(&b, LOG_INFO);
     buf_puts(&b, ",\"msg\":\"decision\"");
     field(&b, "endpoint", d->endpoint);

@@ -8,6 +8,7 @@
  * objects: they may be Secrets.
  */
 
+#include <stdarg.h>
 #include <stdio.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -25,11 +26,15 @@ static inline int log_enabled(const struct log *lg, enum log_level level)
     return lg && level >= lg->level;
 }
 
-/* {"ts":..., "level":..., "msg": <formatted>} */
+/* {"ts":..., "level":..., "msg": <formatted>}; a message over 1024 bytes is cut (on a character
+ * boundary, marked "..."), and bytes that are not UTF-8 are replaced, so every line is JSON. */
 void log_msg(const struct log *lg, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void log_vmsg(const struct log *lg, enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
-/* One decision. Strings may be NULL (logged as ""). latency in microseconds. */
+/* One decision. Strings may be NULL (logged as ""), each is cut like a message. latency in
+ * microseconds. */
 struct log_decision {
     const char *endpoint, *uid, *kind, *ns, *name, *operation, *user, *verdict, *reason;
     long latency_us;

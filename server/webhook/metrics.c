@@ -7,6 +7,8 @@
 #include "policy/base/buf.h"
 
 #define METRICS_MAX_SERIES 128
+/* The exposition: the tables above are fixed, so the text is too (about 40 KB at most). */
+#define METRICS_TEXT_CAP ((size_t)256 * 1024)
 #define N_BUCKETS 12
 
 static const double bucket_bounds[N_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -30,11 +32,15 @@ struct metrics {
     pthread_mutex_t mu;
     struct series series[METRICS_MAX_SERIES];
     size_t n_series;
+    unsigned long overflow; /* requests beyond the table, printed as one "other" series */
     unsigned long buckets[2][N_BUCKETS + 1]; /* per endpoint (validate, mutate); last = +Inf */
     double sum[2];
     unsigned long count[2];
     unsigned long errors[600];
-    struct reload_count policy, certificate;
+    struct reload_count policy, certificate, client_ca;
+    unsigned long cert_refused[METRICS_CERT_INVALID + 1];
+    time_t cert_not_after;
+    size_t body_bytes, body_limit;
     long in_flight;
     unsigned long ns[METRICS_NS_UNKNOWN + 1];
     size_t exemptions[3]; /* by exemption state */
@@ -94,21 +100,17 @@ void metrics_request(struct metrics *m, const char *endpoint, const char *kind,
             !strcmp(c->endpoint, endpoint))
             s = c;
     }
-    if (!s && m->n_series < METRICS_MAX_SERIES - 1) {
+    if (!s && m->n_series < METRICS_MAX_SERIES) {
         s = &m->series[m->n_series++];
         strncpy(s->endpoint, ep ? "mutate" : "validate", sizeof(s->endpoint) - 1);
         strncpy(s->kind, k, sizeof(s->kind) - 1);
         s->operation = op;
         s->verdict = vd;
     }
-    if (!s) { /* the table is full: the last slot collects everything else */
-        s = &m->series[METRICS_MAX_SERIES - 1];
-        strcpy(s->endpoint, "other");
-        strcpy(s->kind, "other");
-        s->operation = "other";
-        s->verdict = "other";
-    }
-    s->count++;
+    if (s)
+        s->count++;
+    else /* the table is full: one series collects everything else */
+        m->overflow++;
     for (b = 0; b < N_BUCKETS && seconds > bucket_bounds[b]; b++)
         ;
     m->buckets[ep][b]++;
@@ -129,11 +131,38 @@ void metrics_http_error(struct metrics *m, int status)
 void metrics_reload(struct metrics *m, const char *what, bool ok)
 {
     pthread_mutex_lock(&m->mu);
-    struct reload_count *c = !strcmp(what, "policy") ? &m->policy : &m->certificate;
+    struct reload_count *c = !strcmp(what, "policy")      ? &m->policy
+                             : !strcmp(what, "client_ca") ? &m->client_ca
+                                                          : &m->certificate;
     if (ok)
         c->ok++;
     else
         c->failed++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_cert_refused(struct metrics *m, enum metrics_cert_refusal why)
+{
+    if ((int)why < 0 || why > METRICS_CERT_INVALID)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->cert_refused[why]++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_cert_expiry(struct metrics *m, time_t not_after)
+{
+    pthread_mutex_lock(&m->mu);
+    m->cert_not_after = not_after;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_gauges(struct metrics *m, long in_flight, size_t body_bytes, size_t body_limit)
+{
+    pthread_mutex_lock(&m->mu);
+    m->in_flight = in_flight;
+    m->body_bytes = body_bytes;
+    m->body_limit = body_limit;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -144,23 +173,6 @@ void metrics_ns_lookup(struct metrics *m, enum metrics_ns what)
     pthread_mutex_lock(&m->mu);
     m->ns[what]++;
     pthread_mutex_unlock(&m->mu);
-}
-
-void metrics_in_flight(struct metrics *m, int delta)
-{
-    pthread_mutex_lock(&m->mu);
-    m->in_flight += delta;
-    pthread_mutex_unlock(&m->mu);
-}
-
-long metrics_in_flight_now(struct metrics *m)
-{
-    long n;
-
-    pthread_mutex_lock(&m->mu);
-    n = m->in_flight;
-    pthread_mutex_unlock(&m->mu);
-    return n;
 }
 
 void metrics_exemptions(struct metrics *m, const size_t counts[3])
@@ -175,7 +187,7 @@ char *metrics_render(struct metrics *m, size_t *len)
     static const char *const ep_names[2] = {"validate", "mutate"};
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init(&b, METRICS_TEXT_CAP);
     pthread_mutex_lock(&m->mu);
     buf_puts(&b, "# HELP egressguard_admission_requests_total Admission requests answered.\n"
                  "# TYPE egressguard_admission_requests_total counter\n");
@@ -186,6 +198,11 @@ char *metrics_render(struct metrics *m, size_t *len)
                    "operation=\"%s\",verdict=\"%s\"} %lu\n",
                    s->endpoint, s->kind, s->operation, s->verdict, s->count);
     }
+    if (m->overflow)
+        buf_printf(&b,
+                   "egressguard_admission_requests_total{endpoint=\"other\",kind=\"other\","
+                   "operation=\"other\",verdict=\"other\"} %lu\n",
+                   m->overflow);
     buf_puts(&b, "# HELP egressguard_admission_duration_seconds Time to answer an admission.\n"
                  "# TYPE egressguard_admission_duration_seconds histogram\n");
     for (int ep = 0; ep < 2; ep++) {
@@ -218,15 +235,36 @@ char *metrics_render(struct metrics *m, size_t *len)
                "# TYPE egressguard_reloads_total counter\n"
                "egressguard_reloads_total{what=\"policy\"} %lu\n"
                "egressguard_reloads_total{what=\"certificate\"} %lu\n"
+               "egressguard_reloads_total{what=\"client_ca\"} %lu\n"
                "# HELP egressguard_reload_failures_total Reloads rejected; the old one kept serving.\n"
                "# TYPE egressguard_reload_failures_total counter\n"
                "egressguard_reload_failures_total{what=\"policy\"} %lu\n"
                "egressguard_reload_failures_total{what=\"certificate\"} %lu\n"
+               "egressguard_reload_failures_total{what=\"client_ca\"} %lu\n"
+               "# HELP egressguard_certificate_refused_total Serving certificates refused on load "
+               "or reload, by reason.\n"
+               "# TYPE egressguard_certificate_refused_total counter\n"
+               "egressguard_certificate_refused_total{reason=\"expired\"} %lu\n"
+               "egressguard_certificate_refused_total{reason=\"not_yet_valid\"} %lu\n"
+               "egressguard_certificate_refused_total{reason=\"invalid\"} %lu\n"
+               "# HELP egressguard_certificate_expiry_timestamp_seconds When the serving "
+               "certificate in use (its chain) expires.\n"
+               "# TYPE egressguard_certificate_expiry_timestamp_seconds gauge\n"
+               "egressguard_certificate_expiry_timestamp_seconds %lld\n"
                "# HELP egressguard_in_flight_requests Requests being received or answered.\n"
                "# TYPE egressguard_in_flight_requests gauge\n"
-               "egressguard_in_flight_requests %ld\n",
-               m->policy.ok, m->certificate.ok, m->policy.failed, m->certificate.failed,
-               m->in_flight);
+               "egressguard_in_flight_requests %ld\n"
+               "# HELP egressguard_request_body_bytes Bytes of request bodies held in memory.\n"
+               "# TYPE egressguard_request_body_bytes gauge\n"
+               "egressguard_request_body_bytes %zu\n"
+               "# HELP egressguard_request_body_bytes_limit The most that may be held "
+               "(--max-inflight-bytes); requests beyond it are answered 429.\n"
+               "# TYPE egressguard_request_body_bytes_limit gauge\n"
+               "egressguard_request_body_bytes_limit %zu\n",
+               m->policy.ok, m->certificate.ok, m->client_ca.ok, m->policy.failed,
+               m->certificate.failed, m->client_ca.failed, m->cert_refused[METRICS_CERT_EXPIRED],
+               m->cert_refused[METRICS_CERT_NOT_YET_VALID], m->cert_refused[METRICS_CERT_INVALID],
+               (long long)m->cert_not_after, m->in_flight, m->body_bytes, m->body_limit);
     buf_printf(&b,
                "# HELP egressguard_namespace_lookup_failures_total Decisions made without the "
                "labels of the request's namespace (no cache entry, no API answer): AI namespaces "

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct metrics;
 
@@ -23,8 +24,23 @@ void metrics_request(struct metrics *m, const char *endpoint, const char *kind,
 /* A request refused before any decision (status 400, 404, 405, 413, 415...). */
 void metrics_http_error(struct metrics *m, int status);
 
-/* A reload attempt of "policy" or "certificate". */
+/* A reload attempt of "policy", "certificate" or "client_ca". */
 void metrics_reload(struct metrics *m, const char *what, bool ok);
+
+/* A serving certificate refused on load or reload, and why. */
+enum metrics_cert_refusal {
+    METRICS_CERT_EXPIRED = 0,
+    METRICS_CERT_NOT_YET_VALID,
+    METRICS_CERT_INVALID, /* unreadable, or the key does not match */
+};
+void metrics_cert_refused(struct metrics *m, enum metrics_cert_refusal why);
+
+/* The serving certificate now in use expires at this time (Unix seconds). */
+void metrics_cert_expiry(struct metrics *m, time_t not_after);
+
+/* The HTTP front's gauges, set just before rendering: requests being received or answered,
+ * bytes of request bodies held, and the most that may be held (--max-inflight-bytes). */
+void metrics_gauges(struct metrics *m, long in_flight, size_t body_bytes, size_t body_limit);
 
 /* What a namespace-label lookup came to, when not a plain cache hit (hits are not counted). */
 enum metrics_ns {
@@ -41,9 +57,6 @@ void metrics_ns_lookup(struct metrics *m, enum metrics_ns what);
  * expiring, expired), as of the caller's clock: set just before rendering.
  */
 void metrics_exemptions(struct metrics *m, const size_t counts[3]);
-
-void metrics_in_flight(struct metrics *m, int delta);
-long metrics_in_flight_now(struct metrics *m);
 
 /* The exposition text; malloc()ed, caller frees. NULL on out of memory. */
 char *metrics_render(struct metrics *m, size_t *len);

@@ -33,14 +33,35 @@ static const struct rule_row {
     {"cilium.io", "v2", {"ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", NULL}, CUD, CU},
     {"projectcalico.org", "v3", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
     {"crd.projectcalico.org", "v1", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
+    /* Only Namespaces are mutated: the kinds below need no mutating webhook. Address sets are
+     * judged by what reaches them; removing one only takes addresses away. */
+    {"projectcalico.org", "v3", {"networksets", "globalnetworksets", NULL}, CU, 0},
+    {"crd.projectcalico.org", "v1", {"networksets", "globalnetworksets", NULL}, CU, 0},
+    {"cilium.io", "v2alpha1", {"ciliumcidrgroups", NULL}, CU, 0},
+    {"policy.networking.k8s.io", "v1alpha1",
+     {"adminnetworkpolicies", "baselineadminnetworkpolicies", NULL}, CUD, 0},
 };
 
+/* sideEffects is NoneOnDryRun for both: in namespaced mode (serve --namespaced-mode) an admitted
+ * AI Namespace, validated or mutated, makes the server create NetworkPolicies through the API,
+ * and /validate records admitted Namespaces' labels; neither happens for a dry run
+ * (request.dryRun), which is what NoneOnDryRun promises ("Side effects", Kubernetes dynamic
+ * admission control docs). Without namespaced mode the declaration is still true. */
 static const struct kind {
-    const char *kind, *webhook, *path, *side_effects;
+    const char *kind, *webhook, *path;
     int mutating;
 } kinds[] = {
-    {"ValidatingWebhookConfiguration", "validate.egressguard.io", "/validate", "None", 0},
-    {"MutatingWebhookConfiguration", "mutate.egressguard.io", "/mutate", "NoneOnDryRun", 1},
+    {"ValidatingWebhookConfiguration", "validate.egressguard.io", "/validate", 0},
+    {"MutatingWebhookConfiguration", "mutate.egressguard.io", "/mutate", 1},
+};
+
+const char *const webhooks_default_exclude[] = {
+    "calico-system",   /* Calico installed by the Tigera operator: calico-node, typha */
+    "tigera-operator", /* ... and the operator itself */
+    "cilium",          /* Cilium when not installed into kube-system */
+    "kube-flannel",    /* flannel's manifests */
+    "cert-manager",    /* issues and renews egressguard's serving certificate */
+    NULL,
 };
 
 static json_t *operations(unsigned ops)
@@ -109,15 +130,40 @@ static json_t *client_config(const struct webhooks_opts *o, const char *path)
     return cc;
 }
 
-/* kube-system and egressguard's own namespace are never intercepted: whatever the webhook does,
- * the control plane and egressguard itself can always be repaired. */
-static json_t *namespace_selector(const char *own)
+static int add_unique(json_t *values, const char *ns)
 {
-    json_t *values = strcmp(own, "kube-system") ? json_pack("[s, s]", "kube-system", own)
-                                                : json_pack("[s]", own);
+    size_t i;
+    json_t *v;
 
+    json_array_foreach(values, i, v)
+        if (!strcmp(json_string_value(v), ns))
+            return 0;
+    return json_array_append_new(values, json_string(ns));
+}
+
+/* kube-system and egressguard's own namespace are never intercepted: whatever the webhook does,
+ * the control plane and egressguard itself can always be repaired; the others excluded are
+ * those egressguard's recovery depends on (webhooks_default_exclude). The API server sets
+ * kubernetes.io/metadata.name on every namespace (1.21 on), and a Namespace object is matched by
+ * its own labels (admissionregistration.k8s.io/v1 ValidatingWebhook.namespaceSelector: "If the
+ * object itself is a namespace, the matching is performed on object.metadata.labels"), so these
+ * namespaces can also always be recreated. */
+static json_t *namespace_selector(const struct webhooks_opts *o, const char *own)
+{
+    json_t *values = json_array();
+    const char *const *extra = o->exclude ? o->exclude : webhooks_default_exclude;
+    size_t n = o->exclude ? o->n_exclude : (size_t)-1;
+
+    if (!values || add_unique(values, "kube-system") < 0 || add_unique(values, own) < 0)
+        goto fail;
+    for (size_t i = 0; i < n && extra[i]; i++)
+        if (add_unique(values, extra[i]) < 0)
+            goto fail;
     return json_pack("{s:[{s:s, s:s, s:o}]}", "matchExpressions", "key",
                      "kubernetes.io/metadata.name", "operator", "NotIn", "values", values);
+fail:
+    json_decref(values);
+    return NULL;
 }
 
 static json_t *configuration(const struct webhooks_opts *o, const struct kind *k, const char *own,
@@ -128,8 +174,8 @@ static json_t *configuration(const struct webhooks_opts *o, const struct kind *k
     hook = json_pack("{s:s, s:[s, s], s:o, s:o, s:o, s:s, s:s, s:s, s:i}", "name", k->webhook,
                      "admissionReviewVersions", "v1", "v1beta1", "clientConfig",
                      client_config(o, k->path), "rules", rules(k->mutating), "namespaceSelector",
-                     namespace_selector(own), "matchPolicy", "Equivalent", "sideEffects",
-                     k->side_effects, "failurePolicy", failure_policy, "timeoutSeconds", timeout);
+                     namespace_selector(o, own), "matchPolicy", "Equivalent", "sideEffects",
+                     "NoneOnDryRun", "failurePolicy", failure_policy, "timeoutSeconds", timeout);
     if (hook && k->mutating && json_object_set_new(hook, "reinvocationPolicy",
                                                    json_string("Never")) < 0) {
         json_decref(hook);
@@ -193,6 +239,13 @@ json_t *webhooks_build(const struct webhooks_opts *o, struct err *e)
     if (!certgen_valid_label(own)) {
         err_set(e, "invalid namespace \"%s\": want a DNS-1123 label", own);
         return NULL;
+    }
+    for (size_t i = 0; o->exclude && i < o->n_exclude; i++) {
+        if (!certgen_valid_label(o->exclude[i])) {
+            err_set(e, "invalid namespace \"%s\" to exclude: want a DNS-1123 label",
+                    o->exclude[i]);
+            return NULL;
+        }
     }
     if (o->inject_ca_from && !strchr(o->inject_ca_from, '/')) {
         err_set(e, "inject-ca-from must be NAMESPACE/CERTIFICATE, not \"%s\"", o->inject_ca_from);

@@ -10,6 +10,7 @@
  */
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct err;
 
@@ -20,10 +21,21 @@ struct webhooks_opts {
     const char *url;            /* URL form, "https://host[:port][/prefix]"; wins over service */
     const char *own_namespace;  /* never intercepted (with kube-system); NULL: service_ns or
                                    "egressguard" */
+    const char *const *exclude; /* further namespaces never intercepted, replacing
+                                   webhooks_default_exclude (NULL: those) */
+    size_t n_exclude;
     const char *failure_policy; /* "Fail" or "Ignore"; NULL means Fail */
     int timeout_seconds;        /* 1..30; 0 means 5 */
     const char *inject_ca_from; /* "NS/CERTIFICATE" for cert-manager's cainjector, or NULL */
 };
+
+/*
+ * The namespaces besides kube-system and egressguard's own that the webhooks leave alone by
+ * default: those of the usual CNIs and of cert-manager. While the webhook is down (failurePolicy
+ * Fail), their pods could not be recreated, and egressguard's own pods need them (a network, a
+ * renewed certificate) to come back: a deadlock. NULL-terminated.
+ */
+extern const char *const webhooks_default_exclude[];
 
 /* Both configurations as a new JSON array [validating, mutating]; the caller json_decref()s it.
  * NULL with `e` set when an option is invalid (bad URL, timeout, failure policy, names). */

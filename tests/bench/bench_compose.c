@@ -150,7 +150,7 @@ int main(int argc, char **argv)
         if (!strcmp(objs[i]->name, "guard-0"))
             guard = objs[i];
     }
-    if (!guard || inventory_build(&inv, objs, count, NULL, &e) < 0)
+    if (!guard || inventory_build(&inv, objs, count, NULL, NULL, &e) < 0)
         return 1;
     printf("judging a change in context: namespace ml-team with %zu policies (CPU time per "
            "judgement, best of 5 rounds)\n",

@@ -44,10 +44,10 @@ expect_in "summary line" "$out" "egressguard: 2 objects checked"
 # within exemptionWarningDays of the end, evaluated afterwards.
 run "$EGRESSGUARD" check -p $P --now 2026-12-01 tests/data/check/legacy-np.yaml
 expect_rc "check --now: exempt exits 0" 0
-expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 80): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
+expect_in "check --now: exempt" "$out" "note: exempt by the policy file (line 81): INC-1234: migration window until 2027-01-31; it ends after 2027-01-31 (UTC)"
 run "$EGRESSGUARD" check -p $P --now 2027-01-25T12:00:00Z tests/data/check/legacy-np.yaml
 expect_rc "check --now: expiring exits 0" 0
-expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 80 of the policy file, owner research-infra, ticket INC-1234)"
+expect_in "check --now: expiring" "$out" "note: exemption ends after 2027-01-31 (UTC): fix the object or renew the exemption (line 81 of the policy file, owner research-infra, ticket INC-1234)"
 run "$EGRESSGUARD" check -p $P --now 2027-02-01 tests/data/check/legacy-np.yaml
 expect_rc "check --now: expired exits 1" 1
 expect_in "check --now: expired" "$out" "note: exemption expired after 2027-01-31 (UTC): the object is evaluated"
@@ -82,7 +82,7 @@ expect_in "junit error" "$out" "<error message=\"tests/data/manifest/dir/sub/bro
 # (under `make asan` this runs the sanitized binary).
 run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
 expect_rc "corpus: exit 2 (files broken on purpose upstream)" 2
-expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 77 denied, 6 warned, 0 audited, 6 errors"
+expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (453 evaluated): 76 denied, 6 warned, 0 audited, 6 errors"
 errs=$(printf '%s\n' "$out" | grep -vE ': (deny|note|warn|audit): |^egressguard: ')
 bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
 [ "$bad" -eq 0 ] && pass "corpus: every error is file:line:col" || fail "corpus: unpositioned errors" "$errs"
@@ -109,10 +109,37 @@ run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
 expect_in "corpus, namespaces unknown: the reason" "$out" "namespace default may be an AI namespace: its labels, which aiWorkloads.namespaces.selectors look at, are unknown here"
 
 # A policy file with the old name of rules.pods.aiWorkloadsOutsideAI: it works, with a note.
-old=$(mktemp); trap 'rm -f "$bad" "$old"' EXIT
+# ($bad holds a count by now: scratch files of their own)
+old=$(mktemp); kinds=$(mktemp); trap 'rm -f "$old" "$kinds"' EXIT
 sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' $P >"$old"
 line=$(grep -n 'acceleratorsOutsideAI: true' "$old" | cut -d: -f1)
 run "$EGRESSGUARD" check -p "$old" tests/data/check/ns.yaml
 expect_rc "old key: still exits 0" 0
 expect_in "old key: positioned note" "$err" "egressguard check: $old:$line:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
+
+# Network-policy kinds egressguard does not evaluate are named in a note, never passed in silence;
+# other kinds it does not evaluate pass quietly (rules.unknownKinds: allow).
+cat >"$kinds" <<'Y'
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: staged}
+spec: {}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: cnp}
+spec: {}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm, namespace: ml-a}
+Y
+run "$EGRESSGUARD" check -p $P "$kinds"
+expect_rc "unevaluated network kinds: admitted" 0
+expect_in "unevaluated network kinds: Calico staged policy named" "$out" \
+    "StagedGlobalNetworkPolicy (projectcalico.org/v3) is a network-policy kind egressguard does not evaluate"
+expect_in "unevaluated network kinds: ClusterNetworkPolicy named" "$out" \
+    "ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) is a network-policy kind"
+case "$out" in *ConfigMap*) fail "unevaluated network kinds: other kinds stay quiet" "$out" ;;
+    *) pass "unevaluated network kinds: other kinds stay quiet" ;; esac
 exit $t_failed

@@ -34,6 +34,16 @@ for want in "replicas: 2" "readOnlyRootFilesystem: true" "allowPrivilegeEscalati
     "mountPath: /etc/egressguard/tls"; do
     expect_in "deploy_deployment_$want" "$base" "$want"
 done
+# Drain: preStop, then SIGTERM with --shutdown-delay; the grace period covers both and the
+# requests in flight.
+expect_in deploy_prestop "$base" "preStop:
+            exec:
+              command:
+              - /bin/sleep
+              - \"5\""
+expect_in deploy_shutdown_delay "$base" "- --shutdown-delay
+        - 5s"
+expect_in deploy_grace_period "$base" "terminationGracePeriodSeconds: 30"
 expect_in deploy_drop_all "$base" "drop:
             - ALL"
 expect_in deploy_service_port "$base" "port: 443

@@ -90,9 +90,10 @@ expect_in render_webhooks_validate_path "$out" "path: /validate"
 expect_in render_webhooks_mutate_path "$out" "path: /mutate"
 expect_in render_webhooks_fail "$out" "failurePolicy: Fail"
 expect_in render_webhooks_timeout "$out" "timeoutSeconds: 5"
-expect_in render_webhooks_side_effects "$out" "sideEffects: None
-"
-expect_in render_webhooks_side_effects_mutating "$out" "sideEffects: NoneOnDryRun"
+# Namespaced mode makes both webhooks create NetworkPolicies for admitted AI namespaces, never on
+# a dry run: NoneOnDryRun is what is true.
+n=$(printf '%s\n' "$out" | grep -c "sideEffects: NoneOnDryRun\$")
+[ "$n" -eq 2 ] && pass render_webhooks_side_effects_none_on_dry_run || fail render_webhooks_side_effects_none_on_dry_run "found $n"
 expect_in render_webhooks_review_versions "$out" "admissionReviewVersions:
   - v1
   - v1beta1"
@@ -100,11 +101,31 @@ expect_in render_webhooks_excludes "$out" "key: kubernetes.io/metadata.name
       operator: NotIn
       values:
       - kube-system
-      - egressguard"
+      - egressguard
+      - calico-system
+      - tigera-operator
+      - cilium
+      - kube-flannel
+      - cert-manager
+  matchPolicy"
 for kind in pods namespaces deployments cronjobs replicationcontrollers podtemplates \
-    ciliumclusterwidenetworkpolicies globalnetworkpolicies crd.projectcalico.org; do
+    ciliumclusterwidenetworkpolicies globalnetworkpolicies crd.projectcalico.org \
+    networksets globalnetworksets ciliumcidrgroups adminnetworkpolicies \
+    baselineadminnetworkpolicies policy.networking.k8s.io; do
     expect_in "render_webhooks_covers_$kind" "$out" "$kind"
 done
+# Address sets are validated only (no mutation), on CREATE and UPDATE.
+expect_in render_webhooks_sets_validated "$out" "- CREATE
+    - UPDATE
+    resources:
+    - networksets
+    - globalnetworksets"
+expect_in render_webhooks_anp_delete "$out" "- DELETE
+    resources:
+    - adminnetworkpolicies"
+mut=$(printf '%s\n' "$out" | sed -n '/kind: MutatingWebhookConfiguration/,$p')
+case "$mut" in *networksets*|*ciliumcidrgroups*) fail render_webhooks_sets_not_mutated ;;
+    *) pass render_webhooks_sets_not_mutated ;; esac
 expect_in render_webhooks_namespace_delete "$out" "- DELETE
     resources:
     - namespaces"
@@ -115,6 +136,25 @@ expect_in render_webhooks_ephemeral_containers "$out" "operations:
     - pods/ephemeralcontainers"
 n=$(printf '%s\n' "$out" | grep -c 'pods/ephemeralcontainers')
 [ "$n" -eq 1 ] && pass render_webhooks_ephemeral_validate_only || fail render_webhooks_ephemeral_validate_only "found $n"
+
+# --exclude-namespaces replaces the CNI/cert-manager list; kube-system and the own namespace stay.
+eg webhooks --ca-bundle "$tmp/pki/ca.crt" --service egressguard/egressguard \
+    --exclude-namespaces "cert-manager,,egressguard,my-cni"
+expect_rc render_webhooks_exclude_exit 0
+expect_in render_webhooks_exclude_list "$out" "values:
+      - kube-system
+      - egressguard
+      - cert-manager
+      - my-cni
+  matchPolicy"
+eg webhooks --ca-bundle "$tmp/pki/ca.crt" --service egressguard/egressguard --exclude-namespaces ""
+expect_in render_webhooks_exclude_none "$out" "values:
+      - kube-system
+      - egressguard
+  matchPolicy"
+eg webhooks --ca-bundle "$tmp/pki/ca.crt" --service egressguard/egressguard --exclude-namespaces "CNI"
+expect_rc render_webhooks_exclude_bad_exit 2
+expect_in render_webhooks_exclude_bad_msg "$err" "invalid namespace \"CNI\" to exclude: want a DNS-1123 label"
 
 eg webhooks --ca-bundle "$tmp/pki/ca.crt" --url https://127.0.0.1:8443/ --failure-policy Ignore \
     --timeout 3 --namespace eg-test -o json

@@ -218,6 +218,15 @@ ADMIN_TOKEN=$(token) ALICE_TOKEN=$(token) EG_TOKEN=$(token)
         -extfile apiserver.ext -out apiserver.crt
     openssl genrsa -out sa.key 2048
     openssl rsa -in sa.key -pubout -out sa.pub
+    # The API server's client certificate for the webhook (docs/install.md, "Only the API server
+    # may call the webhook"): its own CA, extended key usage clientAuth.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout client-ca.key \
+        -out client-ca.crt -days 2 -subj /CN=egressguard-e2e-client-ca
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout webhook-client.key \
+        -out webhook-client.csr -subj /CN=kube-apiserver
+    printf 'extendedKeyUsage=clientAuth\n' >webhook-client.ext
+    openssl x509 -req -in webhook-client.csr -CA client-ca.crt -CAkey client-ca.key -CAcreateserial \
+        -days 2 -extfile webhook-client.ext -out webhook-client.crt
     {
         echo "$ADMIN_TOKEN,e2e-admin,e2e-admin-uid,\"system:masters\""
         echo "$ALICE_TOKEN,alice,alice-uid,\"e2e-developers\""
@@ -249,6 +258,32 @@ kubeconfig() {
         echo "current-context: $first"
     } >"$f"
 }
+# The AdmissionConfiguration that makes the API server present that certificate to the webhook:
+# the kubeconfig user is named after the host:port of the webhooks' --url.
+cat >"$T/webhook-client.kubeconfig" <<K
+apiVersion: v1
+kind: Config
+users:
+  - name: 127.0.0.1:$HOOK_PORT
+    user:
+      client-certificate: $T/pki/webhook-client.crt
+      client-key: $T/pki/webhook-client.key
+K
+cat >"$T/admission.yaml" <<K
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $T/webhook-client.kubeconfig
+  - name: MutatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $T/webhook-client.kubeconfig
+K
 kubeconfig "$T/kubeconfig" admin "$ADMIN_TOKEN" alice "$ALICE_TOKEN"
 kubeconfig "$T/egressguard.kubeconfig" egressguard "$EG_TOKEN"
 
@@ -270,6 +305,7 @@ wait_for "$TIMEOUT" etcd_healthy || abort "setup: etcd ready" "no health within 
     --service-cluster-ip-range=10.0.0.0/24 \
     --disable-admission-plugins=ServiceAccount --allow-privileged=true \
     --enable-priority-and-fairness=false --cert-dir="$T/apiserver-certs" \
+    --admission-control-config-file="$T/admission.yaml" \
     >"$T/kube-apiserver.log" 2>&1 &
 pid_of[kube-apiserver]=$!
 api_ready() { k get --raw /readyz; }
@@ -307,15 +343,26 @@ else
     fail "egressguard certs writes CA and serving certificate" "exit $rc: $(excerpt "$T/err")"
 fi
 
+# Only the API server may call /validate and /mutate: every case below passes through its client
+# certificate.
 start_egressguard() { # extra serve options...
     "$EG" serve --policy "$POLICY" --listen "127.0.0.1:$HOOK_PORT" \
-        --tls-cert "$CERTS/tls.crt" --tls-key "$CERTS/tls.key" "$@" >>"$T/egressguard.log" 2>&1 &
+        --tls-cert "$CERTS/tls.crt" --tls-key "$CERTS/tls.key" --client-ca "$T/pki/client-ca.crt" \
+        "$@" >>"$T/egressguard.log" 2>&1 &
     pid_of[egressguard]=$!
 }
 hook_healthy() { curl -fsS --max-time 2 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/healthz"; }
 start_egressguard
 if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard serve answers /healthz over TLS on 127.0.0.1"; else
     fail "egressguard serve answers /healthz over TLS on 127.0.0.1" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
+fi
+code=$(curl -sS --max-time 5 --cacert "$CERTS/ca.crt" -o "$T/noclient.out" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary "@$REPO/tests/data/admission/pod-v1.json" \
+    "https://127.0.0.1:$HOOK_PORT/validate")
+if [ "$code" = 403 ] && grep -q "no client certificate" "$T/noclient.out"; then
+    pass "egressguard refuses an admission caller without the API server's client certificate"
+else
+    fail "egressguard refuses an admission caller without the API server's client certificate" "$code $(cat "$T/noclient.out")"
 fi
 
 run "$EG" render webhooks --ca-bundle "$CERTS/ca.crt" --url "https://127.0.0.1:$HOOK_PORT"
@@ -403,6 +450,12 @@ case_bad pod-bad-labelled-ns.yaml 'hostNetwork'
 case_ok pod-plain-hostnetwork.yaml
 # Workload templates: the same pod rules through a Deployment's template.
 case_bad deploy-bad-hostnetwork.yaml 'hostNetwork'
+# That denial came from egressguard, so the API server's certificate was accepted: the only 403
+# in the log is the one for the caller without a certificate.
+n403=$(grep -c '"HTTP 403: ' "$T/egressguard.log")
+if [ "$n403" = 1 ]; then pass "the API server presents its client certificate (AdmissionConfiguration)"; else
+    fail "the API server presents its client certificate (AdmissionConfiguration)" "$n403 refusals: $(grep '"HTTP 403' "$T/egressguard.log" | head -3)"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # failurePolicy: with egressguard down, the API server applies each webhook's failurePolicy.

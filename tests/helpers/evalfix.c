@@ -5,8 +5,11 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "policy/cni/netset.h"
+#include "policy/cni/readers.h"
 #include "policy/decide.h"
 #include "tests/helpers/evalfix.h"
 
@@ -34,6 +37,18 @@ struct policy *evalfix_policy_text(const char *text)
         fail_msg("policy: %s", buf);
     }
     return p;
+}
+
+int evalfix_setup_example(void **state)
+{
+    *state = evalfix_policy("examples/policy.yaml");
+    return 0;
+}
+
+int evalfix_teardown_policy(void **state)
+{
+    policy_free(*state);
+    return 0;
 }
 
 static void dump(const struct evalfix *f)
@@ -84,10 +99,50 @@ void evalfix_text(struct evalfix *f, const struct policy *p, const char *text, s
     evaluate(f, p, "t.yaml", index, ctx);
 }
 
+void evalfix_cluster(struct evalfix *f, const struct policy *p, const char *text, size_t index,
+                     bool complete)
+{
+    const struct object **objs;
+    struct request_ctx ctx = {.operation = "CREATE"};
+    struct err e = {0};
+    size_t n, i;
+
+    memset(f, 0, sizeof(*f));
+    f->m = manifest_new();
+    f->sets = setdb_new();
+    f->ns = nsdb_new();
+    assert_non_null(f->m);
+    assert_non_null(f->sets);
+    assert_non_null(f->ns);
+    assert_int_equal(manifest_read_buffer(f->m, text, strlen(text), "t.yaml"), 0);
+    n = manifest_n_objects(f->m);
+    objs = calloc(n + 1, sizeof(*objs));
+    assert_non_null(objs);
+    for (i = 0; i < n; i++) {
+        objs[i] = manifest_object(f->m, i);
+        if (!strcmp(objs[i]->kind, "Namespace"))
+            assert_int_equal(nsdb_set(f->ns, objs[i]->name,
+                                      json_object_get(json_object_get(objs[i]->json, "metadata"),
+                                                      "labels")),
+                             0);
+    }
+    assert_int_equal(netset_collect(f->sets, objs, n, &e), 0);
+    assert_int_equal(readers_read_all(objs, n, &f->policies, &e), 0);
+    setdb_set_complete(f->sets, complete);
+    free(objs);
+    ctx.sets = f->sets;
+    ctx.policies = &f->policies;
+    ctx.namespaces = f->ns;
+    evaluate(f, p, "t.yaml", index, &ctx);
+}
+
 void evalfix_release(struct evalfix *f)
 {
     verdict_release(&f->v);
     manifest_free(f->m);
+    setdb_free(f->sets);
+    egress_list_release(&f->policies);
+    nsdb_free(f->ns);
     memset(f, 0, sizeof(*f));
 }
 

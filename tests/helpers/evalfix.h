@@ -12,6 +12,9 @@
 
 #include "policy/doc/manifest.h"
 #include "policy/config/policy.h"
+#include "policy/config/nsdb.h"
+#include "policy/config/setdb.h"
+#include "policy/eval/egress.h"
 #include "policy/verdict.h"
 
 /* Loads a policy file; fails the test when it does not load. */
@@ -20,8 +23,18 @@ struct policy *evalfix_policy(const char *path);
 /* The same from the text of a policy file (named "t.yaml" in positions). */
 struct policy *evalfix_policy_text(const char *text);
 
+/*
+ * cmocka group setup and teardown: *state is examples/policy.yaml, loaded once for the group
+ * (each test of the group starts with it in *state), freed at the end.
+ */
+int evalfix_setup_example(void **state);
+int evalfix_teardown_policy(void **state);
+
 struct evalfix {
     struct manifest *m;
+    struct setdb *sets;          /* evalfix_cluster: what the run knows */
+    struct egress_list policies;
+    struct nsdb *ns;
     const struct object *obj; /* the object evaluated */
     struct verdict v;
     struct err e;
@@ -38,6 +51,15 @@ void evalfix_file(struct evalfix *f, const struct policy *p, const char *path, s
 /* The same for manifest text. */
 void evalfix_text(struct evalfix *f, const struct policy *p, const char *text, size_t index,
                   const struct request_ctx *ctx);
+
+/*
+ * The same for manifest text taken as a whole cluster, as `check` takes its input: the address
+ * sets and the network policies of the text are what the run knows (ctx.sets, ctx.policies),
+ * the sets complete or not as `complete` says, and its Namespaces give namespace labels. The
+ * operation is CREATE.
+ */
+void evalfix_cluster(struct evalfix *f, const struct policy *p, const char *text, size_t index,
+                     bool complete);
 
 void evalfix_release(struct evalfix *f);
 

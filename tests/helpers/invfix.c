@@ -23,7 +23,7 @@ void invfix_load(struct invfix *f, const char *yaml, const char *file, const str
     assert_non_null(f->objs = calloc(f->n ? f->n : 1, sizeof(*f->objs)));
     for (i = 0; i < f->n; i++)
         f->objs[i] = manifest_object(f->m, i);
-    if (inventory_build(&f->inv, f->objs, f->n, ns, &e) < 0)
+    if (inventory_build(&f->inv, f->objs, f->n, ns, NULL, &e) < 0)
         fail_msg("inventory: %s", e.msg);
 }
 

@@ -56,5 +56,5 @@ run metric expired; expect_in test_exemptions_metric_expired "$out" 1
 sed "s/expires: 2027-01-31/expires: 2000-01-01/" examples/policy.yaml >"$tmp/old.yaml"
 serve old "$tmp/old.yaml"
 expect_in test_exemptions_expired_logged "$(cat "$tmp/old.log")" \
-    'exemption expired after 2000-01-01 (UTC) and no longer applies (line 80 of the policy file, owner research-infra, ticket INC-1234)'
+    'exemption expired after 2000-01-01 (UTC) and no longer applies (line 81 of the policy file, owner research-infra, ticket INC-1234)'
 exit $t_failed

@@ -37,7 +37,7 @@ static void test_calico_read_types_default_egress_when_egress_rules(void **state
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=app == \"trainer\" egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to all [spec.egress[0].destination]\n");
+        "  to all [spec.egress[0].destination] \"every destination\"\n");
 }
 
 static void test_calico_read_types_default_ingress_only(void **state)
@@ -126,11 +126,12 @@ static void test_calico_read_ordered_rules_and_order(void **state)
         "deny spec.egress[0] ports any protocol/port\n"
         "  to cidr 169.254.169.254/32 [spec.egress[0].destination] \"nets\"\n"
         "log spec.egress[1] ports any protocol/port\n"
-        "  to all [spec.egress[1].destination]\n"
+        "  to all [spec.egress[1].destination] \"every destination\"\n"
         "pass spec.egress[2] ports any protocol/port\n"
         "  to cidr 10.0.0.0/8 [spec.egress[2].destination] \"nets\"\n"
         "allow spec.egress[3] ports TCP/*\n"
         "  to cidr 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 [spec.egress[3].destination] \"nets minus notNets\"\n"
+        "note spec.egress[2]: Pass hands this traffic to the next tier; none is known here, so the namespace's profile decides, which allows all egress: counted as opened\n"
         "note spec.egress[3].destination.ports[2]: named port \"https\" cannot be resolved offline: treated as every TCP port\n");
 }
 
@@ -156,11 +157,11 @@ static void test_calico_read_global_namespace_selector_and_subject(void **state)
         "model GlobalNetworkPolicy.projectcalico.org g\n"
         "subject namespaces=team == \"ml\" pods=has(gpu) egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to cluster namespaces=all() pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to cluster namespaces=all() pods=app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
+        "  to unknown NetworkSets of every namespace, GlobalNetworkSets and HostEndpoints matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
-        "  to cluster namespaces=kubernetes.io/metadata.name == \"kube-system\" pods=k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination]\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n"
-        "note spec.egress[1].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n");
+        "  to cluster namespaces=kubernetes.io/metadata.name == \"kube-system\" pods=k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination] \"namespaceSelector kubernetes.io/metadata.name == 'kube-system', selector k8s-app == 'kube-dns', notSelector tier == 'test'\"\n"
+        "  to unknown NetworkSets of namespaces kubernetes.io/metadata.name == \"kube-system\" matching k8s-app == \"kube-dns\" && tier != \"test\" [spec.egress[1].destination] \"namespaceSelector kubernetes.io/metadata.name == 'kube-system', selector k8s-app == 'kube-dns', notSelector tier == 'test'\"\n");
 }
 
 static void test_calico_read_namespaced_selector_confined(void **state)
@@ -181,11 +182,10 @@ static void test_calico_read_namespaced_selector_confined(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
+        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
+        "  to unknown NetworkSets of namespace ml-a matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
         "allow spec.egress[1] ports any protocol/port\n"
-        "  to unknown global() endpoints [spec.egress[1].destination.namespaceSelector]\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n"
-        "note spec.egress[1].destination.namespaceSelector: global() endpoints (host endpoints, global network sets) cannot be resolved offline: counted as any destination\n");
+        "  to unknown GlobalNetworkSets and HostEndpoints matching all() [spec.egress[1].destination] \"namespaceSelector global()\"\n");
 }
 
 static void test_calico_read_protocols_and_not_protocol(void **state)
@@ -209,11 +209,11 @@ static void test_calico_read_protocols_and_not_protocol(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports UDP/53\n"
-        "  to all [spec.egress[0].destination]\n"
+        "  to all [spec.egress[0].destination] \"every destination\"\n"
         "allow spec.egress[1] ports any protocol/port except TCP/*\n"
         "  to cidr 192.0.2.0/24 [spec.egress[1].destination] \"nets\"\n"
         "allow spec.egress[2] ports ICMP\n"
-        "  to all [spec.egress[2].destination]\n"
+        "  to all [spec.egress[2].destination] \"every destination\"\n"
         "note spec.egress[2].icmp: icmp narrows the rule: ignored (counted wider)\n");
 }
 
@@ -233,10 +233,14 @@ static void test_calico_read_not_ports(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports UDP/0-52, UDP/54-65535\n"
-        "  to all [spec.egress[0].destination]\n"
+        "  to all [spec.egress[0].destination] \"every destination\"\n"
         "note spec.egress[0].destination.notPorts[1]: named port \"metrics\" cannot be resolved offline: nothing excluded\n");
 }
 
+/*
+ * Calico Enterprise domains: an asterisk "matches 1 or more path components at that position"
+ * (Calico DNS policy docs), wider than any allow-list pattern but "*": counted as every name.
+ */
 static void test_calico_read_domains(void **state)
 {
     (void)state;
@@ -252,7 +256,9 @@ static void test_calico_read_domains(void **state)
         "model GlobalNetworkPolicy.projectcalico.org g\n"
         "subject namespaces=all() pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to fqdn api.example.com, *.s3.amazonaws.com [spec.egress[0].destination.domains]\n");
+        "  to fqdn api.example.com, * [spec.egress[0].destination.domains]\n"
+        "note spec.egress[0].destination.domains[1]: \"*.s3.amazonaws.com\": in Calico '*' matches "
+        "one or more labels, which no allow-list pattern but \"*\" covers: counted as every name\n");
 }
 
 static void test_calico_read_service_accounts_and_services_unknown(void **state)
@@ -297,9 +303,9 @@ static void test_calico_read_allow_and_keeps_selector_part(void **state)
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
         "subject ns=ml-a pods=all() egress=governed default-deny ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination]\n"
-        "note spec.egress[0].destination: destination fields are AND-ed; only the selector part is counted (wider than the rule)\n"
-        "note spec.egress[0].destination: Calico selectors also match NetworkSets and host endpoints with these labels, whose addresses are not known offline\n");
+        "  to cluster ns=ml-a pods=app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
+        "  to unknown NetworkSets of namespace ml-a matching app == \"db\" [spec.egress[0].destination] \"selector app == 'db'\"\n"
+        "note spec.egress[0].destination: destination fields are AND-ed; only the selector part is counted (wider than the rule)\n");
 }
 
 static void test_calico_read_deny_under_approximated(void **state)
@@ -388,7 +394,7 @@ static void test_calico_read_crd_v1_lowercase_action(void **state)
         "model GlobalNetworkPolicy.projectcalico.org x\n"
         "subject namespaces=all() pods=all() egress=governed default-deny ordered order=0\n"
         "allow spec.egress[0] ports any protocol/port\n"
-        "  to all [spec.egress[0].destination]\n");
+        "  to all [spec.egress[0].destination] \"every destination\"\n");
 }
 
 static void test_calico_read_service_account_selector_drops_default_deny(void **state)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/cni/netset.h"
 #include "policy/doc/manifest.h"
 #include "tests/helpers/invfix.h"
 
@@ -17,6 +18,7 @@
 struct run {
     struct policy *pol;
     struct manifest *m;
+    struct setdb *sets; /* the input's address sets, all there are (as check takes them) */
     struct effective_result res;
 };
 
@@ -37,14 +39,19 @@ static void run(struct run *r, const char *yaml, const struct nsdb *db)
     assert_non_null(objs);
     for (i = 0; i < n; i++)
         objs[i] = manifest_object(r->m, i);
+    r->sets = setdb_new();
+    assert_non_null(r->sets);
+    assert_int_equal(netset_collect(r->sets, objs, n, &e), 0);
+    setdb_set_complete(r->sets, true);
     effective_result_init(&r->res);
-    assert_int_equal(effective_evaluate(r->pol, objs, n, db, &r->res, &e), 0);
+    assert_int_equal(effective_evaluate(r->pol, objs, n, db, r->sets, &r->res, &e), 0);
     free(objs);
 }
 
 static void done(struct run *r)
 {
     effective_result_release(&r->res);
+    setdb_free(r->sets);
     manifest_free(r->m);
     policy_free(r->pol);
 }
@@ -170,7 +177,11 @@ static void test_effective_evaluate_partial_deny_not_applied(void **state)
     deny_case("matchLabels: {app: x}", false);
 }
 
-static void calico_case(int deny_order, int allow_order, bool want_clean)
+/*
+ * A guard policy that denies every address but 10.20.0.0/16 (and, with pass, hands the rest to
+ * the next tier), and an app policy in ml-a that allows TCP/443 everywhere.
+ */
+static void calico_case(int deny_order, int allow_order, bool pass, bool want_clean)
 {
     char yaml[2048];
     struct run r;
@@ -181,20 +192,22 @@ static void calico_case(int deny_order, int allow_order, bool want_clean)
                      "metadata: {name: guard}\n"
                      "spec:\n  order: %d\n  types: [Egress]\n  egress:\n"
                      "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
-                     "  - action: Pass\n"
+                     "%s"
                      "---\n"
                      "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
                      "metadata: {name: app, namespace: ml-a}\n"
                      "spec:\n  order: %d\n  egress:\n"
                      "  - action: Allow\n    protocol: TCP\n"
                      "    destination: {nets: [0.0.0.0/0], ports: [443]}\n",
-             deny_order, allow_order);
+             deny_order, pass ? "  - action: Pass\n" : "", allow_order);
     run(&r, yaml, NULL);
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_int_equal(v->allowed, want_clean);
-    assert_int_equal(invfix_find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
-                     want_clean);
+    if (!pass)
+        assert_int_equal(
+            invfix_find(v, true, "NetworkPolicy.projectcalico.org ml-a/app (t.yaml:") == NULL,
+            want_clean);
     done(&r);
 }
 
@@ -202,8 +215,33 @@ static void calico_case(int deny_order, int allow_order, bool want_clean)
 static void test_effective_evaluate_calico_order(void **state)
 {
     (void)state;
-    calico_case(10, 100, true);
-    calico_case(100, 10, false);
+    calico_case(10, 100, false, true);
+    calico_case(100, 10, false, false);
+}
+
+/*
+ * Calico Pass skips the rest of its tier, the app policy included (Calico tier docs); with no
+ * later tier known the namespace profile allows all: 10.20.0.0/16 is open on every port, while
+ * the allow-list has it on TCP/443 only.
+ */
+static void test_effective_evaluate_calico_pass_opens(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    calico_case(10, 100, true, false);
+    run(&r, NS_ML_A "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+                    "metadata: {name: guard}\n"
+                    "spec:\n  order: 10\n  types: [Egress]\n  egress:\n"
+                    "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
+                    "  - action: Pass\n    protocol: TCP\n    destination: {ports: [443]}\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    /* what passes is 10.20.0.0/16 on TCP/443 only: inside model-registry */
+    assert_true(v->allowed);
+    done(&r);
 }
 
 static void test_effective_evaluate_default_deny_off(void **state)
@@ -534,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_effective_evaluate_cilium_deny_across_policies),
         cmocka_unit_test(test_effective_evaluate_partial_deny_not_applied),
         cmocka_unit_test(test_effective_evaluate_calico_order),
+        cmocka_unit_test(test_effective_evaluate_calico_pass_opens),
         cmocka_unit_test(test_effective_evaluate_default_deny_off),
         cmocka_unit_test(test_effective_evaluate_namespace_labels),
         cmocka_unit_test(test_effective_evaluate_unreadable_not_counted),

@@ -79,8 +79,10 @@ static void expect_trace(const char *yaml, const char *to, const char *pod, cons
 }
 
 /*
- * Calico: the first rule that matches decides, and Pass skips the rest of its policy
- * (docs.tigera.io/calico/latest/reference/resources/tier, networkpolicy "Rule" actions).
+ * Calico: the first rule that matches decides. Pass skips the rest of its tier and goes to the
+ * next tier; with none known (every policy read into the default tier), the namespace profile
+ * decides, and it allows (docs.tigera.io/calico/latest/reference/resources/tier;
+ * libcalico-go NamespaceToProfile): the Pass opens what it matches.
  */
 static const char calico[] =
     "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: first}\n"
@@ -98,11 +100,11 @@ static void test_explain_trace_calico_first_match(void **state)
     expect_trace(calico, "8.8.8.8:443", NULL, "decidedBy",
                  "denied by spec.egress[1] of GlobalNetworkPolicy.projectcalico.org first "
                  "(t.yaml:1)");
-    /* passed on to the next policy, which allows it */
+    /* passed on past the tier, to the profile, which allows it */
     expect_trace(calico, "10.20.0.1:443", NULL, "reachable", "yes");
     expect_trace(calico, "10.20.0.1:443", NULL, "decidedBy",
-                 "allowed by spec.egress[0] of NetworkPolicy.projectcalico.org ml-a/app "
-                 "(t.yaml:13)");
+                 "allowed by spec.egress[0] of GlobalNetworkPolicy.projectcalico.org first "
+                 "(t.yaml:1)");
     expect_trace(calico, "10.20.0.1:443", NULL, "verdict", "ok");
 }
 

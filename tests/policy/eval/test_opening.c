@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "policy/base/buf.h"
-#include "policy/cni/calico.h"
-#include "policy/cni/cilium.h"
-#include "policy/cni/netpol.h"
+#include "policy/cni/readers.h"
 #include "policy/doc/manifest.h"
 #include "policy/selector/selector.h"
 
@@ -33,11 +31,9 @@ static void read_models(const char *yaml, struct manifest **mp, struct egress_li
     egress_list_init(models);
     for (size_t i = 0; i < manifest_n_objects(m); i++) {
         const struct object *o = manifest_object(m, i);
-        int rc = !strcmp(o->kind, "NetworkPolicy") && strstr(o->api_version, "projectcalico")
-                     ? calico_read(o, models, &e)
-                 : !strcmp(o->kind, "NetworkPolicy") ? netpol_read(o, models, &e)
-                 : strstr(o->kind, "Cilium")         ? cilium_read(o, models, &e)
-                                                     : calico_read(o, models, &e);
+        judge_reader *read = readers_find(o);
+        int rc = read ? read(o, models, &e) : 0;
+
         if (rc < 0)
             fail_msg("read %s: %s", o->kind, e.msg);
     }
@@ -207,6 +203,78 @@ static void test_opening_calico_later_deny_takes_nothing(void **state)
                     "cidr 10.0.0.0/16 on TCP/*\n");
 }
 
+#define CALICO_ML(order, rules)                                                                   \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p" order             \
+    ", namespace: ml}\nspec:\n  order: " order "\n  selector: all()\n  types: [Egress]\n"      \
+    "  egress:\n" rules
+
+/*
+ * Calico matches nets on the packet's address, whatever holds it: a Deny of every address leaves
+ * nothing, pods and names included; of IPv4 only, "every destination" is what IPv6 remains.
+ */
+static void test_opening_calico_deny_of_every_address(void **state)
+{
+    (void)state;
+    expect_openings(CALICO_ML("1", "    - action: Deny\n      destination: {nets: [0.0.0.0/0, '::/0']}\n"
+                                   "    - action: Allow\n"
+                                   "    - action: Allow\n      destination: {selector: app == 'x'}\n"
+                                   "    - action: Allow\n      destination: {domains: [a.example]}\n"),
+                    "");
+    expect_openings(CALICO_ML("1", "    - action: Deny\n      destination: {nets: [0.0.0.0/0]}\n"
+                                   "    - action: Allow\n      protocol: TCP\n"
+                                   "    - action: Allow\n      destination: {selector: app == 'x'}\n"),
+                    "cidr ::/0 on TCP/*\n"
+                    "cluster ns=ml pods=app == \"x\" on any protocol/port\n"
+                    "unknown NetworkSets of namespace ml matching app == \"x\" on any "
+                    "protocol/port\n");
+}
+
+/* Cilium CIDRs do not select endpoints Cilium manages: a world deny leaves pods open. */
+static void test_opening_cilium_world_deny_keeps_pods(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                    "metadata: {name: c, namespace: ml}\n"
+                    "spec:\n  endpointSelector: {}\n"
+                    "  egress:\n  - toEndpoints: [{}]\n"
+                    "  egressDeny:\n  - toCIDR: [0.0.0.0/0, '::/0']\n",
+                    "cluster ns=ml pods=all() on any protocol/port\n");
+}
+
+/*
+ * Calico Pass: the next tier decides and, none being known, the profile allows all, so it opens
+ * what it matches; later rules and policies have no say over it.
+ */
+static void test_opening_calico_pass_opens(void **state)
+{
+    (void)state;
+    expect_openings(CALICO_ML("1", "    - action: Pass\n      protocol: UDP\n"
+                                   "    - action: Deny\n")
+                    "---\n" CALICO_ML("2", "    - action: Allow\n      protocol: TCP\n"),
+                    "all on UDP/*\n");
+}
+
+/*
+ * AdminNetworkPolicies come before every other policy and the baseline after them all
+ * (network-policy-api): the admin Deny takes from a Calico Allow of lower order, and a Calico
+ * Deny takes from the baseline's Allow.
+ */
+static void test_opening_admin_and_baseline_layers(void **state)
+{
+    (void)state;
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      destination: {nets: [10.0.0.0/8]}\n"
+                                   "    - action: Deny\n")
+                    "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+                    "metadata: {name: a}\nspec:\n  priority: 50\n  subject: {namespaces: {}}\n"
+                    "  egress:\n  - action: Deny\n    to: [{networks: [10.1.0.0/16]}]\n"
+                    "---\napiVersion: policy.networking.k8s.io/v1alpha1\n"
+                    "kind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\n"
+                    "spec:\n  subject: {namespaces: {}}\n"
+                    "  egress:\n  - action: Allow\n    to: [{networks: [0.0.0.0/0]}]\n",
+                    "cidr 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, "
+                    "10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 on any protocol/port\n");
+}
+
 static void test_opening_cluster_subset_and_ns_selects(void **state)
 {
     struct err e = {0};
@@ -291,6 +359,10 @@ int main(void)
         cmocka_unit_test(test_opening_cilium_deny_wins_split_by_ports),
         cmocka_unit_test(test_opening_calico_earlier_deny_takes_from_later_allow),
         cmocka_unit_test(test_opening_calico_later_deny_takes_nothing),
+        cmocka_unit_test(test_opening_calico_deny_of_every_address),
+        cmocka_unit_test(test_opening_cilium_world_deny_keeps_pods),
+        cmocka_unit_test(test_opening_calico_pass_opens),
+        cmocka_unit_test(test_opening_admin_and_baseline_layers),
         cmocka_unit_test(test_opening_cluster_subset_and_ns_selects),
         cmocka_unit_test(test_opening_split_when_list_full),
     };

@@ -533,8 +533,8 @@ static void test_reach_check_everything_entities_unknown(void **state)
                  "ESCAPE r.svc: unknown toServices opens 169.254.169.254/32 on TCP/443, which the "
                  "policy file always denies (spec.deny: metadata): no network policy may open "
                  "it\n"
-                 "ESCAPE r.svc: unknown toServices opens toServices (cannot be resolved "
-                 "offline: possibly anything) on TCP/443; allowed here: same (every pod of the "
+                 "ESCAPE r.svc: unknown toServices opens toServices (possibly anything) on "
+                 "TCP/443; allowed here: same (every pod of the "
                  "same namespace on any protocol/port), registry (10.20.0.0/16 "
                  "on TCP/443), s3 (*.s3.amazonaws.com on TCP/443)\n");
     /* when every address is allowed, nothing escapes */

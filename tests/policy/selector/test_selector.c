@@ -202,6 +202,67 @@ static void test_selector_eval_three_valued(void **state)
     assert_int_equal(eval("all()", NULL, false), TRI_TRUE);
 }
 
+/* A key renamed everywhere it is tested, and nowhere else; the result stays in normal form. */
+static void test_selector_rename_key(void **state)
+{
+    struct selector *s = parse("(a == 'x' || !has(a)) && b in {'1'} && a != 'y'");
+
+    (void)state;
+    assert_format(selector_rename_key(s, "a", "c"),
+                  "(c == \"x\" || !has(c)) && b in {\"1\"} && c != \"y\"");
+    assert_format(selector_rename_key(s, "z", "c"),
+                  "(a == \"x\" || !has(a)) && b in {\"1\"} && a != \"y\"");
+    selector_free(s);
+}
+
+/* global() made all() or nothing, and the expression simplified around it. */
+static void test_selector_set_global(void **state)
+{
+    struct selector *s = parse("global() || team == 'ml'");
+
+    (void)state;
+    assert_true(selector_has_global(s));
+    assert_format(selector_set_global(s, false), "team == \"ml\"");
+    assert_format(selector_set_global(s, true), "all()");
+    selector_free(s);
+    s = parse("global()");
+    assert_format(selector_set_global(s, false), "!all()");
+    selector_free(s);
+}
+
+/* on && rest == s, exactly: checked on every label set over two keys and three values. */
+static void test_selector_split_key(void **state)
+{
+    static const char *const vals[] = {NULL, "x", "y"};
+    struct selector *s = parse("ns == 'x' && app == 'y' && (ns != 'y' || has(app))"), *on, *rest;
+
+    (void)state;
+    assert_int_equal(selector_split_key(s, "ns", &on, &rest), 0);
+    assert_format(selector_dup(on), "ns == \"x\"");
+    assert_format(selector_dup(rest), "app == \"y\" && (ns != \"y\" || has(app))");
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++) {
+            json_t *labels = json_object();
+
+            if (vals[i])
+                json_object_set_new(labels, "ns", json_string(vals[i]));
+            if (vals[j])
+                json_object_set_new(labels, "app", json_string(vals[j]));
+            assert_int_equal(selector_matches(s, labels),
+                             selector_matches(on, labels) && selector_matches(rest, labels));
+            json_decref(labels);
+        }
+    selector_free(on);
+    selector_free(rest);
+    selector_free(s);
+    /* not a conjunction: the whole selector is one conjunct */
+    s = parse("ns == 'x' || app == 'y'");
+    assert_int_equal(selector_split_key(s, "ns", &on, &rest), 0);
+    assert_format(on, "all()");
+    assert_format(rest, "ns == \"x\" || app == \"y\"");
+    selector_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +273,9 @@ int main(void)
         cmocka_unit_test(test_selector_matches_non_string_labels),
         cmocka_unit_test(test_selector_eval_three_valued),
         cmocka_unit_test(test_selector_keys),
+        cmocka_unit_test(test_selector_rename_key),
+        cmocka_unit_test(test_selector_set_global),
+        cmocka_unit_test(test_selector_split_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

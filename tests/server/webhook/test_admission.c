@@ -187,6 +187,118 @@ static void test_admission_decode_missing_object(void **state)
     assert_string_equal(e.msg, "request.object must be an object");
 }
 
+/* A review whose request part is `request` (a JSON object's members, without braces). */
+static int decode_request(struct admission *a, const char *request, struct err *e)
+{
+    char text[2048];
+
+    snprintf(text, sizeof(text),
+             "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\","
+             "\"request\":{\"uid\":\"x-1\",%s}}",
+             request);
+    return decode(a, text, 0, e);
+}
+
+#define NETPOL_KIND "\"kind\":{\"group\":\"networking.k8s.io\",\"version\":\"v1\"," \
+                    "\"kind\":\"NetworkPolicy\"}"
+
+static void test_admission_decode_parts_disagree(void **state)
+{
+    static const struct {
+        const char *request, *msg;
+    } cases[] = {
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"object\":{"
+                     "\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}",
+         "parts disagree: request.kind.kind is \"NetworkPolicy\" but request.object.kind is "
+         "\"ConfigMap\""},
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"object\":{"
+                     "\"apiVersion\":\"cilium.io/v1\",\"kind\":\"NetworkPolicy\"}",
+         "parts disagree: request.kind is group \"networking.k8s.io\" version \"v1\" but "
+         "request.object.apiVersion is \"cilium.io/v1\""},
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"object\":{"
+                     "\"apiVersion\":\"networking.k8s.io/v1beta1\",\"kind\":\"NetworkPolicy\"}",
+         "parts disagree: request.kind is group \"networking.k8s.io\" version \"v1\" but "
+         "request.object.apiVersion is \"networking.k8s.io/v1beta1\""},
+        {NETPOL_KIND ",\"namespace\":\"default\",\"operation\":\"CREATE\",\"object\":{"
+                     "\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"ml-a\"}}",
+         "parts disagree: request.namespace is \"default\" but request.object.metadata.namespace "
+         "is \"ml-a\""},
+        {NETPOL_KIND ",\"operation\":\"CREATE\",\"object\":{\"metadata\":{\"namespace\":\"ml-a\"}}",
+         "parts disagree: request.namespace is \"\" but request.object.metadata.namespace is "
+         "\"ml-a\""},
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"UPDATE\",\"object\":{},"
+                     "\"oldObject\":{\"metadata\":{\"namespace\":\"default\"}}",
+         "parts disagree: request.namespace is \"ml-a\" but request.oldObject.metadata.namespace "
+         "is \"default\""},
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"DELETE\",\"oldObject\":{"
+                     "\"kind\":\"Pod\"}",
+         "parts disagree: request.kind.kind is \"NetworkPolicy\" but request.oldObject.kind is "
+         "\"Pod\""},
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"object\":{},"
+                     "\"oldObject\":{}",
+         "parts disagree: request.oldObject is set for operation CREATE"},
+        /* before: judged on the oldObject, as if it were what CREATE stores */
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"oldObject\":{}",
+         "missing request.object for operation CREATE"},
+        {NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"UPDATE\",\"oldObject\":{}",
+         "missing request.object for operation UPDATE"},
+    };
+    struct admission a;
+    struct err e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&e, 0, sizeof(e));
+        assert_int_equal(decode_request(&a, cases[i].request, &e), -1);
+        assert_string_equal(e.msg, cases[i].msg);
+    }
+}
+
+/* What agrees, or is only absent, decodes: the object view is completed from the request. */
+static void test_admission_decode_parts_agree(void **state)
+{
+    static const char *const ok[] = {
+        NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"object\":{"
+                    "\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+                    "\"metadata\":{\"name\":\"p\",\"namespace\":\"ml-a\"}}",
+        NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"CREATE\",\"object\":{\"metadata\":{}}",
+        NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"UPDATE\",\"object\":{},"
+                    "\"oldObject\":{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"ml-a\"}}",
+        NETPOL_KIND ",\"namespace\":\"ml-a\",\"operation\":\"DELETE\",\"oldObject\":{}",
+        /* a Namespace's own CREATE carries its name as request.namespace, the object none */
+        "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Namespace\"},\"namespace\":"
+        "\"ml-a\",\"operation\":\"CREATE\",\"object\":{\"apiVersion\":\"v1\",\"kind\":"
+        "\"Namespace\",\"metadata\":{\"name\":\"ml-a\"}}",
+    };
+    struct admission a;
+    struct err e = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        if (decode_request(&a, ok[i], &e) != 0)
+            fail_msg("case %zu: %s", i, e.msg);
+        assert_string_equal(a.obj.ns, "ml-a");
+        admission_release(&a);
+    }
+}
+
+static void test_admission_decode_uid_too_long(void **state)
+{
+    char text[1024], uid[300];
+    struct admission a;
+    struct err e = {0};
+
+    (void)state;
+    memset(uid, 'u', sizeof(uid) - 1);
+    uid[sizeof(uid) - 1] = '\0';
+    snprintf(text, sizeof(text),
+             "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
+             "\"uid\":\"%s\",\"kind\":{\"kind\":\"Pod\"}}}",
+             uid);
+    assert_int_equal(decode(&a, text, 0, &e), -1);
+    assert_string_equal(e.msg, "request.uid is longer than 256 bytes");
+}
+
 static void test_admission_encode_allowed(void **state)
 {
     struct admission a;
@@ -305,6 +417,30 @@ static void test_admission_encode_warning_truncated(void **state)
     admission_release(&a);
 }
 
+/* Many warn findings: the first 16 as warnings, the rest counted in one more. */
+static void test_admission_encode_warnings_limited(void **state)
+{
+    struct admission a;
+    struct err e = {0};
+    struct verdict v;
+    json_t *j, *w;
+
+    (void)state;
+    assert_int_equal(decode(&a, pod_v1, 0, &e), 0);
+    verdict_init(&v);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(
+            verdict_add(&v, &a.obj, NULL, "egress", MODE_WARN, true, "", "warning %d", i), 0);
+    j = encode(&a, &v, NULL);
+    w = json_object_get(json_object_get(j, "response"), "warnings");
+    assert_int_equal(json_array_size(w), 17);
+    assert_string_equal(json_string_value(json_array_get(w, 15)), "egressguard: warning 15");
+    assert_string_equal(json_string_value(json_array_get(w, 16)), "egressguard: 24 more warnings");
+    json_decref(j);
+    verdict_release(&v);
+    admission_release(&a);
+}
+
 static void test_admission_encode_eval_error_denies(void **state)
 {
     struct admission a;
@@ -381,10 +517,14 @@ int main(void)
         cmocka_unit_test(test_admission_decode_bare_request),
         cmocka_unit_test(test_admission_decode_delete_uses_old_object),
         cmocka_unit_test(test_admission_decode_missing_object),
+        cmocka_unit_test(test_admission_decode_parts_disagree),
+        cmocka_unit_test(test_admission_decode_parts_agree),
+        cmocka_unit_test(test_admission_decode_uid_too_long),
         cmocka_unit_test(test_admission_encode_allowed),
         cmocka_unit_test(test_admission_encode_denied),
         cmocka_unit_test(test_admission_encode_escapes),
         cmocka_unit_test(test_admission_encode_warning_truncated),
+        cmocka_unit_test(test_admission_encode_warnings_limited),
         cmocka_unit_test(test_admission_encode_eval_error_denies),
         cmocka_unit_test(test_admission_encode_patch),
         cmocka_unit_test(test_admission_base64_vectors),

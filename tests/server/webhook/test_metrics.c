@@ -98,8 +98,7 @@ static void *work(void *arg)
     for (int i = 0; i < PER_THREAD; i++) {
         metrics_request(w->m, "validate", w->id % 2 ? "Pod" : "NetworkPolicy", "CREATE", "allow",
                         0.0005);
-        metrics_in_flight(w->m, 1);
-        metrics_in_flight(w->m, -1);
+        metrics_gauges(w->m, i, (size_t)i, (size_t)PER_THREAD);
     }
     return NULL;
 }
@@ -128,7 +127,82 @@ static void test_metrics_exact_under_concurrent_updates(void **state)
     assert_int_equal(nps, (long)THREADS / 2 * PER_THREAD);
     assert_int_equal(sample(t, "egressguard_admission_duration_seconds_count{endpoint=\"validate\"}"),
                      (long)THREADS * PER_THREAD);
-    assert_int_equal(metrics_in_flight_now(m), 0);
+    free(t);
+    metrics_gauges(m, 0, 0, 64);
+    t = render(m);
+    assert_int_equal(sample(t, "egressguard_in_flight_requests"), 0);
+    assert_int_equal(sample(t, "egressguard_request_body_bytes"), 0);
+    assert_int_equal(sample(t, "egressguard_request_body_bytes_limit"), 64);
+    free(t);
+    metrics_free(m);
+}
+
+/* The sum of every egressguard_admission_requests_total series in the text. */
+static long sum_requests(const char *text)
+{
+    static const char name[] = "\negressguard_admission_requests_total{";
+    long sum = 0;
+
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        const char *v = strchr(p + 1, '}');
+        assert_non_null(v);
+        sum += strtol(v + 1, NULL, 10);
+    }
+    return sum;
+}
+
+/* Once the table is full, further series are counted together and printed as one: before, the
+ * overflow slot was the table's last entry, which rendering never reached. */
+static void test_metrics_overflow_series_printed(void **state)
+{
+    struct metrics *m = metrics_new();
+    char kind[32], *t;
+
+    (void)state;
+    assert_non_null(m);
+    for (int i = 0; i < 200; i++) {
+        snprintf(kind, sizeof(kind), "Kind%d", i);
+        metrics_request(m, "validate", kind, "CREATE", "allow", 0.001);
+    }
+    metrics_request(m, "validate", "Kind7", "CREATE", "allow", 0.001); /* known: its own series */
+    t = render(m);
+    assert_int_equal(sample(t, "egressguard_admission_requests_total{endpoint=\"validate\","
+                               "kind=\"Kind127\",operation=\"CREATE\",verdict=\"allow\"}"),
+                     1);
+    assert_int_equal(sample(t, "egressguard_admission_requests_total{endpoint=\"validate\","
+                               "kind=\"Kind128\",operation=\"CREATE\",verdict=\"allow\"}"),
+                     -1);
+    assert_int_equal(sample(t, "egressguard_admission_requests_total{endpoint=\"validate\","
+                               "kind=\"Kind7\",operation=\"CREATE\",verdict=\"allow\"}"),
+                     2);
+    assert_int_equal(sample(t, "egressguard_admission_requests_total{endpoint=\"other\","
+                               "kind=\"other\",operation=\"other\",verdict=\"other\"}"),
+                     72);
+    assert_int_equal(sum_requests(t), 201); /* every request is counted somewhere */
+    free(t);
+    metrics_free(m);
+}
+
+static void test_metrics_certificates(void **state)
+{
+    struct metrics *m = metrics_new();
+    char *t;
+
+    (void)state;
+    assert_non_null(m);
+    metrics_cert_expiry(m, (time_t)1893456000);
+    metrics_cert_refused(m, METRICS_CERT_EXPIRED);
+    metrics_cert_refused(m, METRICS_CERT_EXPIRED);
+    metrics_cert_refused(m, METRICS_CERT_NOT_YET_VALID);
+    metrics_reload(m, "client_ca", true);
+    t = render(m);
+    assert_int_equal(sample(t, "egressguard_certificate_expiry_timestamp_seconds"), 1893456000);
+    assert_int_equal(sample(t, "egressguard_certificate_refused_total{reason=\"expired\"}"), 2);
+    assert_int_equal(sample(t, "egressguard_certificate_refused_total{reason=\"not_yet_valid\"}"),
+                     1);
+    assert_int_equal(sample(t, "egressguard_certificate_refused_total{reason=\"invalid\"}"), 0);
+    assert_int_equal(sample(t, "egressguard_reloads_total{what=\"client_ca\"}"), 1);
+    assert_int_equal(sample(t, "egressguard_reloads_total{what=\"certificate\"}"), 0);
     free(t);
     metrics_free(m);
 }
@@ -139,6 +213,8 @@ int main(void)
         cmocka_unit_test(test_metrics_counts_requests_by_labels),
         cmocka_unit_test(test_metrics_label_values_from_requests_are_bounded),
         cmocka_unit_test(test_metrics_exact_under_concurrent_updates),
+        cmocka_unit_test(test_metrics_overflow_series_printed),
+        cmocka_unit_test(test_metrics_certificates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
