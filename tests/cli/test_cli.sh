@@ -100,7 +100,7 @@ for n in default cilium-test test-ns l7-visibility kube-system demo cilium-test-
     ns_known="$ns_known -n $n="
 done
 run "$EGRESSGUARD" check -p $P $ns_known tests/data/corpus/manifests
-expect_in "corpus, namespaces known: summary" "$out" "egressguard: 655 objects checked (451 evaluated): 11 denied, 0 warned, 0 audited, 6 errors"
+expect_in "corpus, namespaces known: summary" "$out" "egressguard: 655 objects checked (453 evaluated): 11 denied, 0 warned, 0 audited, 6 errors"
 n=$(printf '%s\n' "$out" | grep ': deny: ' | grep 'NetworkPolicy' | sed 's/: deny: .*//' | sort -u | grep -c .)
 [ "$n" -eq 10 ] && pass "corpus, namespaces known: 10 network policies denied" || fail "corpus, namespaces known: $n network policies denied, want 10"
 n=$(printf '%s\n' "$out" | grep ': deny: ' | grep -vc 'GlobalNetworkPolicy\|Deployment vllm-gemma-deployment')
