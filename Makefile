@@ -3,7 +3,9 @@ BUILD   ?= build/default
 CC      ?= cc
 PREFIX  ?= /usr/local
 
-CSTD  = -std=c11 -D_POSIX_C_SOURCE=200809L
+# The one version: the binary reports it, the image is tagged with it, deploy/ runs that tag.
+VERSION := $(shell cat VERSION)
+CSTD  = -std=c11 -D_POSIX_C_SOURCE=200809L -DEGRESSGUARD_VERSION='"$(VERSION)"'
 WARN  = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wwrite-strings -Wundef
 CFLAGS ?= -O2 -g
@@ -33,8 +35,12 @@ FUZZ_SRC   = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 BIN = $(BUILD)/egressguard
 
-.PHONY: all deps test check asan fuzz bench run install clean image e2e
-all: deps $(BIN)
+.PHONY: all bin deps test check asan fuzz bench bench-run run install clean image e2e
+# Targets that may install packages first (deps) build in a second make: this one computed
+# PKG_CFLAGS and PKG_LIBS when it read the Makefile, before deps installed the -dev packages.
+all: deps
+	@$(MAKE) --no-print-directory bin
+bin: $(BIN)
 	@ln -sf $(BIN) egressguard
 
 deps:
@@ -57,6 +63,9 @@ $(LIB_SERVER): $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRC)) $(BUILD)/gen/embedded.
 	@rm -f $@; ar rcs $@ $^
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@); printf 'typedef int egressguard_empty_unit;\n' | $(CC) $(CSTD) -x c -c -o $@ -
+
+# The objects that carry the version string.
+$(BUILD)/server/cmd/version.o $(BUILD)/server/output/report.o: VERSION
 
 $(BIN): $(BUILD)/server/main.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS)
@@ -97,7 +106,9 @@ $(BUILD)/tests/bench/floor_%: tests/bench/floor_%.c tests/bench/floor_common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
 
-bench: deps $(BIN) $(BENCH_BINS) $(FLOOR_BINS)
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+bench-run: $(BIN) $(BENCH_BINS) $(FLOOR_BINS)
 	@tests/bench/run.sh $(BUILD)
 
 # End-to-end: a real kube-apiserver (built once from Debian's source, cached) calls egressguard.

@@ -6,9 +6,12 @@ set -eu
 
 pkgs_for() {
     case "$1" in
+    # python3: the fake Kubernetes API of the server suites; python3-yaml: parsing rendered YAML;
+    # kubectl (kubernetes-client, only when none is installed): kustomize renders deploy/.
     build) echo "build-essential pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev" \
                 "libyaml-dev libcmocka-dev libcurl4-openssl-dev curl openssl clang libclang-rt-14-dev" \
-                "python3" ;;   # python3: the fake Kubernetes API of the server suites
+                "python3 python3-yaml"
+           command -v kubectl >/dev/null 2>&1 || pkgs_for e2e-kubectl ;;
     bench) echo "wrk nghttp2-client openssl curl" ;;
     image) echo "podman runc mmdebstrap uidmap iptables netavark" ;;
     image-build) echo "make gcc libc6-dev pkg-config libmicrohttpd-dev libgnutls28-dev libssl-dev" \

@@ -1,11 +1,15 @@
 #!/bin/sh
-# Builds the container image with podman (no registry, no Docker engine needed) and runs --help in it.
+# Builds the container image with podman (no registry, no Docker engine needed), runs --help in
+# it and the containerized `certs` as docs/install.md does, and saves it as a docker-archive
+# (build/image/egressguard-VERSION.tar) that `podman load`, `docker load`, `kind load
+# image-archive` and `ctr images import` take, under the name deploy/ runs: egressguard:VERSION.
 # Everything podman keeps (storage, run state, config, the base image tarball) lives under
 # build/image/, so the host's containers configuration is neither needed nor touched.
-# Usage: scripts/image.sh [TAG]   (default egressguard:dev; run as root; `make image` calls it)
+# Usage: scripts/image.sh [TAG]   (default egressguard:$(cat VERSION); run as root; `make image`)
 set -eu
 cd "$(dirname "$0")/.."
-tag=${1:-egressguard:dev}
+version=$(cat VERSION)
+tag=${1:-egressguard:$version}
 base=docker.io/library/debian:bookworm-slim
 
 scripts/deps.sh image
@@ -64,4 +68,25 @@ size=$(podman image inspect --format '{{.Size}}' "$tag")
 case "$user" in
 "" | 0 | 0:* | root | root:*) echo "image: $tag runs as root ('$user')" >&2; exit 1 ;;
 esac
-echo "image: $tag ok: runs as user $user, $((size / 1000000)) MB"
+
+# docs/install.md's containerized certs: as the invoking user, into a mounted directory. Run as
+# a user other than root too (the image's own 65532 could not write there: "Permission denied").
+pki=$(mktemp -d "$scratch/pki.XXXXXX")
+chown 1234:1234 "$pki"
+podman run --rm --network none --user 1234:1234 -v "$pki:/w" -w /w "$tag" \
+    certs --service egressguard --namespace egressguard --out ./egressguard-pki >/dev/null
+owner=$(stat -c %u:%g "$pki/egressguard-pki/tls.key")
+[ "$owner" = 1234:1234 ] || { echo "image: containerized certs wrote as $owner, not 1234:1234" >&2; exit 1; }
+rm -rf "$pki"
+
+# The archive, named as docker, containerd and the kubelet spell "egressguard:VERSION"
+# (docker.io/library/...); podman finds that name for the short one as well.
+archive=build/image/egressguard-$version.tar
+case "${tag#localhost/}" in
+*/*) full=$tag ;;                               # a registry's name already
+*) full=docker.io/library/${tag#localhost/} ;;
+esac
+podman tag "$tag" "$full"
+rm -f "$archive"
+podman save --format docker-archive -o "$archive" "$full"
+echo "image: $tag ok: runs as user $user, $((size / 1000000)) MB; saved as $archive"

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/base/suggest.h"
 #include "server/cmd/cli.h"
 
 static const struct command {
@@ -30,6 +31,23 @@ static void usage(FILE *out)
                  "Exit codes: 0 pass, 1 violations found, 2 usage or input error.\n");
 }
 
+/* "unknown command 'chekc' (did you mean 'check'?)", the list of commands, EXIT_USAGE. */
+static int unknown_command(const char *name)
+{
+    struct suggest near;
+    const char *best;
+
+    suggest_init(&near, name, 2);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        suggest_add(&near, commands[i].name);
+    if ((best = suggest_best(&near)))
+        fprintf(stderr, "egressguard: unknown command '%s' (did you mean '%s'?)\n\n", name, best);
+    else
+        fprintf(stderr, "egressguard: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -45,7 +63,5 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "egressguard: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    return unknown_command(argv[1]);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/base/suggest.h"
 #include "policy/doc/doc.h"
 #include "policy/sets/fqdn.h"
 
@@ -53,26 +54,6 @@ int cfgread_fail_inner(struct cfgread *l, const json_t *node, const char *path)
     return doc_err_at(l->doc, node, l->e);
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-    }
-    return prev[lb];
-}
-
 /* Every key of obj must be one of `allowed` (NULL-terminated): typos are errors, not no-ops. */
 int cfgread_check_fields(struct cfgread *l, const json_t *obj, const char *path,
                         const char *const *allowed)
@@ -81,23 +62,21 @@ int cfgread_check_fields(struct cfgread *l, const json_t *obj, const char *path,
     json_t *val;
 
     json_object_foreach((json_t *)obj, key, val) {
-        const char *best = NULL;
-        size_t best_d = 3;
+        const char *best;
+        struct suggest near;
         bool ok = false;
 
+        suggest_init(&near, key, 2);
         for (const char *const *a = allowed; *a; a++) {
             if (!strcmp(key, *a)) {
                 ok = true;
                 break;
             }
-            size_t d = edit_distance(key, *a);
-            if (d < best_d) {
-                best_d = d;
-                best = *a;
-            }
+            suggest_add(&near, *a);
         }
         if (ok)
             continue;
+        best = suggest_best(&near);
         /* Point at the key itself; singletons (true, null) have no position: use the parent's. */
         int line, col;
         const json_t *at =

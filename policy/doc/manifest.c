@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "policy/doc/pulumi.h"
+
 #define MAX_DIR_DEPTH 32 /* directory recursion; also stops symlink loops */
 
 struct manifest {
@@ -194,6 +196,29 @@ static int expand_list(struct manifest *m, json_t *list, const char *kind, const
     return 0;
 }
 
+/* Pulumi's files: each Kubernetes resource an object that remembers its URN. */
+struct pulumi_ctx {
+    struct manifest *m;
+    const struct doc *d;
+};
+
+static int pulumi_object(void *cls, json_t *obj, const char *urn)
+{
+    struct pulumi_ctx *c = cls;
+
+    if (add_object(c->m, obj, c->d) < 0)
+        return -1;
+    c->m->objs[c->m->n_objs - 1].source = urn;
+    return 0;
+}
+
+static int pulumi_problem(void *cls, const json_t *node, const char *msg)
+{
+    struct pulumi_ctx *c = cls;
+
+    return record_at(c->m, c->d, node, "%s", msg);
+}
+
 static int add_doc(struct manifest *m, struct doc *d)
 {
     json_t *root = doc_root(d);
@@ -211,6 +236,11 @@ static int add_doc(struct manifest *m, struct doc *d)
                          "not a Kubernetes object: the document is %s, not a mapping "
                          "with apiVersion and kind",
                          doc_type_name(root));
+    if (pulumi_detect(root)) {
+        struct pulumi_ctx c = {m, d};
+        struct pulumi_sink sink = {&c, pulumi_object, pulumi_problem};
+        return pulumi_read(root, &sink);
+    }
     kind = json_object_get(root, "kind");
     if (!json_is_string(kind) || !*(k = json_string_value(kind)))
         return record_at(m, d, kind ? kind : root, "%s",

@@ -7,8 +7,9 @@
  *
  * Multi-document streams, `kind: List` and `*List` wrappers (items without a kind take it from
  * the list, e.g. NetworkPolicyList → NetworkPolicy), directories (recursively, *.yaml, *.yml,
- * *.json, in sorted order), "-" for stdin, CRLF line endings. A broken file or document is
- * recorded as a positioned error and reading goes on with the rest.
+ * *.json, in sorted order), "-" for stdin, CRLF line endings, and Pulumi's `preview --json` and
+ * `stack export` files (their Kubernetes resources, each with its URN as the object's source). A
+ * broken file or document is recorded as a positioned error and reading goes on with the rest.
  */
 
 #include <jansson.h>
@@ -24,6 +25,8 @@ struct object {
     const char *file;      /* "" when not from a file */
     int line;              /* where the object starts; 0 when unknown */
     const char *api_version, *kind, *ns, *name; /* "" when absent */
+    const char *source; /* what declared it besides file:line, e.g. a Pulumi resource URN (see
+                           policy/doc/pulumi.h); NULL or "" when nothing */
 };
 
 /*

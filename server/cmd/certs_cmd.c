@@ -7,6 +7,7 @@
 
 #include "certs/certgen.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 
 #define MAX_EXTRA 64
 
@@ -36,45 +37,68 @@ static const char usage_text[] =
     "SANs always include NAME, NAME.NS, NAME.NS.svc and NAME.NS.svc.cluster.local.\n"
     "Exit codes: 0 done, 2 usage or input error (nothing was changed by a usage error).\n";
 
-/* The value of option `name` at argv[*i] ("--name V" or "--name=V"): NULL if argv[*i] is another
- * option; sets *missing when the option is there without a value. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t len = strlen(name);
-    const char *a = argv[*i];
-
-    if (strncmp(a, name, len))
-        return NULL;
-    if (a[len] == '=')
-        return a + len + 1;
-    if (a[len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-/* Returns 0, or -1 after printing the usage error. */
-static int parse_days(const char *opt, const char *text, int min, int *out)
-{
-    char *end;
-    long v;
-
-    v = strtol(text, &end, 10);
-    if (!*text || *end || v < min || v > 36500) {
-        cli_usage_error("certs", "%s: want a whole number of days from %d to 36500, got '%s'", opt,
-                        min, text);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 static const char *action_text(enum certgen_action a)
 {
     return a == CERTGEN_CREATED ? "created" : a == CERTGEN_RENEWED ? "renewed" : "kept";
+}
+
+enum { O_SERVICE, O_NAMESPACE, O_OUT, O_DNS, O_IP, O_DAYS, O_CA_DAYS, O_RENEW_DAYS };
+
+/* Returns OPTS_GO, or the exit code to stop with. dns and ips have MAX_EXTRA slots each. */
+static int parse_args(int argc, char **argv, struct certgen_opts *o, const char **dns,
+                      const char **ips)
+{
+    static const struct opt table[] = {
+        {"service", 0, OPT_VALUE, O_SERVICE},
+        {"namespace", 0, OPT_VALUE, O_NAMESPACE},
+        {"out", 0, OPT_VALUE, O_OUT},
+        {"dns", 0, OPT_VALUE, O_DNS},
+        {"ip", 0, OPT_VALUE, O_IP},
+        {"days", 0, OPT_VALUE, O_DAYS},
+        {"ca-days", 0, OPT_VALUE, O_CA_DAYS},
+        {"renew-days", 0, OPT_VALUE, O_RENEW_DAYS},
+        {NULL, 0, 0, 0},
+    };
+    struct opts p;
+    const char *val;
+    long long n;
+    int id;
+
+    opts_init(&p, "certs", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            return cli_usage_error("certs", "unexpected argument '%s'", val);
+        case O_SERVICE:
+            o->service = val;
+            break;
+        case O_NAMESPACE:
+            o->namespace = val;
+            break;
+        case O_OUT:
+            o->out_dir = val;
+            break;
+        case O_DNS:
+        case O_IP:
+            if ((id == O_DNS ? o->n_dns : o->n_ips) == MAX_EXTRA)
+                return opts_error(&p, "at most %d", MAX_EXTRA);
+            if (id == O_DNS)
+                dns[o->n_dns++] = val;
+            else
+                ips[o->n_ips++] = val;
+            break;
+        case O_DAYS:
+        case O_CA_DAYS:
+        case O_RENEW_DAYS:
+            if (opts_number(&p, val, "days", id == O_RENEW_DAYS ? 0 : 1, 36500, &n) != 0)
+                return EXIT_USAGE;
+            *(id == O_DAYS ? &o->days : id == O_CA_DAYS ? &o->ca_days : &o->renew_days) = (int)n;
+            break;
+        }
+    }
+    return OPTS_GO;
 }
 
 int cmd_certs(int argc, char **argv)
@@ -86,48 +110,12 @@ int cmd_certs(int argc, char **argv)
     char path[PATH_MAX], expiry[32];
     char *bundle;
     struct tm tm;
+    int rc;
 
-    if (cli_wants_help(argc, argv)) {
-        fputs(usage_text, stdout);
-        return EXIT_PASS;
-    }
     o.dns = dns;
     o.ips = ips;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-
-        if ((v = opt_value(argc, argv, &i, "--service", &missing))) {
-            o.service = v;
-        } else if ((v = opt_value(argc, argv, &i, "--namespace", &missing))) {
-            o.namespace = v;
-        } else if ((v = opt_value(argc, argv, &i, "--out", &missing))) {
-            o.out_dir = v;
-        } else if ((v = opt_value(argc, argv, &i, "--dns", &missing))) {
-            if (o.n_dns == MAX_EXTRA)
-                return cli_usage_error("certs", "too many --dns (at most %d)", MAX_EXTRA);
-            dns[o.n_dns++] = v;
-        } else if ((v = opt_value(argc, argv, &i, "--ip", &missing))) {
-            if (o.n_ips == MAX_EXTRA)
-                return cli_usage_error("certs", "too many --ip (at most %d)", MAX_EXTRA);
-            ips[o.n_ips++] = v;
-        } else if ((v = opt_value(argc, argv, &i, "--days", &missing))) {
-            if (parse_days("--days", v, 1, &o.days) < 0)
-                return EXIT_USAGE;
-        } else if ((v = opt_value(argc, argv, &i, "--ca-days", &missing))) {
-            if (parse_days("--ca-days", v, 1, &o.ca_days) < 0)
-                return EXIT_USAGE;
-        } else if ((v = opt_value(argc, argv, &i, "--renew-days", &missing))) {
-            if (parse_days("--renew-days", v, 0, &o.renew_days) < 0)
-                return EXIT_USAGE;
-        } else if (missing) {
-            return cli_usage_error("certs", "%s needs a value", argv[i]);
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("certs", "unknown option '%s'", argv[i]);
-        } else {
-            return cli_usage_error("certs", "unexpected argument '%s'", argv[i]);
-        }
-    }
+    if ((rc = parse_args(argc, argv, &o, dns, ips)) != OPTS_GO)
+        return rc;
     if (!o.service)
         return cli_usage_error("certs", "--service is required");
     if (!o.namespace)

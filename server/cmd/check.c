@@ -1,5 +1,4 @@
 /* egressguard check: the decision path over manifests on disk (dry-run). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,124 +13,147 @@
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/decide.h"
+#include "policy/rules/unknown.h"
 #include "policy/verdict.h"
 #include "server/cmd/checkdiff.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
+#include "server/cmd/outfile.h"
 #include "server/output/report.h"
 
-static void usage(FILE *out)
-{
-    fprintf(
-        out,
-        "usage: egressguard check -p POLICY [options] PATH...\n"
-        "\n"
-        "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
-        "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
-        "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
-        "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
-        "\n"
-        "Options:\n"
-        "  -p, --policy FILE            the EgressPolicy file (required)\n"
-        "  -f, --format FORMAT          text (default), json, sarif (2.1.0), junit, or\n"
-        "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports)\n"
-        "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
-        "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
-        "  -o, --output FILE            write the report to FILE instead of stdout\n"
-        "  -e, --effective              also judge each AI namespace's effective egress: every\n"
-        "                               policy selecting its AI workloads taken together\n"
-        "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
-        "                               each AI namespace gains and loses, on the lines that\n"
-        "                               open it; gains outside the allow-list fail\n"
-        "  -v, --verbose                also list objects that pass or are not evaluated\n"
-        "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
-        "                               RFC 3339 time) instead of the current time\n"
-        "  -h, --help                   this help\n"
-        "\n"
-        "Namespace objects in the input tell which namespaces carry which labels.\n"
-        "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
-        "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
-        "input, invalid policy file).\n");
-}
+static const char usage_text[] =
+    "usage: egressguard check -p POLICY [options] PATH...\n"
+    "\n"
+    "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
+    "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
+    "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
+    "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+    "or a Pulumi file, judged before 'pulumi up': its Kubernetes resources, named by URN\n"
+    "  pulumi preview --json --show-sames >preview.json   (or: pulumi stack export)\n"
+    "  egressguard check -p policy.yaml preview.json\n"
+    "A value Pulumi does not know yet (an output of a resource not created) or a secret may\n"
+    "be anything: where egressguard would judge it, it denies.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --policy FILE            the EgressPolicy file (required)\n"
+    "  -o, --output FORMAT          text (default), json, yaml, sarif (2.1.0), junit, or\n"
+    "                               policyreport (wgpolicyk8s.io/v1alpha2 PolicyReports);\n"
+    "                               --format is the same\n"
+    "      --output-file FILE       write the report to FILE instead of stdout (never one\n"
+    "                               of the inputs or the policy file)\n"
+    "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
+    "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+    "  -e, --effective              also judge each AI namespace's effective egress: every\n"
+    "                               policy selecting its AI workloads taken together\n"
+    "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
+    "                               each AI namespace gains and loses, on the lines that\n"
+    "                               open it; gains outside the allow-list fail\n"
+    "  -v, --verbose                also list objects that pass or are not evaluated\n"
+    "      --now TIME               judge exemption lifetimes at TIME (YYYY-MM-DD or an\n"
+    "                               RFC 3339 time) instead of the current time\n"
+    "  -h, --help                   this help\n"
+    "\n"
+    "Namespace objects in the input tell which namespaces carry which labels.\n"
+    "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
+    "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
+    "input, invalid policy file).\n";
 
 struct check_opts {
     const char *policy;
-    const char *output;
+    const char *output_file; /* NULL: stdout */
     enum report_format format;
     bool verbose;
     bool effective;
     const char *diff_base;
     int64_t now; /* 0: the current time */
     struct nsdb *ns;
+    char **paths; /* the operands, in order; borrowed from argv */
+    int n_paths;
 };
 
-enum { OPT_NOW = 256 }; /* long options without a letter */
+enum {
+    O_POLICY,
+    O_OUTPUT,
+    O_FORMAT,
+    O_OUTPUT_FILE,
+    O_NS_LABELS,
+    O_VERBOSE,
+    O_EFFECTIVE,
+    O_DIFF,
+    O_NOW,
+};
 
-static int parse_args(int argc, char **argv, struct check_opts *o, int *first_path)
+/* Returns OPTS_GO, or the exit code to stop with. o->paths must have room for argc words. */
+static int parse_args(int argc, char **argv, struct check_opts *o)
 {
-    static const struct option longopts[] = {
-        {"policy", required_argument, NULL, 'p'},
-        {"format", required_argument, NULL, 'f'},
-        {"namespace-labels", required_argument, NULL, 'n'},
-        {"output", required_argument, NULL, 'o'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"effective", no_argument, NULL, 'e'},
-        {"diff", required_argument, NULL, 'D'},
-        {"now", required_argument, NULL, OPT_NOW},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"output", 'o', OPT_VALUE, O_OUTPUT},
+        {"format", 'f', OPT_VALUE, O_FORMAT}, /* the name before -o; kept for scripts */
+        {"output-file", 0, OPT_VALUE, O_OUTPUT_FILE},
+        {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
+        {"verbose", 'v', OPT_FLAG, O_VERBOSE},
+        {"effective", 'e', OPT_FLAG, O_EFFECTIVE},
+        {"diff", 0, OPT_VALUE, O_DIFF},
+        {"now", 0, OPT_VALUE, O_NOW},
+        {NULL, 0, 0, 0},
     };
-    int c;
+    struct opts p;
+    const char *val;
+    int id;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+p:f:n:o:veh", longopts, NULL)) != -1) {
+    opts_init(&p, "check", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
         struct err e = {0};
-        switch (c) {
-        case 'p':
-            o->policy = optarg;
+
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            o->paths[o->n_paths++] = (char *)val;
             break;
-        case 'f':
-            if (report_format_parse(optarg, &o->format) < 0)
-                return cli_usage_error("check",
-                                       "unknown format '%s' (text, json, sarif, junit, "
-                                       "policyreport)",
-                                       optarg);
+        case O_POLICY:
+            o->policy = val;
             break;
-        case 'n':
-            if (nsdb_set_spec(o->ns, optarg, &e) < 0)
-                return cli_usage_error("check", "%s", e.msg);
+        case O_OUTPUT:
+        case O_FORMAT:
+            if (report_format_parse(val, &o->format) == 0)
+                break;
+            /* -o used to take a file name: say where a file goes now. */
+            if (strchr(val, '.') || strchr(val, '/'))
+                return opts_error(&p, "'%s' is not a format (a report file is --output-file FILE)",
+                                  val);
+            opts_choice(&p, val, "format", report_formats());
+            return EXIT_USAGE;
+        case O_OUTPUT_FILE:
+            o->output_file = val;
             break;
-        case 'o':
-            o->output = optarg;
+        case O_NS_LABELS:
+            if (nsdb_set_spec(o->ns, val, &e) < 0)
+                return opts_error(&p, "%s", e.msg);
             break;
-        case 'v':
+        case O_VERBOSE:
             o->verbose = true;
             break;
-        case 'e':
+        case O_EFFECTIVE:
             o->effective = true;
             break;
-        case 'D':
-            o->diff_base = optarg;
+        case O_DIFF:
+            o->diff_base = val;
             break;
-        case OPT_NOW:
-            if (cli_parse_now("check", optarg, &o->now))
+        case O_NOW:
+            if (cli_parse_now("check", val, &o->now))
                 return EXIT_USAGE;
             break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            return cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (!o->policy)
         return cli_usage_error("check", "missing -p/--policy FILE");
-    if (optind >= argc)
+    if (!o->n_paths)
         return cli_usage_error("check", "no manifests given (a file, a directory or -)");
-    if (o->diff_base && argc - optind != 1)
+    if (o->diff_base && o->n_paths != 1)
         return cli_usage_error("check", "--diff BASE takes one HEAD path after it");
-    *first_path = optind;
-    return 0;
+    return OPTS_GO;
 }
 
 int cmd_check(int argc, char **argv)
@@ -147,21 +169,25 @@ int cmd_check(int argc, char **argv)
     struct report_counts counts;
     struct err e = {0};
     FILE *out = stdout;
-    int first = 0, rc = EXIT_USAGE, pr;
+    int rc = EXIT_USAGE, pr;
     struct setdb *sets = NULL;
     struct egress_list known;
     const struct object **all_objs = NULL;
 
     effective_result_init(&eff);
     egress_list_init(&known);
-    if (!(o.ns = nsdb_new())) {
+    if (!(o.ns = nsdb_new()) || !(o.paths = calloc((size_t)argc, sizeof(*o.paths)))) {
         fprintf(stderr, "egressguard check: out of memory\n");
-        return EXIT_USAGE;
+        goto out;
     }
-    pr = parse_args(argc, argv, &o, &first);
-    if (pr != 0) {
-        nsdb_free(o.ns);
-        return pr < 0 ? EXIT_PASS : pr;
+    if ((pr = parse_args(argc, argv, &o)) != OPTS_GO) {
+        rc = pr;
+        goto out;
+    }
+    if (o.output_file &&
+        outfile_check(o.output_file, o.policy, o.paths, (size_t)o.n_paths, &e) < 0) {
+        rc = cli_usage_error("check", "%s", e.msg);
+        goto out;
     }
     if (!(pol = policy_load(o.policy, &e))) {
         char buf[1024];
@@ -171,17 +197,17 @@ int cmd_check(int argc, char **argv)
     }
     cli_policy_notes("check", pol);
     if (o.diff_base) {
-        if (o.output && !(out = fopen(o.output, "w"))) {
-            perror(o.output);
+        if (o.output_file && strcmp(o.output_file, "-") && !(out = fopen(o.output_file, "w"))) {
+            perror(o.output_file);
             goto out;
         }
-        rc = check_diff(pol, o.diff_base, argv[first], o.ns, o.format, o.verbose, out);
+        rc = check_diff(pol, o.diff_base, o.paths[0], o.ns, o.format, o.verbose, out);
         goto out;
     }
     if (!(m = manifest_new()))
         goto oom;
-    for (int i = first; i < argc; i++)
-        if (manifest_read(m, argv[i]) < 0)
+    for (int i = 0; i < o.n_paths; i++)
+        if (manifest_read(m, o.paths[i]) < 0)
             goto oom;
 
     /* Namespaces in the input are known to the run, unless given explicitly on the command line. */
@@ -230,8 +256,9 @@ int cmd_check(int argc, char **argv)
 
         it->obj = manifest_object(m, i);
         verdict_init(&it->v);
-        if (decide_object(pol, it->obj, &ctx, &it->v, &it->e) < 0)
-            it->failed = true;
+        it->failed = decide_object(pol, it->obj, &ctx, &it->v, &it->e) < 0;
+        /* Objects from Pulumi files: values not known before `pulumi up` may be anything. */
+        it->failed = unknown_judge(pol, it->obj, &it->v, it->failed, &it->e) < 0;
     }
 
     if (o.effective) {
@@ -272,8 +299,8 @@ int cmd_check(int argc, char **argv)
         }
     }
 
-    if (o.output && !(out = fopen(o.output, "w"))) {
-        perror(o.output);
+    if (o.output_file && strcmp(o.output_file, "-") && !(out = fopen(o.output_file, "w"))) {
+        perror(o.output_file);
         goto out;
     }
     if (report_write(out, o.format, &r) < 0) {
@@ -301,5 +328,6 @@ out:
     setdb_free(sets);
     egress_list_release(&known);
     free(all_objs);
+    free(o.paths);
     return rc;
 }

@@ -1,7 +1,6 @@
 #include "server/cmd/cli.h"
 
 #include <stdarg.h>
-#include <string.h>
 
 #include "policy/config/exemption.h"
 
@@ -17,15 +16,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_wants_help(int argc, char **argv)
+void cli_note_example_policy(const char *cmd)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            return 0;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-            return 1;
-    }
-    return 0;
+    fprintf(stderr, "egressguard %s: no -p/--policy given: using the embedded example policy "
+                    "(examples/policy.yaml as built into this binary)\n",
+            cmd);
 }
 
 void cli_policy_notes(const char *cmd, const struct policy *pol)

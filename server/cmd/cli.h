@@ -35,8 +35,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  */
 void cli_policy_notes(const char *cmd, const struct policy *pol);
 
-/* True when argv[1..] asks for help (-h or --help) before any "--". */
-int cli_wants_help(int argc, char **argv);
+/*
+ * Says on stderr that the command runs with the example policy built into the binary (review
+ * and mutate without -p): a check against the wrong policy must not look like a real answer.
+ */
+void cli_note_example_policy(const char *cmd);
 
 /*
  * A --now argument: the time exemption lifetimes are judged at, as a date (its first second,

@@ -3,7 +3,6 @@
  * destination the chain of rules that decides it. Offline over files; the computation
  * (policy/eval/explain.h) takes any compose_input, so the cluster model is one more source.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,34 +13,32 @@
 #include "policy/eval/explain.h"
 #include "policy/eval/inventory.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: egressguard explain NAMESPACE -p POLICY [options] FILE...\n"
-            "\n"
-            "Explains the effective egress of a namespace's workloads: which network policies\n"
-            "select them (and whether for sure), what each one contributes, what they open\n"
-            "together by each CNI's rules (Kubernetes: union; Cilium: allows minus denies;\n"
-            "Calico: by order), and what of it lies outside the allow-list. FILE is what\n"
-            "`check` reads (files, directories, -). Workloads in the input (Pods, Deployments,\n"
-            "...) are explained one by one; without any, any pod of the namespace is.\n"
-            "\n"
-            "Options:\n"
-            "  -p, --policy FILE            the EgressPolicy file (required)\n"
-            "      --pod KEY=VALUE[,...]    explain one pod with these labels instead\n"
-            "      --to DEST                the verdict for one destination and the rules that\n"
-            "                               decide it: ADDRESS|NAME[:PORT[/PROTO]], e.g.\n"
-            "                               10.20.1.5:443, pypi.org:443/TCP, [fd00::1]:53/UDP\n"
-            "  -o, --output FORMAT          text (default) or json\n"
-            "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
-            "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
-            "  -h, --help                   this help\n"
-            "\n"
-            "Also a kubectl plugin once installed (`make install`): kubectl egressguard explain.\n"
-            "Exit codes: 0 inside the allow-list (and --to allowed or unreachable), 1 something\n"
-            "escapes (or --to is a violation), 2 usage or input error.\n");
-}
+static const char usage_text[] =
+    "usage: egressguard explain NAMESPACE -p POLICY [options] FILE...\n"
+    "\n"
+    "Explains the effective egress of a namespace's workloads: which network policies\n"
+    "select them (and whether for sure), what each one contributes, what they open\n"
+    "together by each CNI's rules (Kubernetes: union; Cilium: allows minus denies;\n"
+    "Calico: by order), and what of it lies outside the allow-list. FILE is what\n"
+    "`check` reads (files, directories, -). Workloads in the input (Pods, Deployments,\n"
+    "...) are explained one by one; without any, any pod of the namespace is.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --policy FILE            the EgressPolicy file (required)\n"
+    "      --pod KEY=VALUE[,...]    explain one pod with these labels instead\n"
+    "      --to DEST                the verdict for one destination and the rules that\n"
+    "                               decide it: ADDRESS|NAME[:PORT[/PROTO]], e.g.\n"
+    "                               10.20.1.5:443, pypi.org:443/TCP, [fd00::1]:53/UDP\n"
+    "  -o, --output FORMAT          text (default) or json\n"
+    "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
+    "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+    "  -h, --help                   this help\n"
+    "\n"
+    "Also a kubectl plugin once installed (`make install`): kubectl egressguard explain.\n"
+    "Exit codes: 0 inside the allow-list (and --to allowed or unreachable), 1 something\n"
+    "escapes (or --to is a violation), 2 usage or input error.\n";
 
 struct explain_opts {
     const char *policy, *ns, *pod, *to;
@@ -51,63 +48,65 @@ struct explain_opts {
     int n_files;
 };
 
+enum { O_POLICY, O_OUTPUT, O_NS_LABELS, O_POD, O_TO };
+
+/* Returns OPTS_GO, or the exit code to stop with. o->files must have room for argc words. */
 static int parse_args(int argc, char **argv, struct explain_opts *o)
 {
-    enum { O_POD = 1000, O_TO };
-    static const struct option longopts[] = {
-        {"policy", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"namespace-labels", required_argument, NULL, 'n'},
-        {"pod", required_argument, NULL, O_POD},
-        {"to", required_argument, NULL, O_TO},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"output", 'o', OPT_VALUE, O_OUTPUT},
+        {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
+        {"pod", 0, OPT_VALUE, O_POD},
+        {"to", 0, OPT_VALUE, O_TO},
+        {NULL, 0, 0, 0},
     };
-    int c;
+    static const char *const outputs[] = {"text", "json", NULL};
+    struct opts p;
+    const char *val;
+    int id;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "p:o:n:h", longopts, NULL)) != -1) {
+    opts_init(&p, "explain", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
         struct err e = {0};
 
-        switch (c) {
-        case 'p':
-            o->policy = optarg;
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            /* The first operand is the namespace, the others what to read. */
+            if (!o->ns)
+                o->ns = val;
+            else
+                o->files[o->n_files++] = (char *)val;
             break;
-        case 'o':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-                return cli_usage_error("explain", "unknown output format '%s' (text, json)",
-                                       optarg);
-            o->json = !strcmp(optarg, "json");
+        case O_POLICY:
+            o->policy = val;
             break;
-        case 'n':
-            if (nsdb_set_spec(o->db, optarg, &e) < 0)
-                return cli_usage_error("explain", "%s", e.msg);
+        case O_OUTPUT:
+            if (opts_choice(&p, val, "format", outputs) < 0)
+                return EXIT_USAGE;
+            o->json = !strcmp(val, "json");
+            break;
+        case O_NS_LABELS:
+            if (nsdb_set_spec(o->db, val, &e) < 0)
+                return opts_error(&p, "%s", e.msg);
             break;
         case O_POD:
-            o->pod = optarg;
+            o->pod = val;
             break;
         case O_TO:
-            o->to = optarg;
+            o->to = val;
             break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            return cli_usage_error("explain", "unknown or incomplete option '%s'",
-                                   argv[optind - 1]);
         }
     }
     if (!o->policy)
         return cli_usage_error("explain", "missing -p/--policy FILE");
-    if (optind >= argc)
+    if (!o->ns)
         return cli_usage_error("explain", "missing NAMESPACE");
-    o->ns = argv[optind++];
-    if (optind >= argc)
+    if (!o->n_files)
         return cli_usage_error("explain", "no manifests given (a file, a directory or -)");
-    o->files = argv + optind;
-    o->n_files = argc - optind;
-    return 0;
+    return OPTS_GO;
 }
 
 /* "--pod app=web,tier=gold" → a labels object (new reference); NULL with e set. */
@@ -257,13 +256,13 @@ int cmd_explain(int argc, char **argv)
     int rc = EXIT_USAGE, pr;
     size_t i, n;
 
-    if (!(o.db = nsdb_new())) {
+    if (!(o.db = nsdb_new()) || !(o.files = calloc((size_t)argc, sizeof(*o.files)))) {
         fprintf(stderr, "egressguard explain: out of memory\n");
-        return EXIT_USAGE;
+        goto out;
     }
-    if ((pr = parse_args(argc, argv, &o)) != 0) {
-        nsdb_free(o.db);
-        return pr < 0 ? EXIT_PASS : pr;
+    if ((pr = parse_args(argc, argv, &o)) != OPTS_GO) {
+        rc = pr;
+        goto out;
     }
     if (o.to && explain_dest_parse(o.to, &dest, &e) < 0) {
         rc = cli_usage_error("explain", "--to: %s", e.msg);
@@ -327,5 +326,6 @@ out:
     manifest_free(m);
     policy_free(pol);
     nsdb_free(o.db);
+    free(o.files);
     return rc;
 }

@@ -1,5 +1,4 @@
 /* `egressguard mutate`: the mutating webhook's Namespace patch, offline. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "policy/config/policy.h"
 #include "policy/verdict.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 #include "server/output/yamlemit.h"
 
 extern const char embedded_example_policy[];
@@ -34,7 +34,8 @@ static const char usage_text[] =
     "  --patch-only       only the patch, one compact JSON array per Namespace and line\n"
     "\n"
     "Options:\n"
-    "  -p, --policy FILE  the EgressPolicy (default: the embedded example policy)\n"
+    "  -p, --policy FILE  the EgressPolicy (default: the embedded example policy, which is\n"
+    "                     then said on stderr)\n"
     "\n"
     "Exit codes: 0 printed (patched or not), 2 usage or input error (unreadable or malformed\n"
     "input, invalid policy, a Namespace that cannot be patched).\n";
@@ -42,51 +43,53 @@ static const char usage_text[] =
 struct mutate_opts {
     const char *policy;
     const char *output;
+    const char *input;
     bool patch_only;
 };
 
-static int parse_args(int argc, char **argv, struct mutate_opts *o, int *first)
-{
-    static const struct option longopts[] = {
-        {"policy", required_argument, NULL, 'p'},
-        {"output", required_argument, NULL, 'o'},
-        {"patch-only", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
+enum { O_POLICY, O_OUTPUT, O_PATCH_ONLY };
 
-    optind = 1;
-    opterr = 0;
+/* Returns OPTS_GO, or the exit code to stop with. */
+static int parse_args(int argc, char **argv, struct mutate_opts *o)
+{
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"output", 'o', OPT_VALUE, O_OUTPUT},
+        {"patch-only", 0, OPT_FLAG, O_PATCH_ONLY},
+        {NULL, 0, 0, 0},
+    };
+    static const char *const outputs[] = {"yaml", "json", NULL};
+    struct opts p;
+    const char *val;
+    int id;
+
     o->output = "yaml";
-    while ((c = getopt_long(argc, argv, "+p:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            o->policy = optarg;
+    opts_init(&p, "mutate", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            if (o->input)
+                return cli_usage_error("mutate", "one input at a time, not '%s' too", val);
+            o->input = val;
             break;
-        case 'o':
-            if (strcmp(optarg, "yaml") && strcmp(optarg, "json"))
-                return -cli_usage_error("mutate", "--output must be yaml or json, not '%s'",
-                                        optarg);
-            o->output = optarg;
+        case O_POLICY:
+            o->policy = val;
             break;
-        case 'P':
+        case O_OUTPUT:
+            if (opts_choice(&p, val, "format", outputs) < 0)
+                return EXIT_USAGE;
+            o->output = val;
+            break;
+        case O_PATCH_ONLY:
             o->patch_only = true;
             break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 1; /* help printed */
-        default:
-            return -cli_usage_error("mutate", "unknown or incomplete option '%s'",
-                                    argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return -cli_usage_error("mutate", "no input given (a file or -)");
-    if (optind + 1 < argc)
-        return -cli_usage_error("mutate", "one input at a time, not '%s' too", argv[optind + 1]);
-    *first = optind;
-    return 0;
+    if (!o->input)
+        return cli_usage_error("mutate", "no input given (a file or -)");
+    return OPTS_GO;
 }
 
 /* Prints one Namespace's result. 0, or -1 when writing fails. */
@@ -126,10 +129,12 @@ int cmd_mutate(int argc, char **argv)
     struct manifest *m = NULL;
     struct err e = {0};
     char msg[768];
-    int first = 0, rc = EXIT_USAGE, r;
+    int rc = EXIT_USAGE, r;
 
-    if ((r = parse_args(argc, argv, &o, &first)) != 0)
-        return r > 0 ? EXIT_PASS : EXIT_USAGE;
+    if ((r = parse_args(argc, argv, &o)) != OPTS_GO)
+        return r;
+    if (!o.policy)
+        cli_note_example_policy("mutate");
     pol = o.policy ? policy_load(o.policy, &e)
                    : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
                                         "embedded example policy", &e);
@@ -139,7 +144,7 @@ int cmd_mutate(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_policy_notes("mutate", pol);
-    if (!(m = manifest_new()) || manifest_read(m, argv[first]) < 0) {
+    if (!(m = manifest_new()) || manifest_read(m, o.input) < 0) {
         fprintf(stderr, "egressguard mutate: out of memory\n");
         goto out;
     }

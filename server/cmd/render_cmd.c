@@ -5,9 +5,11 @@
 
 #include "certs/certgen.h"
 #include "policy/base/err.h"
+#include "policy/base/suggest.h"
 #include "policy/config/policy.h"
 #include "policy/render/render.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 #include "server/webhook/webhooks.h"
 #include "server/output/yamlemit.h"
 
@@ -38,6 +40,20 @@ static void usage(FILE *out)
     fprintf(out, "\nRun 'egressguard render TARGET --help' for a target's options.\n");
 }
 
+/* "unknown target 'cillium' (did you mean 'cilium'?)", as a usage error. */
+static int unknown_target(const char *name)
+{
+    struct suggest near;
+    const char *best;
+
+    suggest_init(&near, name, 2);
+    for (size_t i = 0; i < N_TARGETS; i++)
+        suggest_add(&near, targets[i].name);
+    if ((best = suggest_best(&near)))
+        return cli_usage_error("render", "unknown target '%s' (did you mean '%s'?)", name, best);
+    return cli_usage_error("render", "unknown target '%s'", name);
+}
+
 int cmd_render(int argc, char **argv)
 {
     if (argc < 2)
@@ -47,6 +63,10 @@ int cmd_render(int argc, char **argv)
         usage(stdout);
         return EXIT_PASS;
     }
+    if (argv[1][0] == '-' && strncmp(argv[1], "--target", 8))
+        return cli_usage_error("render", "the target comes first: egressguard render TARGET "
+                                         "[OPTIONS] (or --target TARGET), not '%s'",
+                               argv[1]);
     /* `--target T` (anywhere) is the same as T first: move T to argv[1]. */
     for (int i = 1; i < argc; i++) {
         const char *t = NULL;
@@ -88,7 +108,7 @@ int cmd_render(int argc, char **argv)
         }
         return targets[i].fn(argc - 1, argv + 1);
     }
-    return cli_usage_error("render", "unknown target '%s'", argv[1]);
+    return unknown_target(argv[1]);
 }
 
 static const char webhooks_usage[] =
@@ -120,23 +140,20 @@ static const char webhooks_usage[] =
     "\n"
     "Exit codes: 0 printed, 2 usage or input error.\n";
 
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t len = strlen(name);
-    const char *a = argv[*i];
+static const char *const outputs[] = {"yaml", "json", NULL};
 
-    if (strncmp(a, name, len))
-        return NULL;
-    if (a[len] == '=')
-        return a + len + 1;
-    if (a[len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
+enum {
+    O_CA_BUNDLE,
+    O_SERVICE,
+    O_URL,
+    O_NAMESPACE,
+    O_FAILURE_POLICY,
+    O_EXCLUDE_NAMESPACES,
+    O_TIMEOUT,
+    O_INJECT_CA_FROM,
+    O_OUTPUT,
+    O_POLICY,
+};
 
 #define MAX_EXCLUDE 64
 
@@ -154,6 +171,23 @@ static int split_list(char *list, const char **out, size_t max, size_t *n)
 
 static int render_webhooks(int argc, char **argv)
 {
+    static const struct opt table[] = {
+        {"ca-bundle", 0, OPT_VALUE, O_CA_BUNDLE},
+        {"service", 0, OPT_VALUE, O_SERVICE},
+        {"url", 0, OPT_VALUE, O_URL},
+        {"namespace", 0, OPT_VALUE, O_NAMESPACE},
+        {"failure-policy", 0, OPT_VALUE, O_FAILURE_POLICY},
+        {"exclude-namespaces", 0, OPT_VALUE, O_EXCLUDE_NAMESPACES},
+        {"timeout", 0, OPT_VALUE, O_TIMEOUT},
+        {"inject-ca-from", 0, OPT_VALUE, O_INJECT_CA_FROM},
+        {"output", 'o', OPT_VALUE, O_OUTPUT},
+        {NULL, 0, 0, 0},
+    };
+    static const char *const failure_policies[] = {"Fail", "Ignore", NULL};
+    struct opts p;
+    const char *v;
+    long long n;
+    int id;
     struct webhooks_opts o = {0};
     const char *exclude[MAX_EXCLUDE];
     char exclude_list[4096];
@@ -164,57 +198,57 @@ static int render_webhooks(int argc, char **argv)
     json_t *docs = NULL, *list;
     int rc = EXIT_USAGE;
 
-    if (cli_wants_help(argc, argv)) {
-        fputs(webhooks_usage, stdout);
-        return EXIT_PASS;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-
-        if ((v = opt_value(argc, argv, &i, "--ca-bundle", &missing))) {
+    opts_init(&p, "render webhooks", webhooks_usage, table, argc, argv);
+    while ((id = opts_next(&p, &v)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            return cli_usage_error("render webhooks", "unexpected argument '%s'", v);
+        case O_CA_BUNDLE:
             ca_file = v;
-        } else if ((v = opt_value(argc, argv, &i, "--service", &missing))) {
+            break;
+        case O_SERVICE:
             service = v;
-        } else if ((v = opt_value(argc, argv, &i, "--url", &missing))) {
+            break;
+        case O_URL:
             o.url = v;
-        } else if ((v = opt_value(argc, argv, &i, "--namespace", &missing))) {
+            break;
+        case O_NAMESPACE:
             o.own_namespace = v;
-        } else if ((v = opt_value(argc, argv, &i, "--exclude-namespaces", &missing))) {
+            break;
+        case O_EXCLUDE_NAMESPACES:
             if (strlen(v) >= sizeof(exclude_list) ||
                 split_list(strcpy(exclude_list, v), exclude, MAX_EXCLUDE, &o.n_exclude) < 0)
                 return cli_usage_error("render webhooks", "--exclude-namespaces: at most %d "
                                                           "names",
                                        MAX_EXCLUDE);
             o.exclude = exclude;
-        } else if ((v = opt_value(argc, argv, &i, "--failure-policy", &missing))) {
+            break;
+        case O_FAILURE_POLICY:
+            if (opts_choice(&p, v, "failure policy", failure_policies) < 0)
+                return EXIT_USAGE;
             o.failure_policy = v;
-        } else if ((v = opt_value(argc, argv, &i, "--timeout", &missing))) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (!*v || *end || t < 1 || t > 30)
-                return cli_usage_error("render webhooks", "--timeout: want 1 to 30 seconds, got '%s'",
-                                       v);
-            o.timeout_seconds = (int)t;
-        } else if ((v = opt_value(argc, argv, &i, "--inject-ca-from", &missing))) {
+            break;
+        case O_TIMEOUT:
+            if (opts_number(&p, v, "seconds", 1, 30, &n) != 0)
+                return EXIT_USAGE;
+            o.timeout_seconds = (int)n;
+            break;
+        case O_INJECT_CA_FROM:
             o.inject_ca_from = v;
-        } else if ((v = opt_value(argc, argv, &i, "--output", &missing)) ||
-                   (v = opt_value(argc, argv, &i, "-o", &missing))) {
+            break;
+        case O_OUTPUT:
+            if (opts_choice(&p, v, "format", outputs) < 0)
+                return EXIT_USAGE;
             output = v;
-        } else if (missing) {
-            return cli_usage_error("render webhooks", "%s needs a value", argv[i]);
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("render webhooks", "unknown option '%s'", argv[i]);
-        } else {
-            return cli_usage_error("render webhooks", "unexpected argument '%s'", argv[i]);
+            break;
         }
     }
     if (!!service == !!o.url)
         return cli_usage_error("render webhooks", "give exactly one of --service NS/NAME and --url URL");
     if (!ca_file && !o.inject_ca_from)
         return cli_usage_error("render webhooks", "--ca-bundle FILE is required");
-    if (strcmp(output, "yaml") && strcmp(output, "json"))
-        return cli_usage_error("render webhooks", "--output must be yaml or json, not '%s'", output);
     if (service) {
         const char *slash = strchr(service, '/');
         size_t len = slash ? (size_t)(slash - service) : 0;
@@ -314,6 +348,15 @@ static size_t literal_ai_names(const struct policy *pol, const char **out, size_
 
 static int render_policy(int argc, char **argv)
 {
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"namespace", 'n', OPT_VALUE, O_NAMESPACE},
+        {"output", 'o', OPT_VALUE, O_OUTPUT},
+        {NULL, 0, 0, 0},
+    };
+    struct opts p;
+    const char *val;
+    int id;
     const char *target = argv[0], *policy = NULL, *output = "yaml";
     const char *ns[MAX_RENDER_NS];
     struct render_opts ro = {.namespaces = ns};
@@ -326,39 +369,32 @@ static int render_policy(int argc, char **argv)
     int rc = EXIT_USAGE;
 
     snprintf(cmd, sizeof(cmd), "render %s", target);
-    if (cli_wants_help(argc, argv)) {
-        fputs(policy_usage, stdout);
-        return EXIT_PASS;
-    }
     if (render_target_parse(target, &t) < 0)
         return cli_usage_error("render", "unknown target '%s'", target);
-    for (int k = 1; k < argc; k++) {
-        const char *val;
-        int missing = 0;
-
-        if ((val = opt_value(argc, argv, &k, "--policy", &missing)) ||
-            (val = opt_value(argc, argv, &k, "-p", &missing))) {
+    opts_init(&p, cmd, policy_usage, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            return cli_usage_error(cmd, "unexpected argument '%s'", val);
+        case O_POLICY:
             policy = val;
-        } else if ((val = opt_value(argc, argv, &k, "--namespace", &missing)) ||
-                   (val = opt_value(argc, argv, &k, "-n", &missing))) {
+            break;
+        case O_NAMESPACE:
             if (ro.n_namespaces >= MAX_RENDER_NS)
-                return cli_usage_error(cmd, "at most %d namespaces", MAX_RENDER_NS);
+                return opts_error(&p, "at most %d namespaces", MAX_RENDER_NS);
             ns[ro.n_namespaces++] = val;
-        } else if ((val = opt_value(argc, argv, &k, "--output", &missing)) ||
-                   (val = opt_value(argc, argv, &k, "-o", &missing))) {
+            break;
+        case O_OUTPUT:
+            if (opts_choice(&p, val, "format", outputs) < 0)
+                return EXIT_USAGE;
             output = val;
-        } else if (missing) {
-            return cli_usage_error(cmd, "%s needs a value", argv[k]);
-        } else if (argv[k][0] == '-') {
-            return cli_usage_error(cmd, "unknown option '%s'", argv[k]);
-        } else {
-            return cli_usage_error(cmd, "unexpected argument '%s'", argv[k]);
+            break;
         }
     }
     if (!policy)
         return cli_usage_error(cmd, "-p/--policy FILE is required");
-    if (strcmp(output, "yaml") && strcmp(output, "json"))
-        return cli_usage_error(cmd, "--output must be yaml or json, not '%s'", output);
     if (!(pol = policy_load(policy, &e))) {
         err_format(&e, msg, sizeof(msg));
         fprintf(stderr, "egressguard %s: invalid policy: %s\n", cmd, msg);

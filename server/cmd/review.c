@@ -9,6 +9,7 @@
 #include "policy/verdict.h"
 #include "server/webhook/admission.h"
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 #include "server/webhook/tls.h"
 
 extern const char embedded_example_policy[];
@@ -16,24 +17,22 @@ extern const size_t embedded_example_policy_len;
 
 #define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: egressguard review [-p FILE] [-n SPEC]... [--mutate] [--now TIME] FILE|-\n\n"
-            "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
-            "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
-            "with --mutate), and prints the response JSON.\n\n"
-            "Options:\n"
-            "  -p, --policy FILE   the egress policy (default: the embedded example policy)\n"
-            "  -n, --namespace-labels SPEC\n"
-            "                      labels of a namespace, as the server would know them:\n"
-            "                      NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable); without\n"
-            "                      them a namespace is an AI namespace only by its name\n"
-            "  --mutate            answer as the mutating webhook\n"
-            "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
-            "                      time) instead of the current time\n\n"
-            "Exit codes: 0 allowed, 1 denied, 2 input error.\n");
-}
+static const char usage_text[] =
+    "usage: egressguard review [-p FILE] [-n SPEC]... [--mutate] [--now TIME] FILE|-\n\n"
+    "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
+    "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
+    "with --mutate), and prints the response JSON.\n\n"
+    "Options:\n"
+    "  -p, --policy FILE   the egress policy (default: the embedded example policy, which\n"
+    "                      is then said on stderr)\n"
+    "  -n, --namespace-labels SPEC\n"
+    "                      labels of a namespace, as the server would know them:\n"
+    "                      NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable); without\n"
+    "                      them a namespace is an AI namespace only by its name\n"
+    "  --mutate            answer as the mutating webhook\n"
+    "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
+    "                      time) instead of the current time\n\n"
+    "Exit codes: 0 allowed, 1 denied, 2 input error.\n";
 
 static char *read_input(const char *path, size_t *len, struct err *e)
 {
@@ -88,6 +87,55 @@ static json_t *from_yaml(const char *data, size_t len, const char *name, struct 
     return root;
 }
 
+enum { O_POLICY, O_MUTATE, O_NOW, O_NSLABELS };
+
+/* Returns OPTS_GO, or the exit code to stop with. */
+static int parse_args(int argc, char **argv, const char **policy, enum admission_op *op,
+                      int64_t *now, struct nsdb *ns, const char **input)
+{
+    static const struct opt table[] = {
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"namespace-labels", 'n', OPT_VALUE, O_NSLABELS},
+        {"mutate", 0, OPT_FLAG, O_MUTATE},
+        {"now", 0, OPT_VALUE, O_NOW},
+        {NULL, 0, 0, 0},
+    };
+    struct opts p;
+    struct err e = {0};
+    const char *val;
+    int id;
+
+    opts_init(&p, "review", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            if (*input)
+                return cli_usage_error("review", "one input only ('%s' and '%s')", *input, val);
+            *input = val;
+            break;
+        case O_POLICY:
+            *policy = val;
+            break;
+        case O_MUTATE:
+            *op = ADMISSION_MUTATE;
+            break;
+        case O_NOW:
+            if (cli_parse_now("review", val, now))
+                return EXIT_USAGE;
+            break;
+        case O_NSLABELS:
+            if (nsdb_set_spec(ns, val, &e) < 0)
+                return cli_usage_error("review", "%s", e.msg);
+            break;
+        }
+    }
+    if (!*input)
+        return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
+    return OPTS_GO;
+}
+
 int cmd_review(int argc, char **argv)
 {
     const char *policy_path = NULL, *input = NULL;
@@ -100,67 +148,19 @@ int cmd_review(int argc, char **argv)
     size_t len = 0, tlen;
     int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
-    struct nsdb *ns = NULL;
+    struct nsdb *ns = nsdb_new();
 
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return EXIT_PASS;
-    }
-    if (!(ns = nsdb_new())) {
+    if (!ns) {
         fprintf(stderr, "egressguard review: out of memory\n");
         return EXIT_USAGE;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *spec = NULL;
-
-        if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--namespace-labels")) {
-            if (++i == argc) {
-                rc = cli_usage_error("review", "%s needs NAMESPACE=KEY=VALUE", argv[i - 1]);
-                goto out;
-            }
-            spec = argv[i];
-        } else if (!strncmp(argv[i], "--namespace-labels=", 19)) {
-            spec = argv[i] + 19;
-        }
-        if (spec) {
-            if (nsdb_set_spec(ns, spec, &e) < 0) {
-                rc = cli_usage_error("review", "%s", e.msg);
-                goto out;
-            }
-            continue;
-        }
-        if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) {
-            if (++i == argc) {
-                rc = cli_usage_error("review", "%s needs a file", argv[i - 1]);
-                goto out;
-            }
-            policy_path = argv[i];
-        } else if (!strncmp(argv[i], "--policy=", 9)) {
-            policy_path = argv[i] + 9;
-        } else if (!strcmp(argv[i], "--now")) {
-            if (++i == argc) {
-                rc = cli_usage_error("review", "--now needs a date or time");
-                goto out;
-            }
-            if (cli_parse_now("review", argv[i], &now))
-                goto out;
-        } else if (!strcmp(argv[i], "--mutate")) {
-            op = ADMISSION_MUTATE;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            rc = cli_usage_error("review", "unknown option '%s'", argv[i]);
-            goto out;
-        } else if (input) {
-            rc = cli_usage_error("review", "one input only ('%s' and '%s')", input, argv[i]);
-            goto out;
-        } else {
-            input = argv[i];
-        }
+    if ((rc = parse_args(argc, argv, &policy_path, &op, &now, ns, &input)) != OPTS_GO) {
+        nsdb_free(ns);
+        return rc;
     }
-    if (!input) {
-        rc = cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
-        goto out;
-    }
-
+    rc = EXIT_USAGE;
+    if (!policy_path)
+        cli_note_example_policy("review");
     pol = policy_path ? policy_load(policy_path, &e)
                       : policy_load_buffer(embedded_example_policy, embedded_example_policy_len,
                                            "embedded example policy", &e);

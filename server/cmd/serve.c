@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "server/cmd/cli.h"
+#include "server/cmd/opts.h"
 #include "server/webhook/devcerts.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/http.h"
@@ -41,77 +43,83 @@ struct serve_opts {
     int dev;
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: egressguard serve --policy FILE --tls-cert FILE --tls-key FILE [options]\n"
-            "       egressguard serve --dev [--listen 127.0.0.1:PORT]\n\n"
-            "Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz,\n"
-            "GET /readyz, GET /metrics. The policy, certificate and key are reloaded on SIGHUP and\n"
-            "when their files change (ConfigMap/Secret symlink swaps included); a file that does not\n"
-            "load is logged and the old one keeps serving, and so is a serving certificate that\n"
-            "has expired or is not valid yet.\n\n"
-            "SIGTERM drains: /readyz fails at once, connections are still accepted for\n"
-            "--shutdown-delay but every answer closes its connection (so clients reconnect to\n"
-            "another replica), then the server stops accepting, finishes what is in flight and\n"
-            "exits 0. A second SIGTERM, or SIGINT, skips the rest of the delay.\n\n"
-            "Options:\n"
-            "  -p, --policy FILE     the egress policy (YAML)\n"
-            "  --tls-cert FILE       serving certificate chain (PEM, leaf first)\n"
-            "  --tls-key FILE        its private key (PEM)\n"
-            "  --listen ADDR:PORT    where to listen (default 0.0.0.0:8443; port 0 picks a free one)\n"
-            "  --client-ca FILE      require /validate and /mutate clients to present a certificate\n"
-            "                        signed by these CAs with extended key usage clientAuth\n"
-            "                        (health and metrics stay open); reloaded like the certificate\n"
-            "  --log-level LEVEL     debug, info (default), warn or error\n"
-            "  --max-body BYTES      largest request body (default 8388608): 413 beyond it\n"
-            "  --max-inflight-bytes BYTES\n"
-            "                        request bodies held by all connections together (default\n"
-            "                        67108864, at least --max-body): 429 beyond it\n"
-            "  --shutdown-delay DURATION\n"
-            "                        how long to keep accepting after SIGTERM, e.g. 5s (default),\n"
-            "                        500ms, 0\n"
-            "  --threads N           worker threads (default: one per core)\n"
-            "  --dev                 development mode: the embedded example policy, loopback only;\n"
-            "                        a development CA and certificate are created in --dev-certs\n"
-            "                        unless --tls-cert/--tls-key are given\n"
-            "  --dev-certs DIR       where --dev keeps its certificates (default build/dev-certs)\n"
-            "  --namespaced-mode     for clusters without a cluster-wide policy: create the\n"
-            "                        rendered NetworkPolicies (render networkpolicy) in every AI\n"
-            "                        namespace through the Kubernetes API (at start for namespaces\n"
-            "                        with the enforcement label, then for each new AI namespace\n"
-            "                        admitted; not for dry runs); pods in an AI namespace are\n"
-            "                        denied until its policies are confirmed\n"
-            "  --kubeconfig FILE     the API server and credentials for --namespaced-mode and\n"
-            "                        namespace label lookups (default: the in-cluster service\n"
-            "                        account)\n\n"
-            "Namespace labels (aiWorkloads.namespaces.selectors): the labels of a request's\n"
-            "namespace come from a cache filled by the Namespaces /validate admits and, when the\n"
-            "server has API credentials (--kubeconfig, or in a cluster with a service account), by\n"
-            "GET /api/v1/namespaces/NAME on a miss (2 s timeout; needs get on namespaces). When\n"
-            "they cannot be known, a namespace is an AI namespace only by its name; that is logged\n"
-            "(warn, once per namespace per TTL) and counted in\n"
-            "egressguard_namespace_lookup_failures_total.\n"
-            "  --namespace-labels-from-api\n"
-            "                        require API lookups: fail at start without credentials\n"
-            "  --no-namespace-lookup never ask the API; only admitted Namespaces are known\n"
-            "  --namespace-cache-ttl SECONDS\n"
-            "                        how long API answers are fresh (default 60); an older entry\n"
-            "                        is refetched, and served if that fails\n\n"
-            "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot listen (the address or port\n"
-            "is in use, or not this machine's), 2 for usage or configuration errors.\n");
-}
+static const char usage_text[] =
+    "usage: egressguard serve --policy FILE --tls-cert FILE --tls-key FILE [options]\n"
+    "       egressguard serve --dev [--listen 127.0.0.1:PORT]\n\n"
+    "Runs the admission webhook over HTTPS: POST /validate, POST /mutate, GET /healthz,\n"
+    "GET /readyz, GET /metrics. The policy, certificate and key are reloaded on SIGHUP and\n"
+    "when their files change (ConfigMap/Secret symlink swaps included); a file that does not\n"
+    "load is logged and the old one keeps serving, and so is a serving certificate that\n"
+    "has expired or is not valid yet.\n\n"
+    "SIGTERM drains: /readyz fails at once, connections are still accepted for\n"
+    "--shutdown-delay but every answer closes its connection (so clients reconnect to\n"
+    "another replica), then the server stops accepting, finishes what is in flight and\n"
+    "exits 0. A second SIGTERM, or SIGINT, skips the rest of the delay.\n\n"
+    "Options:\n"
+    "  -p, --policy FILE     the egress policy (YAML)\n"
+    "  --tls-cert FILE       serving certificate chain (PEM, leaf first)\n"
+    "  --tls-key FILE        its private key (PEM)\n"
+    "  --listen ADDR:PORT    where to listen (default 0.0.0.0:8443; port 0 picks a free one)\n"
+    "  --client-ca FILE      require /validate and /mutate clients to present a certificate\n"
+    "                        signed by these CAs with extended key usage clientAuth\n"
+    "                        (health and metrics stay open); reloaded like the certificate\n"
+    "  --log-level LEVEL     debug, info (default), warn or error\n"
+    "  --max-body BYTES      largest request body (default 8388608): 413 beyond it\n"
+    "  --max-inflight-bytes BYTES\n"
+    "                        request bodies held by all connections together (default\n"
+    "                        67108864, at least --max-body): 429 beyond it\n"
+    "  --shutdown-delay DURATION\n"
+    "                        how long to keep accepting after SIGTERM, e.g. 5s (default),\n"
+    "                        500ms, 0\n"
+    "  --threads N           worker threads (default: one per core)\n"
+    "  --dev                 development mode: the embedded example policy, loopback only;\n"
+    "                        a development CA and certificate are created in --dev-certs\n"
+    "                        unless --tls-cert/--tls-key are given\n"
+    "  --dev-certs DIR       where --dev keeps its certificates (default build/dev-certs)\n"
+    "  --namespaced-mode     for clusters without a cluster-wide policy: create the\n"
+    "                        rendered NetworkPolicies (render networkpolicy) in every AI\n"
+    "                        namespace through the Kubernetes API (at start for namespaces\n"
+    "                        with the enforcement label, then for each new AI namespace\n"
+    "                        admitted; not for dry runs); pods in an AI namespace are\n"
+    "                        denied until its policies are confirmed\n"
+    "  --kubeconfig FILE     the API server and credentials for --namespaced-mode and\n"
+    "                        namespace label lookups (default: the in-cluster service\n"
+    "                        account)\n\n"
+    "Namespace labels (aiWorkloads.namespaces.selectors): the labels of a request's\n"
+    "namespace come from a cache filled by the Namespaces /validate admits and, when the\n"
+    "server has API credentials (--kubeconfig, or in a cluster with a service account), by\n"
+    "GET /api/v1/namespaces/NAME on a miss (2 s timeout; needs get on namespaces). When\n"
+    "they cannot be known, a namespace is an AI namespace only by its name; that is logged\n"
+    "(warn, once per namespace per TTL) and counted in\n"
+    "egressguard_namespace_lookup_failures_total.\n"
+    "  --namespace-labels-from-api\n"
+    "                        require API lookups: fail at start without credentials\n"
+    "  --no-namespace-lookup never ask the API; only admitted Namespaces are known\n"
+    "  --namespace-cache-ttl SECONDS\n"
+    "                        how long API answers are fresh (default 60); an older entry\n"
+    "                        is refetched, and served if that fails\n\n"
+    "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot listen (the address or port\n"
+    "is in use, or not this machine's), 2 for usage or configuration errors.\n";
 
-static int parse_unsigned(const char *text, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-
-    errno = 0;
-    if (!*text || *text == '-')
-        return -1;
-    *out = strtoull(text, &end, 10);
-    return (errno || *end || *out > max) ? -1 : 0;
-}
+enum {
+    O_DEV,
+    O_NAMESPACED,
+    O_FROM_API,
+    O_NO_LOOKUP,
+    O_POLICY,
+    O_TLS_CERT,
+    O_TLS_KEY,
+    O_LISTEN,
+    O_CLIENT_CA,
+    O_KUBECONFIG,
+    O_DEV_CERTS,
+    O_LOG_LEVEL,
+    O_MAX_BODY,
+    O_NS_TTL,
+    O_THREADS,
+    O_MAX_INFLIGHT,
+    O_SHUTDOWN_DELAY,
+};
 
 /* "5s", "500ms", "2" (seconds) or "0", up to 10 minutes, in milliseconds; -1 if not that. */
 static long parse_duration(const char *text)
@@ -126,92 +134,120 @@ static long parse_duration(const char *text)
         return -1;
     memcpy(num, text, digits);
     num[digits] = '\0';
-    if (parse_unsigned(num, 600000, &n) < 0 || n * scale > 600000)
+    errno = 0;
+    n = strtoull(num, NULL, 10); /* digits only: no sign, no junk */
+    if (errno || n > 600000 || n * scale > 600000)
         return -1;
     return (long)(n * scale);
 }
 
+/* Returns OPTS_GO, or the exit code to stop with. */
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
+    static const struct opt table[] = {
+        {"dev", 0, OPT_FLAG, O_DEV},
+        {"namespaced-mode", 0, OPT_FLAG, O_NAMESPACED},
+        {"namespace-labels-from-api", 0, OPT_FLAG, O_FROM_API},
+        {"no-namespace-lookup", 0, OPT_FLAG, O_NO_LOOKUP},
+        {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"tls-cert", 0, OPT_VALUE, O_TLS_CERT},
+        {"tls-key", 0, OPT_VALUE, O_TLS_KEY},
+        {"listen", 0, OPT_VALUE, O_LISTEN},
+        {"client-ca", 0, OPT_VALUE, O_CLIENT_CA},
+        {"kubeconfig", 0, OPT_VALUE, O_KUBECONFIG},
+        {"dev-certs", 0, OPT_VALUE, O_DEV_CERTS},
+        {"log-level", 0, OPT_VALUE, O_LOG_LEVEL},
+        {"max-body", 0, OPT_VALUE, O_MAX_BODY},
+        {"namespace-cache-ttl", 0, OPT_VALUE, O_NS_TTL},
+        {"threads", 0, OPT_VALUE, O_THREADS},
+        {"max-inflight-bytes", 0, OPT_VALUE, O_MAX_INFLIGHT},
+        {"shutdown-delay", 0, OPT_VALUE, O_SHUTDOWN_DELAY},
+        {NULL, 0, 0, 0},
+    };
+    static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+    struct opts p;
+    const char *val;
+    long long n;
+    int id;
+
     o->listen = NULL;
     o->shutdown_delay_ms = -1;
     o->level = LOG_INFO;
     o->dev_certs = "build/dev-certs";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = NULL, *eq = NULL;
-        char name[32];
-        unsigned long long n;
-
-        if (!strcmp(a, "--dev")) {
+    opts_init(&p, "serve", usage_text, table, argc, argv);
+    while ((id = opts_next(&p, &val)) != OPTS_END) {
+        switch (id) {
+        case OPTS_STOP:
+            return p.status;
+        case OPTS_OPERAND:
+            return cli_usage_error("serve", "unexpected argument '%s'", val);
+        case O_DEV:
             o->dev = 1;
-            continue;
-        }
-        if (!strcmp(a, "--namespaced-mode")) {
+            break;
+        case O_NAMESPACED:
             o->namespaced = 1;
-            continue;
-        }
-        if (!strcmp(a, "--namespace-labels-from-api") || !strcmp(a, "--no-namespace-lookup")) {
-            enum ns_lookup want =
-                strcmp(a, "--no-namespace-lookup") ? NS_LOOKUP_API : NS_LOOKUP_OFF;
+            break;
+        case O_FROM_API:
+        case O_NO_LOOKUP: {
+            enum ns_lookup want = id == O_NO_LOOKUP ? NS_LOOKUP_OFF : NS_LOOKUP_API;
             if (o->ns_lookup != NS_LOOKUP_AUTO && o->ns_lookup != want)
                 return cli_usage_error("serve", "--namespace-labels-from-api and "
                                                 "--no-namespace-lookup exclude each other");
             o->ns_lookup = want;
-            continue;
+            break;
         }
-        if (a[0] != '-')
-            return cli_usage_error("serve", "unexpected argument '%s'", a);
-        if (!strncmp(a, "--", 2) && (eq = strchr(a, '=')) && (size_t)(eq - a) < sizeof(name)) {
-            memcpy(name, a, (size_t)(eq - a));
-            name[eq - a] = '\0';
-            a = name;
-            val = eq + 1;
-        } else if (i + 1 < argc) {
-            val = argv[++i];
-        } else {
-            return cli_usage_error("serve", "option '%s' needs a value", a);
-        }
-        if (!strcmp(a, "-p") || !strcmp(a, "--policy")) {
+        case O_POLICY:
             o->policy = val;
-        } else if (!strcmp(a, "--tls-cert")) {
+            break;
+        case O_TLS_CERT:
             o->cert = val;
-        } else if (!strcmp(a, "--tls-key")) {
+            break;
+        case O_TLS_KEY:
             o->key = val;
-        } else if (!strcmp(a, "--listen")) {
+            break;
+        case O_LISTEN:
             o->listen = val;
-        } else if (!strcmp(a, "--client-ca")) {
+            break;
+        case O_CLIENT_CA:
             o->client_ca = val;
-        } else if (!strcmp(a, "--kubeconfig")) {
+            break;
+        case O_KUBECONFIG:
             o->kubeconfig = val;
-        } else if (!strcmp(a, "--dev-certs")) {
+            break;
+        case O_DEV_CERTS:
             o->dev_certs = val;
-        } else if (!strcmp(a, "--log-level")) {
-            if (log_parse_level(val, &o->level) < 0)
-                return cli_usage_error("serve", "--log-level must be debug, info, warn or error");
-        } else if (!strcmp(a, "--max-body")) {
-            if (parse_unsigned(val, 1ull << 31, &n) < 0 || n < 1024)
-                return cli_usage_error("serve", "--max-body wants bytes between 1024 and 2^31");
+            break;
+        case O_LOG_LEVEL:
+            if (opts_choice(&p, val, "log level", levels) < 0 ||
+                log_parse_level(val, &o->level) < 0)
+                return EXIT_USAGE;
+            break;
+        case O_MAX_BODY:
+            if (opts_number(&p, val, "bytes", 1024, 1ll << 31, &n) != 0)
+                return EXIT_USAGE;
             o->max_body = (size_t)n;
-        } else if (!strcmp(a, "--max-inflight-bytes")) {
-            if (parse_unsigned(val, 1ull << 40, &n) < 0 || n < 1024)
-                return cli_usage_error("serve", "--max-inflight-bytes wants bytes from 1024");
+            break;
+        case O_MAX_INFLIGHT:
+            if (opts_number(&p, val, "bytes", 1024, 1ll << 40, &n) != 0)
+                return EXIT_USAGE;
             o->max_inflight = (size_t)n;
-        } else if (!strcmp(a, "--shutdown-delay")) {
+            break;
+        case O_SHUTDOWN_DELAY:
             if ((o->shutdown_delay_ms = parse_duration(val)) < 0)
                 return cli_usage_error("serve", "--shutdown-delay wants a duration such as 5s, "
                                                 "500ms or 0 (at most 600s), not '%s'",
                                        val);
-        } else if (!strcmp(a, "--namespace-cache-ttl")) {
-            if (parse_unsigned(val, 86400, &n) < 0 || n == 0)
-                return cli_usage_error("serve",
-                                       "--namespace-cache-ttl wants seconds from 1 to 86400");
+            break;
+        case O_NS_TTL:
+            if (opts_number(&p, val, "seconds", 1, 86400, &n) != 0)
+                return EXIT_USAGE;
             o->ns_ttl = (unsigned)n;
-        } else if (!strcmp(a, "--threads")) {
-            if (parse_unsigned(val, 256, &n) < 0 || n == 0)
-                return cli_usage_error("serve", "--threads wants a number from 1 to 256");
+            break;
+        case O_THREADS:
+            if (opts_number(&p, val, NULL, 1, 256, &n) != 0)
+                return EXIT_USAGE;
             o->threads = (unsigned)n;
-        } else {
-            return cli_usage_error("serve", "unknown option '%s'", a);
+            break;
         }
     }
     if (!o->dev && !o->policy)
@@ -231,7 +267,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
         o->max_inflight < (o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY))
         return cli_usage_error("serve", "--max-inflight-bytes must be at least --max-body "
                                         "(one request of the largest size must fit)");
-    return 0;
+    return OPTS_GO;
 }
 
 static long ms_since(const struct timespec *t0)
@@ -394,12 +430,9 @@ int cmd_serve(int argc, char **argv)
     sigset_t sigs;
     char msg[768];
 
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return EXIT_PASS;
-    }
-    if (parse_opts(argc, argv, &o) != 0)
-        return EXIT_USAGE;
+    if ((rc = parse_opts(argc, argv, &o)) != OPTS_GO)
+        return rc;
+    rc = EXIT_USAGE;
     lg.level = o.level;
     lg.out = stderr;
     setvbuf(stderr, NULL, _IOLBF, 0);

@@ -11,18 +11,6 @@
 #define EGRESSGUARD_VERSION "0.1.0"
 #endif
 
-int report_format_parse(const char *s, enum report_format *out)
-{
-    static const char *const names[] = {"text", "json", "sarif", "junit", "policyreport"};
-
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(s, names[i])) {
-            *out = (enum report_format)i;
-            return 0;
-        }
-    return -1;
-}
-
 /* "deny", "warn", "audit" for violations by mode; "note" otherwise. */
 static const char *severity(const struct finding *f)
 {
@@ -60,12 +48,22 @@ void report_count(const struct report *r, struct report_counts *c)
     }
 }
 
+static bool has_source(const struct object *o)
+{
+    return o->source && *o->source;
+}
+
+/* "ns/name", and where it was declared when that is more than file:line (a Pulumi URN). */
 static void object_name(const struct object *o, char *buf, size_t size)
 {
+    int n;
+
     if (*o->ns && *o->name)
-        snprintf(buf, size, "%s/%s", o->ns, o->name);
+        n = snprintf(buf, size, "%s/%s", o->ns, o->name);
     else
-        snprintf(buf, size, "%s", *o->name ? o->name : "(unnamed)");
+        n = snprintf(buf, size, "%s", *o->name ? o->name : "(unnamed)");
+    if (has_source(o) && n >= 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " (%s)", o->source);
 }
 
 static int finding_line(const struct report_item *it, const struct finding *f)
@@ -119,11 +117,11 @@ static json_t *err_json(const struct err *e)
                      "column", e->col, "message", e->msg);
 }
 
-static int write_json(FILE *out, const struct report *r)
+/* The report as one JSON value (json and yaml). New reference, NULL on out of memory. */
+static json_t *report_json(const struct report *r)
 {
     struct report_counts c;
     json_t *root, *results, *errors;
-    int rc;
 
     report_count(r, &c);
     root = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:[], s:[]}",
@@ -133,7 +131,7 @@ static int write_json(FILE *out, const struct report *r)
                      (json_int_t)c.denied, "warned", (json_int_t)c.warned, "audited",
                      (json_int_t)c.audited, "errors", (json_int_t)c.errors, "results", "errors");
     if (!root)
-        return -1;
+        return NULL;
     results = json_object_get(root, "results");
     errors = json_object_get(root, "errors");
     for (size_t i = 0; i < r->n_input_errors; i++)
@@ -151,8 +149,12 @@ static int write_json(FILE *out, const struct report *r)
                          o->line, "apiVersion", o->api_version, "kind", o->kind, "namespace", o->ns,
                          "name", o->name, "allowed", it->v.allowed, "evaluated", it->v.evaluated,
                          "findings");
-        if (!item)
-            continue;
+        if (!item) {
+            json_decref(root);
+            return NULL;
+        }
+        if (has_source(o))
+            json_object_set_new(item, "source", json_string(o->source));
         if (it->v.exemption)
             json_object_set_new(item, "exemption", json_string(it->v.exemption));
         if (it->detail)
@@ -168,9 +170,33 @@ static int write_json(FILE *out, const struct report *r)
         }
         json_array_append_new(results, item);
     }
+    return root;
+}
+
+static int write_json(FILE *out, const struct report *r)
+{
+    json_t *root = report_json(r);
+    int rc;
+
+    if (!root)
+        return -1;
     rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', out);
     json_decref(root);
+    return rc < 0 || ferror(out) ? -1 : 0;
+}
+
+/* The json report as one YAML document, for people who read kubectl's -o yaml. */
+static int write_yaml(FILE *out, const struct report *r)
+{
+    json_t *docs = json_pack("[o]", report_json(r));
+    struct err e = {0};
+    int rc;
+
+    if (!docs)
+        return -1;
+    rc = yamlemit_docs(out, docs, &e);
+    json_decref(docs);
     return rc < 0 || ferror(out) ? -1 : 0;
 }
 
@@ -247,12 +273,18 @@ static int write_sarif(FILE *out, const struct report *r)
             sarif_rule(rules, seen, f->rule);
             snprintf(text, sizeof(text), "%s %s: %s%s%s", o->kind, name, f->path,
                      *f->path ? ": " : "", f->message);
-            json_array_append_new(results,
-                                  sarif_result(f->rule,
-                                               !strcmp(sev, "deny")   ? "error"
-                                               : !strcmp(sev, "warn") ? "warning"
-                                                                      : "note",
-                                               text, o->file, finding_line(it, f), f->col));
+            json_t *res = sarif_result(f->rule,
+                                       !strcmp(sev, "deny")   ? "error"
+                                       : !strcmp(sev, "warn") ? "warning"
+                                                              : "note",
+                                       text, o->file, finding_line(it, f), f->col);
+            /* SARIF 2.1.0 §3.33: a logical location names what the file declares. */
+            json_t *locs = json_object_get(res, "locations");
+            if (has_source(o) && json_array_size(locs))
+                json_object_set_new(json_array_get(locs, 0), "logicalLocations",
+                                    json_pack("[{s:s, s:s}]", "fullyQualifiedName", o->source,
+                                              "kind", "resource"));
+            json_array_append_new(results, res);
         }
     }
     rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -434,18 +466,37 @@ out:
     return rc;
 }
 
+/* One row per format, in enum report_format's order; a new format is one row and one writer. */
+static const struct format {
+    const char *name;
+    int (*write)(FILE *out, const struct report *r);
+} formats[] = {
+    {"text", write_text},   {"json", write_json},   {"yaml", write_yaml},
+    {"sarif", write_sarif}, {"junit", write_junit}, {"policyreport", write_policyreport},
+};
+#define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
+
+const char *const *report_formats(void)
+{
+    static const char *const names[N_FORMATS + 1] = {"text",  "json",  "yaml",
+                                                     "sarif", "junit", "policyreport",
+                                                     NULL};
+    return names;
+}
+
+int report_format_parse(const char *s, enum report_format *out)
+{
+    for (size_t i = 0; i < N_FORMATS; i++)
+        if (!strcmp(s, formats[i].name)) {
+            *out = (enum report_format)i;
+            return 0;
+        }
+    return -1;
+}
+
 int report_write(FILE *out, enum report_format fmt, const struct report *r)
 {
-    switch (fmt) {
-    case REPORT_JSON:
-        return write_json(out, r);
-    case REPORT_SARIF:
-        return write_sarif(out, r);
-    case REPORT_JUNIT:
-        return write_junit(out, r);
-    case REPORT_POLICYREPORT:
-        return write_policyreport(out, r);
-    default:
-        return write_text(out, r);
-    }
+    if ((size_t)fmt >= N_FORMATS)
+        return -1;
+    return formats[fmt].write(out, r);
 }

@@ -2,11 +2,12 @@
 #define EGRESSGUARD_REPORT_H
 
 /*
- * What `check` prints: the verdict on every object read, in one of five formats. text is for
- * people (`file:line: Kind namespace/name: deny: field: message`), json for scripts, SARIF 2.1.0
- * for code-scanning dashboards, JUnit XML for CI test reports, policyreport a YAML stream of
- * wgpolicyk8s.io PolicyReports for clusters and GitOps (polreport.h). Input errors (unreadable
- * files, malformed objects) appear in every format, positioned.
+ * What `check` prints: the verdict on every object read, in one of six formats. text is for
+ * people (`file:line: Kind namespace/name: deny: field: message`), json for scripts (yaml: the
+ * same document as YAML), SARIF 2.1.0 for code-scanning dashboards, JUnit XML for CI test
+ * reports, policyreport a YAML stream of wgpolicyk8s.io PolicyReports for clusters and GitOps
+ * (polreport.h). Input errors (unreadable files, malformed objects) appear in every format,
+ * positioned.
  */
 
 #include <jansson.h>
@@ -18,7 +19,15 @@
 #include "policy/config/policy.h"
 #include "policy/verdict.h"
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_SARIF, REPORT_JUNIT, REPORT_POLICYREPORT };
+/* The order of the format table in report.c; -o's names are report_formats(). */
+enum report_format {
+    REPORT_TEXT,
+    REPORT_JSON,
+    REPORT_YAML,
+    REPORT_SARIF,
+    REPORT_JUNIT,
+    REPORT_POLICYREPORT,
+};
 
 struct report_item {
     const struct object *obj; /* borrowed */
@@ -42,8 +51,11 @@ struct report_counts {
     size_t objects, evaluated, denied, warned, audited, notes, errors;
 };
 
-/* "text", "json", "sarif", "junit", "policyreport" → format; -1 when unknown. */
+/* A format's name ("text", "json", ...) → format; -1 when unknown. */
 int report_format_parse(const char *s, enum report_format *out);
+
+/* The names of the formats, NULL-terminated, in enum order (static; for help and messages). */
+const char *const *report_formats(void);
 
 void report_count(const struct report *r, struct report_counts *c);
 

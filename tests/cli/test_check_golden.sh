@@ -1,37 +1,41 @@
 # Golden reports of `egressguard check` in every format. UPDATE_GOLDEN=1 rewrites them (review the
 # diff before committing: these files are what users and their tools see).
 . "$(dirname "$0")/../lib.sh"
-G=tests/data/check/golden
 
-# golden NAME EXPECTED GOT: GOT (a file, removed) matches EXPECTED, or replaces it under
-# UPDATE_GOLDEN.
+# golden NAME WANT_RC EXPECTED CHECK_ARGS...: `check CHECK_ARGS` exits WANT_RC and its report is
+# EXPECTED (which UPDATE_GOLDEN replaces).
 golden() {
-    if [ -n "${UPDATE_GOLDEN:-}" ]; then
-        cp "$3" "$2"
-    fi
-    if diff -u "$2" "$3" >/dev/null; then
-        pass "$1 report matches $2"
+    name=$1 want=$2 expected=$3
+    shift 3
+    got=$(mktemp)
+    "$EGRESSGUARD" check "$@" >"$got" 2>&1
+    rc=$?
+    [ "$rc" -eq "$want" ] && pass "$name: exit $want" || fail "$name: exit $rc, want $want"
+    [ -n "${UPDATE_GOLDEN:-}" ] && cp "$got" "$expected"
+    if diff -u "$expected" "$got" >/dev/null; then
+        pass "$name report matches $expected"
     else
-        fail "$1 report differs" "$(diff -u "$2" "$3" | head -40)"
+        fail "$name report differs" "$(diff -u "$expected" "$got" | head -40)"
     fi
-    rm -f "$3"
+    rm -f "$got"
 }
 
-# --now fixes the clock that exemption lifetimes and report timestamps read.
-for f in text json sarif junit policyreport; do
-    got=$(mktemp)
-    "$EGRESSGUARD" check -p tests/data/check/policy.yaml --now 2026-12-01 --format $f $G/input.yaml \
-        >"$got" 2>&1
-    rc=$?
-    [ "$rc" -eq 2 ] && pass "$f: exit 2 (one object is malformed)" || fail "$f: exit $rc, want 2"
-    golden "$f" "$G/expected.$f" "$got"
+# One object is malformed: exit 2. --now fixes the clock that exemption lifetimes and report
+# timestamps read.
+G=tests/data/check/golden
+for f in text json yaml sarif junit policyreport; do
+    golden "$f" 2 "$G/expected.$f" -p tests/data/check/policy.yaml --now 2026-12-01 -o $f \
+        $G/input.yaml
 done
 
 # CNI semantics (Calico, Cilium, AdminNetworkPolicy, address sets): the messages a person reads.
 S=tests/data/check/semantics
-got=$(mktemp)
-"$EGRESSGUARD" check -v -p $S/policy.yaml $S/input.yaml >"$got" 2>&1
-rc=$?
-[ "$rc" -eq 1 ] && pass "semantics: exit 1 (violations)" || fail "semantics: exit $rc, want 1"
-golden semantics "$S/expected.text" "$got"
+golden semantics 1 "$S/expected.text" -v -p $S/policy.yaml $S/input.yaml
+
+# Pulumi files: findings named by URN (text), and as SARIF logical locations.
+P=tests/data/pulumi
+for f in text sarif; do
+    golden "pulumi $f" 1 "$P/expected.$f" -p tests/data/check/policy.yaml --now 2026-12-01 -o $f \
+        $P/preview.json $P/export.json
+done
 exit $t_failed

@@ -5,7 +5,7 @@ P=examples/policy.yaml
 run "$EGRESSGUARD" --help
 expect_rc "help exits 0" 0
 expect_in "help lists commands" "$out" "check    dry-run"
-for c in check serve review mutate render certs version; do
+for c in check explain serve review mutate render certs version; do
     run "$EGRESSGUARD" "$c" --help
     expect_rc "$c --help exits 0" 0
     expect_in "$c --help shows usage" "$out" "usage: egressguard $c"
@@ -13,6 +13,24 @@ done
 run "$EGRESSGUARD" frobnicate
 expect_rc "unknown command exits 2" 2
 expect_in "unknown command is named" "$err" "unknown command 'frobnicate'"
+case "$err" in *"did you mean"*) fail "no suggestion for a far word" "$err" ;; *) pass "no suggestion for a far word" ;; esac
+run "$EGRESSGUARD" chekc -p $P tests/data/check/ns.yaml
+expect_rc "misspelt command exits 2" 2
+expect_in "did you mean: command" "$err" "unknown command 'chekc' (did you mean 'check'?)"
+run "$EGRESSGUARD" check --polcy $P tests/data/check/ns.yaml
+expect_rc "misspelt option exits 2" 2
+expect_in "did you mean: option" "$err" "egressguard check: unknown option '--polcy' (did you mean '--policy'?)"
+run "$EGRESSGUARD" render cillium -p $P
+expect_rc "misspelt render target exits 2" 2
+expect_in "did you mean: render target" "$err" "unknown target 'cillium' (did you mean 'cilium'?)"
+run "$EGRESSGUARD" explain ml-team -p $P --podd app=x examples/manifests/
+expect_in "did you mean: explain option" "$err" "unknown option '--podd' (did you mean '--pod'?)"
+run "$EGRESSGUARD" explain ml-team examples/manifests/ -p $P -o json --to pypi.org:443
+expect_in "explain: options after operands" "$out" '"namespace"'
+run "$EGRESSGUARD" serve --dev --lisen 127.0.0.1:0
+expect_in "did you mean: serve option" "$err" "unknown option '--lisen' (did you mean '--listen'?)"
+run "$EGRESSGUARD" check -p $P -o jsno tests/data/check/ns.yaml
+expect_in "did you mean: format" "$err" "-o: unknown format 'jsno' (did you mean 'json'?); one of: text, json, yaml, sarif, junit"
 run "$EGRESSGUARD"
 expect_rc "no command exits 2" 2
 run "$EGRESSGUARD" version
@@ -26,6 +44,10 @@ expect_rc "check without paths exits 2" 2
 run "$EGRESSGUARD" check -p $P --format xml tests/data/check/ns.yaml
 expect_rc "unknown format exits 2" 2
 expect_in "unknown format named" "$err" "unknown format 'xml'"
+# Options may follow the paths, as in kubectl.
+run "$EGRESSGUARD" check tests/data/check/ns.yaml -p $P -o json
+expect_rc "options after paths" 0
+expect_in "options after paths: json" "$out" "\"objects\": 2"
 run "$EGRESSGUARD" check -p tests/data/policy/missing.yaml tests/data/check/ns.yaml
 expect_rc "missing policy exits 2" 2
 expect_in "missing policy message" "$err" "tests/data/policy/missing.yaml: cannot open policy file"
@@ -66,17 +88,108 @@ run sh -c "'$EGRESSGUARD' check -p $P - <'$bad'"
 expect_rc "broken stdin exits 2" 2
 expect_in "stdin errors name <stdin>" "$out" "<stdin>:2:1:"
 
-for f in json sarif junit; do
-    run "$EGRESSGUARD" check -p $P --format $f tests/data/manifest/dir
+for f in json yaml sarif junit; do
+    run "$EGRESSGUARD" check -p $P -o $f tests/data/manifest/dir
     expect_rc "$f report of broken input exits 2" 2
 done
-run "$EGRESSGUARD" check -p $P --format json tests/data/check/ns.yaml
+run "$EGRESSGUARD" check -p $P -o json tests/data/check/ns.yaml
 expect_in "json summary" "$out" "\"objects\": 2"
+run "$EGRESSGUARD" check -p $P --format json tests/data/check/ns.yaml
+expect_in "--format is -o" "$out" "\"objects\": 2"
+run "$EGRESSGUARD" check -p $P -o yaml tests/data/check/ns.yaml
+expect_in "yaml summary" "$out" "summary:
+  objects: 2"
+# The yaml report is the json report: same document once parsed.
+j=$(mktemp); y=$(mktemp)
+"$EGRESSGUARD" check -p $P -o json tests/data/manifest/dir >"$j" 2>/dev/null
+"$EGRESSGUARD" check -p $P -o yaml tests/data/manifest/dir >"$y" 2>/dev/null
+run python3 -c 'import json, sys, yaml; sys.exit(json.load(open(sys.argv[1])) != yaml.safe_load(open(sys.argv[2])))' "$j" "$y"
+expect_rc "yaml report parses to the json report" 0
+rm -f "$j" "$y"
 run "$EGRESSGUARD" check -p $P --format sarif tests/data/manifest/dir
 expect_in "sarif version" "$out" "\"version\": \"2.1.0\""
 expect_in "sarif location" "$out" "\"startLine\": 2"
 run "$EGRESSGUARD" check -p $P --format junit tests/data/manifest/dir
 expect_in "junit error" "$out" "<error message=\"tests/data/manifest/dir/sub/broken.yml:2:1:"
+
+# -o chooses a format, never a file: no format writes anything, wherever it runs.
+scratch=$(mktemp -d)
+for f in text json yaml sarif junit; do
+    run sh -c "cd '$scratch' && '$EGRESSGUARD' check -p '$PWD/$P' -o $f '$PWD/tests/data/check/ns.yaml'"
+    left=$(ls -A "$scratch")
+    if [ "$rc" -eq 0 ] && [ -n "$out" ] && [ -z "$left" ]; then pass "check -o $f writes no file"; else
+        fail "check -o $f writes no file" "exit $rc, files: $left, stdout: $(printf '%s' "$out" | head -c 100)"
+    fi
+done
+run sh -c "cd '$scratch' && '$EGRESSGUARD' check -p '$PWD/$P' -o egress.sarif '$PWD/tests/data/check/ns.yaml'"
+expect_rc "check -o FILE exits 2" 2
+expect_in "check -o FILE says where files go" "$err" "-o: 'egress.sarif' is not a format (a report file is --output-file FILE)"
+[ -z "$(ls -A "$scratch")" ] && pass "check -o FILE writes nothing" || fail "check -o FILE writes nothing" "$(ls -A "$scratch")"
+run "$EGRESSGUARD" check -p $P -o sarif --output-file "$scratch/egress.sarif" tests/data/check/ns.yaml
+expect_rc "--output-file exits as check does" 0
+[ -z "$out" ] && pass "--output-file: nothing on stdout" || fail "--output-file: nothing on stdout" "$out"
+expect_in "--output-file holds the report" "$(cat "$scratch/egress.sarif")" "\"version\": \"2.1.0\""
+cp $P "$scratch/p.yaml"
+cp tests/data/check/ns.yaml "$scratch/in.yaml"
+cksum "$scratch/p.yaml" "$scratch/in.yaml" >"$scratch/sums"
+run "$EGRESSGUARD" check -p "$scratch/p.yaml" --output-file "$scratch/p.yaml" "$scratch/in.yaml"
+expect_rc "--output-file POLICY exits 2" 2
+expect_in "--output-file POLICY refused" "$err" "--output-file $scratch/p.yaml is the policy file"
+run "$EGRESSGUARD" check -p "$scratch/p.yaml" --output-file "$scratch/./in.yaml" "$scratch/in.yaml"
+expect_rc "--output-file INPUT exits 2" 2
+expect_in "--output-file INPUT refused" "$err" "is the input $scratch/in.yaml"
+mkdir "$scratch/m"
+cp tests/data/check/ns.yaml "$scratch/m/ns.yaml"
+run "$EGRESSGUARD" check -p "$scratch/p.yaml" -o json --output-file "$scratch/m/report.json" "$scratch/m"
+expect_rc "--output-file inside an input directory exits 2" 2
+expect_in "--output-file inside an input directory refused" "$err" "is inside the input directory $scratch/m, where the next run would read it as a manifest"
+run "$EGRESSGUARD" check -p "$scratch/p.yaml" -o sarif --output-file "$scratch/m/report.sarif" "$scratch/m"
+expect_rc "--output-file a non-manifest inside an input directory is fine" 0
+if cksum "$scratch/p.yaml" "$scratch/in.yaml" | cmp -s - "$scratch/sums" && [ ! -e "$scratch/m/report.json" ]; then
+    pass "refused --output-file changed nothing"
+else
+    fail "refused --output-file changed nothing"
+fi
+rm -rf "$scratch"
+
+# review and mutate without -p say that they use the embedded example policy.
+run "$EGRESSGUARD" review tests/data/admission/pod-v1.json
+expect_in "review without -p says so" "$err" "egressguard review: no -p/--policy given: using the embedded example policy"
+run "$EGRESSGUARD" review -p $P tests/data/admission/pod-v1.json
+case "$err" in *"embedded example"*) fail "review -p says nothing of the example" "$err" ;; *) pass "review -p says nothing of the example" ;; esac
+run "$EGRESSGUARD" mutate tests/data/check/ns.yaml
+expect_rc "mutate without -p exits 0" 0
+expect_in "mutate without -p says so" "$err" "egressguard mutate: no -p/--policy given: using the embedded example policy"
+
+# serve on a port another server holds: a clear message and exit, never a second listener that
+# takes half of the connections (SO_REUSEPORT).
+busy=$(mktemp -d)
+"$EGRESSGUARD" serve --dev --dev-certs "$busy/certs" --listen 127.0.0.1:0 >"$busy/a.out" 2>"$busy/a.log" &
+a=$!
+port="" i=0
+while [ -z "$port" ] && [ $i -lt 240 ] && kill -0 $a 2>/dev/null; do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$busy/a.log" | head -1)
+    [ -n "$port" ] || sleep 0.25
+    i=$((i + 1))
+done
+if [ -z "$port" ]; then
+    fail "busy port: first server starts" "$(head -c 400 "$busy/a.log")"
+else
+    "$EGRESSGUARD" serve --dev --dev-certs "$busy/certs" --listen "127.0.0.1:$port" >/dev/null 2>"$busy/b.log" &
+    b=$!
+    i=0
+    while kill -0 $b 2>/dev/null && [ $i -lt 240 ]; do sleep 0.25; i=$((i + 1)); done
+    if kill -0 $b 2>/dev/null; then
+        kill $b; wait $b 2>/dev/null
+        fail "busy port: second server exits" "it is serving on the same port"
+    else
+        wait $b; rc=$?
+        expect_rc "busy port: second server exits 1" 1
+        expect_in "busy port: says so" "$(cat "$busy/b.log")" "egressguard serve: cannot listen on 127.0.0.1:$port: the port is in use (another server is listening on it)"
+    fi
+fi
+kill $a 2>/dev/null; wait $a 2>/dev/null
+rm -rf "$busy"
 
 # The whole third-party corpus: every object evaluated or a positioned error, nothing crashes
 # (under `make asan` this runs the sanitized binary).

@@ -16,7 +16,7 @@ for f in base/policy-configmap.yaml cert-manager/webhooks.yaml; do
 done
 
 if ! command -v kubectl >/dev/null 2>&1; then
-    echo "SKIP: deploy_kustomize (no kubectl)"
+    fail deploy_kustomize "no kubectl: scripts/deps.sh build installs it (kubernetes-client)"
     exit $t_failed
 fi
 run kubectl kustomize "$root/deploy"
@@ -50,6 +50,28 @@ expect_in deploy_service_port "$base" "port: 443
     protocol: TCP
     targetPort: https"
 case "$base" in *subPath*) fail deploy_no_subpath ;; *) pass deploy_no_subpath ;; esac
+
+# Kubernetes 1.20: the same server, the PDB as policy/v1beta1, the namespace labelled.
+run kubectl kustomize "$root/deploy/k8s-1.20"
+expect_rc deploy_kustomize_1_20 0
+expect_in deploy_1_20_pdb_v1beta1 "$out" "apiVersion: policy/v1beta1
+kind: PodDisruptionBudget"
+expect_in deploy_1_20_namespace_label "$out" "kubernetes.io/metadata.name: egressguard"
+case "$out" in *"apiVersion: policy/v1
+"*) fail deploy_1_20_no_policy_v1 ;; *) pass deploy_1_20_no_policy_v1 ;; esac
+expect_in deploy_base_pdb_v1 "$base" "apiVersion: policy/v1
+kind: PodDisruptionBudget"
+
+# One image name and tag: the Deployment, make image and the install guide all say
+# egressguard:VERSION, and nothing says another tag.
+version=$(cat "$root/VERSION")
+expect_in deploy_image_is_version "$base" "image: egressguard:$version
+"
+expect_in deploy_image_script_tag "$(cat "$root/scripts/image.sh")" 'tag=${1:-egressguard:$version}'
+expect_in deploy_install_guide_tag "$(cat "$root/docs/install.md")" "egressguard:$version"
+others=$(grep -rhoE 'egressguard:[0-9a-z][0-9a-z.]*' "$root/docs" "$root/deploy" "$root/README.md" \
+    "$root/scripts" | grep -v "^egressguard:$version\$" | sort -u | tr '\n' ' ')
+[ -z "$others" ] && pass deploy_no_other_image_tag || fail deploy_no_other_image_tag "found: $others"
 
 run kubectl kustomize "$root/deploy/cert-manager"
 expect_rc deploy_kustomize_cert_manager 0

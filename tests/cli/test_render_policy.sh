@@ -85,7 +85,9 @@ expect_in test_render_anp_domain_names "$out" '"domainNames": ['
 case "$out" in *'*.s3.amazonaws.com'*) fail test_render_anp_no_wildcard ;;
     *) pass test_render_anp_no_wildcard ;; esac
 expect_in test_render_anp_wildcard_note "$err" '1 wildcard name not rendered'
-if command -v python3 >/dev/null; then
+if ! command -v python3 >/dev/null; then
+    fail test_render_anp_rule_order "python3 is needed (scripts/deps.sh build installs it)"
+else
     "$EGRESSGUARD" render adminnetworkpolicy -p $P -o json 2>/dev/null | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]

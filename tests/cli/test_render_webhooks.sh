@@ -19,7 +19,7 @@ parses() {
         expect_rc "$1" 0
         parsed=$(cat "$2")
     else
-        echo "SKIP: $1 (neither kubectl nor PyYAML)"
+        fail "$1" "neither kubectl nor PyYAML: scripts/deps.sh build installs them"
         parsed=$(cat "$2")
     fi
 }
@@ -63,11 +63,11 @@ expect_in render_webhooks_bad_service_msg "$err" "--service must be NAMESPACE/NA
 
 eg webhooks --ca-bundle "$tmp/pki/ca.crt" --service egressguard/egressguard --failure-policy Maybe
 expect_rc render_webhooks_bad_policy_exit 2
-expect_in render_webhooks_bad_policy_msg "$err" "failure policy must be Fail or Ignore, not \"Maybe\""
+expect_in render_webhooks_bad_policy_msg "$err" "--failure-policy: unknown failure policy 'Maybe'; one of: Fail, Ignore"
 
 eg webhooks --ca-bundle "$tmp/pki/ca.crt" --service egressguard/egressguard --timeout 31
 expect_rc render_webhooks_bad_timeout_exit 2
-expect_in render_webhooks_bad_timeout_msg "$err" "--timeout: want 1 to 30 seconds, got '31'"
+expect_in render_webhooks_bad_timeout_msg "$err" "--timeout: want a whole number of seconds from 1 to 30, got '31'"
 
 eg webhooks --ca-bundle "$tmp/pki/ca.crt" --url http://127.0.0.1:8443
 expect_rc render_webhooks_http_url_exit 2

@@ -9,8 +9,29 @@ set -eu
 
 VERSION=${KUBE_DEB_VERSION:-1.20.5+really1.20.2-1.1+deb12u1}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+
+# Without git metadata the binary would call itself v0.0.0-master (on /version too): stamp the
+# upstream version (1.20.5+really1.20.2-... → v1.20.2) into the variables hack/lib/version.sh
+# sets (kube::version::ldflags: gitVersion, gitMajor, gitMinor, gitTreeState, buildDate, in
+# both k8s.io/client-go/pkg/version and k8s.io/component-base/version, under the vendor/
+# prefix of a GOPATH build). "archive" is the tree state upstream uses for a source tarball.
+upstream=${VERSION#*really}
+upstream=${upstream%%-*}
+major=${upstream%%.*}
+minor=${upstream#*.}
+minor=${minor%%.*}
+STAMP="v$upstream archive"
+ldflags=""
+for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+    x="-X k8s.io/kubernetes/vendor/$pkg"
+    ldflags="$ldflags $x.gitVersion=v$upstream $x.gitMajor=$major $x.gitMinor=$minor $x.gitTreeState=archive"
+    ldflags="$ldflags $x.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+done
+
+# The cache key is the Debian version and the stamp, so that a binary built without the stamp
+# (or another one) is never reused; cached_ok checks what the binary says as well.
 CACHE_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/egressguard
-CACHE=$CACHE_ROOT/kube-apiserver-$VERSION
+CACHE=$CACHE_ROOT/kube-apiserver-$VERSION-$(echo "$STAMP" | tr ' ' -)
 BIN=$CACHE/kube-apiserver
 SRC_LIST=/etc/apt/sources.list.d/egressguard-deb-src.sources
 REFLECT2_SYS=/usr/share/gocode/src/github.com/modern-go/reflect2
@@ -24,7 +45,7 @@ if [ -n "${EGRESSGUARD_KUBE_APISERVER:-}" ]; then
     exit 0
 fi
 
-cached_ok() { [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; }
+cached_ok() { [ -x "$BIN" ] && [ "$("$BIN" --version 2>/dev/null)" = "Kubernetes v$upstream" ]; }
 
 "$REPO/scripts/deps.sh" e2e >&2
 if cached_ok; then echo "$BIN"; exit 0; fi
@@ -98,20 +119,12 @@ log "make gen_openapi"
     { tail -n 30 "$WORK/gen_openapi.log" >&2; die "make gen_openapi failed (log: $WORK/gen_openapi.log)"; }
 [ -f "$TREE/pkg/generated/openapi/zz_generated.openapi.go" ] || die "gen_openapi produced no zz_generated.openapi.go"
 
-# Without git metadata the binary would call itself v0.0.0-master: stamp the upstream version
-# (1.20.5+really1.20.2-... → v1.20.2) the way hack/lib/version.sh does.
-upstream=${VERSION#*really}
-upstream=${upstream%%-*}
-vpkg=k8s.io/kubernetes/vendor/k8s.io/component-base/version
-major=${upstream%%.*}
-minor=${upstream#*.}
-minor=${minor%%.*}
-ldflags="-X $vpkg.gitVersion=v$upstream -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
 log "go build ./cmd/kube-apiserver v$upstream (GOPATH mode; several minutes cold)"
 (cd "$TREE" && env GO111MODULE=off GOPATH="$WORK/gopath" CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
     go build -tags selinux,notest -ldflags "$ldflags" -o "$CACHE/kube-apiserver.new" ./cmd/kube-apiserver) >&2 ||
     die "go build failed"
-"$CACHE/kube-apiserver.new" --version >/dev/null 2>&1 || die "built binary does not run"
+stamped=$("$CACHE/kube-apiserver.new" --version 2>&1) || die "built binary does not run"
+[ "$stamped" = "Kubernetes v$upstream" ] || die "built binary says '$stamped', not 'Kubernetes v$upstream'"
 mv -f "$CACHE/kube-apiserver.new" "$BIN"
 # The source tree is ~1 GB; the Go build cache (GOCACHE) keeps a rebuild fast anyway.
 rm -rf "$WORK"

@@ -555,28 +555,8 @@ if [ "$rc" -eq 0 ] && [ -s "$T/out" ]; then pass "namespaced mode: the held-back
     fail "namespaced mode: the held-back namespace has its policies" "$(excerpt "$T/err")"
 fi
 
-# What a cluster admin applies (docs/install.md) is accepted by a real API server: deploy/ as
-# kustomize renders it, applied for real (no nodes here, so nothing runs), and the in-cluster
-# (--service) webhook configurations, server-side dry run. The PodDisruptionBudget is policy/v1,
-# which this 1.20 API server predates (1.21+), so it is left out here.
-run kubectl kustomize "$REPO/deploy"
-if [ "$rc" -eq 0 ]; then
-    awk 'BEGIN{RS="\n---\n"; ORS="\n---\n"} !/kind: PodDisruptionBudget/' "$T/out" >"$T/deploy.yaml"
-    run k apply -f "$T/deploy.yaml"
-    if [ "$rc" -eq 0 ]; then pass "install: kubectl apply -k deploy/ is accepted by the API server (PDB aside)"; else
-        fail "install: kubectl apply -k deploy/ is accepted by the API server (PDB aside)" "$(excerpt "$T/err")"
-    fi
-else
-    fail "install: kubectl kustomize deploy/" "$(excerpt "$T/err")"
-fi
-run "$EG" render webhooks --ca-bundle "$CERTS/ca.crt" --service egressguard/egressguard
-if [ "$rc" -eq 0 ]; then
-    cp "$T/out" "$T/webhooks-svc.yaml"
-    run k apply --dry-run=server -f "$T/webhooks-svc.yaml"
-fi
-if [ "$rc" -eq 0 ]; then pass "install: render webhooks --service is accepted by the API server (dry run)"; else
-    fail "install: render webhooks --service is accepted by the API server (dry run)" "$(excerpt "$T/err")"
-fi
+# What README.md and docs/install.md say to run against a cluster, as written.
+. "$E2E/install.sh"
 
 summary
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
