@@ -10,6 +10,7 @@
 #include "policy/eval/context.h"
 #include "policy/eval/inventory.h"
 #include "policy/cni/netset.h"
+#include "policy/nsunknown.h"
 #include "policy/rules/managed.h"
 #include "policy/rules/namespace.h"
 #include "policy/rules/pod.h"
@@ -234,7 +235,8 @@ int decide_object(const struct policy *pol, const struct object *obj,
     /* An expired exemption no longer applies: the object is judged, and told why. */
     if (gone && lifecycle_note(pol, obj, gone, true, v) < 0)
         return err_set(e, "out of memory");
-    return d->decide(pol, obj, ctx, v, e);
+    /* Unknown namespace labels may be anything: judged both ways, failing closed. */
+    return nsunknown_decide(pol, obj, ctx, d->decide, v, e);
 }
 
 bool decide_uses_namespace_labels(const struct policy *pol, const struct object *obj,

@@ -49,6 +49,19 @@ struct request_ctx {
     bool dry_run;              /* evaluated normally; callers must cause no side effects */
     const struct nsdb *namespaces; /* labels of known namespaces; NULL = none known */
     /*
+     * When `namespaces` is given but does not know the labels of the object's namespace, and
+     * the verdict depends on them, the decision fails closed (nsunknown.h); these say why the
+     * labels are unknown (a sentence, e.g. "no Namespace in the input") and whether the caller
+     * opted out (--namespace-labels-unknown=allow: judged as not an AI namespace).
+     */
+    const char *ns_unknown_reason;
+    bool ns_unknown_allow;
+    /*
+     * nsunknown.h's reading "not an AI namespace": this namespace (the object's) is taken to be
+     * no AI namespace while its labels stay otherwise unknown. NULL: no such assumption.
+     */
+    const char *ns_assumed_not_ai;
+    /*
      * The other objects known to the decision (check: its input; the server: the cluster model),
      * for judging a network-policy change in context (context.h). NULL: each object alone.
      */

@@ -23,6 +23,18 @@ void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels)
     db->map = NULL;
     db->one_ns = labels ? ns : NULL;
     db->one_labels = labels;
+    db->lookup = NULL;
+    db->src = NULL;
+}
+
+void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, const char *ns),
+                      const void *src)
+{
+    db->map = NULL;
+    db->one_ns = NULL;
+    db->one_labels = NULL;
+    db->lookup = lookup;
+    db->src = src;
 }
 
 void nsdb_free(struct nsdb *db)
@@ -53,45 +65,59 @@ void nsdb_forget(struct nsdb *db, const char *ns)
         json_object_del(db->map, ns);
 }
 
-int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e)
+int nsdb_parse_spec(const char *spec, char **ns, json_t **labels, struct err *e)
 {
     const char *eq = strchr(spec, '=');
-    json_t *labels;
-    char *ns, *rest, *tok, *save = NULL;
-    int rc = -1;
+    char *rest = NULL, *tok, *save = NULL;
 
+    *ns = NULL;
+    *labels = NULL;
     if (!eq || eq == spec)
         return err_set(e, "invalid --namespace-labels \"%s\": want NAMESPACE=KEY=VALUE[,KEY=VALUE]",
                        spec);
-    ns = strndup(spec, (size_t)(eq - spec));
+    *ns = strndup(spec, (size_t)(eq - spec));
     rest = strdup(eq + 1);
-    labels = json_object();
-    if (!ns || !rest || !labels) {
+    *labels = json_object();
+    if (!*ns || !rest || !*labels) {
         err_set(e, "out of memory");
-        goto out;
+        goto fail;
     }
     for (tok = strtok_r(rest, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *v = strchr(tok, '=');
         if (!v || v == tok) {
             err_set(e, "invalid label \"%s\" in --namespace-labels \"%s\": want KEY=VALUE", tok,
                     spec);
-            goto out;
+            goto fail;
         }
         *v++ = '\0';
-        if (json_object_set_new(labels, tok, json_string(v)) < 0) {
+        if (json_object_set_new(*labels, tok, json_string(v)) < 0) {
             err_set(e, "invalid label \"%s\" in --namespace-labels \"%s\"", tok, spec);
-            goto out;
+            goto fail;
         }
     }
-    if (nsdb_set(db, ns, labels) < 0) {
-        err_set(e, "out of memory");
-        goto out;
-    }
-    rc = 0;
-out:
+    free(rest);
+    return 0;
+fail:
+    free(rest);
+    free(*ns);
+    json_decref(*labels);
+    *ns = NULL;
+    *labels = NULL;
+    return -1;
+}
+
+int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e)
+{
+    char *ns;
+    json_t *labels;
+    int rc = 0;
+
+    if (nsdb_parse_spec(spec, &ns, &labels, e) < 0)
+        return -1;
+    if (nsdb_set(db, ns, labels) < 0)
+        rc = err_set(e, "out of memory");
     json_decref(labels);
     free(ns);
-    free(rest);
     return rc;
 }
 
@@ -99,6 +125,8 @@ const json_t *nsdb_labels(const struct nsdb *db, const char *ns)
 {
     if (!db || !ns)
         return NULL;
+    if (db->lookup)
+        return db->lookup(db->src, ns);
     if (db->map)
         return json_object_get(db->map, ns);
     return db->one_ns && !strcmp(db->one_ns, ns) ? db->one_labels : NULL;

@@ -2,8 +2,10 @@
 #define EGRESSGUARD_NSDB_H
 
 /*
- * What a run knows about namespaces: name → labels. Filled from Namespace objects in the same
- * input, from `--namespace-labels`, or (in the server) from Namespace admissions and the API.
+ * What a decision knows about namespaces: name → labels. A view over the cluster model (model.h,
+ * which `check` builds from its input and `serve` from the API), a one-namespace view (the
+ * server's per-request answer), or a map of its own (tests). A namespace it does not know has
+ * unknown labels, which is not the same as no labels.
  */
 
 #include <jansson.h>
@@ -19,6 +21,9 @@ struct nsdb {
     json_t *map;              /* owned: name → labels; NULL in a one-namespace view */
     const char *one_ns;       /* borrowed (view only) */
     const json_t *one_labels; /* borrowed (view only) */
+    /* A view over another store (the cluster model: model_nsdb_view()): its lookup. */
+    const json_t *(*lookup)(const void *src, const char *ns);
+    const void *src; /* borrowed */
 };
 
 struct nsdb *nsdb_new(void); /* NULL on out of memory */
@@ -31,6 +36,13 @@ void nsdb_free(struct nsdb *db); /* not for a view */
  */
 void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels);
 
+/*
+ * A view over another store of namespace labels: lookup(src, ns) answers as nsdb_labels() does
+ * (src borrowed; must outlive the view). Nothing to free; nsdb_set() on a view fails.
+ */
+void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, const char *ns),
+                      const void *src);
+
 /* Records (replacing) the labels of a namespace; labels may be NULL (none). 0 or -1 on OOM. */
 int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels);
 
@@ -39,6 +51,12 @@ void nsdb_forget(struct nsdb *db, const char *ns);
 
 /* Parses "ns=key=value,key2=value2" (a --namespace-labels argument) and records it. */
 int nsdb_set_spec(struct nsdb *db, const char *spec, struct err *e);
+
+/*
+ * Parses a --namespace-labels argument into its namespace (*ns, malloc()ed) and labels (*labels,
+ * a new JSON object). 0, or -1 with e set (and nothing to free).
+ */
+int nsdb_parse_spec(const char *spec, char **ns, json_t **labels, struct err *e);
 
 /* The labels of a known namespace (borrowed JSON object), or NULL when the namespace is unknown. */
 const json_t *nsdb_labels(const struct nsdb *db, const char *ns);

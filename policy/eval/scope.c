@@ -280,6 +280,13 @@ static bool pods_outside(const struct policy *pol, const struct egress_model *m,
 bool scope_governs_ai(const struct policy *pol, const struct egress_model *m,
                       const struct nsdb *namespaces, struct buf *why)
 {
+    return scope_governs_ai_assuming(pol, m, namespaces, NULL, why);
+}
+
+bool scope_governs_ai_assuming(const struct policy *pol, const struct egress_model *m,
+                               const struct nsdb *namespaces, const char *not_ai,
+                               struct buf *why)
+{
     struct reached r = {TRI_FALSE, NULL, false};
 
     if (m->host_policy) {
@@ -295,8 +302,11 @@ bool scope_governs_ai(const struct policy *pol, const struct egress_model *m,
     }
     if (m->ns) {
         const json_t *labels = nsdb_labels(namespaces, m->ns);
+        bool assumed = !labels && not_ai && !strcmp(not_ai, m->ns);
 
         reach_one(pol, m->ns, labels, &r);
+        if (assumed && r.ai == TRI_UNKNOWN)
+            r.ai = TRI_FALSE; /* the caller's reading: its unknown labels do not make it one */
         if (r.ai == TRI_TRUE) {
             if (why)
                 buf_printf(why, "namespace %s is an AI namespace", m->ns);
@@ -312,7 +322,7 @@ bool scope_governs_ai(const struct policy *pol, const struct egress_model *m,
         }
         if (why)
             buf_printf(why, "namespace %s is not an AI namespace (by name%s)", m->ns,
-                       labels ? " and labels" : "");
+                       labels ? " and labels" : assumed ? ", and taken not to be one by labels" : "");
         return pods_outside(pol, m, r.exempt, true, why);
     }
     if (reach_pinned(pol, m, namespaces, &r)) {

@@ -38,4 +38,12 @@ bool scope_ai_confined(const struct policy *pol);
 bool scope_governs_ai(const struct policy *pol, const struct egress_model *m,
                       const struct nsdb *namespaces, struct buf *why);
 
+/*
+ * The same, with namespace not_ai (may be NULL) taken to be no AI namespace although its labels
+ * are unknown: nsunknown.h's reading "not an AI namespace" (request_ctx.ns_assumed_not_ai).
+ */
+bool scope_governs_ai_assuming(const struct policy *pol, const struct egress_model *m,
+                               const struct nsdb *namespaces, const char *not_ai,
+                               struct buf *why);
+
 #endif

@@ -6,7 +6,9 @@
  * app.kubernetes.io/managed-by: egressguard hold the enforcement that `render` produced. An UPDATE
  * or DELETE of one — judged by the object and by the old object, so removing the label does not
  * hide it — is a violation (rule managed.policy, in spec.mode) unless the user is one of
- * spec.identities.serviceAccounts, egressguard's own service account. CREATE is not judged here.
+ * spec.identities.serviceAccounts, egressguard's own service account, or a DELETE by the
+ * namespace controller or the garbage collector (so that deleting a namespace completes).
+ * CREATE is not judged here.
  *
  * verdict.c runs this before the egress evaluation of every network policy kind.
  */

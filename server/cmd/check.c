@@ -13,6 +13,7 @@
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/decide.h"
+#include "policy/model/model.h"
 #include "policy/rules/unknown.h"
 #include "policy/verdict.h"
 #include "server/cmd/checkdiff.h"
@@ -27,7 +28,7 @@ static const char usage_text[] =
     "Evaluates Kubernetes manifests against the egress policy, as the admission webhook\n"
     "would. PATH is a YAML or JSON file (multi-document streams and Lists included), a\n"
     "directory (read recursively: *.yaml, *.yml, *.json) or - for standard input, e.g.\n"
-    "  kubectl get networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
+    "  kubectl get namespaces,networkpolicies -A -o yaml | egressguard check -p policy.yaml -\n"
     "or a Pulumi file, judged before 'pulumi up': its Kubernetes resources, named by URN\n"
     "  pulumi preview --json --show-sames >preview.json   (or: pulumi stack export)\n"
     "  egressguard check -p policy.yaml preview.json\n"
@@ -43,6 +44,10 @@ static const char usage_text[] =
     "                               of the inputs or the policy file)\n"
     "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
     "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
+    "      --namespace-labels-unknown deny|allow\n"
+    "                               when a verdict depends on the labels of a namespace\n"
+    "                               the run does not know: deny (default) or judge it as\n"
+    "                               not an AI namespace (allow)\n"
     "  -e, --effective              also judge each AI namespace's effective egress: every\n"
     "                               policy selecting its AI workloads taken together\n"
     "      --diff BASE              compare with BASE (PATH is then the one HEAD): the egress\n"
@@ -53,7 +58,9 @@ static const char usage_text[] =
     "                               RFC 3339 time) instead of the current time\n"
     "  -h, --help                   this help\n"
     "\n"
-    "Namespace objects in the input tell which namespaces carry which labels.\n"
+    "Namespace objects in the input tell which namespaces carry which labels; they and\n"
+    "the policies form the same cluster model the server builds from the API. A verdict\n"
+    "that depends on labels the run does not know fails closed (namespace.labelsUnknown).\n"
     "Exit codes: 0 nothing denied (warn and audit findings are reported, not failed),\n"
     "1 violations in enforce mode, 2 usage or input error (unreadable or malformed\n"
     "input, invalid policy file).\n";
@@ -66,7 +73,10 @@ struct check_opts {
     bool effective;
     const char *diff_base;
     int64_t now; /* 0: the current time */
-    struct nsdb *ns;
+    struct nsdb *ns;            /* --namespace-labels, for --diff */
+    struct model_item **cli_ns; /* the same, as Namespaces of the model */
+    size_t n_cli_ns;
+    bool ns_unknown_allow;
     char **paths; /* the operands, in order; borrowed from argv */
     int n_paths;
 };
@@ -81,6 +91,7 @@ enum {
     O_EFFECTIVE,
     O_DIFF,
     O_NOW,
+    O_NS_UNKNOWN,
 };
 
 /* Returns OPTS_GO, or the exit code to stop with. o->paths must have room for argc words. */
@@ -96,6 +107,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         {"effective", 'e', OPT_FLAG, O_EFFECTIVE},
         {"diff", 0, OPT_VALUE, O_DIFF},
         {"now", 0, OPT_VALUE, O_NOW},
+        {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
         {NULL, 0, 0, 0},
     };
     struct opts p;
@@ -128,9 +140,28 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         case O_OUTPUT_FILE:
             o->output_file = val;
             break;
-        case O_NS_LABELS:
-            if (nsdb_set_spec(o->ns, val, &e) < 0)
+        case O_NS_LABELS: {
+            char *ns;
+            json_t *labels;
+            struct model_item **grown, *it;
+            if (nsdb_set_spec(o->ns, val, &e) < 0 || nsdb_parse_spec(val, &ns, &labels, &e) < 0)
                 return opts_error(&p, "%s", e.msg);
+            it = model_item_namespace(ns, labels);
+            free(ns);
+            json_decref(labels);
+            grown = it ? realloc(o->cli_ns, (o->n_cli_ns + 1) * sizeof(*grown)) : NULL;
+            if (!grown) {
+                model_item_unref(it);
+                return opts_error(&p, "out of memory");
+            }
+            o->cli_ns = grown;
+            o->cli_ns[o->n_cli_ns++] = it;
+            break;
+        }
+        case O_NS_UNKNOWN:
+            if (strcmp(val, "allow") && strcmp(val, "deny"))
+                return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
+            o->ns_unknown_allow = !strcmp(val, "allow");
             break;
         case O_VERBOSE:
             o->verbose = true;
@@ -173,6 +204,9 @@ int cmd_check(int argc, char **argv)
     struct setdb *sets = NULL;
     struct egress_list known;
     const struct object **all_objs = NULL;
+    struct model_writer *mw = NULL;
+    struct model *model = NULL;
+    struct nsdb ns_view;
 
     effective_result_init(&eff);
     egress_list_init(&known);
@@ -210,16 +244,6 @@ int cmd_check(int argc, char **argv)
         if (manifest_read(m, o.paths[i]) < 0)
             goto oom;
 
-    /* Namespaces in the input are known to the run, unless given explicitly on the command line. */
-    for (size_t i = 0; i < manifest_n_objects(m); i++) {
-        const struct object *obj = manifest_object(m, i);
-        if (!strcmp(obj->kind, "Namespace") && !strcmp(obj->api_version, "v1") && *obj->name &&
-            !nsdb_labels(o.ns, obj->name) &&
-            nsdb_set(o.ns, obj->name,
-                     json_object_get(json_object_get(obj->json, "metadata"), "labels")) < 0)
-            goto oom;
-    }
-
     /*
      * The address sets and the policies of the input are what the run knows about them. The
      * input is taken as the whole cluster being judged: a selector that reaches none of its sets
@@ -229,6 +253,19 @@ int cmd_check(int argc, char **argv)
         goto oom;
     for (size_t i = 0; i < manifest_n_objects(m); i++)
         all_objs[i] = manifest_object(m, i);
+    /*
+     * The cluster model of the input, as the server builds it from the API: Namespaces (with
+     * their labels), policies and sets. Labels given on the command line win over the input's.
+     */
+    if (!(mw = model_writer_new()) ||
+        model_writer_put_objects(mw, all_objs, manifest_n_objects(m), &e) < 0)
+        goto oom;
+    for (size_t i = 0; i < o.n_cli_ns; i++)
+        if (model_writer_put(mw, model_item_ref(o.cli_ns[i])) < 0)
+            goto oom;
+    if (!(model = model_writer_publish(mw)))
+        goto oom;
+    model_nsdb_view(&ns_view, model);
     if (netset_collect(sets, all_objs, manifest_n_objects(m), &e) < 0 ||
         readers_read_all(all_objs, manifest_n_objects(m), &known, &e) < 0)
         goto oom;
@@ -243,12 +280,15 @@ int cmd_check(int argc, char **argv)
     if (r.n_items && !(r.items = calloc(r.n_items, sizeof(*r.items))))
         goto oom;
     /* Each network policy is judged in the context of the others (policy/eval/context.h). */
-    if (inventory_build(&inv, all_objs, r.n_items, o.ns, sets, &e) < 0)
+    if (inventory_build(&inv, all_objs, r.n_items, &ns_view, sets, &e) < 0)
         goto oom;
     for (size_t i = 0; i < r.n_items; i++) {
         struct report_item *it = &r.items[i];
         struct request_ctx ctx = {.operation = "CREATE",
-                                  .namespaces = o.ns,
+                                  .namespaces = &ns_view,
+                                  .ns_unknown_reason = "no Namespace object for it in the input, "
+                                                       "no --namespace-labels",
+                                  .ns_unknown_allow = o.ns_unknown_allow,
                                   .sets = sets,
                                   .policies = &known,
                                   .now = o.now,
@@ -270,7 +310,7 @@ int cmd_check(int argc, char **argv)
             goto oom;
         for (size_t i = 0; i < r.n_items; i++)
             objs[i] = r.items[i].obj;
-        pr = effective_evaluate(pol, objs, r.n_items, o.ns, sets, &eff, &e);
+        pr = effective_evaluate(pol, objs, r.n_items, &ns_view, sets, &eff, &e);
         free(objs);
         if (pr < 0)
             goto oom;
@@ -325,6 +365,11 @@ out:
     manifest_free(m);
     policy_free(pol);
     nsdb_free(o.ns);
+    model_unref(model);
+    model_writer_free(mw);
+    for (size_t i = 0; i < o.n_cli_ns; i++)
+        model_item_unref(o.cli_ns[i]);
+    free(o.cli_ns);
     setdb_free(sets);
     egress_list_release(&known);
     free(all_objs);

@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "policy/doc/manifest.h"
-#include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
 #include "policy/verdict.h"
 #include "server/webhook/admission.h"
 #include "server/cmd/cli.h"
+#include "policy/config/nsdb.h"
+#include "policy/model/model.h"
 #include "server/cmd/opts.h"
 #include "server/webhook/tls.h"
 
@@ -18,20 +19,22 @@ extern const size_t embedded_example_policy_len;
 #define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
 
 static const char usage_text[] =
-    "usage: egressguard review [-p FILE] [-n SPEC]... [--mutate] [--now TIME] FILE|-\n\n"
+    "usage: egressguard review [-p FILE] [--mutate] [--now TIME] [-n NS=K=V,...] FILE|-\n\n"
     "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
     "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
-    "with --mutate), and prints the response JSON.\n\n"
+    "with --mutate), and prints the response JSON. It knows no cluster: the labels of the\n"
+    "request's namespace are unknown unless given, and a verdict that depends on them is\n"
+    "denied, as the server denies it when it cannot know them.\n\n"
     "Options:\n"
     "  -p, --policy FILE   the egress policy (default: the embedded example policy, which\n"
     "                      is then said on stderr)\n"
-    "  -n, --namespace-labels SPEC\n"
-    "                      labels of a namespace, as the server would know them:\n"
-    "                      NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable); without\n"
-    "                      them a namespace is an AI namespace only by its name\n"
     "  --mutate            answer as the mutating webhook\n"
     "  --now TIME          judge exemption lifetimes at TIME (YYYY-MM-DD or an RFC 3339\n"
-    "                      time) instead of the current time\n\n"
+    "                      time) instead of the current time\n"
+    "  -n, --namespace-labels NS=KEY=VALUE[,KEY=VALUE...]\n"
+    "                      the labels of a namespace (repeatable)\n"
+    "  --namespace-labels-unknown deny|allow\n"
+    "                      as `serve`: deny (default), or judge as not an AI namespace\n\n"
     "Exit codes: 0 allowed, 1 denied, 2 input error.\n";
 
 static char *read_input(const char *path, size_t *len, struct err *e)
@@ -87,21 +90,27 @@ static json_t *from_yaml(const char *data, size_t len, const char *name, struct 
     return root;
 }
 
-enum { O_POLICY, O_MUTATE, O_NOW, O_NSLABELS };
+enum { O_POLICY, O_MUTATE, O_NOW, O_NS_LABELS, O_NS_UNKNOWN };
+
+/* What review knows of namespaces: those given with -n, in a model of their own. */
+struct review_ns {
+    struct model_writer *w;
+    bool unknown_allow;
+};
 
 /* Returns OPTS_GO, or the exit code to stop with. */
 static int parse_args(int argc, char **argv, const char **policy, enum admission_op *op,
-                      int64_t *now, struct nsdb *ns, const char **input)
+                      int64_t *now, struct review_ns *ns, const char **input)
 {
     static const struct opt table[] = {
         {"policy", 'p', OPT_VALUE, O_POLICY},
-        {"namespace-labels", 'n', OPT_VALUE, O_NSLABELS},
         {"mutate", 0, OPT_FLAG, O_MUTATE},
         {"now", 0, OPT_VALUE, O_NOW},
+        {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
+        {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
         {NULL, 0, 0, 0},
     };
     struct opts p;
-    struct err e = {0};
     const char *val;
     int id;
 
@@ -125,9 +134,24 @@ static int parse_args(int argc, char **argv, const char **policy, enum admission
             if (cli_parse_now("review", val, now))
                 return EXIT_USAGE;
             break;
-        case O_NSLABELS:
-            if (nsdb_set_spec(ns, val, &e) < 0)
-                return cli_usage_error("review", "%s", e.msg);
+        case O_NS_LABELS: {
+            struct err e = {0};
+            char *name;
+            json_t *labels;
+            struct model_item *it;
+            if (nsdb_parse_spec(val, &name, &labels, &e) < 0)
+                return opts_error(&p, "%s", e.msg);
+            it = model_item_namespace(name, labels);
+            free(name);
+            json_decref(labels);
+            if (!it || model_writer_put(ns->w, it) < 0)
+                return opts_error(&p, "out of memory");
+            break;
+        }
+        case O_NS_UNKNOWN:
+            if (strcmp(val, "deny") && strcmp(val, "allow"))
+                return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
+            ns->unknown_allow = !strcmp(val, "allow");
             break;
         }
     }
@@ -148,17 +172,21 @@ int cmd_review(int argc, char **argv)
     size_t len = 0, tlen;
     int64_t now = 0; /* 0: the current time */
     int rc = EXIT_USAGE, drc;
-    struct nsdb *ns = nsdb_new();
+    struct review_ns ns = {.w = model_writer_new()};
+    struct model *model = NULL;
+    struct nsdb ns_view;
 
-    if (!ns) {
+    if (!ns.w) {
         fprintf(stderr, "egressguard review: out of memory\n");
         return EXIT_USAGE;
     }
-    if ((rc = parse_args(argc, argv, &policy_path, &op, &now, ns, &input)) != OPTS_GO) {
-        nsdb_free(ns);
-        return rc;
-    }
+    if ((rc = parse_args(argc, argv, &policy_path, &op, &now, &ns, &input)) != OPTS_GO)
+        goto out;
     rc = EXIT_USAGE;
+    if (!(model = model_writer_publish(ns.w))) {
+        fprintf(stderr, "egressguard review: out of memory\n");
+        goto out;
+    }
     if (!policy_path)
         cli_note_example_policy("review");
     pol = policy_path ? policy_load(policy_path, &e)
@@ -188,8 +216,10 @@ int cmd_review(int argc, char **argv)
         goto out;
     }
     verdict_init(&v);
-    /* What --namespace-labels says stands for the server's namespace source (README). */
-    a.ctx.namespaces = ns;
+    model_nsdb_view(&ns_view, model);
+    a.ctx.namespaces = &ns_view;
+    a.ctx.ns_unknown_reason = "egressguard review knows no cluster; give them with -n";
+    a.ctx.ns_unknown_allow = ns.unknown_allow;
     a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
     text = admission_encode(&a, pol, &v, drc < 0 ? &eval : NULL, &tlen);
@@ -205,6 +235,7 @@ int cmd_review(int argc, char **argv)
 out:
     free(data);
     policy_free(pol);
-    nsdb_free(ns);
+    model_unref(model);
+    model_writer_free(ns.w);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include "server/cmd/cli.h"
 #include "server/cmd/opts.h"
 #include "server/webhook/devcerts.h"
+#include "server/kube/cluster.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/http.h"
 #include "server/webhook/listener.h"
@@ -36,6 +37,8 @@ struct serve_opts {
     int namespaced;
     enum ns_lookup { NS_LOOKUP_AUTO = 0, NS_LOOKUP_API, NS_LOOKUP_OFF } ns_lookup;
     unsigned ns_ttl; /* seconds */
+    unsigned discovery_s; /* --kube-discovery-interval */
+    bool ns_unknown_allow;
     enum log_level level;
     size_t max_body, max_inflight;
     long shutdown_delay_ms; /* -1: the default */
@@ -76,28 +79,35 @@ static const char usage_text[] =
     "                        a development CA and certificate are created in --dev-certs\n"
     "                        unless --tls-cert/--tls-key are given\n"
     "  --dev-certs DIR       where --dev keeps its certificates (default build/dev-certs)\n"
-    "  --namespaced-mode     for clusters without a cluster-wide policy: create the\n"
-    "                        rendered NetworkPolicies (render networkpolicy) in every AI\n"
-    "                        namespace through the Kubernetes API (at start for namespaces\n"
-    "                        with the enforcement label, then for each new AI namespace\n"
-    "                        admitted; not for dry runs); pods in an AI namespace are\n"
-    "                        denied until its policies are confirmed\n"
-    "  --kubeconfig FILE     the API server and credentials for --namespaced-mode and\n"
-    "                        namespace label lookups (default: the in-cluster service\n"
-    "                        account)\n\n"
-    "Namespace labels (aiWorkloads.namespaces.selectors): the labels of a request's\n"
-    "namespace come from a cache filled by the Namespaces /validate admits and, when the\n"
-    "server has API credentials (--kubeconfig, or in a cluster with a service account), by\n"
-    "GET /api/v1/namespaces/NAME on a miss (2 s timeout; needs get on namespaces). When\n"
-    "they cannot be known, a namespace is an AI namespace only by its name; that is logged\n"
-    "(warn, once per namespace per TTL) and counted in\n"
-    "egressguard_namespace_lookup_failures_total.\n"
+    "  --namespaced-mode     for clusters without a cluster-wide policy: keep the rendered\n"
+    "                        NetworkPolicies (render networkpolicy) in every AI namespace\n"
+    "                        of the cluster model through the Kubernetes API (created,\n"
+    "                        re-created, repaired, re-applied after a reload, dropped when\n"
+    "                        no longer wanted); pods in an AI namespace are denied until\n"
+    "                        its policies are in the model\n"
+    "  --kubeconfig FILE     the API server and credentials for the cluster model and\n"
+    "                        --namespaced-mode (default: the in-cluster service account)\n\n"
+    "The cluster model: with API credentials (--kubeconfig, or in a cluster with a\n"
+    "service account) the server LISTs and WATCHes Namespaces and every network policy\n"
+    "kind the API server serves (discovery, repeated every --kube-discovery-interval, so a\n"
+    "CRD installed later is picked up) into a model that decisions read; /readyz answers\n"
+    "503 until the first LIST of every served kind is in. Admission requests never change\n"
+    "it. The labels of a request's namespace come from the model, or from\n"
+    "GET /api/v1/namespaces/NAME when the model does not have it yet (2 s timeout). When\n"
+    "they cannot be known and the verdict depends on them, the request is denied with a\n"
+    "message that says so (logged once per namespace per TTL, counted in\n"
+    "egressguard_namespace_lookup_failures_total).\n"
+    "  --namespace-labels-unknown deny|allow\n"
+    "                        deny (default): fail closed as above; allow: judge such a\n"
+    "                        namespace as not an AI namespace (by its name only)\n"
     "  --namespace-labels-from-api\n"
-    "                        require API lookups: fail at start without credentials\n"
-    "  --no-namespace-lookup never ask the API; only admitted Namespaces are known\n"
+    "                        require API access: fail at start without credentials\n"
+    "  --no-namespace-lookup never ask the API (no model, no GET): every verdict that\n"
+    "                        depends on namespace labels fails closed\n"
     "  --namespace-cache-ttl SECONDS\n"
-    "                        how long API answers are fresh (default 60); an older entry\n"
-    "                        is refetched, and served if that fails\n\n"
+    "                        how long a GET's answer is fresh (default 60)\n"
+    "  --kube-discovery-interval SECONDS\n"
+    "                        how often to ask which kinds are served (default 60)\n\n"
     "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot listen (the address or port\n"
     "is in use, or not this machine's), 2 for usage or configuration errors.\n";
 
@@ -119,6 +129,8 @@ enum {
     O_THREADS,
     O_MAX_INFLIGHT,
     O_SHUTDOWN_DELAY,
+    O_NS_UNKNOWN,
+    O_DISCOVERY,
 };
 
 /* "5s", "500ms", "2" (seconds) or "0", up to 10 minutes, in milliseconds; -1 if not that. */
@@ -162,6 +174,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
         {"threads", 0, OPT_VALUE, O_THREADS},
         {"max-inflight-bytes", 0, OPT_VALUE, O_MAX_INFLIGHT},
         {"shutdown-delay", 0, OPT_VALUE, O_SHUTDOWN_DELAY},
+        {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
+        {"kube-discovery-interval", 0, OPT_VALUE, O_DISCOVERY},
         {NULL, 0, 0, 0},
     };
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
@@ -227,6 +241,16 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
                 return EXIT_USAGE;
             o->max_body = (size_t)n;
             break;
+        case O_NS_UNKNOWN:
+            if (strcmp(val, "deny") && strcmp(val, "allow"))
+                return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
+            o->ns_unknown_allow = !strcmp(val, "allow");
+            break;
+        case O_DISCOVERY:
+            if (opts_number(&p, val, "seconds", 1, 86400, &n) != 0)
+                return EXIT_USAGE;
+            o->discovery_s = (unsigned)n;
+            break;
         case O_MAX_INFLIGHT:
             if (opts_number(&p, val, "bytes", 1024, 1ll << 40, &n) != 0)
                 return EXIT_USAGE;
@@ -290,8 +314,10 @@ static int next_signal(int sfd, int timeout_ms)
     return (int)si.ssi_signo;
 }
 
-/* Serves until SIGTERM or SIGINT, which it returns; SIGHUP and file changes reload. */
-static int run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
+/* Serves until SIGTERM or SIGINT, which it returns; SIGHUP and file changes reload (and
+ * namespaced mode, if on, re-applies). */
+static int run_loop(struct live *live, struct enforcer *en, int sfd, int wfd,
+                    const struct log *lg)
 {
     struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = wfd, .events = POLLIN}};
     int pending = 0;
@@ -310,6 +336,7 @@ static int run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
              * differs (or is due). */
             pending = 0;
             live_reload(live, false);
+            enforcer_wake(en);
             continue;
         }
         if (fds[0].revents & POLLIN) {
@@ -318,6 +345,7 @@ static int run_loop(struct live *live, int sfd, int wfd, const struct log *lg)
                 if (si.ssi_signo == SIGHUP) {
                     log_msg(lg, LOG_INFO, "SIGHUP: reloading the policy and the certificates");
                     live_reload(live, true);
+                    enforcer_wake(en);
                 } else {
                     return (int)si.ssi_signo;
                 }
@@ -368,45 +396,57 @@ static void shut_down(struct http *h, int sfd, int signo, long delay_ms, const s
 }
 
 /*
- * The namespace-label cache, with API lookups when wanted and possible. NULL with e set when
- * --namespace-labels-from-api cannot be honoured (or out of memory).
+ * What the server knows of the cluster: the watched model, and the GET of a Namespace the model
+ * does not have yet (through the cache). Both only with API access, wanted and possible. -1 with
+ * e set when access is required (--namespace-labels-from-api, --namespaced-mode) and fails.
  */
-static struct nscache *start_nscache(const struct serve_opts *o, const struct log *lg,
-                                     struct nsapi **api, struct err *e)
+static int start_api(const struct serve_opts *o, const struct log *lg, struct cluster **cl,
+                     struct nscache **nsc, struct nsapi **api, struct err *e)
 {
     struct nscache_config cfg = {.ttl_ms = (o->ns_ttl ? o->ns_ttl : 60) * 1000u,
                                  .max_fetches = NSAPI_SLOTS};
-    struct nscache *c;
+    struct cluster_options co = {.kubeconfig = o->kubeconfig,
+                                 .discovery_interval_ms = (long)(o->discovery_s ? o->discovery_s
+                                                                                : 60) *
+                                                          1000,
+                                 .log = lg};
+    bool required = o->ns_lookup == NS_LOOKUP_API || o->namespaced;
+    const char *unknown = o->ns_unknown_allow ? "judged as not AI namespaces "
+                                                "(--namespace-labels-unknown=allow)"
+                                              : "verdicts that depend on them fail closed";
 
+    *cl = NULL;
+    *nsc = NULL;
     *api = NULL;
-    if (o->ns_lookup == NS_LOOKUP_API || (o->ns_lookup == NS_LOOKUP_AUTO &&
-                                          (o->kubeconfig || kube_in_cluster()))) {
-        if (!(*api = nsapi_new(o->kubeconfig, NS_LOOKUP_TIMEOUT_MS, e))) {
-            if (o->ns_lookup == NS_LOOKUP_API)
-                return NULL;
-            log_msg(lg, LOG_WARN, "namespace labels: no API lookups: %s", e->msg);
-        }
-    }
-    if (*api) {
-        cfg.fetch = nsapi_fetch;
-        cfg.fetch_cls = *api;
-    }
-    if (!(c = nscache_new(&cfg))) {
-        nsapi_free(*api);
-        *api = NULL;
-        err_set(e, "out of memory");
-        return NULL;
-    }
-    if (*api)
-        log_msg(lg, LOG_INFO,
-                "namespace labels: from admitted Namespaces and the Kubernetes API at %s "
-                "(fresh for %u s)",
-                nsapi_server(*api), cfg.ttl_ms / 1000);
-    else
-        log_msg(lg, LOG_INFO, "namespace labels: from admitted Namespaces only (%s)",
+    if (!required && (o->ns_lookup == NS_LOOKUP_OFF || (!o->kubeconfig && !kube_in_cluster()))) {
+        log_msg(lg, LOG_INFO, "namespace labels: unknown (%s): %s",
                 o->ns_lookup == NS_LOOKUP_OFF ? "--no-namespace-lookup"
-                                              : "no API credentials: give --kubeconfig");
-    return c;
+                                              : "no API credentials: give --kubeconfig",
+                unknown);
+        return 0;
+    }
+    if (!(*cl = cluster_start(&co, e)) || !(*api = nsapi_new(o->kubeconfig, NS_LOOKUP_TIMEOUT_MS, e))) {
+        cluster_stop(*cl);
+        *cl = NULL;
+        if (required)
+            return -1;
+        log_msg(lg, LOG_WARN, "namespace labels: no Kubernetes API: %s; %s", e->msg, unknown);
+        return 0;
+    }
+    cfg.fetch = nsapi_fetch;
+    cfg.fetch_cls = *api;
+    if (!(*nsc = nscache_new(&cfg))) {
+        cluster_stop(*cl);
+        nsapi_free(*api);
+        *cl = NULL;
+        *api = NULL;
+        return err_set(e, "out of memory");
+    }
+    log_msg(lg, LOG_INFO,
+            "namespace labels: from the cluster model watched at %s, and GET of a Namespace it "
+            "does not have yet (fresh for %u s); when unknown: %s",
+            cluster_server(*cl), cfg.ttl_ms / 1000, unknown);
+    return 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -418,6 +458,7 @@ int cmd_serve(int argc, char **argv)
     struct live *live = NULL;
     struct enforcer *en = NULL;
     struct nscache *nsc = NULL;
+    struct cluster *cl = NULL;
     struct nsapi *nsa = NULL;
     struct http *h = NULL;
     struct http_options ho = {0};
@@ -489,20 +530,22 @@ int cmd_serve(int argc, char **argv)
     }
     if ((wfd = live_watch_start(live, &e)) < 0)
         log_msg(&lg, LOG_WARN, "not watching files (reload with SIGHUP): %s", e.msg);
+    if (start_api(&o, &lg, &cl, &nsc, &nsa, &e) < 0) {
+        fprintf(stderr, "egressguard serve: namespace labels: %s\n", e.msg);
+        goto out;
+    }
     if (o.namespaced) {
         struct kube *k = kube_new(o.kubeconfig, &e);
-        if (!k || !(en = enforcer_start(k, live, &lg, &e))) {
+        if (!k || !(en = enforcer_start(k, live, cl, &lg, &e))) {
             fprintf(stderr, "egressguard serve: --namespaced-mode: %s\n", e.msg);
             goto out;
         }
         ho.enforcer = en;
         log_msg(&lg, LOG_INFO, "namespaced mode: Kubernetes API at %s", kube_server(k));
     }
-    if (!(nsc = start_nscache(&o, &lg, &nsa, &e))) {
-        fprintf(stderr, "egressguard serve: namespace labels: %s\n", e.msg);
-        goto out;
-    }
     ho.nscache = nsc;
+    ho.cluster = cl;
+    ho.ns_unknown_allow = o.ns_unknown_allow;
     h = http_start(&ho, live, m, &lg, &e);
     ho.listen_fd = -1; /* http_start() owns it now, started or not */
     if (!h) {
@@ -526,7 +569,7 @@ int cmd_serve(int argc, char **argv)
             fflush(stdout);
         }
     }
-    signo = run_loop(live, sfd, wfd, &lg);
+    signo = run_loop(live, en, sfd, wfd, &lg);
     shut_down(h, sfd, signo, o.shutdown_delay_ms < 0 ? SHUTDOWN_DELAY_MS : o.shutdown_delay_ms,
               &lg);
     http_stop(h);
@@ -536,6 +579,7 @@ out:
     if (ho.listen_fd >= 0)
         close(ho.listen_fd);
     enforcer_stop(en);
+    cluster_stop(cl);
     nscache_free(nsc);
     nsapi_free(nsa);
     live_free(live);

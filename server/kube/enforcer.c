@@ -4,343 +4,326 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "policy/model/plan.h"
 #include "policy/render/render.h"
+#include "server/kube/backoff.h"
 
-#define MAX_NS 4096
-#define ATTEMPTS 6            /* per request */
-#define BACKOFF_FIRST_MS 100  /* doubled each attempt, capped */
-#define BACKOFF_MAX_MS 2000
-#define NS_WAIT_ROUNDS 30     /* GETs of a namespace that does not exist yet */
-#define REQUEUE_ROUNDS 5      /* a namespace whose reconcile failed is retried this often */
-#define REQUEUE_PAUSE_MS 500L /* after a failed round; doubled each further failure */
-
-struct nsent {
-    char *name;
-    bool confirmed, queued;
-    int failures;
-};
+#define RESYNC_MS 30000L          /* a round at least this often */
+#define FULL_MS (10 * 60 * 1000L) /* every namespace looked at again, in step or not */
+#define ATTEMPTS 3                /* per request, on no answer, 429 and 5xx */
+#define NP_PATH "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies"
 
 struct enforcer {
     struct kube *kube;
     struct live *live;
+    struct cluster *cluster;
     const struct log *log;
     pthread_t thread;
+    struct pause pause;
+    struct backoff bo;
+    /* The gate's cache: what is wanted under the policy with this hash (names matter only). */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
-    struct nsent ns[MAX_NS];
-    size_t n;
+    char gate_hash[17];
+    json_t *gate_want;
+    /* The thread's own: namespace → signature of its inputs when it was last in step. */
+    json_t *memo;
+    char memo_hash[17];
+    int64_t memo_since;
 };
 
-static struct nsent *find(struct enforcer *en, const char *ns)
+static json_t *wanted(const struct policy *pol, const char *ns, struct err *e)
 {
-    for (size_t i = 0; i < en->n; i++)
-        if (!strcmp(en->ns[i].name, ns))
-            return &en->ns[i];
-    return NULL;
+    const char *names[1] = {ns};
+    struct render_opts ro = {.namespaces = names, .n_namespaces = 1};
+
+    return render_build(pol, RENDER_NETWORKPOLICY, &ro, NULL, e);
 }
 
-/* Under mu. */
-static int enqueue_locked(struct enforcer *en, const char *ns)
+bool enforcer_pod_gate(struct enforcer *en, const struct policy *pol, const struct model *m,
+                       const char *ns, const json_t *labels, char *msg, size_t size)
 {
-    struct nsent *x = find(en, ns);
-
-    if (!x) {
-        if (en->n >= MAX_NS)
-            return -1;
-        x = &en->ns[en->n];
-        if (!(x->name = strdup(ns)))
-            return -1;
-        x->confirmed = x->queued = false;
-        x->failures = 0;
-        en->n++;
-    }
-    if (!x->confirmed && !x->queued) {
-        x->queued = true;
-        pthread_cond_signal(&en->cv);
-    }
-    return 0;
-}
-
-int enforcer_enqueue(struct enforcer *en, const char *ns)
-{
-    int rc;
-
-    pthread_mutex_lock(&en->mu);
-    rc = enqueue_locked(en, ns);
-    pthread_mutex_unlock(&en->mu);
-    return rc;
-}
-
-bool enforcer_pod_gate(struct enforcer *en, const char *ns, bool ai, char *msg, size_t size)
-{
-    struct nsent *x;
+    struct buf missing;
+    struct err e = {0};
     bool ok;
 
+    if (!labels && pol->n_ns_selectors && !policy_ns_is_ai(pol, ns, NULL)) {
+        /* Unknown labels may make it an AI namespace: held like one (fail closed). */
+    } else if (!policy_ns_is_ai(pol, ns, labels)) {
+        return true;
+    }
+    buf_init(&missing, 1024);
     pthread_mutex_lock(&en->mu);
-    x = find(en, ns);
-    ok = x ? x->confirmed : !ai;
-    if (!ok)
-        enqueue_locked(en, ns);
+    if (!en->gate_want || strcmp(en->gate_hash, pol->hash)) {
+        json_decref(en->gate_want);
+        en->gate_want = wanted(pol, ns, &e);
+        snprintf(en->gate_hash, sizeof(en->gate_hash), "%s", pol->hash);
+    }
+    ok = en->gate_want && plan_in_place(m, ns, en->gate_want, &missing);
     pthread_mutex_unlock(&en->mu);
     if (!ok)
         snprintf(msg, size,
                  "egressguard namespaced mode: the egress NetworkPolicies of namespace %s are not "
-                 "confirmed yet; pods are refused until they are, so that nothing runs "
-                 "unprotected (retry shortly)",
-                 ns);
+                 "in place yet (missing: %s)%s; pods are refused until they are, so that nothing "
+                 "runs unprotected (retry shortly)",
+                 ns, e.msg[0] ? e.msg : buf_str(&missing),
+                 labels ? "" : "; its labels are unknown, so it may be an AI namespace");
+    buf_release(&missing);
     return ok;
 }
 
-/* Sleeps ms unless stopping; true when stopping. */
-static bool nap(struct enforcer *en, long ms)
+void enforcer_wake(struct enforcer *en)
 {
-    struct timespec t;
-    bool stop;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&en->mu);
-    if (!en->stop)
-        pthread_cond_timedwait(&en->cv, &en->mu, &t);
-    stop = en->stop;
-    pthread_mutex_unlock(&en->mu);
-    return stop;
+    if (en)
+        pause_wake(&en->pause);
 }
 
-/* A request retried on no answer, 429 and 5xx with bounded backoff. Status or -1. */
+/* A request retried on no answer, 429 and 5xx, briefly. Status or -1. */
 static long call(struct enforcer *en, const char *method, const char *path, const json_t *body,
-                 json_t **resp)
+                 json_t **resp, struct err *e)
 {
-    long ms = BACKOFF_FIRST_MS, st = -1;
-    struct err e = {0};
+    struct backoff bo;
+    long st = -1;
 
+    backoff_init(&bo, 100, 1000, 0);
     for (int i = 0; i < ATTEMPTS; i++) {
         json_decref(*resp);
         *resp = NULL;
-        st = kube_request(en->kube, method, path, body, resp, &e);
+        st = kube_request(en->kube, method, path, body, resp, e);
         if (st >= 0 && st != 429 && st < 500)
             return st;
-        log_msg(en->log, LOG_WARN, "kube: %s %s: %s (attempt %d of %d)", method, path,
-                st < 0 ? e.msg : "server error", i + 1, ATTEMPTS);
-        if (nap(en, ms))
+        if (st >= 0)
+            err_set(e, "%s %s: HTTP %ld", method, path, st);
+        if (pause_for(&en->pause, backoff_next(&bo)))
             return -1;
-        ms = ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms * 2;
     }
-    return st < 0 ? -1 : st;
+    return st;
 }
 
-/* Does the live object differ from the wanted one in what we manage (labels, spec)? */
-static bool drifted(const json_t *have, const json_t *want)
+static const char *op_name(enum plan_op op)
 {
-    const json_t *hl = json_object_get(json_object_get(have, "metadata"), "labels");
-    const json_t *wl = json_object_get(json_object_get(want, "metadata"), "labels");
-    const char *k;
-    const json_t *v;
-
-    json_object_foreach((json_t *)wl, k, v)
-        if (!json_equal(json_object_get(hl, k), v))
-            return true;
-    return !json_equal(json_object_get(have, "spec"), json_object_get(want, "spec"));
+    return op == PLAN_CREATE ? "create" : op == PLAN_UPDATE ? "update" : "delete";
 }
 
-/* One NetworkPolicy: GET, then POST when absent, PUT when drifted. 0 or -1. */
-static int ensure(struct enforcer *en, const char *ns, json_t *want)
+/* One write. 0 done, 1 someone else moved first (next round), -1 failed (e set). */
+static int execute(struct enforcer *en, const char *ns, const struct plan_action *a, struct err *e)
 {
-    const char *name = json_string_value(json_object_get(json_object_get(want, "metadata"), "name"));
-    char path[600];
-    json_t *resp = NULL;
+    char path[700];
+    json_t *resp = NULL, *body = NULL;
+    const char *method;
     long st;
-    int rc = -1;
+    int rc;
 
-    snprintf(path, sizeof(path), "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies/%s", ns,
-             name);
-    st = call(en, "GET", path, NULL, &resp);
-    if (st == 404) {
-        snprintf(path, sizeof(path), "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies",
-                 ns);
-        json_decref(resp);
-        resp = NULL;
-        st = call(en, "POST", path, want, &resp);
-        rc = st == 201 || st == 200 || st == 409 ? 0 : -1; /* 409: created meanwhile; next pass checks */
-    } else if (st == 200) {
-        if (!drifted(resp, want)) {
-            rc = 0;
-        } else {
-            const json_t *rv = json_object_get(json_object_get(resp, "metadata"), "resourceVersion");
-            json_t *put = json_deep_copy(want);
-            if (put && rv)
-                json_object_set(json_object_get(put, "metadata"), "resourceVersion", (json_t *)rv);
-            json_decref(resp);
-            resp = NULL;
-            st = put ? call(en, "PUT", path, put, &resp) : -1;
-            json_decref(put);
-            rc = st == 200 || st == 201 ? 0 : -1;
-        }
+    snprintf(path, sizeof(path), NP_PATH "%s%s", ns, a->op == PLAN_CREATE ? "" : "/",
+             a->op == PLAN_CREATE ? "" : a->name);
+    method = a->op == PLAN_CREATE ? "POST" : a->op == PLAN_UPDATE ? "PUT" : "DELETE";
+    if (a->op == PLAN_DELETE &&
+        !(body = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "DeleteOptions",
+                           "preconditions", "resourceVersion", a->rv ? a->rv : ""))) {
+        return err_set(e, "out of memory");
     }
-    if (rc < 0)
-        log_msg(en->log, LOG_WARN, "namespaced mode: %s/%s: API answered %ld", ns, name, st);
+    st = call(en, method, path, a->doc ? a->doc : body, &resp, e);
+    if (st >= 200 && st < 300)
+        rc = 0;
+    else if (st == 409 || (st == 404 && a->op != PLAN_CREATE))
+        rc = 1; /* created, changed or deleted meanwhile (another replica, a person): look again */
+    else {
+        const char *msg = json_string_value(json_object_get(resp, "message"));
+        if (st >= 0)
+            err_set(e, "%s %s: HTTP %ld%s%.200s", method, path, st, msg ? ": " : "",
+                    msg ? msg : "");
+        rc = -1;
+    }
     json_decref(resp);
+    json_decref(body);
     return rc;
 }
 
-static int reconcile(struct enforcer *en, const char *ns)
+/* What a namespace's reconciliation depends on, as one number (FNV-1a over the parts). */
+static uint64_t signature(const struct model *m, const struct model_item *ns,
+                          const struct policy *pol)
 {
-    struct policy_ref *ref = live_policy_get(en->live);
-    const char *names[1] = {ns};
-    struct render_opts ro = {.namespaces = names, .n_namespaces = 1};
-    char path[300];
+    struct model_item *const *nps;
+    size_t n = model_list(m, MODEL_NETWORKPOLICY, ns->name, &nps);
+    uint64_t h = 1469598103934665603ull;
+    const char *parts[3];
+
+    for (size_t i = 0; i <= n; i++) {
+        parts[0] = i < n ? nps[i]->name : ns->rv;
+        parts[1] = i < n ? nps[i]->rv : pol->hash;
+        parts[2] = "\n";
+        for (int p = 0; p < 3; p++)
+            for (const char *c = parts[p]; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    }
+    return h;
+}
+
+static bool has_managed(const struct model *m, const char *ns)
+{
+    struct model_item *const *nps;
+    size_t n = model_list(m, MODEL_NETWORKPOLICY, ns, &nps);
+
+    for (size_t i = 0; i < n; i++)
+        if (nps[i]->managed)
+            return true;
+    return false;
+}
+
+/* One namespace. Returns the number of failed writes. */
+static int reconcile(struct enforcer *en, const struct model *m, const struct model_item *ns,
+                     const struct policy *pol)
+{
+    bool ai = policy_ns_is_ai(pol, ns->name, ns->labels);
+    uint64_t sig = signature(m, ns, pol);
+    char sig_text[20];
+    json_t *want = NULL;
+    struct plan p;
     struct err e = {0};
-    json_t *docs = NULL, *resp = NULL, *d;
-    size_t i;
-    long st = 404;
-    int rc = -1;
+    int failures = 0;
 
-    /* The webhook is called before the Namespace exists: wait until the API has it. */
-    snprintf(path, sizeof(path), "/api/v1/namespaces/%s", ns);
-    for (int r = 0; r < NS_WAIT_ROUNDS && (st = call(en, "GET", path, NULL, &resp)) == 404; r++)
-        if (nap(en, 200))
-            goto out;
-    if (st != 200) {
-        log_msg(en->log, LOG_WARN, "namespaced mode: namespace %s: GET answered %ld", ns, st);
+    snprintf(sig_text, sizeof(sig_text), "%016llx", (unsigned long long)sig);
+    {
+        const char *was = json_string_value(json_object_get(en->memo, ns->name));
+        if (was && !strcmp(was, sig_text))
+            return 0;
+    }
+    plan_init(&p);
+    if (!(want = ai ? wanted(pol, ns->name, &e) : json_array()) ||
+        plan_namespace(m, ns->name, want, &p, &e) < 0) {
+        log_msg(en->log, LOG_ERROR, "namespaced mode: %s: %s", ns->name,
+                e.msg[0] ? e.msg : "out of memory");
+        failures = 1;
         goto out;
     }
-    if (!(docs = render_build(policy_ref_policy(ref), RENDER_NETWORKPOLICY, &ro, NULL, &e))) {
-        log_msg(en->log, LOG_ERROR, "namespaced mode: %s: %s", ns, e.msg);
-        goto out;
-    }
-    rc = 0;
-    json_array_foreach(docs, i, d)
-        if (ensure(en, ns, d) < 0)
-            rc = -1;
-out:
-    json_decref(resp);
-    json_decref(docs);
-    live_policy_put(ref);
-    return rc;
-}
-
-/* The start-up LIST: every namespace with the enforcement labels. */
-static void list_labeled(struct enforcer *en)
-{
-    struct policy_ref *ref = live_policy_get(en->live);
-    const struct policy *pol = policy_ref_policy(ref);
-    char path[1024];
-    size_t off, i;
-    json_t *resp = NULL, *it;
-
-    off = (size_t)snprintf(path, sizeof(path), "/api/v1/namespaces?labelSelector=");
-    for (size_t k = 0; k < pol->n_mut_labels && off < sizeof(path); k++)
-        off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%s%%3D%s", k ? "%2C" : "",
-                                pol->mut_label_keys[k], pol->mut_label_values[k]);
-    live_policy_put(ref);
-    if (call(en, "GET", path, NULL, &resp) != 200) {
-        log_msg(en->log, LOG_WARN, "namespaced mode: cannot list labeled namespaces");
-    } else {
-        json_array_foreach(json_object_get(resp, "items"), i, it) {
-            const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"), "name"));
-            if (n)
-                enforcer_enqueue(en, n);
+    for (size_t i = 0; i < p.n; i++) {
+        struct err we = {0};
+        int rc = execute(en, ns->name, &p.actions[i], &we);
+        if (rc == 0)
+            log_msg(en->log, LOG_INFO, "namespaced mode: namespace %s: %sd NetworkPolicy %s",
+                    ns->name, op_name(p.actions[i].op), p.actions[i].name);
+        else if (rc < 0) {
+            failures++;
+            log_msg(en->log, LOG_WARN,
+                    "namespaced mode: namespace %s: cannot %s NetworkPolicy %s: %s", ns->name,
+                    op_name(p.actions[i].op), p.actions[i].name, we.msg);
         }
     }
-    json_decref(resp);
+    /* In step only when nothing had to be written; otherwise the writes' events bring the next
+     * round, which confirms it from the model. */
+    if (!p.n && json_object_set_new(en->memo, ns->name, json_string(sig_text)) < 0)
+        failures++;
+out:
+    plan_release(&p);
+    json_decref(want);
+    return failures;
+}
+
+static int round_(struct enforcer *en, const struct model *m, const struct policy *pol)
+{
+    struct model_item *const *nss;
+    size_t n = model_list(m, MODEL_NAMESPACE, "", &nss);
+    int64_t now = backoff_now_ms();
+    int failures = 0;
+
+    if (strcmp(en->memo_hash, pol->hash) || now - en->memo_since > FULL_MS) {
+        json_object_clear(en->memo);
+        snprintf(en->memo_hash, sizeof(en->memo_hash), "%s", pol->hash);
+        en->memo_since = now;
+    }
+    for (size_t i = 0; i < n && !pause_stopping(&en->pause); i++) {
+        if (nss[i]->terminating)
+            continue; /* the namespace controller empties it; creating there is refused */
+        if (!policy_ns_is_ai(pol, nss[i]->name, nss[i]->labels) && !has_managed(m, nss[i]->name))
+            continue;
+        failures += reconcile(en, m, nss[i], pol);
+    }
+    /* Namespaces gone from the model need no memory. */
+    {
+        const char *k;
+        json_t *v, *tmp;
+        json_object_foreach_safe(en->memo, tmp, k, v)
+            if (!model_find(m, MODEL_NAMESPACE, "", k))
+                json_object_del(en->memo, k);
+    }
+    return failures;
 }
 
 static void *run(void *cls)
 {
     struct enforcer *en = cls;
+    bool waiting_logged = false;
 
-    list_labeled(en);
     for (;;) {
-        char *ns = NULL;
-        struct nsent *x = NULL;
-        int rc;
+        struct model *m = cluster_model(en->cluster);
+        struct policy_ref *ref = live_policy_get(en->live);
+        long wait_ms = RESYNC_MS;
 
-        pthread_mutex_lock(&en->mu);
-        while (!en->stop) {
-            for (size_t i = 0; i < en->n && !x; i++)
-                if (en->ns[i].queued)
-                    x = &en->ns[i];
-            if (x)
-                break;
-            pthread_cond_wait(&en->cv, &en->mu);
+        if (!model_complete(m, MODEL_NAMESPACE) || !model_complete(m, MODEL_NETWORKPOLICY)) {
+            if (!waiting_logged)
+                log_msg(en->log, LOG_INFO, "namespaced mode: waiting for the cluster model");
+            waiting_logged = true;
+            wait_ms = 1000;
+        } else if (round_(en, m, policy_ref_policy(ref)) > 0) {
+            wait_ms = backoff_next(&en->bo);
+        } else {
+            backoff_reset(&en->bo);
         }
-        if (en->stop) {
-            pthread_mutex_unlock(&en->mu);
-            return NULL;
-        }
-        ns = strdup(x->name);
-        pthread_mutex_unlock(&en->mu);
-        if (!ns)
-            return NULL;
-        rc = reconcile(en, ns);
-        int failures = 0;
-        pthread_mutex_lock(&en->mu);
-        x = find(en, ns);
-        x->queued = false;
-        if (rc == 0) {
-            x->confirmed = true;
-            x->failures = 0;
-        } else if ((failures = ++x->failures) < REQUEUE_ROUNDS) {
-            x->queued = true;
-        }
-        pthread_mutex_unlock(&en->mu);
-        log_msg(en->log, rc == 0 ? LOG_INFO : LOG_WARN, "namespaced mode: namespace %s: %s", ns,
-                rc == 0 ? "NetworkPolicies confirmed" : "not confirmed");
-        free(ns);
-        /*
-         * A refusal that is not transient (403 while RBAC is missing, 422) fails at once: pause
-         * before the next round instead of spinning, longer each time (0.5 s, 1 s, ... 8 s).
-         */
-        if (failures > 0 && nap(en, REQUEUE_PAUSE_MS << (failures > 5 ? 4 : failures - 1)))
+        live_policy_put(ref);
+        model_unref(m);
+        if (pause_for(&en->pause, wait_ms))
             return NULL;
     }
 }
 
-struct enforcer *enforcer_start(struct kube *kube, struct live *live, const struct log *lg,
-                                struct err *e)
+struct enforcer *enforcer_start(struct kube *kube, struct live *live, struct cluster *cluster,
+                                const struct log *lg, struct err *e)
 {
     struct enforcer *en = calloc(1, sizeof(*en));
 
-    if (!en) {
+    if (!en || !(en->memo = json_object()) || pause_init(&en->pause) < 0) {
+        if (en)
+            json_decref(en->memo);
+        free(en);
         kube_free(kube);
         err_set(e, "out of memory");
         return NULL;
     }
     en->kube = kube;
     en->live = live;
+    en->cluster = cluster;
     en->log = lg;
-    pthread_mutex_init(&en->mu, NULL);
-    pthread_cond_init(&en->cv, NULL);
+    backoff_init(&en->bo, 500, 30000, 0);
+    kube_set_timeout(en->kube, 3000, 10000);
+    if (pthread_mutex_init(&en->mu, NULL) != 0)
+        goto fail;
+    cluster_subscribe(cluster, &en->pause);
     if (pthread_create(&en->thread, NULL, run, en) != 0) {
-        kube_free(kube);
-        free(en);
-        err_set(e, "cannot start the namespaced-mode thread");
-        return NULL;
+        cluster_subscribe(cluster, NULL);
+        pthread_mutex_destroy(&en->mu);
+        goto fail;
     }
     return en;
+fail:
+    pause_destroy(&en->pause);
+    json_decref(en->memo);
+    kube_free(kube);
+    free(en);
+    err_set(e, "cannot start the namespaced-mode thread");
+    return NULL;
 }
 
 void enforcer_stop(struct enforcer *en)
 {
     if (!en)
         return;
-    pthread_mutex_lock(&en->mu);
-    en->stop = true;
-    pthread_cond_broadcast(&en->cv);
-    pthread_mutex_unlock(&en->mu);
+    cluster_subscribe(en->cluster, NULL);
+    pause_stop(&en->pause);
     pthread_join(en->thread, NULL);
-    for (size_t i = 0; i < en->n; i++)
-        free(en->ns[i].name);
+    pause_destroy(&en->pause);
     pthread_mutex_destroy(&en->mu);
-    pthread_cond_destroy(&en->cv);
+    json_decref(en->gate_want);
+    json_decref(en->memo);
     kube_free(en->kube);
     free(en);
 }

@@ -16,8 +16,6 @@ struct entry {
     json_t *labels;     /* owned, never modified once stored; NULL: none known */
     bool absent;        /* the fetch said the namespace does not exist */
     bool fetching;      /* a thread is fetching it: not evicted, not freed */
-    bool dropped;       /* dropped while fetching: the fetcher frees it */
-    unsigned gen;       /* bumped by put and drop, so that an older fetch does not overwrite */
     int64_t stored;     /* when labels (or absent) were recorded */
     int64_t retry_at;   /* after a failed fetch: no new one before */
     int64_t warn_until; /* no new warning before */
@@ -33,6 +31,8 @@ struct nscache {
     size_t n_buckets; /* a power of two */
     size_t n;
     unsigned n_fetching;
+    unsigned waiting;       /* threads waiting for another one's fetch */
+    unsigned long wakeups;  /* times such a thread woke up */
 };
 
 static int64_t monotonic_ms(void *cls)
@@ -212,7 +212,6 @@ static json_t *from_entry(struct nscache *c, const char *ns, uint64_t h, struct 
                           int64_t now, struct nscache_result *r)
 {
     if (e && e->labels) {
-        /* Without a fetch an admission-fed entry is the best there is until the next one. */
         if (fresh(c, e, now) || !c->cfg.fetch) {
             r->source = NSCACHE_HIT;
         } else {
@@ -235,19 +234,20 @@ static json_t *from_entry(struct nscache *c, const char *ns, uint64_t h, struct 
     return NULL;
 }
 
-static void wait_for_fetch(struct nscache *c)
+/*
+ * Under mu: waits for a fetch to finish, until `until` (CLOCK_MONOTONIC). Any fetch finishing
+ * wakes every waiter, so the caller looks at its own entry again and may wait again. false once
+ * the deadline passed.
+ */
+static bool wait_for_fetch(struct nscache *c, const struct timespec *until)
 {
-    struct timespec t;
+    int rc;
 
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += WAIT_MS / 1000;
-    t.tv_nsec += (long)(WAIT_MS % 1000) * 1000000;
-    if (t.tv_nsec >= 1000000000) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000;
-    }
-    /* One wakeup is enough: the caller looks again, and does not wait a second time. */
-    (void)pthread_cond_timedwait(&c->done, &c->mu, &t);
+    c->waiting++;
+    rc = pthread_cond_timedwait(&c->done, &c->mu, until);
+    c->waiting--;
+    c->wakeups++;
+    return rc == 0;
 }
 
 json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
@@ -255,8 +255,8 @@ json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
     uint64_t h = hash_name(ns);
     struct entry *e;
     json_t *got = NULL, *out = NULL;
-    bool waited = false;
-    unsigned gen;
+    bool waiting = false, waited_out = false;
+    struct timespec until;
     int64_t now;
     int rc;
 
@@ -266,15 +266,28 @@ json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r)
 again:
     now = c->cfg.clock(c->cfg.clock_cls);
     e = find(c, ns, h);
-    if (e && !e->dropped && (e->labels || e->absent) && (fresh(c, e, now) || !c->cfg.fetch)) {
+    if (e && (e->labels || e->absent) && (fresh(c, e, now) || !c->cfg.fetch)) {
         out = from_entry(c, ns, h, e, now, r);
         goto out;
     }
     if (e && e->fetching) {
-        if (!e->labels && !waited) {
-            /* Someone is fetching this name: share the answer rather than ask again. */
-            waited = true;
-            wait_for_fetch(c);
+        if (!e->labels && !waited_out) {
+            /*
+             * Someone is fetching this name: share the answer rather than ask again. Another
+             * name's fetch may wake us first: look again (e may be gone), and keep waiting for
+             * this one until the deadline.
+             */
+            if (!waiting) {
+                waiting = true;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_sec += WAIT_MS / 1000;
+                until.tv_nsec += (long)(WAIT_MS % 1000) * 1000000;
+                if (until.tv_nsec >= 1000000000) {
+                    until.tv_sec++;
+                    until.tv_nsec -= 1000000000;
+                }
+            }
+            waited_out = !wait_for_fetch(c, &until);
             goto again;
         }
         out = from_entry(c, ns, h, e, now, r);
@@ -287,7 +300,6 @@ again:
     }
 
     e->fetching = true;
-    gen = e->gen;
     c->n_fetching++;
     pthread_mutex_unlock(&c->mu);
     rc = c->cfg.fetch(c->cfg.fetch_cls, ns, &got, &r->err);
@@ -306,20 +318,6 @@ again:
     pthread_cond_broadcast(&c->done);
     r->fetched = true;
     r->fetch_failed = rc < 0;
-    if (e->dropped) {
-        /* The namespace was deleted meanwhile: answer this request, remember nothing. */
-        remove_entry(c, e);
-        r->source = rc == 1 ? NSCACHE_FETCHED : rc == 0 ? NSCACHE_ABSENT : NSCACHE_UNKNOWN;
-        r->warn = rc < 0;
-        out = got;
-        got = NULL;
-        goto out;
-    }
-    if (e->gen != gen) {
-        /* An admission recorded it while we asked: that is at least as new. */
-        out = from_entry(c, ns, h, e, now, r);
-        goto out;
-    }
     if (rc < 0) {
         e->retry_at = now + c->cfg.retry_ms;
         out = from_entry(c, ns, h, e, now, r);
@@ -340,48 +338,12 @@ out:
     return out;
 }
 
-int nscache_put(struct nscache *c, const char *ns, const json_t *labels)
+void nscache_stats(struct nscache *c, struct nscache_stats *out)
 {
-    json_t *l = stored_labels(labels, ns);
-    uint64_t h = hash_name(ns);
-    struct entry *e;
-
-    if (!l)
-        return -1;
     pthread_mutex_lock(&c->mu);
-    if (!(e = find(c, ns, h)) && !(e = insert(c, ns, h))) {
-        pthread_mutex_unlock(&c->mu);
-        json_decref(l);
-        return -1;
-    }
-    json_decref(e->labels);
-    e->labels = l;
-    e->absent = false;
-    e->dropped = false;
-    e->gen++;
-    e->stored = c->cfg.clock(c->cfg.clock_cls);
-    e->retry_at = 0;
-    e->warn_until = 0;
-    pthread_mutex_unlock(&c->mu);
-    return 0;
-}
-
-void nscache_drop(struct nscache *c, const char *ns)
-{
-    struct entry *e;
-
-    pthread_mutex_lock(&c->mu);
-    if ((e = find(c, ns, hash_name(ns)))) {
-        if (e->fetching) {
-            json_decref(e->labels);
-            e->labels = NULL;
-            e->absent = false;
-            e->dropped = true;
-            e->gen++;
-        } else {
-            remove_entry(c, e);
-        }
-    }
+    out->size = c->n;
+    out->waiting = c->waiting;
+    out->wakeups = c->wakeups;
     pthread_mutex_unlock(&c->mu);
 }
 

@@ -2,13 +2,11 @@
 #define EGRESSGUARD_NSCACHE_H
 
 /*
- * The server's namespace-label cache: name → labels (a JSON object carrying
- * kubernetes.io/metadata.name), so that an online decision knows the labels of the request's
- * namespace as `check` knows them from a Namespace in its input.
- *
- * Filled from Namespace admissions (nscache_put, nscache_drop) and, on a miss or once an entry is
- * older than the TTL, through an optional fetch callback (the Kubernetes API, see nsapi.h), called
- * in the asking thread with no lock held. Concurrent misses of one namespace share one fetch; the
+ * The labels of namespaces the cluster model (cluster.h) does not have yet (created a moment
+ * ago, not delivered by the watch yet): name → labels (a JSON object carrying
+ * kubernetes.io/metadata.name), fetched on a miss or once an entry is older than the TTL through
+ * a fetch callback (the Kubernetes API, see nsapi.h), called in the asking thread with no lock
+ * held. Nothing else fills it: admission requests never do. Concurrent misses of one namespace share one fetch; the
  * number of fetches under way is bounded, a miss beyond it is answered "unknown" at once. A failed
  * refresh keeps serving the old labels and is not retried before retry_ms. The table holds at
  * most max_entries names; a new one evicts first those without labels, then the oldest.
@@ -39,14 +37,14 @@ struct nscache_config {
     unsigned retry_ms;      /* after a failed fetch of a name, none before this (0: 5000) */
     size_t max_entries;     /* 0: 10000 */
     unsigned max_fetches;   /* fetches under way at once (0: 4) */
-    nscache_fetch_fn fetch; /* NULL: only admissions fill the cache */
+    nscache_fetch_fn fetch; /* NULL: nothing is ever known */
     void *fetch_cls;
     nscache_clock_fn clock; /* NULL: CLOCK_MONOTONIC; tests inject their own */
     void *clock_cls;
 };
 
 enum nscache_source {
-    NSCACHE_HIT = 0, /* a fresh entry, or an admission-fed one when there is no fetch */
+    NSCACHE_HIT = 0, /* a fresh entry */
     NSCACHE_FETCHED, /* fetched just now */
     NSCACHE_STALE,   /* an entry past its TTL: its refresh failed or is under way */
     NSCACHE_ABSENT,  /* the API says the namespace does not exist; no labels */
@@ -58,7 +56,7 @@ struct nscache_result {
     bool fetched;      /* this call ran the fetch (whatever its outcome) */
     bool fetch_failed; /* ... and it failed: err says why */
     bool warn;         /* first UNKNOWN or failed-refresh STALE of this name in a TTL: log it */
-    bool no_fetch;     /* the cache has no fetch: only admissions fill it */
+    bool no_fetch;     /* the cache has no fetch */
     int64_t age_ms;    /* STALE: how old the labels are */
     struct err err;
 };
@@ -75,16 +73,14 @@ void nscache_free(struct nscache *c); /* NULL is a no-op; no call may be under w
  */
 json_t *nscache_get(struct nscache *c, const char *ns, struct nscache_result *r);
 
-/*
- * Records the labels of an admitted Namespace (labels may be NULL: none), fresh for a TTL; copies
- * them and adds kubernetes.io/metadata.name. 0, or -1 on out of memory.
- */
-int nscache_put(struct nscache *c, const char *ns, const json_t *labels);
-
-/* Forgets a namespace (a Namespace DELETE). */
-void nscache_drop(struct nscache *c, const char *ns);
-
 /* Names in the table now (for tests and metrics). */
 size_t nscache_size(struct nscache *c);
+
+struct nscache_stats {
+    size_t size;           /* names in the table */
+    unsigned waiting;      /* threads waiting now for another thread's fetch of their name */
+    unsigned long wakeups; /* times such a waiter woke up (any fetch finishing wakes them) */
+};
+void nscache_stats(struct nscache *c, struct nscache_stats *out);
 
 #endif

@@ -31,6 +31,8 @@ struct http {
     bool verify_clients;
     struct enforcer *enforcer;
     struct nscache *nscache;
+    struct cluster *cluster;
+    bool ns_unknown_allow;
     unsigned port;
 
     atomic_size_t body_bytes; /* request bodies held, at most max_inflight */
@@ -233,42 +235,57 @@ static void classify(struct request *rq, struct MHD_Connection *c, const char *u
 }
 
 /*
- * Namespaced mode: an AI Namespace admitted (not a dry run) is queued for its NetworkPolicies;
- * a Pod in an AI namespace whose policies are not confirmed yet is denied.
+ * Namespaced mode: a Pod in an AI namespace whose NetworkPolicies are not in the cluster model yet
+ * is denied. Nothing else: the reconciler learns namespaces from the model, never from requests.
  */
 static void namespaced_mode(struct enforcer *en, const struct policy *pol, enum admission_op op,
-                            const struct admission *a, struct verdict *v)
+                            const struct admission *a, const struct model *snap,
+                            const json_t *labels, struct verdict *v)
 {
     const struct object *o = &a->obj;
-    const json_t *labels;
-    char msg[400];
+    char msg[700];
 
-    if (!strcmp(o->kind, "Namespace") && !strcmp(o->api_version, "v1")) {
-        labels = json_object_get(json_object_get(o->json, "metadata"), "labels");
-        if (!a->ctx.dry_run && (!strcmp(a->operation, "CREATE") || !strcmp(a->operation, "UPDATE")) &&
-            (v->patch || policy_ns_is_ai(pol, o->name, json_is_object(labels) ? labels : NULL)))
-            enforcer_enqueue(en, o->name);
-        return;
-    }
     if (op != ADMISSION_VALIDATE || strcmp(o->kind, "Pod") || strcmp(o->api_version, "v1") ||
-        !strcmp(a->operation, "DELETE") || !*o->ns)
+        !strcmp(a->operation, "DELETE") || !*o->ns || !snap)
         return;
-    labels = a->ctx.namespaces ? nsdb_labels(a->ctx.namespaces, o->ns) : NULL;
-    if (!enforcer_pod_gate(en, o->ns, policy_ns_is_ai(pol, o->ns, labels), msg, sizeof(msg)))
-        verdict_add(v, o, NULL, "namespacedMode.unconfirmed", MODE_ENFORCE, true, "", "%s", msg);
+    if (!enforcer_pod_gate(en, pol, snap, o->ns, labels, msg, sizeof(msg)))
+        verdict_add(v, o, NULL, "namespacedMode.notInPlace", MODE_ENFORCE, true, "", "%s", msg);
 }
 
 /*
- * The labels of the request's namespace (new reference, or NULL when unknown). A hit costs a hash
- * lookup; anything else is counted, and trouble is logged once per namespace per TTL.
+ * The labels of the request's namespace, or NULL when they cannot be known (why says why, for the
+ * decision's message). First the cluster model (*snap keeps the snapshot they are borrowed from),
+ * then a GET of the Namespace through the cache (*fetched, a new reference): the watch may not
+ * have delivered a namespace created a moment ago. Misses are counted, and trouble is logged
+ * once per namespace per TTL.
  */
-static json_t *namespace_labels(struct http *h, const char *ns)
+static const json_t *namespace_labels(struct http *h, const char *ns, struct model **snap,
+                                      json_t **fetched, char *why, size_t size)
 {
     struct nscache_result r;
-    json_t *labels = nscache_get(h->nscache, ns, &r);
+    const json_t *labels;
+    size_t off = 0;
 
-    if (r.source == NSCACHE_HIT && !r.fetched)
-        return labels;
+    *snap = NULL;
+    *fetched = NULL;
+    why[0] = '\0';
+    if (h->cluster) {
+        *snap = cluster_model(h->cluster);
+        if ((labels = model_ns_labels(*snap, ns)))
+            return labels;
+        off = (size_t)snprintf(why, size, "not in the cluster model: %s",
+                               model_complete(*snap, MODEL_NAMESPACE)
+                                   ? "no such namespace has been watched"
+                                   : "namespaces are not listed yet");
+    }
+    if (!h->nscache) {
+        if (!h->cluster)
+            snprintf(why, size, "egressguard has no access to the Kubernetes API "
+                                "(--no-namespace-lookup, or no credentials)");
+        metrics_ns_lookup(h->metrics, METRICS_NS_UNKNOWN);
+        return NULL;
+    }
+    *fetched = nscache_get(h->nscache, ns, &r);
     if (r.fetched)
         metrics_ns_lookup(h->metrics, r.fetch_failed               ? METRICS_NS_API_ERROR
                                       : r.source == NSCACHE_ABSENT ? METRICS_NS_API_NOT_FOUND
@@ -282,41 +299,18 @@ static json_t *namespace_labels(struct http *h, const char *ns)
                     ns, r.fetch_failed ? r.err.msg : "no API lookup possible now",
                     (long long)(r.age_ms / 1000));
     } else if (r.source == NSCACHE_UNKNOWN || r.source == NSCACHE_ABSENT) {
+        const char *cause = r.source == NSCACHE_ABSENT ? "the API server says it does not exist"
+                            : r.fetch_failed          ? r.err.msg
+                                                      : "no API answer now";
         metrics_ns_lookup(h->metrics, METRICS_NS_UNKNOWN);
+        if (off < size)
+            snprintf(why + off, size - off, "%sGET of the Namespace: %.240s", off ? "; " : "", cause);
         if (r.warn)
-            log_msg(h->log, LOG_WARN,
-                    "namespace %s: labels unknown (%s); it is an AI namespace only if its name "
-                    "matches aiWorkloads.namespaces.names",
-                    ns,
-                    r.fetch_failed ? r.err.msg
-                    : r.no_fetch   ? "no Kubernetes API access and no Namespace admission seen"
-                                   : "no API answer");
+            log_msg(h->log, LOG_WARN, "namespace %s: labels unknown (%s); decisions that depend "
+                                      "on them fail closed",
+                    ns, why);
     }
-    return labels;
-}
-
-/*
- * A Namespace admitted by /validate (the last word before it is stored: mutations are applied
- * by then) is what the cache should know; a deleted one is forgotten. Dry runs change nothing.
- */
-static void learn_namespace(struct http *h, const struct admission *a, const struct verdict *v)
-{
-    const struct object *o = &a->obj;
-    const json_t *labels;
-
-    if (strcmp(o->kind, "Namespace") || strcmp(o->api_version, "v1") || !*o->name ||
-        a->ctx.dry_run)
-        return;
-    if (!strcmp(a->operation, "DELETE")) {
-        nscache_drop(h->nscache, o->name);
-        return;
-    }
-    if (!v->allowed || (*a->operation && strcmp(a->operation, "CREATE") &&
-                        strcmp(a->operation, "UPDATE")))
-        return;
-    labels = json_object_get(json_object_get(o->json, "metadata"), "labels");
-    if (nscache_put(h->nscache, o->name, json_is_object(labels) ? labels : NULL) < 0)
-        log_msg(h->log, LOG_WARN, "namespace %s: out of memory recording its labels", o->name);
+    return *fetched;
 }
 
 static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connection *c)
@@ -330,7 +324,10 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     struct policy_ref *ref;
     const struct policy *pol;
     struct nsdb ns_view;
-    json_t *ns_labels = NULL;
+    struct model *snap = NULL;
+    const json_t *labels = NULL;
+    json_t *fetched = NULL;
+    char why[400];
     char *text;
     size_t len = 0;
     int rc;
@@ -343,16 +340,20 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     ref = live_policy_get(h->live);
     pol = policy_ref_policy(ref);
     verdict_init(&v);
-    if (h->nscache && decide_uses_namespace_labels(pol, &a.obj, &a.ctx)) {
-        ns_labels = namespace_labels(h, a.obj.ns);
-        nsdb_init_one(&ns_view, a.obj.ns, ns_labels);
+    if (decide_uses_namespace_labels(pol, &a.obj, &a.ctx)) {
+        labels = namespace_labels(h, a.obj.ns, &snap, &fetched, why, sizeof(why));
+        nsdb_init_one(&ns_view, a.obj.ns, labels);
         a.ctx.namespaces = &ns_view;
+        a.ctx.ns_unknown_reason = why;
+        a.ctx.ns_unknown_allow = h->ns_unknown_allow;
     }
     rc = admission_decide(pol, op, &a, &v, &eval);
-    if (h->nscache && op == ADMISSION_VALIDATE && rc == 0)
-        learn_namespace(h, &a, &v);
-    if (h->enforcer && rc == 0)
-        namespaced_mode(h->enforcer, pol, op, &a, &v);
+    if (h->enforcer && rc == 0) {
+        if (!snap)
+            snap = cluster_model(h->cluster);
+        namespaced_mode(h->enforcer, pol, op, &a, snap,
+                        labels ? labels : model_ns_labels(snap, a.obj.ns), &v);
+    }
     text = admission_encode(&a, pol, &v, rc < 0 ? &eval : NULL, &len);
     if (log_enabled(h->log, LOG_INFO)) {
         struct log_decision d = {
@@ -382,20 +383,26 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     verdict_release(&v);
     live_policy_put(ref);
     admission_release(&a);
-    json_decref(ns_labels);
+    json_decref(fetched);
+    model_unref(snap);
     if (!text)
         return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
                            "cannot write the answer (out of memory, or over its cap)");
     return reply(h, c, MHD_HTTP_OK, "application/json", text, len, NULL, NULL);
 }
 
-/* /readyz: ready unless shutting down or serving a certificate that has expired meanwhile (a
- * client refuses it, so the Service should send requests to another replica). */
+/*
+ * /readyz: ready unless shutting down, serving a certificate that has expired meanwhile (a client
+ * refuses it, so the Service should send requests to another replica), or before the cluster
+ * model's first sync (decisions would see every namespace unknown).
+ */
 static enum MHD_Result answer_ready(struct http *h, struct MHD_Connection *c)
 {
     struct tls_creds *creds;
     struct err e = {0};
     enum tls_validity v;
+    struct buf why;
+    size_t len;
     char *text;
 
     if (atomic_load(&h->draining))
@@ -403,11 +410,70 @@ static enum MHD_Result answer_ready(struct http *h, struct MHD_Connection *c)
     creds = live_creds_get(h->live);
     v = tls_creds_check_time(creds, time(NULL), &e);
     tls_creds_unref(creds);
-    if (v == TLS_VALID)
+    if (v != TLS_VALID) {
+        text = buf_strfmt("not ready: serving %s\n", e.msg);
+        return reply(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", text,
+                     text ? strlen(text) : 0, NULL, NULL);
+    }
+    buf_init(&why, 4096);
+    if (!h->cluster || cluster_ready(h->cluster, &why)) {
+        buf_release(&why);
         return reply_text(h, c, MHD_HTTP_OK, "ready\n");
-    text = buf_strfmt("not ready: serving %s\n", e.msg);
-    return reply(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", text, text ? strlen(text) : 0,
-                 NULL, NULL);
+    }
+    buf_puts(&why, "\n");
+    text = buf_detach(&why, &len);
+    return reply(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", text, text ? len : 0, NULL,
+                 NULL);
+}
+
+/* Prometheus label values escape backslash, double quote and newline. */
+static void label_value(struct buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            buf_printf(b, "\\%c", *s);
+        else if (*s == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_add(b, s, 1);
+    }
+}
+
+/* The counters, which policy is served (so that replicas serving different files show), and the
+ * cluster model's state. malloc()ed, or NULL on out of memory. */
+static char *render_metrics(struct http *h, size_t *len)
+{
+    struct policy_ref *ref = live_policy_get(h->live);
+    const struct policy *pol = policy_ref_policy(ref);
+    size_t n = 0, counts[3];
+    char *text;
+    struct buf b;
+
+    /* Exemptions change state with the clock, not with events: counted at each scrape. */
+    policy_exemption_counts(pol, (int64_t)time(NULL), counts);
+    metrics_exemptions(h->metrics, counts);
+    metrics_gauges(h->metrics, atomic_load(&h->active), atomic_load(&h->body_bytes),
+                   h->max_inflight);
+    text = metrics_render(h->metrics, &n);
+
+    buf_init(&b, 0);
+    if (text)
+        buf_add(&b, text, n);
+    free(text);
+    buf_puts(&b, "# HELP egressguard_policy_info The policy served: metadata.name and the first 16 "
+                 "hex digits of the file's SHA-256.\n"
+                 "# TYPE egressguard_policy_info gauge\n"
+                 "egressguard_policy_info{name=\"");
+    label_value(&b, pol->name ? pol->name : "");
+    buf_printf(&b, "\",hash=\"%s\"} 1\n", pol->hash);
+    live_policy_put(ref);
+    if (h->cluster)
+        cluster_metrics(h->cluster, &b);
+    if (!text) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b, len);
 }
 
 static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
@@ -426,21 +492,10 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *c)
         return reply_text(h, c, MHD_HTTP_OK, "ok\n");
     case ROUTE_READYZ:
         return answer_ready(h, c);
-    case ROUTE_METRICS: {
-        /* Exemptions change state with the clock, not with events: counted at each scrape. */
-        struct policy_ref *ref = live_policy_get(h->live);
-        size_t counts[3];
-
-        policy_exemption_counts(policy_ref_policy(ref), (int64_t)time(NULL), counts);
-        live_policy_put(ref);
-        metrics_exemptions(h->metrics, counts);
-        metrics_gauges(h->metrics, atomic_load(&h->active), atomic_load(&h->body_bytes),
-                       h->max_inflight);
-        text = metrics_render(h->metrics, &len);
-        if (!text)
+    case ROUTE_METRICS:
+        if (!(text = render_metrics(h, &len)))
             return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return reply(h, c, MHD_HTTP_OK, "text/plain; version=0.0.4", text, len, NULL, NULL);
-    }
     default:
         return reply_error(rq, c, MHD_HTTP_NOT_FOUND, "not found");
     }
@@ -649,6 +704,8 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->verify_clients = o->verify_clients;
     h->enforcer = o->enforcer;
     h->nscache = o->nscache;
+    h->cluster = o->cluster;
+    h->ns_unknown_allow = o->ns_unknown_allow;
     atomic_init(&h->body_bytes, 0);
     atomic_init(&h->active, 0);
     atomic_init(&h->unanswered, 0);

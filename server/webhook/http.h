@@ -8,14 +8,18 @@
  * all together (--max-inflight-bytes: 429); errors are answered only after the body was read or
  * drained, so that the status reaches the client instead of a reset.
  * All state hangs off struct http (passed to libmicrohttpd as cls); nothing is global.
- * With a namespace-label cache, /validate records the Namespaces it admits there, and each
- * decision that may depend on the labels of the request's namespace gets them from it.
+ * A decision that may depend on the labels of the request's namespace gets them from the cluster
+ * model (cluster.h) and, when the model does not have them, from a GET of the Namespace
+ * (nscache.h); requests never teach either of them anything (an AdmissionReview is a claim,
+ * anyone who reaches the port can send one). Labels that stay unknown fail the decision closed
+ * (nsunknown.h) unless ns_unknown_allow. /readyz answers 503 until the cluster model is ready.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "policy/base/err.h"
+#include "server/kube/cluster.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/live.h"
 #include "server/webhook/log.h"
@@ -35,7 +39,9 @@ struct http_options {
     unsigned timeout;        /* seconds of silence before a connection is closed (0: 10) */
     unsigned max_connections; /* 0: 512 */
     struct enforcer *enforcer; /* namespaced mode (borrowed), or NULL */
-    struct nscache *nscache;   /* namespace labels (borrowed), or NULL: none known */
+    struct nscache *nscache;   /* GET of a Namespace on a model miss (borrowed), or NULL */
+    struct cluster *cluster;   /* the watched cluster model (borrowed), or NULL */
+    bool ns_unknown_allow;     /* --namespace-labels-unknown=allow */
 };
 
 struct http;

@@ -51,6 +51,32 @@ expect_in deploy_service_port "$base" "port: 443
     targetPort: https"
 case "$base" in *subPath*) fail deploy_no_subpath ;; *) pass deploy_no_subpath ;; esac
 
+# Least privilege: the base role reads (get, list, watch) and writes nothing; only the
+# namespaced-mode overlay may write, and only NetworkPolicies.
+role=$(printf '%s\n' "$base" | awk '/^kind: ClusterRole$/ {r = 1} r && /^---/ {exit} r')
+case "$role" in *create*|*update*|*delete*|*patch*|*'"*"'*) fail deploy_base_role_read_only "$role" ;;
+*) pass deploy_base_role_read_only ;; esac
+for res in namespaces networkpolicies ciliumnetworkpolicies ciliumclusterwidenetworkpolicies \
+    ciliumcidrgroups globalnetworkpolicies networksets globalnetworksets adminnetworkpolicies \
+    baselineadminnetworkpolicies; do
+    expect_in "deploy_base_role_reads_$res" "$role" "- $res"
+done
+n=$(printf '%s\n' "$role" | grep -c '^  - get$')
+[ "$n" -eq 5 ] && pass deploy_base_role_get_list_watch_each_group || fail deploy_base_role_get_list_watch_each_group "$n"
+run kubectl kustomize "$root/deploy/namespaced"
+expect_rc deploy_kustomize_namespaced 0
+expect_in deploy_namespaced_flag "$out" "- --namespaced-mode"
+expect_in deploy_namespaced_writes "$out" "name: egressguard-namespaced-mode
+rules:
+- apiGroups:
+  - networking.k8s.io
+  resources:
+  - networkpolicies
+  verbs:
+  - create
+  - update
+  - delete"
+
 # Kubernetes 1.20: the same server, the PDB as policy/v1beta1, the namespace labelled.
 run kubectl kustomize "$root/deploy/k8s-1.20"
 expect_rc deploy_kustomize_1_20 0

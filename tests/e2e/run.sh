@@ -97,6 +97,7 @@ wait_for() {
 
 k() { kubectl --kubeconfig "$T/kubeconfig" --cache-dir "$T/kubecache" --request-timeout=30s "$@"; }
 ka() { k --context alice "$@"; }
+knsc() { k --context nsc "$@"; }
 
 # run CMD...: stdout in $T/out, stderr in $T/err, status in $rc.
 run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
@@ -205,7 +206,7 @@ for v in ETCD_PORT ETCD_PEER API_PORT HOOK_PORT; do
 done
 
 token() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
-ADMIN_TOKEN=$(token) ALICE_TOKEN=$(token) EG_TOKEN=$(token)
+ADMIN_TOKEN=$(token) ALICE_TOKEN=$(token) EG_TOKEN=$(token) NSC_TOKEN=$(token)
 (
     set -e
     cd "$T/pki"
@@ -231,6 +232,8 @@ ADMIN_TOKEN=$(token) ALICE_TOKEN=$(token) EG_TOKEN=$(token)
         echo "$ADMIN_TOKEN,e2e-admin,e2e-admin-uid,\"system:masters\""
         echo "$ALICE_TOKEN,alice,alice-uid,\"e2e-developers\""
         echo "$EG_TOKEN,system:serviceaccount:egressguard:egressguard,egressguard-uid,\"system:serviceaccounts,system:serviceaccounts:egressguard\""
+        # No kube-controller-manager runs here: the tests act as its namespace controller.
+        echo "$NSC_TOKEN,system:serviceaccount:kube-system:namespace-controller,nsc-uid,\"system:serviceaccounts,system:serviceaccounts:kube-system\""
     } >tokens.csv
 ) >"$T/pki.log" 2>&1 || abort "setup: PKI" "openssl failed" "$T/pki.log"
 
@@ -284,7 +287,7 @@ plugins:
       kind: WebhookAdmissionConfiguration
       kubeConfigFile: $T/webhook-client.kubeconfig
 K
-kubeconfig "$T/kubeconfig" admin "$ADMIN_TOKEN" alice "$ALICE_TOKEN"
+kubeconfig "$T/kubeconfig" admin "$ADMIN_TOKEN" alice "$ALICE_TOKEN" nsc "$NSC_TOKEN"
 kubeconfig "$T/egressguard.kubeconfig" egressguard "$EG_TOKEN"
 
 etcd --name e2e --data-dir "$T/etcd" \
@@ -325,6 +328,12 @@ kind: ClusterRoleBinding
 metadata: {name: e2e-egressguard}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 subjects: [{kind: ServiceAccount, name: egressguard, namespace: egressguard}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: e2e-namespace-controller}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: namespace-controller, namespace: kube-system}]
 EOF
 
 # ---------------------------------------------------------------------------------------------
@@ -344,18 +353,36 @@ else
 fi
 
 # Only the API server may call /validate and /mutate: every case below passes through its client
-# certificate.
+# certificate. egressguard always runs with API credentials: its cluster model (LIST+WATCH of
+# namespaces and every policy kind served) is where namespace labels come from.
 start_egressguard() { # extra serve options...
     "$EG" serve --policy "$POLICY" --listen "127.0.0.1:$HOOK_PORT" \
         --tls-cert "$CERTS/tls.crt" --tls-key "$CERTS/tls.key" --client-ca "$T/pki/client-ca.crt" \
-        "$@" >>"$T/egressguard.log" 2>&1 &
+        --kubeconfig "$T/egressguard.kubeconfig" --kube-discovery-interval 5 "$@" \
+        >>"$T/egressguard.log" 2>&1 &
     pid_of[egressguard]=$!
 }
 hook_healthy() { curl -fsS --max-time 2 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/healthz"; }
+hook_ready() { curl -fsS --max-time 2 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/readyz"; }
+hook_metric() { # hook_metric NAME-WITH-LABELS: its value now
+    curl -fsS --max-time 5 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/metrics" |
+        awk -v n="$1" '$1 == n { print $2 }'
+}
 start_egressguard
 if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard serve answers /healthz over TLS on 127.0.0.1"; else
     fail "egressguard serve answers /healthz over TLS on 127.0.0.1" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
 fi
+if wait_for "$TIMEOUT" hook_ready; then pass "egressguard is ready once its cluster model is listed"; else
+    fail "egressguard is ready once its cluster model is listed" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
+fi
+for kind in namespaces networkpolicies ciliumnetworkpolicies ciliumclusterwidenetworkpolicies \
+    calico_networkpolicies calico_globalnetworkpolicies; do
+    if [ "$(hook_metric "egressguard_watch_synced{kind=\"$kind\"}")" = 1 ]; then
+        pass "the model watches $kind (served by the API server or its CRDs)"
+    else
+        fail "the model watches $kind (served by the API server or its CRDs)" "$(hook_metric "egressguard_watch_synced{kind=\"$kind\"}")"
+    fi
+done
 code=$(curl -sS --max-time 5 --cacert "$CERTS/ca.crt" -o "$T/noclient.out" -w '%{http_code}' \
     -H 'Content-Type: application/json' --data-binary "@$REPO/tests/data/admission/pod-v1.json" \
     "https://127.0.0.1:$HOOK_PORT/validate")
@@ -483,9 +510,9 @@ case "$fp" in
 *) fail "failurePolicy is one value for all validating webhooks" "got: $fp" ;;
 esac
 
-# Restarted with API credentials: its namespace-label cache is empty, so labels come from the API.
-start_egressguard --kubeconfig "$T/egressguard.kubeconfig"
-if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard restarts"; else
+# Restarted: the model is built again from the API.
+start_egressguard
+if wait_for "$TIMEOUT" hook_ready; then pass "egressguard restarts"; else
     fail "egressguard restarts" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
 fi
 recovered() { k apply -f "$T/np-while-down.yaml"; }
@@ -494,20 +521,59 @@ if wait_for 30 recovered; then pass "compliant policy admitted again after resta
 fi
 expect_denied "violating policy denied again after restart" 'entity world opens' k apply -f "$M/cnp-bad-world.yaml"
 sed 's/name: bad-internet/name: bad-internet-2/' "$M/np-bad-labelled-ns.yaml" >"$T/np-labelled-2.yaml"
-expect_denied "after restart, AI-by-label namespace known from the API" '0\.0\.0\.0/0' \
+expect_denied "after restart, AI-by-label namespace known from the model" '0\.0\.0\.0/0' \
     k apply --dry-run=server -f "$T/np-labelled-2.yaml"
-api_gets=$(curl -fsS --max-time 5 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/metrics" |
-    sed -n 's/^egressguard_namespace_api_requests_total{result="ok"} //p')
-if [ "${api_gets:-0}" -gt 0 ] 2>/dev/null; then pass "after restart, namespace labels were fetched from the API"; else
-    fail "after restart, namespace labels were fetched from the API" "namespace_api_requests_total{ok} = '${api_gets:-}'"
+n_ns=$(hook_metric 'egressguard_model_objects{kind="namespaces"}')
+if [ "${n_ns:-0}" -ge 5 ] 2>/dev/null; then pass "after restart, the model holds the cluster's namespaces ($n_ns)"; else
+    fail "after restart, the model holds the cluster's namespaces" "egressguard_model_objects{namespaces} = '${n_ns:-}'"
 fi
+
+# ---------------------------------------------------------------------------------------------
+# The cluster model is the truth, and requests are claims.
+# A namespace labelled AI after its creation: a hostNetwork pod there is denied within 2 s of the
+# label (polled; the latency is printed).
+expect_admitted "creates plain namespace late-e2e" k create namespace late-e2e
+sed -e 's/namespace: web-e2e/namespace: late-e2e/' "$M/pod-plain-hostnetwork.yaml" >"$T/pod-late.yaml"
+expect_admitted "hostNetwork pod in the plain namespace is admitted (dry run)" k apply --dry-run=server -f "$T/pod-late.yaml"
+expect_admitted "labels late-e2e as an AI namespace" k label namespace late-e2e egressguard.io/ai-workload=true
+labelled_at=$(date +%s%N)
+late_denied=""
+while [ $(( ($(date +%s%N) - labelled_at) / 1000000 )) -lt 2000 ]; do
+    if ! k apply --dry-run=server -f "$T/pod-late.yaml" >/dev/null 2>"$T/err" &&
+        grep -q 'hostNetwork' "$T/err"; then
+        late_denied=$(( ($(date +%s%N) - labelled_at) / 1000000 ))
+        break
+    fi
+    sleep 0.05
+done
+if [ -n "$late_denied" ]; then pass "labelled AI after creation: hostNetwork pod denied within 2 s (${late_denied} ms)"; else
+    fail "labelled AI after creation: hostNetwork pod denied within 2 s" "$(excerpt "$T/err")"
+fi
+# A forged Namespace review POSTed straight to /validate (as anyone who reaches the Service could
+# without --client-ca, or with the API server's client certificate in hand): labelling web-e2e as
+# AI, deleting research-e2e. No later verdict changes.
+forge() { # forge NAME OPERATION
+    local member=object obj
+    [ "$2" = DELETE ] && member=oldObject
+    obj="{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$1\",\"labels\":{\"egressguard.io/ai-workload\":\"true\"}}}"
+    printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"forged-%s","kind":{"group":"","version":"v1","kind":"Namespace"},"resource":{"group":"","version":"v1","resource":"namespaces"},"name":"%s","operation":"%s","userInfo":{"username":"mallory"},"%s":%s}}' \
+        "$1" "$1" "$2" "$member" "$obj" |
+        curl -fsS --max-time 5 --cacert "$CERTS/ca.crt" -H 'Content-Type: application/json' \
+            --cert "$T/pki/webhook-client.crt" --key "$T/pki/webhook-client.key" \
+            --data-binary @- "https://127.0.0.1:$HOOK_PORT/validate" >/dev/null
+}
+forge web-e2e CREATE && forge web-e2e UPDATE && forge research-e2e DELETE
+expect_admitted "after a forged Namespace review, web-e2e is still not AI" \
+    k apply --dry-run=server -f "$M/pod-plain-hostnetwork.yaml"
+expect_denied "after a forged Namespace DELETE, research-e2e is still AI" 'hostNetwork' \
+    k apply --dry-run=server -f "$M/pod-bad-labelled-ns.yaml"
 
 # ---------------------------------------------------------------------------------------------
 # Namespaced mode: egressguard creates its enforcement policies in each new AI namespace, and holds
 # pods back until they exist.
 stop_role egressguard
-start_egressguard --namespaced-mode --kubeconfig "$T/egressguard.kubeconfig"
-if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard serves in namespaced mode"; else
+start_egressguard --namespaced-mode
+if wait_for "$TIMEOUT" hook_ready; then pass "egressguard serves in namespaced mode"; else
     fail "egressguard serves in namespaced mode" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
 fi
 expect_admitted "namespaced mode: creates AI namespace ml-e2e-managed" k create namespace ml-e2e-managed
@@ -540,7 +606,7 @@ k delete clusterrolebinding e2e-egressguard >/dev/null 2>&1
 wait_for 30 eg_can_write no || echo "e2e: egressguard's RBAC still allows writes after 30s"
 expect_admitted "namespaced mode: creates AI namespace ml-e2e-held" k create namespace ml-e2e-held
 sed -e 's/namespace: ml-e2e$/namespace: ml-e2e-held/' "$M/pod-ok.yaml" >"$T/pod-held.yaml"
-expect_denied "namespaced mode: pod held back while its namespace has no policies" 'not confirmed yet' \
+expect_denied "namespaced mode: pod held back while its namespace has no policies" 'not in place yet' \
     k apply -f "$T/pod-held.yaml"
 expect_absent "namespaced mode: held-back pod is not stored" pods ok ml-e2e-held
 k create clusterrolebinding e2e-egressguard --clusterrole=cluster-admin \
@@ -553,6 +619,68 @@ fi
 run k get networkpolicies.networking.k8s.io -n ml-e2e-held -o name
 if [ "$rc" -eq 0 ] && [ -s "$T/out" ]; then pass "namespaced mode: the held-back namespace has its policies"; else
     fail "namespaced mode: the held-back namespace has its policies" "$(excerpt "$T/err")"
+fi
+
+# Delete an AI namespace and create it again under the same name: the deletion completes (the
+# namespace controller may delete egressguard's policies), and the new namespace gets its
+# policies back, its pods held until they are in place.
+expect_admitted "namespaced mode: creates AI namespace ml-e2e-cycle" k create namespace ml-e2e-cycle
+cycle_policies() { [ "$(k get networkpolicies.networking.k8s.io -n ml-e2e-cycle -o name | grep -c .)" -eq 2 ]; }
+if wait_for 30 cycle_policies; then pass "namespaced mode: ml-e2e-cycle gets its two policies"; else
+    fail "namespaced mode: ml-e2e-cycle gets its two policies" "$(k get networkpolicies -n ml-e2e-cycle -o name 2>&1 | tr '\n' ' ')"
+fi
+expect_admitted "namespaced mode: deleting ml-e2e-cycle starts (Terminating)" k delete namespace ml-e2e-cycle --wait=false
+expect_denied "namespaced mode: alice may not delete egressguard's policy" 'managed by egressguard' \
+    ka delete networkpolicies.networking.k8s.io -n ml-e2e-cycle egressguard-allow-egress
+# As the namespace controller does it: delete the contents, then finalize.
+expect_admitted "namespaced mode: the namespace controller deletes egressguard's policies" \
+    knsc delete networkpolicies.networking.k8s.io -n ml-e2e-cycle --all
+run k get namespace ml-e2e-cycle -o json
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); o["spec"]["finalizers"]=[]; json.dump(o, open(sys.argv[2], "w"))' \
+    "$T/out" "$T/finalize.json" 2>/dev/null
+expect_admitted "namespaced mode: the namespace controller finalizes ml-e2e-cycle" \
+    knsc replace --raw /api/v1/namespaces/ml-e2e-cycle/finalize -f "$T/finalize.json"
+cycle_gone() { ! k get namespace ml-e2e-cycle >/dev/null 2>&1; }
+if wait_for 30 cycle_gone; then pass "namespaced mode: deleting an AI namespace completes"; else
+    fail "namespaced mode: deleting an AI namespace completes" "$(k get namespace ml-e2e-cycle -o yaml 2>&1 | tail -n 5 | tr '\n' ' ')"
+fi
+k delete clusterrolebinding e2e-egressguard >/dev/null 2>&1
+wait_for 30 eg_can_write no || echo "e2e: egressguard's RBAC still allows writes after 30s"
+expect_admitted "namespaced mode: creates ml-e2e-cycle again" k create namespace ml-e2e-cycle
+sed -e 's/namespace: ml-e2e$/namespace: ml-e2e-cycle/' "$M/pod-ok.yaml" >"$T/pod-cycle.yaml"
+expect_denied "namespaced mode: in the re-created namespace, pods are held until its policies exist" \
+    'not in place yet' k apply -f "$T/pod-cycle.yaml"
+k create clusterrolebinding e2e-egressguard --clusterrole=cluster-admin \
+    --serviceaccount=egressguard:egressguard >/dev/null 2>&1
+cycle_pod_admitted() { k apply -f "$T/pod-cycle.yaml"; }
+if wait_for 60 cycle_pod_admitted; then pass "namespaced mode: re-created namespace's pod admitted once its policies are back"; else
+    fail "namespaced mode: re-created namespace's pod admitted once its policies are back" "$(k apply -f "$T/pod-cycle.yaml" 2>&1 | tr '\n' ' ')"
+fi
+if cycle_policies; then pass "namespaced mode: the re-created namespace has its policies again"; else
+    fail "namespaced mode: the re-created namespace has its policies again" "$(k get networkpolicies -n ml-e2e-cycle -o name 2>&1 | tr '\n' ' ')"
+fi
+
+# What a cluster admin applies (docs/install.md) is accepted by a real API server: deploy/ as
+# kustomize renders it, applied for real (no nodes here, so nothing runs), and the in-cluster
+# (--service) webhook configurations, server-side dry run. The PodDisruptionBudget is policy/v1,
+# which this 1.20 API server predates (1.21+), so it is left out here.
+run kubectl kustomize "$REPO/deploy"
+if [ "$rc" -eq 0 ]; then
+    awk 'BEGIN{RS="\n---\n"; ORS="\n---\n"} !/kind: PodDisruptionBudget/' "$T/out" >"$T/deploy.yaml"
+    run k apply -f "$T/deploy.yaml"
+    if [ "$rc" -eq 0 ]; then pass "install: kubectl apply -k deploy/ is accepted by the API server (PDB aside)"; else
+        fail "install: kubectl apply -k deploy/ is accepted by the API server (PDB aside)" "$(excerpt "$T/err")"
+    fi
+else
+    fail "install: kubectl kustomize deploy/" "$(excerpt "$T/err")"
+fi
+run "$EG" render webhooks --ca-bundle "$CERTS/ca.crt" --service egressguard/egressguard
+if [ "$rc" -eq 0 ]; then
+    cp "$T/out" "$T/webhooks-svc.yaml"
+    run k apply --dry-run=server -f "$T/webhooks-svc.yaml"
+fi
+if [ "$rc" -eq 0 ]; then pass "install: render webhooks --service is accepted by the API server (dry run)"; else
+    fail "install: render webhooks --service is accepted by the API server (dry run)" "$(excerpt "$T/err")"
 fi
 
 # What README.md and docs/install.md say to run against a cluster, as written.

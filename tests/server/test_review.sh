@@ -21,6 +21,22 @@ run "$EGRESSGUARD" review "$AD/pod-hostnetwork-v1.json"
 expect_rc "test_review_pod_host_network_denied" 1
 expect_in "test_review_pod_host_network_field" "$out" '"message":"egressguard denied Pod ml-train/trainer: spec.hostNetwork: '
 
+# No cluster: the labels of "research" are unknown, and as an AI namespace (by label) it would
+# refuse the pod. Denied as the server denies it, until the labels are given (or opted out).
+sed 's/ml-train/research/g' "$AD/pod-hostnetwork-v1.json" >"$tmp/pod-research.json"
+run "$EGRESSGUARD" review "$tmp/pod-research.json"
+expect_rc "test_review_unknown_labels_denied" 1
+expect_in "test_review_unknown_labels_why" "$out" 'the labels of namespace \"research\" are unknown (egressguard review knows no cluster; give them with -n)'
+run "$EGRESSGUARD" review -n research=egressguard.io/ai-workload=true "$tmp/pod-research.json"
+expect_rc "test_review_given_labels_ai" 1
+expect_in "test_review_given_labels_ai_rule" "$out" 'spec.hostNetwork: hostNetwork: true puts the pod'
+run "$EGRESSGUARD" review --namespace-labels research=team=web "$tmp/pod-research.json"
+expect_rc "test_review_given_labels_plain" 0
+run "$EGRESSGUARD" review --namespace-labels-unknown allow "$tmp/pod-research.json"
+expect_rc "test_review_unknown_opt_out" 0
+run "$EGRESSGUARD" review --namespace-labels-unknown=maybe "$tmp/pod-research.json"
+expect_rc "test_review_unknown_flag_values" 2
+
 # A DELETE carries only oldObject: egressguard's own NetworkPolicy may not be deleted by a user.
 run "$EGRESSGUARD" review "$AD/delete-managed-netpol-v1.json"
 expect_rc "test_review_delete_managed_denied" 1

@@ -424,6 +424,64 @@ static void test_scope_decide_every_cni(void **state)
     policy_free(pol);
 }
 
+/*
+ * nsunknown.h judges an object whose namespace's labels are unknown both ways; in the reading
+ * "they do not make it an AI namespace" (request_ctx.ns_assumed_not_ai) a policy there governs no
+ * AI workload, so the two readings differ and the decision fails closed, saying why.
+ */
+static void test_scope_assumed_not_ai(void **state)
+{
+    struct policy *pol = evalfix_policy_text(POLICY);
+    struct nsdb *none = nsdb_new();
+    struct egress_model m;
+    struct buf b;
+    static const char np[] = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                             "metadata: {name: open, namespace: team-y}\n"
+                             "spec:\n  podSelector: {}\n  egress: [{}]\n";
+    struct manifest *mf = manifest_new();
+    struct request_ctx ctx = {.namespaces = none, .ns_unknown_reason = "not in the test"};
+    struct verdict v;
+    struct err e = {0};
+    bool found = false;
+
+    (void)state;
+    egress_model_init(&m);
+    m.ns = strdup("team-y");
+    buf_init(&b, 0);
+    assert_false(scope_governs_ai_assuming(pol, &m, NULL, "team-y", &b));
+    assert_string_equal(buf_str(&b), "namespace team-y is not an AI namespace (by name, and taken "
+                                     "not to be one by labels); rule pods.aiWorkloadsOutsideAI "
+                                     "keeps AI workloads out of it");
+    buf_release(&b);
+    /* the assumption is about that one namespace */
+    assert_true(scope_governs_ai_assuming(pol, &m, NULL, "team-z", NULL));
+    free(m.ns);
+    m.ns = strdup("ml-a"); /* AI by name whatever its labels */
+    assert_true(scope_governs_ai_assuming(pol, &m, NULL, "ml-a", NULL));
+    egress_model_release(&m);
+
+    assert_non_null(none);
+    assert_int_equal(manifest_read_buffer(mf, np, strlen(np), "np.yaml"), 0);
+    verdict_init(&v);
+    assert_int_equal(decide_object(pol, manifest_object(mf, 0), &ctx, &v, &e), 0);
+    assert_false(v.allowed);
+    for (size_t i = 0; i < v.n_findings; i++)
+        if (!strcmp(v.findings[i].rule, "namespace.labelsUnknown") && v.findings[i].violation &&
+            strstr(v.findings[i].message, "if they make it an AI namespace"))
+            found = true;
+    assert_true(found);
+    verdict_release(&v);
+    /* opted out (--namespace-labels-unknown=allow): taken as not an AI namespace, not judged */
+    ctx.ns_unknown_allow = true;
+    verdict_init(&v);
+    assert_int_equal(decide_object(pol, manifest_object(mf, 0), &ctx, &v, &e), 0);
+    assert_true(v.allowed);
+    verdict_release(&v);
+    manifest_free(mf);
+    nsdb_free(none);
+    policy_free(pol);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_scope_calico_namespace_name),
         cmocka_unit_test(test_scope_not_pods),
         cmocka_unit_test(test_scope_decide_every_cni),
+        cmocka_unit_test(test_scope_assumed_not_ai),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,35 @@ static void test_managed_decide_delete_denied(void **state)
     release(&r);
 }
 
+/* Deleting a namespace completes: its controller (and the garbage collector) may delete what
+ * egressguard manages in it, but not change it; a look-alike name may not. */
+static void test_managed_decide_control_plane_may_delete(void **state)
+{
+    static const char *const deleters[] = {
+        "system:serviceaccount:kube-system:namespace-controller",
+        "system:serviceaccount:kube-system:generic-garbage-collector",
+        "system:kube-controller-manager",
+    };
+    struct run r;
+
+    for (size_t i = 0; i < sizeof(deleters) / sizeof(deleters[0]); i++) {
+        run(&r, *state, "DELETE", MANAGED, MANAGED, deleters[i]);
+        assert_true(r.v.allowed);
+        assert_int_equal(r.v.n_findings, 0);
+        release(&r);
+        run(&r, *state, "UPDATE", MANAGED, MANAGED, deleters[i]);
+        assert_false(r.v.allowed);
+        release(&r);
+    }
+    run(&r, *state, "DELETE", MANAGED, MANAGED,
+        "system:serviceaccount:kube-system:namespace-controller-x");
+    assert_false(r.v.allowed);
+    release(&r);
+    run(&r, *state, "DELETE", MANAGED, MANAGED, "system:serviceaccount:other:namespace-controller");
+    assert_false(r.v.allowed);
+    release(&r);
+}
+
 static void test_managed_decide_own_service_account_passes(void **state)
 {
     struct run r;
@@ -141,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_managed_decide_update_denied),
         cmocka_unit_test(test_managed_decide_label_removal_denied),
         cmocka_unit_test(test_managed_decide_delete_denied),
+        cmocka_unit_test(test_managed_decide_control_plane_may_delete),
         cmocka_unit_test(test_managed_decide_own_service_account_passes),
         cmocka_unit_test(test_managed_decide_other_objects_pass),
     };

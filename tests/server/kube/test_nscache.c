@@ -2,6 +2,7 @@
  * and shared fetches, with an injected clock and fetch. */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@ struct fake {
     const char *value; /* the "tier" label it answers */
     bool missing;      /* answer 404 */
     bool block;        /* wait until released */
+    const char *only;  /* with block: block only fetches of this name */
     bool released;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -40,7 +42,7 @@ static int fake_fetch(void *cls, const char *ns, json_t **labels, struct err *e)
     pthread_mutex_lock(&f->mu);
     f->calls++;
     pthread_cond_broadcast(&f->cv);
-    while (f->block && !f->released) {
+    while (f->block && !f->released && (!f->only || !strcmp(f->only, ns))) {
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
         t.tv_sec += 5; /* bounded: a broken test ends */
@@ -248,95 +250,33 @@ static void test_nscache_get_absent_is_remembered_for_ttl(void **state)
     fake_free(f);
 }
 
-static void test_nscache_put_copies_and_never_expires_without_fetch(void **state)
+static void test_nscache_get_evicts_unlabelled_then_oldest(void **state)
 {
     struct fake *f = fake_new();
-    struct nscache *c = cache(f, false, 0);
+    struct nscache *c = cache(f, true, 3);
     struct nscache_result r;
-    json_t *mine = json_pack("{s:s}", "tier", "gold"), *a;
 
     (void)state;
-    assert_int_equal(nscache_put(c, "research", mine), 0);
-    json_object_set_new(mine, "tier", json_string("changed"));
-    f->now += 10 * 60000;
-    a = nscache_get(c, "research", &r);
-    assert_int_equal(r.source, NSCACHE_HIT);
-    assert_string_equal(tier(a), "gold");
-    assert_string_equal(json_string_value(json_object_get(a, "kubernetes.io/metadata.name")),
-                        "research");
-    json_decref(a);
-    json_decref(mine);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_put_is_fresh_for_ttl_with_fetch(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, true, 0);
-    struct nscache_result r;
-    json_t *l = json_pack("{s:s}", "tier", "bronze"), *a;
-
-    (void)state;
-    assert_int_equal(nscache_put(c, "research", l), 0);
-    a = nscache_get(c, "research", &r);
-    assert_int_equal(r.source, NSCACHE_HIT);
-    assert_string_equal(tier(a), "bronze");
-    json_decref(a);
-    f->now += 60000;
-    a = nscache_get(c, "research", &r);
+    json_decref(nscache_get(c, "a", &r));
+    f->now++;
+    json_decref(nscache_get(c, "b", &r));
+    f->now++;
+    f->fail = 1;
+    assert_null(nscache_get(c, "bad", &r)); /* remembered, without labels, for its back-off */
+    f->fail = 0;
+    assert_int_equal(nscache_size(c), 3);
+    json_decref(nscache_get(c, "d", &r));
+    assert_int_equal(nscache_size(c), 3);
+    /* The entry without labels went first: bad is asked again at once, no back-off. */
+    json_decref(nscache_get(c, "bad", &r));
     assert_int_equal(r.source, NSCACHE_FETCHED);
-    assert_string_equal(tier(a), "gold");
-    json_decref(a);
-    json_decref(l);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_drop_forgets(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, false, 0);
-    struct nscache_result r;
-
-    (void)state;
-    assert_int_equal(nscache_put(c, "research", NULL), 0);
-    assert_int_equal(nscache_size(c), 1);
-    nscache_drop(c, "research");
-    assert_int_equal(nscache_size(c), 0);
-    assert_null(nscache_get(c, "research", &r));
-    assert_int_equal(r.source, NSCACHE_UNKNOWN);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_put_evicts_unlabelled_then_oldest(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, false, 3);
-    struct nscache_result r;
-    json_t *a;
-
-    (void)state;
-    assert_int_equal(nscache_put(c, "a", NULL), 0);
-    f->now++;
-    assert_int_equal(nscache_put(c, "b", NULL), 0);
-    f->now++;
-    assert_null(nscache_get(c, "unknown", &r)); /* remembered for its warning */
-    assert_int_equal(nscache_size(c), 3);
-    assert_int_equal(nscache_put(c, "d", NULL), 0);
-    assert_int_equal(nscache_size(c), 3);
-    assert_null(nscache_get(c, "unknown", &r)); /* evicted: warned again */
-    assert_true(r.warn);
-    /* That memo evicted the oldest labelled entry, a. */
-    assert_null(nscache_get(c, "a", &r));
-    assert_int_equal(r.source, NSCACHE_UNKNOWN);
-    a = nscache_get(c, "b", &r);
-    assert_non_null(a);
-    json_decref(a);
-    a = nscache_get(c, "d", &r);
-    assert_non_null(a);
-    json_decref(a);
+    assert_int_equal(f->calls, 5);
+    /* ... which evicted the oldest labelled entry, a: fetched again; b and d still hit. */
+    json_decref(nscache_get(c, "b", &r));
+    assert_int_equal(r.source, NSCACHE_HIT);
+    json_decref(nscache_get(c, "a", &r));
+    assert_int_equal(r.source, NSCACHE_FETCHED);
+    assert_int_equal(f->calls, 6);
     assert_int_equal(nscache_size(c), 3);
     nscache_free(c);
     fake_free(f);
@@ -347,6 +287,7 @@ struct asker {
     const char *ns;
     json_t *labels;
     struct nscache_result r;
+    atomic_bool done;
 };
 
 static void *ask(void *p)
@@ -354,7 +295,39 @@ static void *ask(void *p)
     struct asker *a = p;
 
     a->labels = nscache_get(a->c, a->ns, &a->r);
+    atomic_store(&a->done, true);
     return NULL;
+}
+
+/* Polls (bounded: about 10 s) until cond(c, arg) holds; no timing is asserted. */
+static bool poll_until(bool (*cond)(struct nscache *c, void *arg), struct nscache *c, void *arg)
+{
+    struct timespec tick = {0, 2 * 1000 * 1000};
+
+    for (int i = 0; i < 5000; i++) {
+        if (cond(c, arg))
+            return true;
+        nanosleep(&tick, NULL);
+    }
+    return cond(c, arg);
+}
+
+static bool n_waiting(struct nscache *c, void *arg)
+{
+    struct nscache_stats st;
+
+    nscache_stats(c, &st);
+    return st.waiting == *(unsigned *)arg;
+}
+
+static bool woke_and_settled(struct nscache *c, void *arg)
+{
+    struct asker *waiter = arg;
+    struct nscache_stats st;
+
+    nscache_stats(c, &st);
+    /* Woken by the other fetch, then either gone (the defect) or waiting again. */
+    return st.wakeups >= 1 && (atomic_load(&waiter->done) || st.waiting == 1);
 }
 
 /* Waits (bounded) until the fake has been called n times. */
@@ -378,10 +351,10 @@ static void test_nscache_get_shares_one_fetch(void **state)
 {
     struct fake *f = fake_new();
     struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}}, second = {c, "research", NULL, {0}};
+    struct asker first = {c, "research", NULL, {0}, false}, second = {c, "research", NULL, {0}, false};
     struct nscache_result r;
     pthread_t t1, t2;
-    struct timespec pause = {0, 50 * 1000 * 1000};
+    unsigned one = 1;
 
     (void)state;
     f->block = true;
@@ -392,7 +365,7 @@ static void test_nscache_get_shares_one_fetch(void **state)
     assert_null(nscache_get(c, "other", &r));
     assert_int_equal(r.source, NSCACHE_UNKNOWN);
     assert_false(r.fetched);
-    nanosleep(&pause, NULL); /* let the second asker wait for the first one's fetch */
+    assert_true(poll_until(n_waiting, c, &one)); /* the second asker waits for the fetch */
     pthread_mutex_lock(&f->mu);
     f->released = true;
     pthread_cond_broadcast(&f->cv);
@@ -409,57 +382,48 @@ static void test_nscache_get_shares_one_fetch(void **state)
     fake_free(f);
 }
 
-static void test_nscache_get_admission_during_fetch_wins(void **state)
+/*
+ * A thread waiting for another thread's fetch of its namespace is woken when ANY fetch ends.
+ * Woken by the fetch of another namespace, it must wait on for its own, not answer "unknown".
+ */
+static void test_nscache_get_waiter_ignores_other_namespaces_fetch(void **state)
 {
     struct fake *f = fake_new();
-    struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}};
-    json_t *l = json_pack("{s:s}", "tier", "admitted"), *a;
+    struct nscache_config cfg = {.ttl_ms = 60000, .retry_ms = 5000, .max_fetches = 4,
+                                 .fetch = fake_fetch, .fetch_cls = f};
+    struct nscache *c = nscache_new(&cfg);
+    struct asker fetcher = {c, "research", NULL, {0}, false},
+                 waiter = {c, "research", NULL, {0}, false};
     struct nscache_result r;
-    pthread_t t1;
+    pthread_t t1, t2;
+    unsigned one = 1;
+    json_t *other;
 
     (void)state;
+    assert_non_null(c);
     f->block = true;
-    assert_int_equal(pthread_create(&t1, NULL, ask, &first), 0);
+    f->only = "research";
+    assert_int_equal(pthread_create(&t1, NULL, ask, &fetcher), 0);
     wait_calls(f, 1);
-    assert_int_equal(nscache_put(c, "research", l), 0);
+    assert_int_equal(pthread_create(&t2, NULL, ask, &waiter), 0);
+    assert_true(poll_until(n_waiting, c, &one));
+    /* Another namespace's fetch starts and ends while research's is still under way. */
+    other = nscache_get(c, "web", &r);
+    assert_int_equal(r.source, NSCACHE_FETCHED);
+    json_decref(other);
+    assert_true(poll_until(woke_and_settled, c, &waiter));
+    assert_false(atomic_load(&waiter.done));
     pthread_mutex_lock(&f->mu);
     f->released = true;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
     pthread_join(t1, NULL);
-    assert_int_equal(first.r.source, NSCACHE_HIT);
-    assert_string_equal(tier(first.labels), "admitted");
-    a = nscache_get(c, "research", &r);
-    assert_string_equal(tier(a), "admitted");
-    json_decref(a);
-    json_decref(first.labels);
-    json_decref(l);
-    nscache_free(c);
-    fake_free(f);
-}
-
-static void test_nscache_drop_during_fetch_keeps_nothing(void **state)
-{
-    struct fake *f = fake_new();
-    struct nscache *c = cache(f, true, 0);
-    struct asker first = {c, "research", NULL, {0}};
-    pthread_t t1;
-
-    (void)state;
-    f->block = true;
-    assert_int_equal(pthread_create(&t1, NULL, ask, &first), 0);
-    wait_calls(f, 1);
-    nscache_drop(c, "research");
-    pthread_mutex_lock(&f->mu);
-    f->released = true;
-    pthread_cond_broadcast(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(t1, NULL);
-    assert_int_equal(first.r.source, NSCACHE_FETCHED); /* this request still gets its answer */
-    assert_string_equal(tier(first.labels), "gold");
-    assert_int_equal(nscache_size(c), 0);
-    json_decref(first.labels);
+    pthread_join(t2, NULL);
+    assert_int_equal(waiter.r.source, NSCACHE_HIT);
+    assert_non_null(waiter.labels);
+    assert_ptr_equal(waiter.labels, fetcher.labels);
+    json_decref(fetcher.labels);
+    json_decref(waiter.labels);
     nscache_free(c);
     fake_free(f);
 }
@@ -473,13 +437,9 @@ int main(void)
         cmocka_unit_test(test_nscache_get_unknown_warns_once_per_ttl),
         cmocka_unit_test(test_nscache_get_failed_fetch_unknown_then_backoff),
         cmocka_unit_test(test_nscache_get_absent_is_remembered_for_ttl),
-        cmocka_unit_test(test_nscache_put_copies_and_never_expires_without_fetch),
-        cmocka_unit_test(test_nscache_put_is_fresh_for_ttl_with_fetch),
-        cmocka_unit_test(test_nscache_drop_forgets),
-        cmocka_unit_test(test_nscache_put_evicts_unlabelled_then_oldest),
+        cmocka_unit_test(test_nscache_get_evicts_unlabelled_then_oldest),
         cmocka_unit_test(test_nscache_get_shares_one_fetch),
-        cmocka_unit_test(test_nscache_get_admission_during_fetch_wins),
-        cmocka_unit_test(test_nscache_drop_during_fetch_keeps_nothing),
+        cmocka_unit_test(test_nscache_get_waiter_ignores_other_namespaces_fetch),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
