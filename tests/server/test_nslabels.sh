@@ -153,9 +153,12 @@ run "$EGRESSGUARD" review -p examples/policy.yaml -n research=egressguard.io/ai-
 expect_in test_nslabels_scope_review_research_denied "$out" '"allowed":false'
 run "$EGRESSGUARD" review -p examples/policy.yaml -n web= "$tmp/aipod-web.json"
 expect_in test_nslabels_scope_review_ai_pod_refused "$out" 'labels match aiWorkloads.pods.selectors[0], so this is an AI workload, but namespace \"web\" is not an AI namespace:'
-# Without the labels, review judges web conservatively, as check does without the Namespace.
+# Without the labels, review fails closed, as check does without the Namespace: as a policy of an
+# AI namespace it would be refused.
 run "$EGRESSGUARD" review -p examples/policy.yaml "$tmp/np-web.json"
-expect_in test_nslabels_scope_review_unknown_judged "$out" 'namespace web may be an AI namespace: its labels'
+expect_in test_nslabels_scope_review_unknown_judged "$out" 'the labels of namespace \"web\" are unknown (egressguard review knows no cluster; give them with -n): if they make it an AI namespace (aiWorkloads.namespaces.selectors), it is refused as one'
+run "$EGRESSGUARD" review -p examples/policy.yaml --namespace-labels-unknown=allow "$tmp/np-web.json"
+expect_in test_nslabels_scope_review_unknown_opted_out "$out" '"allowed":true'
 serve scope --kubeconfig "$tmp/kubeconfig"
 post /validate "$tmp/np-web.json"
 expect_in test_nslabels_scope_serve_web_allowed "$out" '"allowed":true'
@@ -165,12 +168,12 @@ post /validate "$tmp/aipod-web.json"
 expect_in test_nslabels_scope_serve_ai_pod_refused "$out" 'labels match aiWorkloads.pods.selectors[0], so this is an AI workload, but namespace \"web\" is not an AI namespace:'
 
 # review --namespace-labels: the hostNetwork pod of "research" (AI by label only) is denied as
-# check and serve deny it; without the labels, review knows only the name.
+# check and serve deny it; without the labels, review fails closed and says so.
 run "$EGRESSGUARD" review -p examples/policy.yaml -n research=egressguard.io/ai-workload=true "$tmp/pod-research.json"
 expect_in test_nslabels_review_labels_deny "$out" '"allowed":false'
 expect_in test_nslabels_review_labels_reason "$out" "hostNetwork"
 run "$EGRESSGUARD" review -p examples/policy.yaml "$tmp/pod-research.json"
-expect_in test_nslabels_review_no_labels_allowed "$out" '"allowed":true'
+expect_in test_nslabels_review_no_labels_denied "$out" 'the labels of namespace \"research\" are unknown'
 run "$EGRESSGUARD" review -p examples/policy.yaml -n research "$tmp/pod-research.json"
 expect_rc test_nslabels_review_bad_spec 2
 expect_in test_nslabels_review_bad_spec_msg "$err" 'invalid --namespace-labels "research"'

@@ -69,7 +69,7 @@ expect_in "test_review_ephemeral_container_field" "$out" 'egressguard denied Pod
 
 # --namespace-labels, as check has it: "research" is an AI namespace by its label only.
 run "$EGRESSGUARD" review "$AD/pod-research-hostnetwork-v1.json"
-expect_rc "test_review_no_namespace_labels_allowed" 0
+expect_rc "test_review_no_namespace_labels_fail_closed" 1
 run "$EGRESSGUARD" review --namespace-labels research=egressguard.io/ai-workload=true "$AD/pod-research-hostnetwork-v1.json"
 expect_rc "test_review_namespace_labels_denied" 1
 expect_in "test_review_namespace_labels_reason" "$out" 'spec.hostNetwork: hostNetwork: true'
@@ -78,7 +78,7 @@ run "$EGRESSGUARD" review --namespace-labels=web=team=web "$AD/netpol-web-open-v
 expect_rc "test_review_scope_known_not_ai_allowed" 0
 run "$EGRESSGUARD" review "$AD/netpol-web-open-v1.json"
 expect_rc "test_review_scope_unknown_denied" 1
-expect_in "test_review_scope_unknown_reason" "$out" 'namespace web may be an AI namespace: its labels, which aiWorkloads.namespaces.selectors look at, are unknown here'
+expect_in "test_review_scope_unknown_reason" "$out" 'the labels of namespace \"web\" are unknown (egressguard review knows no cluster; give them with -n): if they make it an AI namespace (aiWorkloads.namespaces.selectors), it is refused as one'
 expect_in "test_review_spec_deny_named" "$out" 'opens 169.254.169.254/32, fd00:ec2::254/128 on any protocol/port, which the policy file always denies (spec.deny: cloud-metadata)'
 
 # The old name of rules.pods.aiWorkloadsOutsideAI: a positioned note on stderr, the same answer.
