@@ -33,6 +33,7 @@ int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
                 const char *fmt, ...)
 {
     struct finding *f, *nf;
+    struct buf msg;
     va_list ap;
 
     nf = realloc(v->findings, (v->n_findings + 1) * sizeof(*nf));
@@ -41,9 +42,11 @@ int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
     v->findings = nf;
     f = &nf[v->n_findings];
     memset(f, 0, sizeof(*f));
+    buf_init_cut(&msg, VERDICT_MESSAGE_CAP, "...");
     va_start(ap, fmt);
-    f->message = buf_vstrfmt(fmt, ap);
+    buf_vprintf(&msg, fmt, ap);
     va_end(ap);
+    f->message = buf_detach(&msg, NULL);
     if (!f->message)
         return -1;
     f->rule = strdup(rule);

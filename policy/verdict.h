@@ -84,8 +84,15 @@ void verdict_init(struct verdict *v);
 void verdict_release(struct verdict *v);
 
 /*
+ * The most a finding's message may take. Messages quote the objects; a longer one is cut there
+ * with "...": the finding is kept, only its text is shorter.
+ */
+#define VERDICT_MESSAGE_CAP ((size_t)32768)
+
+/*
  * Adds a finding. `node` (may be NULL) is located in obj's file for the position. Returns 0, or
- * -1 on out of memory. A violation in enforce mode clears v->allowed.
+ * -1 on out of memory (never because the message is long: VERDICT_MESSAGE_CAP). A violation in
+ * enforce mode clears v->allowed.
  */
 int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
                 const char *rule, enum mode mode, bool violation, const char *path,

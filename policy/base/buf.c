@@ -11,12 +11,23 @@ void buf_init(struct buf *b, size_t cap)
     b->len = b->alloc = 0;
     b->cap = cap;
     b->failed = false;
+    b->mark = NULL;
+    b->cut = false;
+}
+
+void buf_init_cut(struct buf *b, size_t cap, const char *mark)
+{
+    buf_init(b, cap);
+    b->mark = mark;
 }
 
 void buf_release(struct buf *b)
 {
+    const char *mark = b->mark;
+
     free(b->data);
     buf_init(b, b->cap);
+    b->mark = mark;
 }
 
 void buf_reset(struct buf *b)
@@ -25,6 +36,7 @@ void buf_reset(struct buf *b)
     if (b->data)
         b->data[0] = '\0';
     b->failed = false;
+    b->cut = false;
 }
 
 static int grow(struct buf *b, size_t extra)
@@ -75,8 +87,40 @@ fail:
     return -1;
 }
 
+/* Would an append of n bytes pass the cap of a buffer that cuts? */
+static bool must_cut(const struct buf *b, size_t n)
+{
+    return b->mark && b->cap && !b->failed && n > b->cap - b->len;
+}
+
+/*
+ * The contents are the cap's worth (b->len == b->cap): end them with the mark, on a character
+ * boundary, and stop taking more.
+ */
+static void cut_here(struct buf *b)
+{
+    size_t m = strlen(b->mark), keep = buf_utf8_len(b->data, b->cap - m);
+
+    memcpy(b->data + keep, b->mark, m + 1);
+    b->len = keep + m;
+    b->cut = true;
+}
+
 int buf_add(struct buf *b, const void *data, size_t len)
 {
+    if (b->cut)
+        return 0;
+    if (must_cut(b, len)) {
+        size_t room = b->cap - b->len;
+
+        if (grow(b, room) < 0)
+            return -1;
+        memcpy(b->data + b->len, data, room);
+        b->len = b->cap;
+        b->data[b->len] = '\0';
+        cut_here(b);
+        return 0;
+    }
     if (grow(b, len) < 0)
         return -1;
     if (len)
@@ -108,6 +152,8 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     size_t room, want = 64;
     int n;
 
+    if (b->cut)
+        return 0;
     /* One pass when the text fits the room left (the common case), a second after growing. */
     if (b->cap && b->cap - b->len < want)
         want = b->cap - b->len;
@@ -123,6 +169,20 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
         b->data[b->len] = '\0';
         b->failed = true;
         return -1;
+    }
+    if ((size_t)n >= room && must_cut(b, (size_t)n)) {
+        /* what fits of the text, then the mark */
+        room = b->cap - b->len;
+        b->data[b->len] = '\0';
+        if (grow(b, room) < 0) {
+            va_end(again);
+            return -1;
+        }
+        vsnprintf(b->data + b->len, room + 1, fmt, again);
+        va_end(again);
+        b->len = b->cap;
+        cut_here(b);
+        return 0;
     }
     if ((size_t)n >= room) {
         b->data[b->len] = '\0';

@@ -18,10 +18,21 @@ struct buf {
     char *data; /* NUL-terminated when len > 0; NULL before the first append */
     size_t len, alloc, cap;
     bool failed;
+    const char *mark; /* buf_init_cut(): what ends cut contents; NULL: the cap fails appends */
+    bool cut;         /* buf_init_cut(): the contents were cut at the cap */
 };
 
 /* cap: the most bytes the buffer may hold (0: no cap beyond memory). */
 void buf_init(struct buf *b, size_t cap);
+
+/*
+ * A buffer for messages, which a cap must shorten but never lose: an append that would pass
+ * `cap` keeps what fits (without splitting a UTF-8 sequence), ends the contents with `mark`
+ * ("...", counted within cap), and every later append is a no-op that succeeds. Only running out
+ * of memory fails it. cap must exceed strlen(mark); mark is borrowed (a string literal). The
+ * mode survives buf_release() and buf_detach(); buf_reset() clears `cut`.
+ */
+void buf_init_cut(struct buf *b, size_t cap, const char *mark);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b); /* empties it, keeps memory, clears `failed` */
 
@@ -43,13 +54,6 @@ int buf_json_string(struct buf *b, const char *s);
 
 /* How many of the first n bytes of s to keep so that they do not end inside a UTF-8 sequence. */
 size_t buf_utf8_len(const char *s, size_t n);
-
-/*
- * Cuts the contents to at most `max` bytes without splitting a UTF-8 sequence; when anything is
- * cut, the contents end with `mark` (e.g. "...", counted within max; max must exceed its length).
- * Never fails and never allocates: a buffer that fits is left alone, a failed one too.
- */
-void buf_cut_utf8(struct buf *b, size_t max, const char *mark);
 
 /*
  * Cuts the contents to at most `max` bytes without splitting a UTF-8 sequence; when anything is

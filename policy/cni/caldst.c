@@ -311,7 +311,7 @@ static int add_setref(struct calrd *r, const json_t *dst, const char *dp, struct
         (w->ns_sel && !(ref->ns_sel = selector_dup(w->ns_sel))) ||
         (s->text.len && !(peer->text = strdup(buf_str(&s->text)))))
         return err_set(r->e, "out of memory");
-    buf_init(&b, 0);
+    buf_init_cut(&b, SETRES_TEXT_CAP, "...");
     setres_describe(ref, &b);
     if (!(peer->entity = buf_detach(&b, NULL)))
         return err_set(r->e, "out of memory");
@@ -328,7 +328,7 @@ static int add_endpoints(struct calrd *r, const json_t *dst, const char *dp, boo
 
     memset(&s, 0, sizeof(s));
     memset(&w, 0, sizeof(w));
-    buf_init(&s.text, 0);
+    buf_init_cut(&s.text, EGRESS_PEER_TEXT_CAP, "...");
     if (epsel_read(r, dst, dp, &s) < 0 || where(r, &s, &w) < 0)
         goto out;
     if (r->global && !s.has_ns && !s.has_sel) {

@@ -451,24 +451,49 @@ int calico_read(const struct object *obj, struct egress_list *out, struct err *e
     m->pass_opens = true;
     /* Calico matches nets on the packet's address, whatever endpoint has it (pods included). */
     m->cidrs_match_all = true;
+    /*
+     * "order: Indicates priority of this Tier, with lower order taking precedence. No value
+     * indicates highest order (lowest precedence)" (docs.tigera.io/calico/latest/reference/
+     * resources/tier): the Tier objects say which tier comes first, and they are not read here.
+     * Within a tier policies go by order; across tiers a Deny may come before or after another
+     * tier's Allow, so it is never counted against it (opening.h).
+     */
     if ((j = calrd_member(spec, "tier")) && json_is_string(j) &&
-        strcmp(json_string_value(j), "default") &&
-        calrd_note(&r, j, "spec.tier",
-             "tier \"%s\": tiers are evaluated in their own order, which is not known offline; "
-             "the policy is read as if in the default tier",
-             json_string_value(j)) < 0)
-        return -1;
+        strcmp(json_string_value(j), "default")) {
+        if (!(m->tier = strdup(json_string_value(j))))
+            return err_set(e, "out of memory");
+        if (calrd_note(
+                &r, j, "spec.tier",
+                "tier \"%s\": tiers are evaluated in the order of their Tier objects, which is "
+                "not known offline; the policy's Deny rules take nothing from other tiers' "
+                "policies",
+                json_string_value(j)) < 0)
+            return -1;
+    }
     if ((j = calrd_member(spec, "serviceAccountSelector"))) {
-        /* The subject is narrower than the selector says: not every selected pod is governed. */
+        /*
+         * "serviceAccountSelector: Selects the service account(s) to which this policy applies"
+         * (docs.tigera.io/calico/latest/reference/resources/networkpolicy): the subject is
+         * narrower than the selector says, by labels of service accounts that are not known
+         * here. The policy governs some of the selected pods only: its allows count, its
+         * denies and its default deny take nothing from anyone (compose.h).
+         */
         struct selector *sa = calrd_parse_sel(&r, j, "spec.serviceAccountSelector");
+        bool narrows;
+
         if (!sa)
             return -1;
+        narrows = !selector_is_all(sa);
         selector_free(sa);
-        m->default_deny = false;
-        if (calrd_note(&r, j, "spec.serviceAccountSelector",
-                 "serviceAccountSelector narrows the subject, which is not modelled: the "
-                 "policy's default deny is not counted") < 0)
-            return -1;
+        if (narrows) {
+            m->default_deny = false;
+            m->some_pods = true;
+            if (calrd_note(&r, j, "spec.serviceAccountSelector",
+                           "serviceAccountSelector narrows the subject, which is not modelled: the "
+                           "policy governs only some of the selected pods, so its denies and its "
+                           "default deny are not counted") < 0)
+                return -1;
+        }
     }
     for (i = 0; i < 3; i++) {
         static const char *const host_only[] = {"doNotTrack", "preDNAT", "applyOnForward"};

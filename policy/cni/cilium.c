@@ -233,7 +233,7 @@ static int add_group(struct cilrd *r, size_t ridx, const json_t *ent, const json
     }
     sr->kind = SETREF_CIDRGROUP;
     sr->sel = sel;
-    buf_init(&b, 0);
+    buf_init_cut(&b, EGRESS_PEER_TEXT_CAP, "...");
     if (gsel) {
         buf_puts(&b, "cidrGroupSelector ");
         selector_format(sel, &b);
@@ -241,7 +241,7 @@ static int add_group(struct cilrd *r, size_t ridx, const json_t *ent, const json
         buf_printf(&b, "cidrGroupRef %s", json_string_value(ref));
     }
     p->text = buf_detach(&b, NULL);
-    buf_init(&b, 0);
+    buf_init_cut(&b, SETRES_TEXT_CAP, "...");
     if (ref && !(sr->name = strdup(json_string_value(ref))))
         return err_set(r->e, "out of memory");
     setres_describe(sr, &b);

@@ -16,6 +16,9 @@
 #include "policy/sets/fqdn.h"
 
 #define PATH_LEN 256
+/* The most a finding's text may take: it names the set, its addresses and domains, the policy
+ * that reaches it and why it is judged (all from objects); cut there with "...". */
+#define NETSET_MESSAGE_CAP ((size_t)8192)
 
 bool netset_kind(const struct object *obj, enum setdb_kind *kind)
 {
@@ -234,7 +237,7 @@ static int judge_in_ai_ns(const struct policy *pol, const struct object *obj,
     struct buf b;
     int rc = -1;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, NETSET_MESSAGE_CAP, "...");
     if (!allowed)
         goto out;
     for (i = 0; i < pol->n_allow; i++) {
@@ -310,7 +313,7 @@ static int judge_reached(const struct policy *pol, const struct object *obj,
     egress_model_init(&tmp);
     opening_list_init(&ops);
     reach_result_init(&res);
-    buf_init(&text, 0);
+    buf_init_cut(&text, SETRES_TEXT_CAP, "...");
     set_name(set, &text);
     buf_printf(&text, ", reached by %s in %s %s %s (AI workloads: %s)",
                ref->text ? ref->text : "a selector", m->kind, m->name, r->path, why);
@@ -325,7 +328,7 @@ static int judge_reached(const struct policy *pol, const struct object *obj,
     }
     for (size_t i = 0; i < set->n_domains; i++) {
         if (i == 0) {
-            buf_init(&text, 0);
+            buf_init_cut(&text, SETRES_TEXT_CAP, "...");
             set_name(set, &text);
             buf_printf(&text, " (domains), reached by %s in %s %s %s (AI workloads: %s)",
                        ref->text ? ref->text : "a selector", m->kind, m->name, r->path, why);
@@ -369,7 +372,7 @@ static int judge_policies(const struct policy *pol, const struct object *obj,
 
         if (!m->governs_egress)
             continue;
-        buf_init(&why, 0);
+        buf_init_cut(&why, NETSET_MESSAGE_CAP, "...");
         for (k = 0; ai != 0 && k < m->n_rules; k++) {
             const struct egress_rule *r = &m->rules[k];
 

@@ -26,15 +26,20 @@ void compose_eval_release(struct compose_eval *ev)
     free(ev->views);
     free(ev->ptrs);
     free(ev->parts);
+    egress_model_release(ev->unrestricted);
+    free(ev->unrestricted);
     compose_eval_init(ev);
 }
 
 /*
  * Label keys the CNIs add to an endpoint besides the pod's own labels (Calico:
  * projectcalico.org/namespace, /orchestrator, /serviceaccount, docs.tigera.io/calico/latest/
- * reference/resources/workloadendpoint; Cilium: io.kubernetes.pod.namespace,
- * io.cilium.k8s.policy.*, docs.cilium.io/en/latest/security/policy/kubernetes/). The inventory
- * puts the ones it can know into a workload's labels; any other such key may carry anything.
+ * reference/resources/workloadendpoint, and the labels of the pod's namespace and service
+ * account under the prefixes "pcns." and "pcsa.", libcalico-go lib/backend/k8s/conversion
+ * constants.go NamespaceLabelPrefix, ServiceAccountLabelPrefix; Cilium:
+ * io.kubernetes.pod.namespace, io.cilium.k8s.policy.*, docs.cilium.io/en/latest/security/
+ * policy/kubernetes/). The inventory puts the ones it can know into a workload's labels; any
+ * other such key may carry anything.
  */
 static bool cni_key_open(const char *key, void *arg)
 {
@@ -42,7 +47,7 @@ static bool cni_key_open(const char *key, void *arg)
 
     (void)arg;
     if (!strncmp(key, "io.cilium.", 10) || !strncmp(key, "io.kubernetes.", 14) ||
-        !strncmp(key, "reserved:", 9))
+        !strncmp(key, "reserved:", 9) || !strncmp(key, "pcns.", 5) || !strncmp(key, "pcsa.", 5))
         return true;
     if (slash) {
         size_t n = (size_t)(slash - key), k = strlen("projectcalico.org");
@@ -119,7 +124,11 @@ enum tri compose_applies(const struct compose_input *in, const struct egress_mod
         pods = TRI_FALSE;
     else
         pods = TRI_UNKNOWN;
-    return tri_and(t, pods);
+    t = tri_and(t, pods);
+    /* Which of the selected pods it governs is not known: maybe not all (egress.h some_pods). */
+    if (t == TRI_TRUE && m->some_pods && m != s->self)
+        t = TRI_UNKNOWN;
+    return t;
 }
 
 int compose_derive_labels(json_t *labels, const char *ns, const char *sa)
@@ -306,5 +315,233 @@ overflow:
     return err_set(e, "internal error: composition overflow");
 oom:
     free(cand);
+    return err_set(e, "out of memory");
+}
+
+struct ns_pos {
+    const char *ns;
+    size_t pos;
+};
+
+static int cmp_ns_pos(const void *a, const void *b)
+{
+    const struct ns_pos *x = a, *y = b;
+    int c = strcmp(x->ns, y->ns);
+
+    return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+int compose_index(const struct compose_policy *policies, size_t n, size_t *out)
+{
+    struct ns_pos *v = calloc(n ? n : 1, sizeof(*v));
+    size_t i;
+
+    if (!v)
+        return -1;
+    for (i = 0; i < n; i++)
+        v[i] = (struct ns_pos){policies[i].ns, i};
+    qsort(v, n, sizeof(*v), cmp_ns_pos);
+    for (i = 0; i < n; i++)
+        out[i] = v[i].pos;
+    free(v);
+    return 0;
+}
+/* A model that opens every destination on every port: the egress of pods nothing isolates. */
+static struct egress_model *unrestricted_model(void)
+{
+    struct egress_model *m = calloc(1, sizeof(*m));
+    struct egress_rule *r;
+    struct egress_peer *p;
+
+    if (!m)
+        return NULL;
+    egress_model_init(m);
+    m->governs_egress = true;
+    /*
+     * After the AdminNetworkPolicies, which decide before everything, and after the
+     * BaselineAdminNetworkPolicies, which decide what no NetworkPolicy isolates
+     * (network-policy-api.sigs.k8s.io/api-overview): an ordered allow at the very end.
+     */
+    m->ordered = true;
+    m->layer = LAYER_DEFAULT;
+    if (!(m->kind = strdup("(no egress default deny)")) || !(m->name = strdup("")) ||
+        !(r = egress_model_add_rule(m, EGRESS_ALLOW, "", NULL)) ||
+        portset_add_proto(r->ports, PROTO_ANY) < 0 ||
+        !(p = egress_rule_add_peer(r, PEER_ALL, "", NULL)) ||
+        !(p->text = strdup("every destination (no policy with egress default deny)"))) {
+        egress_model_release(m);
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/*
+ * "Every destination" in the two kinds a Cilium CIDR deny tells apart: "Only connections destined
+ * for outside of the cluster and not targeting the host will be subject to CIDR rules" (Cilium
+ * api EgressCommonRule.ToCIDR): every address, and the `cluster` entity. Replaces l's "every
+ * destination" openings. 0, or -1 on out of memory.
+ */
+static int split_every(struct opening_list *l)
+{
+    struct opening_list out;
+    size_t i;
+
+    opening_list_init(&out);
+    for (i = 0; i < l->n; i++) {
+        struct opening o = l->items[i];
+        struct egress_peer addr = o.peer, ent = o.peer;
+        int rc;
+
+        if (o.peer.kind != PEER_ALL) {
+            if (opening_list_append(&out, &o) < 0)
+                goto fail;
+            continue;
+        }
+        addr.kind = PEER_CIDR;
+        ent.kind = PEER_ENTITY;
+        ent.entity = (char *)"cluster"; /* read only: appending copies it */
+        if (!(addr.cidrs = cidrset_new()) || cidrset_add_all(addr.cidrs, 0) < 0) {
+            cidrset_free(addr.cidrs);
+            goto fail;
+        }
+        o.peer = addr;
+        rc = opening_list_append(&out, &o);
+        cidrset_free(addr.cidrs);
+        o.peer = ent;
+        if (rc < 0 || opening_list_append(&out, &o) < 0)
+            goto fail;
+    }
+    opening_list_release(l);
+    *l = out;
+    return 0;
+fail:
+    opening_list_release(&out);
+    return -1;
+}
+
+/*
+ * Appends "every destination" less what the parts that surely apply deny before it: the ordered
+ * ones (AdminNetworkPolicy, BaselineAdminNetworkPolicy) by their order, and every deny of the
+ * unordered ones, as Cilium's deny wins over every allow (opening.h).
+ */
+static int add_unrestricted(struct compose_eval *ev, struct opening_list *out, bool *narrowed)
+{
+    const struct egress_model **ordered = calloc(ev->n_parts + 1, sizeof(*ordered));
+    struct opening_list all, l;
+    size_t i, k, n = 0;
+    struct err e;
+
+    opening_list_init(&all);
+    opening_list_init(&l);
+    if (!ordered || (!ev->unrestricted && !(ev->unrestricted = unrestricted_model())))
+        goto fail;
+    ordered[n++] = ev->unrestricted;
+    for (i = 0; i < ev->n_parts; i++)
+        if (ev->parts[i].applies == TRI_TRUE && ev->parts[i].model->ordered)
+            ordered[n++] = ev->parts[i].model;
+    if (opening_list_build(ordered, n, &all, &e) < 0)
+        goto fail;
+    for (i = 0; i < all.n; i++)
+        if (all.items[i].model == ev->unrestricted && opening_list_append(&l, &all.items[i]) < 0)
+            goto fail;
+    for (i = 0; i < ev->n_parts; i++) {
+        const struct egress_model *m = ev->parts[i].model;
+
+        if (ev->parts[i].applies != TRI_TRUE || m->ordered)
+            continue;
+        for (k = 0; k < m->n_rules; k++)
+            for (size_t j = 0; m->rules[k].action == EGRESS_DENY && j < m->rules[k].n_peers; j++) {
+                const struct egress_peer *d = &m->rules[k].peers[j];
+
+                if ((d->kind == PEER_CIDR && split_every(&l) < 0) ||
+                    opening_list_subtract(&l, d, m->rules[k].ports) < 0)
+                    goto fail;
+            }
+    }
+    for (i = 0; i < l.n; i++)
+        if (opening_list_append(out, &l.items[i]) < 0)
+            goto fail;
+    *narrowed |= l.n != 1 || l.items[0].peer.kind != PEER_ALL || !portset_is_all(l.items[0].ports);
+    opening_list_release(&all);
+    opening_list_release(&l);
+    free(ordered);
+    return 0;
+fail:
+    opening_list_release(&all);
+    opening_list_release(&l);
+    free(ordered);
+    return -1;
+}
+
+/* Takes from l whatever a deny of a part that may apply to some pods may take. */
+static int subtract_maybe_denies(const struct compose_eval *ev, struct opening_list *l)
+{
+    size_t i, k, j;
+
+    for (i = 0; i < ev->n_parts; i++) {
+        const struct egress_model *m = ev->parts[i].model;
+
+        if (ev->parts[i].applies == TRI_TRUE)
+            continue;
+        for (k = 0; k < m->n_rules; k++)
+            for (j = 0; m->rules[k].action == EGRESS_DENY && j < m->rules[k].n_peers; j++)
+                if (opening_list_subtract_all(l, &m->rules[k].peers[j], m->rules[k].ports,
+                                              m->cidrs_match_all) < 0)
+                    return -1;
+    }
+    return 0;
+}
+
+int compose_eval_bounds(struct compose_eval *ev, struct opening_list *upper,
+                        struct opening_list *lower, bool *exact, struct err *e)
+{
+    bool may_isolate = false, narrowed = false;
+    size_t i;
+
+    *exact = true;
+    for (i = 0; i < ev->n_parts; i++) {
+        *exact &= ev->parts[i].applies == TRI_TRUE;
+        may_isolate |= ev->parts[i].model->default_deny;
+    }
+    for (i = 0; i < ev->ops.n; i++) {
+        const struct compose_part *p = compose_part_of(ev, ev->ops.items[i].model);
+
+        if (opening_list_append(upper, &ev->ops.items[i]) < 0 ||
+            (p && p->applies == TRI_TRUE && opening_list_append(lower, &ev->ops.items[i]) < 0))
+            goto oom;
+    }
+    /*
+     * What a deny takes from "every destination" can be told only in part (a name may resolve
+     * to a denied address): then what was open there is not exactly known.
+     */
+    if ((!ev->isolating && add_unrestricted(ev, upper, &narrowed) < 0) ||
+        (!may_isolate && add_unrestricted(ev, lower, &narrowed) < 0))
+        goto oom;
+    *exact &= !narrowed;
+    /* A deny of a part that may apply to some pods may take from what they reach. */
+    if (subtract_maybe_denies(ev, lower) < 0)
+        goto oom;
+    return 0;
+oom:
+    return err_set(e, "out of memory");
+}
+
+int compose_eval_unisolated(struct compose_eval *ev, struct opening_list *out, struct err *e)
+{
+    struct opening_list l;
+    bool narrowed = false;
+    size_t i;
+
+    opening_list_init(&l);
+    if (add_unrestricted(ev, &l, &narrowed) < 0 || subtract_maybe_denies(ev, &l) < 0)
+        goto oom;
+    for (i = 0; i < l.n; i++)
+        if (opening_list_append(out, &l.items[i]) < 0)
+            goto oom;
+    opening_list_release(&l);
+    return 0;
+oom:
+    opening_list_release(&l);
     return err_set(e, "out of memory");
 }

@@ -23,7 +23,8 @@
  * policy applies or not), or the pods a selector picks in a namespace, the whole namespace when
  * the selector is NULL (then a policy whose pod selector is narrower MAY apply). A policy that may
  * apply only in part (UNKNOWN) contributes its allows but not its denies or its default deny: what
- * is open is over-approximated, never under — unknowns never allow.
+ * is open is over-approximated, never under — unknowns never allow. Only a policy that provably
+ * applies to every pod of the subject takes anything away.
  *
  * The input is a plain list of policies with their egress models, workloads and namespace labels:
  * `check` fills it from its input files (inventory.h), the server can fill it from the cluster
@@ -91,6 +92,11 @@ struct compose_subject {
     const char *ns;
     const struct compose_workload *workload; /* one workload: exact; or NULL and: */
     const struct selector *pods;             /* the pods this picks in ns; NULL = any pod of ns */
+    /*
+     * The model whose pods these are (a policy judged in context), or NULL: it applies to them
+     * by definition, also when it governs only some of the pods its selector picks (some_pods).
+     */
+    const struct egress_model *self;
 };
 
 /* One model taking part. */
@@ -110,6 +116,7 @@ struct compose_eval {
     /* private */
     struct egress_model *views;           /* allow-only views of the UNKNOWN parts */
     const struct egress_model **ptrs;
+    struct egress_model *unrestricted;    /* compose_eval_bounds(): every destination */
 };
 
 void compose_eval_init(struct compose_eval *ev);
@@ -118,7 +125,8 @@ void compose_eval_release(struct compose_eval *ev);
 /*
  * Does model m apply to the subject? TRI_FALSE: to none of its pods; TRI_TRUE: to all of them;
  * TRI_UNKNOWN: maybe to some (unknown namespace labels, a pod selector narrower than the
- * subject's). Models that do not govern egress and host policies never apply.
+ * subject's, a model that governs only some of the pods it selects). Models that do not govern
+ * egress and host policies never apply.
  */
 enum tri compose_applies(const struct compose_input *in, const struct egress_model *m,
                          const struct compose_subject *s);
@@ -135,6 +143,28 @@ int compose_eval_run(const struct policy *pol, const struct compose_input *in,
                      bool (*skip)(const struct compose_policy *p, void *arg), void *arg,
                      const struct compose_subject *s, struct compose_eval *out, struct err *e);
 
+/*
+ * Bounds on what the subject's pods reach, for "was this open before?" questions (check --diff):
+ *  - upper: what SOME pod may reach: ev->ops, plus every destination (less the denies of the
+ *    parts that surely apply) when no part surely isolates them;
+ *  - lower: what EVERY pod surely reaches: the openings of the parts that surely apply, plus
+ *    every destination when no part may isolate them, less everything a deny of a part that
+ *    may apply may take (opening_list_subtract_all).
+ * Appended to upper and lower (init'ed by the caller). *exact: every part applies for sure, and
+ * the two are the same. "Every destination" is an opening of a model of ev's own, for which
+ * compose_part_of() is NULL. Openings borrow ev and its models. 0, or -1 with e set on OOM.
+ */
+int compose_eval_bounds(struct compose_eval *ev, struct opening_list *upper,
+                        struct opening_list *lower, bool *exact, struct err *e);
+
+/*
+ * What a pod of the subject that no policy isolates surely reaches: every destination less the
+ * denies of the parts that apply for sure and whatever a deny of a part that may apply may take
+ * (the lower bound's "every destination", whether or not some part may isolate the pods).
+ * Appended to out (init'ed); borrows ev. 0, or -1 with e set on out of memory.
+ */
+int compose_eval_unisolated(struct compose_eval *ev, struct opening_list *out, struct err *e);
+
 /* The part an opening's or escape's model belongs to (views resolve to their part); or NULL. */
 const struct compose_part *compose_part_of(const struct compose_eval *ev,
                                            const struct egress_model *m);
@@ -145,6 +175,12 @@ const struct compose_part *compose_part_of(const struct compose_eval *ev,
  * io.kubernetes.pod.namespace and io.cilium.k8s.policy.serviceaccount. 0, or -1 on OOM.
  */
 int compose_derive_labels(json_t *labels, const char *ns, const char *service_account);
+
+/*
+ * compose_input's index (by_ns) of policies[0..n): the positions sorted by namespace, equal
+ * namespaces in input order, into out (n entries). 0, or -1 on out of memory.
+ */
+int compose_index(const struct compose_policy *policies, size_t n, size_t *out);
 
 /* "Kind name" of a policy, with " (file:line)" when it came from a file; into buf. */
 void compose_policy_name(const struct compose_policy *p, char *buf, size_t size);

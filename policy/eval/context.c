@@ -8,6 +8,9 @@
 #include "policy/sets/cidr.h"
 #include "policy/sets/portset.h"
 
+/* The most the lists in a note may take (policy names, what escapes): cut with "..." there. */
+#define CONTEXT_TEXT_CAP ((size_t)8192)
+
 bool context_applies(const struct policy *pol, const struct compose_input *in,
                      const struct egress_model *m)
 {
@@ -29,7 +32,7 @@ int context_compose(const struct policy *pol, const struct compose_input *in,
                     const struct compose_policy *self, const struct egress_model *m,
                     struct compose_eval *out, struct err *e)
 {
-    struct compose_subject s = {.ns = m->ns, .pods = m->pod_sel};
+    struct compose_subject s = {.ns = m->ns, .pods = m->pod_sel, .self = m};
 
     return compose_eval_run(pol, in, self, 1, same_object, (void *)self, &s, out, e);
 }
@@ -43,14 +46,17 @@ static bool is_mine(const struct compose_eval *ev, const struct reach_escape *x,
     return p && p->model == m;
 }
 
-/* Is escape a no larger than escape b? */
+/*
+ * Is escape a no larger than escape b? Addresses compare as sets; other destinations by what
+ * reach.c says of them, which a text cut at its cap cannot tell: then they are not the same.
+ */
 static bool escape_within(const struct reach_escape *a, const struct reach_escape *b)
 {
     if (!portset_subset(a->ports, b->ports))
         return false;
     if (a->cidrs)
         return b->cidrs && cidrset_subset(a->cidrs, b->cidrs);
-    return !strcmp(a->what, b->what);
+    return !a->cut && !b->cut && !strcmp(a->what, b->what);
 }
 
 /* The other policies of the composition that take something away (deny, pass, or an order). */
@@ -88,7 +94,7 @@ int context_judge_model(const struct policy *pol, const struct object *obj,
     int rc = -1;
 
     compose_eval_init(&ev);
-    buf_init(&taken, 0);
+    buf_init_cut(&taken, CONTEXT_TEXT_CAP, "...");
     if (context_compose(pol, in, self, m, &ev, e) < 0)
         goto out;
     for (i = 0; i < ev.res.n_escapes; i++) {
@@ -130,7 +136,7 @@ int context_judge_model(const struct policy *pol, const struct object *obj,
         struct buf who;
         int r;
 
-        buf_init(&who, 0);
+        buf_init_cut(&who, CONTEXT_TEXT_CAP, "...");
         takers(&ev, self, &who);
         r = verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
                         "judged with the other policies of %s that apply to these pods: %s take%s "

@@ -3,16 +3,28 @@
 
 /*
  * The egress a change of policies adds and removes (`check --diff BASE HEAD`, the pull-request
- * view): for every AI namespace named in either input, what its workloads can reach in BASE and
- * in HEAD — the composition of compose.h, per workload when the input holds workloads of the
- * namespace, else for any pod of it, and "every destination" for workloads no policy with egress
- * default deny selects — and the difference, destination by destination (address ranges exactly,
- * names and in-cluster peers as far as provable) and port by port.
+ * view): for every AI namespace named in either input, what its pods can reach in BASE and in
+ * HEAD, composed as compose.h composes them, and the difference, destination by destination
+ * (address ranges exactly, names and in-cluster peers as far as provable) and port by port.
+ *
+ * Whose egress: every pod the namespace may run, not only the workloads of the input. The pods
+ * are split into classes by the pod selectors of the policies of either side (podclass.h), so
+ * that a policy applies to a class as a whole or not at all, and each class is composed on both
+ * sides. Added is what some pod of a class MAY reach in HEAD that not every pod of it SURELY
+ * reached in BASE (compose_eval_bounds()); removed, what every pod surely reached in BASE and
+ * none may reach in HEAD. A class whose two sides compose the same policies changes nothing,
+ * and what an unchanged policy that may apply opens (or what pods nothing isolates on either
+ * side reach) counts as reached before for the pods it concerns.
+ * So a change never passes because another policy "may" restrict the same pods: only one that
+ * provably applies to all of them counts. Where a class stays uncertain (namespace labels the
+ * run does not know, a selector left unsplit) the change is still reported, as "may add".
  *
  * Each change names what causes it: an addition the HEAD policy peer that opens it (its object,
- * field path and position), a removal the BASE one; a change of isolation names no peer. An
- * addition that lies outside the allow-list (reach_check) is flagged, with the message reach.h
- * writes ("... opens X; allowed here: ...").
+ * field path and position), a removal the BASE one, and the pods it is about when that is not
+ * every pod ("for pods app == "trainer" (Deployment/trainer)"). With no policy, the change is
+ * the "every destination" of pods no policy with egress default deny selects (a change of
+ * isolation, or of a deny that applies to them). An addition that lies outside the allow-list
+ * (reach_check) is flagged, with the message reach.h writes ("... opens X; allowed here: ...").
  */
 
 #include <stdbool.h>
@@ -26,7 +38,7 @@ struct diff_change {
     const char *ns;                       /* borrowed from the inputs */
     bool added;                           /* else removed */
     const struct compose_policy *policy;  /* what opens it (HEAD for added, BASE for removed);
-                                             NULL: a workload's isolation changed */
+                                             NULL: the egress of pods nothing isolates */
     const struct egress_peer *peer;       /* the policy's peer (path, node); NULL with policy */
     char *what;                           /* "cidr 8.8.8.0/24 on TCP/443" (owned) */
     bool outside;                         /* added, and outside the allow-list */

@@ -12,6 +12,9 @@
 
 #define RULE "egress.effective"
 #define MAX_NAMED 8 /* workloads named in one message before "and N more" */
+/* The most the texts of a finding may take (they name workloads, quote reach.c's messages). */
+#define EFFECTIVE_WHO_CAP ((size_t)4096)
+#define EFFECTIVE_MESSAGE_CAP ((size_t)24576)
 
 void effective_result_init(struct effective_result *r)
 {
@@ -68,6 +71,7 @@ struct group {
     const struct egress_peer *peer;
     const char *message; /* borrowed from the first evaluation's escape */
     const char *what;    /* borrowed: what escapes */
+    bool cut;            /* what was cut at its cap (reach.h): never merged with another */
     struct buf who;      /* the workloads */
     size_t n_who;
 };
@@ -78,8 +82,9 @@ static int group_add(struct group **gs, size_t *n, const struct compose_part *pa
     struct group *g = NULL, *grown;
     size_t i;
 
-    for (i = 0; i < *n; i++)
-        if ((*gs)[i].part->model == part->model && (*gs)[i].peer == x->peer &&
+    /* a message cut at its cap may not tell two escapes apart: each keeps its own finding */
+    for (i = 0; i < *n && !x->cut; i++)
+        if ((*gs)[i].part->model == part->model && (*gs)[i].peer == x->peer && !(*gs)[i].cut &&
             !strcmp((*gs)[i].message, x->message)) {
             g = &(*gs)[i];
             break;
@@ -94,7 +99,8 @@ static int group_add(struct group **gs, size_t *n, const struct compose_part *pa
         g->peer = x->peer;
         g->message = x->message;
         g->what = x->what;
-        buf_init(&g->who, 0);
+        g->cut = x->cut;
+        buf_init_cut(&g->who, EFFECTIVE_WHO_CAP, "...");
     }
     if (w) {
         if (g->n_who < MAX_NAMED) {
@@ -117,7 +123,7 @@ static int report_groups(const struct policy *pol, struct group *gs, size_t n,
         struct group *g = &gs[i];
         struct buf msg;
 
-        buf_init(&msg, 0);
+        buf_init_cut(&msg, EFFECTIVE_MESSAGE_CAP, "...");
         if (!g->n_who && g->part->applies != TRI_TRUE)
             buf_puts(&msg, "for the pods it may select, ");
         buf_puts(&msg, g->message);
@@ -199,7 +205,7 @@ static int report_unisolated(const struct policy *pol, const struct compose_subj
                    "default deny: their egress is not restricted";
         return add(v, NULL, NULL, true, pol, "", text, e);
     }
-    buf_init(&who, 0);
+    buf_init_cut(&who, EFFECTIVE_WHO_CAP, "...");
     for (i = 0; i < n; i++) {
         if (evs[i].isolating)
             continue;
@@ -215,7 +221,7 @@ static int report_unisolated(const struct policy *pol, const struct compose_subj
         buf_release(&who);
         return 0;
     }
-    buf_init(&msg, 0);
+    buf_init_cut(&msg, EFFECTIVE_MESSAGE_CAP, "...");
     buf_printf(&msg, "%s%s %s %s selected by any policy with egress default deny%s: %s egress %s",
                buf_str(&who), count > MAX_NAMED ? " and more" : "", count == 1 ? "is" : "are",
                maybe ? "perhaps not" : "not",

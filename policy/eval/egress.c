@@ -101,6 +101,7 @@ void egress_model_release(struct egress_model *m)
     free(m->name);
     free(m->path);
     free(m->ns);
+    free(m->tier);
     selector_free(m->ns_sel);
     selector_free(m->pod_sel);
     for (i = 0; i < m->n_rules; i++)
@@ -208,13 +209,15 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
                       const char *fmt, ...)
 {
     struct egress_note *notes, *n;
+    struct buf b;
     va_list ap;
     char *msg;
 
+    buf_init_cut(&b, EGRESS_NOTE_CAP, "...");
     va_start(ap, fmt);
-    msg = buf_vstrfmt(fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (!msg)
+    if (!(msg = buf_detach(&b, NULL)))
         return -1;
 
     notes = realloc(m->notes, (m->n_notes + 1) * sizeof(*notes));
@@ -237,13 +240,15 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
 
 int egress_peer_set_text(struct egress_peer *p, const char *fmt, ...)
 {
+    struct buf b;
     va_list ap;
     char *t;
 
+    buf_init_cut(&b, EGRESS_PEER_TEXT_CAP, "...");
     va_start(ap, fmt);
-    t = buf_vstrfmt(fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    if (!t)
+    if (!(t = buf_detach(&b, NULL)))
         return -1;
     free(p->text);
     p->text = t;
@@ -399,6 +404,8 @@ int egress_model_format(const struct egress_model *m, struct buf *out)
     format_selector(m->pod_sel, out);
     if (m->host_policy)
         buf_puts(out, " host");
+    if (m->some_pods)
+        buf_puts(out, " some-pods");
     buf_puts(out, m->governs_egress ? " egress=governed" : " egress=ungoverned");
     if (m->default_deny)
         buf_puts(out, " default-deny");
@@ -408,6 +415,8 @@ int egress_model_format(const struct egress_model *m, struct buf *out)
         buf_printf(out, " order=%g", m->order);
     if (m->layer != LAYER_NAMESPACE)
         buf_puts(out, m->layer == LAYER_ADMIN ? " layer=admin" : " layer=baseline");
+    if (m->tier)
+        buf_printf(out, " tier=%s", m->tier);
     buf_puts(out, "\n");
     for (i = 0; i < m->n_rules; i++) {
         const struct egress_rule *r = &m->rules[i];

@@ -80,13 +80,16 @@ struct egress_peer {
     const json_t *node;          /* borrowed; may be NULL */
     char *text;                  /* as the policy wrote it: "0.0.0.0/0 except 10.0.0.0/8"; NULL
                                     when longer than EGRESS_PEER_TEXT_CAP (messages then show
-                                    the peer's destinations instead) */
+                                    the peer's destinations instead), or cut there with "..."
+                                    when it only names things (a set, a selector) */
     struct egress_setref *setref; /* PEER_UNKNOWN: the sets it stands for, else NULL; owned */
 };
 
 /* The most a peer's text may take: it quotes the object (an except list can be as long as the
  * request), and it is only for messages, which would not show more. */
 #define EGRESS_PEER_TEXT_CAP ((size_t)4096)
+/* The most a note's message may take (it quotes the object); cut there with "...". */
+#define EGRESS_NOTE_CAP ((size_t)4096)
 
 enum egress_action { EGRESS_ALLOW, EGRESS_DENY, EGRESS_PASS, EGRESS_LOG };
 
@@ -95,7 +98,13 @@ enum egress_action { EGRESS_ALLOW, EGRESS_DENY, EGRESS_PASS, EGRESS_LOG };
  * BaselineAdminNetworkPolicies after everything (network-policy-api v1alpha1, which Calico also
  * implements as tiers before and after its own); Calico policies in between.
  */
-enum egress_layer { LAYER_NAMESPACE = 0, LAYER_ADMIN = -1, LAYER_BASELINE = 1 };
+enum egress_layer {
+    LAYER_NAMESPACE = 0,
+    LAYER_ADMIN = -1,
+    LAYER_BASELINE = 1,
+    LAYER_DEFAULT = 2, /* after every policy: the default allow of pods nothing isolates (no
+                          reader sets it; compose.c's "every destination" sits here) */
+};
 
 struct egress_rule {
     enum egress_action action;
@@ -123,6 +132,9 @@ struct egress_model {
     struct selector *ns_sel; /* cluster-wide: namespaces by labels (all() = every namespace) */
     struct selector *pod_sel; /* pods by labels; all() = every pod */
     bool host_policy;        /* Cilium nodeSelector: governs nodes, not pods */
+    bool some_pods;          /* governs only some of the pods the selectors pick, which ones
+                                is not known offline (Calico serviceAccountSelector): it never
+                                applies to a pod for sure, so it takes nothing away */
 
     bool governs_egress;     /* the policy has a say on the subjects' egress */
     bool default_deny;       /* subjects' egress not allowed by some policy is denied */
@@ -130,6 +142,9 @@ struct egress_model {
     bool has_order;
     double order;            /* Calico `order`, AdminNetworkPolicy priority (lower first) */
     enum egress_layer layer; /* where the policy sits among the others (ordered models) */
+    char *tier;              /* Calico: the policy's tier, NULL for the default tier. Tiers are
+                                evaluated in the order of their Tier objects, not known here, so
+                                ordered models of different tiers take nothing from each other */
     bool cidrs_match_all;    /* a CIDR peer matches every endpoint with those addresses, pods
                                 included (Calico nets, AdminNetworkPolicy networks): a deny of
                                 every address takes everything */
@@ -181,8 +196,9 @@ int egress_model_note(struct egress_model *m, const json_t *node, const char *pa
  *   note spec.egress[0].ports[0]: named port "http" ...
  *
  * The subject is `ns=<name>` (namespaced) or `namespaces=<selector>` (cluster-wide), then
- * `pods=<selector>`, then in this order when they hold: `host`, `egress=governed` or
- * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`. A rule
+ * `pods=<selector>`, then in this order when they hold: `host`, `some-pods`, `egress=governed` or
+ * `egress=ungoverned`, `default-deny`, `ordered`, `order=<%g>`, `layer=admin|baseline`,
+ * `tier=<name>`. A rule
  * line is `<allow|deny|pass|log> <path or -> ports <portset_format>`; each peer is one indented
  * line `to <egress_peer_format>` followed by ` [<path>]` when it has a path and ` "<text>"` when
  * it has a text. Selectors print with selector_format(); CIDR sets with every prefix

@@ -8,6 +8,12 @@
 #include "policy/base/buf.h"
 #include "policy/sets/portset.h"
 
+/*
+ * The most a text of the explanation may take (a peer's every prefix, a selector): they quote
+ * the objects and are cut there with "...", which only shortens what is shown.
+ */
+#define EXPLAIN_TEXT_CAP ((size_t)65536)
+
 /* Sets a member to a new value (stolen); false on failure. */
 static bool put(json_t *o, const char *key, json_t *v)
 {
@@ -27,7 +33,7 @@ static json_t *text_of_peer(const struct egress_peer *p)
 {
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, EXPLAIN_TEXT_CAP, "...");
     egress_peer_format(p, &b);
     return buf_json(&b);
 }
@@ -36,7 +42,7 @@ static json_t *text_of_ports(const struct portset *ps)
 {
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, EXPLAIN_TEXT_CAP, "...");
     portset_format(ps, &b);
     return buf_json(&b);
 }
@@ -139,7 +145,7 @@ json_t *explain_subject(const struct policy *pol, const struct compose_subject *
     if (!s->workload && s->pods) {
         struct buf b;
 
-        buf_init(&b, 0);
+        buf_init_cut(&b, EXPLAIN_TEXT_CAP, "...");
         selector_format(s->pods, &b);
         if (!put(j, "pods", buf_json(&b)))
             goto fail;
@@ -427,6 +433,9 @@ static int cmp_part_order(const void *a, const void *b)
     const struct compose_part *x = *(const struct compose_part *const *)a;
     const struct compose_part *y = *(const struct compose_part *const *)b;
 
+    /* as opening.c sorts them: layer (admin, namespace, baseline), then order */
+    if (x->model->layer != y->model->layer)
+        return x->model->layer < y->model->layer ? -1 : 1;
     if (x->model->has_order != y->model->has_order)
         return x->model->has_order ? -1 : 1;
     if (x->model->has_order && x->model->order != y->model->order)
@@ -434,7 +443,24 @@ static int cmp_part_order(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Calico: policies by order, first matching rule decides, Pass leaves the policy. */
+/* Do the ordered parts of p's layer span more than one Calico tier? */
+static bool tiers_unordered(const struct compose_part *const *sorted, size_t n,
+                            const struct compose_part *p)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct egress_model *m = sorted[i]->model;
+
+        if (m->layer == p->model->layer &&
+            (!m->tier != !p->model->tier || (m->tier && strcmp(m->tier, p->model->tier))))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Calico: policies by order, first matching rule decides, Pass leaves the policy. Across tiers
+ * the order is the Tier objects' (calico.c), not known here: there a match decides nothing.
+ */
 static int trace_ordered(struct trace *t, const struct compose_eval *ev,
                          const struct explain_dest *d, bool *decided)
 {
@@ -451,6 +477,7 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
     qsort(sorted, n, sizeof(*sorted), cmp_part_order);
     for (i = 0; i < n && !*decided; i++) {
         const struct compose_part *p = sorted[i];
+        bool tiers = tiers_unordered(sorted, n, p);
 
         for (k = 0; k < p->model->n_rules; k++) {
             const struct egress_rule *r = &p->model->rules[k];
@@ -477,11 +504,13 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
             }
             if (link(t, p, r, m,
                      r->action == EGRESS_PASS ? "pass: no later tier, the profile allows"
+                     : tiers                  ? (opens ? "allow, in a tier whose place is not known"
+                                                       : "deny, in a tier whose place is not known")
                      : opens                  ? "allow"
                                               : "deny") < 0)
                 goto out;
             if (opens) {
-                if (m == TRI_TRUE && p->applies == TRI_TRUE && !maybe_before) {
+                if (m == TRI_TRUE && p->applies == TRI_TRUE && !maybe_before && !tiers) {
                     t->allow_yes = true;
                     decide(t->decided, sizeof(t->decided), p, r, "allowed by");
                     *decided = true;
@@ -491,7 +520,7 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
                 maybe_before = true;
                 continue;
             }
-            if (m == TRI_TRUE && !maybe_before) {
+            if (m == TRI_TRUE && !maybe_before && !tiers) {
                 t->deny_yes = true;
                 decide(t->decided, sizeof(t->decided), p, r, "denied by");
                 *decided = true;

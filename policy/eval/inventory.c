@@ -195,36 +195,12 @@ static int add_workload(struct inventory *inv, const struct object *obj, size_t 
     return 0;
 }
 
-struct ns_pos {
-    const char *ns;
-    size_t pos;
-};
-
-static int cmp_ns_pos(const void *a, const void *b)
-{
-    const struct ns_pos *x = a, *y = b;
-    int c = strcmp(x->ns, y->ns);
-
-    return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* The index composition uses: positions sorted by (namespace, position). */
+/* The index composition uses (compose.h). */
 static int build_index(struct inventory *inv)
 {
-    struct ns_pos *v = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(*v));
-    size_t i;
-
-    if (!v || !(inv->by_ns = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(size_t)))) {
-        free(v);
+    if (!(inv->by_ns = calloc(inv->n_policies ? inv->n_policies : 1, sizeof(size_t))))
         return -1;
-    }
-    for (i = 0; i < inv->n_policies; i++)
-        v[i] = (struct ns_pos){inv->policies[i].ns, i};
-    qsort(v, inv->n_policies, sizeof(*v), cmp_ns_pos);
-    for (i = 0; i < inv->n_policies; i++)
-        inv->by_ns[i] = v[i].pos;
-    free(v);
-    return 0;
+    return compose_index(inv->policies, inv->n_policies, inv->by_ns);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -8,6 +8,9 @@
 #include "policy/eval/scope.h"
 #include "policy/eval/setres.h"
 
+/* The most "why a policy is judged" may take: it names namespaces and selectors of the object. */
+#define JUDGE_WHY_CAP ((size_t)4096)
+
 int judge_report(const struct policy *pol, const struct object *obj, const struct reach_result *r,
                  bool name_models, struct verdict *v)
 {
@@ -85,7 +88,7 @@ static int decide_model(const struct policy *pol, const struct object *obj,
             return err_set(e, "out of memory");
         return 0;
     }
-    buf_init(&why, 0);
+    buf_init_cut(&why, JUDGE_WHY_CAP, "...");
     if (!scope_governs_ai_assuming(pol, m, ctx ? ctx->namespaces : NULL,
                                    ctx ? ctx->ns_assumed_not_ai : NULL, &why)) {
         rc = verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",

@@ -218,17 +218,48 @@ static int peer_minus(const struct egress_peer *a, const struct egress_peer *d, 
     return MINUS_KEEP;
 }
 
+/*
+ * peer_minus() for "what surely stays": what it cannot prove the deny leaves is taken too. Only
+ * CIDRs from CIDRs (and, matching by address, the addresses "everything" keeps) are exact.
+ */
+static int peer_minus_all(const struct egress_peer *a, const struct egress_peer *d, bool ip,
+                          struct egress_peer *out)
+{
+    int r = peer_minus(a, d, ip, out);
+
+    if (r < 0 || r == MINUS_EMPTY)
+        return r;
+    if (a->kind == PEER_CIDR && d->kind == PEER_CIDR && a->cidrs && d->cidrs)
+        return r; /* exact either way: the remainder, or no address in common */
+    if (r == MINUS_CHANGED && out->kind == PEER_CIDR && a->kind == PEER_ALL)
+        return r; /* every address outside the deny's, by address (model.cidrs_match_all) */
+    if (r == MINUS_CHANGED)
+        egress_peer_release(out);
+    return MINUS_EMPTY;
+}
+
 static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
-                         const struct portset *pd, bool ip);
+                         const struct portset *pd, bool ip, bool all);
 
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd)
 {
-    return subtract_peer(l, d, pd, false);
+    return subtract_peer(l, d, pd, false, false);
+}
+
+int opening_list_subtract_all(struct opening_list *l, const struct egress_peer *d,
+                              const struct portset *pd, bool ip)
+{
+    return subtract_peer(l, d, pd, ip, true);
+}
+
+int opening_list_append(struct opening_list *l, const struct opening *o)
+{
+    return list_add(l, &o->peer, o->ports, o->model, o->rule, o->orig);
 }
 
 static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
-                         const struct portset *pd, bool ip)
+                         const struct portset *pd, bool ip, bool all)
 {
     size_t i, n0 = l->n, w;
     int rc = 0;
@@ -249,7 +280,7 @@ static int subtract_peer(struct opening_list *l, const struct egress_peer *d,
             continue;
         }
         memset(&remain, 0, sizeof(remain));
-        r = peer_minus(&o->peer, d, ip, &remain);
+        r = all ? peer_minus_all(&o->peer, d, ip, &remain) : peer_minus(&o->peer, d, ip, &remain);
         if (r < 0)
             goto oom;
         if (r == MINUS_KEEP) {
@@ -337,7 +368,7 @@ static int subtract_rule(struct opening_list *l, const struct egress_rule *r, bo
     if (!r->ports)
         return 0;
     for (j = 0; j < r->n_peers; j++)
-        if (subtract_peer(l, &r->peers[j], r->ports, ip) < 0)
+        if (subtract_peer(l, &r->peers[j], r->ports, ip, false) < 0)
             return -1;
     return 0;
 }
@@ -416,8 +447,24 @@ static int cmp_order(const void *a, const void *b)
 /* A rule that takes traffic away from later ones, with how its CIDRs match. */
 struct taker {
     const struct egress_rule *r;
+    const struct egress_model *m;
     bool ip;
 };
+
+/*
+ * Does a rule of model d, earlier in the sorted order, come before the rules of model a for
+ * every packet? Layers are in a known order (admin, namespace, baseline), and so are the
+ * policies of one Calico tier; two tiers are in the order of their Tier objects, which is not
+ * known here (egress.h), so one takes nothing from the other.
+ */
+static bool comes_before(const struct egress_model *d, const struct egress_model *a)
+{
+    if (d->layer != a->layer)
+        return true;
+    if (!d->tier || !a->tier)
+        return !d->tier && !a->tier;
+    return strcmp(d->tier, a->tier) == 0;
+}
 
 /*
  * Ordered: every opening rule (allow, or a pass that hands traffic on) minus every earlier deny
@@ -455,7 +502,8 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 if (add_rule(&mine, m, r) < 0)
                     goto fail_mine;
                 for (d = 0; d < n_denies; d++)
-                    if (subtract_rule(&mine, denies[d].r, denies[d].ip) < 0)
+                    if (comes_before(denies[d].m, m) &&
+                        subtract_rule(&mine, denies[d].r, denies[d].ip) < 0)
                         goto fail_mine;
                 for (d = 0; d < n_passes; d++)
                     if (subtract_rule(&mine, passes[d].r, passes[d].ip) < 0)
@@ -478,10 +526,12 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 /* keep passes after denies: shift them up by one */
                 memmove(passes + 1, passes, n_passes * sizeof(*passes));
                 denies[n_denies].r = r;
+                denies[n_denies].m = m;
                 denies[n_denies++].ip = m->cidrs_match_all;
                 passes++;
             } else if (r->action == EGRESS_PASS) {
                 passes[n_passes].r = r;
+                passes[n_passes].m = m;
                 passes[n_passes++].ip = m->cidrs_match_all;
             }
         }

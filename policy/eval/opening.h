@@ -13,7 +13,8 @@
  *  - Ordered models (Calico, AdminNetworkPolicy): sorted by layer (admin, then namespace, then
  *    baseline), then `order` (models without one last, stable), then rule by rule: an ALLOW
  *    opens what no EARLIER deny of any ordered model, nor an earlier PASS of the same model, has
- *    taken. PASS ends the policy's say for what it matches (the next tier decides), so it does
+ *    taken. A deny of another Calico tier (model.tier) is not earlier: the tiers' order is not
+ *    known, so it takes nothing. PASS ends the policy's say for what it matches (the next tier decides), so it does
  *    not subtract from later models; in a model with pass_opens (Calico: no later tier is known
  *    and the namespace profile allows all) it opens what it matches, like an ALLOW. LOG does
  *    nothing.
@@ -70,6 +71,18 @@ int opening_list_build_one(const struct egress_model *m, struct opening_list *ou
  */
 int opening_list_subtract(struct opening_list *l, const struct egress_peer *d,
                           const struct portset *pd);
+
+/*
+ * The opposite approximation, for "what surely stays open" (a lower bound): removes from every
+ * opening of l everything (D, Pd) MAY match. CIDRs from CIDRs are exact, and so, when ip (D
+ * matches by address, model.cidrs_match_all), is "every destination" less D's addresses; any
+ * other pair loses the whole opening on the ports in Pd. Returns 0, or -1 on out of memory.
+ */
+int opening_list_subtract_all(struct opening_list *l, const struct egress_peer *d,
+                              const struct portset *pd, bool ip);
+
+/* Appends a deep copy of o (its model, rule and orig stay borrowed). 0, or -1 on OOM. */
+int opening_list_append(struct opening_list *l, const struct opening *o);
 
 /*
  * Is every destination of cluster peer a also one of b (sound, not complete)? A fixed namespace

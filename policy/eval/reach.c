@@ -8,6 +8,13 @@
 
 #define REACH_MAX_PREFIXES 8 /* escaping prefixes named in a message before "... (N more)" */
 #define REACH_MAX_NEAREST 3  /* allow entries named as "allowed here" */
+/*
+ * The most the texts of an escape may take; they quote the object (names, selectors, the peer's
+ * text), and are cut there with "..." (buf_init_cut): a finding is shortened, never lost.
+ */
+#define REACH_PIECE_CAP ((size_t)4096)    /* one escaping destination: names, selectors */
+#define REACH_WHAT_CAP ((size_t)8192)     /* every piece of one escape, with its ports */
+#define REACH_MESSAGE_CAP ((size_t)20480) /* peer text, what escapes, the nearest entries */
 
 void reach_result_init(struct reach_result *r)
 {
@@ -165,7 +172,15 @@ struct acc {
     struct portset *ports;
     struct cidrset *denied;       /* what it opens of spec.deny's ranges */
     struct portset *denied_ports; /* on which ports */
+    bool cut; /* a piece's description was cut at its cap */
 };
+
+/* The description in b, for acc_add(); notes whether it was cut. */
+static char *piece(struct acc *a, struct buf *b)
+{
+    a->cut |= b->cut;
+    return buf_detach(b, NULL);
+}
 
 static void acc_release(struct acc *a)
 {
@@ -223,26 +238,22 @@ fail:
     return -1;
 }
 
-static char *describe_cluster(const struct cluster_peer *c)
+static void describe_cluster(const struct cluster_peer *c, struct buf *b)
 {
-    struct buf b;
-
-    buf_init(&b, 0);
     if (!c->pod_sel || selector_is_all(c->pod_sel)) {
-        buf_puts(&b, "every pod");
+        buf_puts(b, "every pod");
     } else {
-        buf_puts(&b, "pods ");
-        selector_format(c->pod_sel, &b);
+        buf_puts(b, "pods ");
+        selector_format(c->pod_sel, b);
     }
     if (c->ns_name)
-        buf_printf(&b, " of namespace %s", c->ns_name);
+        buf_printf(b, " of namespace %s", c->ns_name);
     else if (!c->ns_sel || selector_is_all(c->ns_sel))
-        buf_puts(&b, " of every namespace");
+        buf_puts(b, " of every namespace");
     else {
-        buf_puts(&b, " of namespaces ");
-        selector_format(c->ns_sel, &b);
+        buf_puts(b, " of namespaces ");
+        selector_format(c->ns_sel, b);
     }
-    return buf_detach(&b, NULL);
 }
 
 /* Checks one opening (with always-denied CIDRs already removed from `cidrs`) atom by atom. */
@@ -279,9 +290,9 @@ static int check_opening(const struct policy *pol, const char *subject_ns, const
                 goto out;
             if (cidrset_is_empty(esc))
                 break;
-            buf_init(&b, 0);
+            buf_init_cut(&b, REACH_PIECE_CAP, "...");
             cidrset_format(esc, REACH_MAX_PREFIXES, &b);
-            if (acc_add(acc, buf_detach(&b, NULL), atom, esc) < 0)
+            if (acc_add(acc, piece(acc, &b), atom, esc) < 0)
                 goto out;
             break;
         case PEER_FQDN: {
@@ -300,12 +311,12 @@ static int check_opening(const struct policy *pol, const char *subject_ns, const
                 if (covers(&pol->allow[i], atom))
                     for (j = 0; j < pol->allow[i].n_fqdns; j++)
                         list[n_list++] = pol->allow[i].fqdns[j];
-            buf_init(&b, 0);
+            buf_init_cut(&b, REACH_PIECE_CAP, "...");
             for (j = 0; j < p->n_fqdns; j++)
                 if (!fqdn_subset_of_any(p->fqdns[j], list, n_list))
                     buf_printf(&b, "%s%s", b.len ? ", " : "", p->fqdns[j]);
             free(list);
-            if (b.len && acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0) {
+            if (b.len && acc_add(acc, piece(acc, &b), atom, NULL) < 0) {
                 buf_release(&b);
                 goto out;
             }
@@ -317,7 +328,11 @@ static int check_opening(const struct policy *pol, const char *subject_ns, const
             for (i = 0; !inside && i < pol->n_allow; i++)
                 inside = covers(&pol->allow[i], atom) &&
                          entry_has_cluster(&pol->allow[i], &p->cluster, subject_ns);
-            if (!inside && acc_add(acc, describe_cluster(&p->cluster), atom, NULL) < 0)
+            if (inside)
+                break;
+            buf_init_cut(&b, REACH_PIECE_CAP, "...");
+            describe_cluster(&p->cluster, &b);
+            if (acc_add(acc, piece(acc, &b), atom, NULL) < 0)
                 goto out;
             break;
         case PEER_ENTITY:
@@ -327,22 +342,22 @@ static int check_opening(const struct policy *pol, const char *subject_ns, const
                     inside = covers(&pol->allow[i], atom) && entry_has_every_pod(&pol->allow[i]);
             if (inside)
                 break;
-            buf_init(&b, 0);
+            buf_init_cut(&b, REACH_PIECE_CAP, "...");
             buf_printf(&b, "entity %s", p->entity ? p->entity : "?");
-            if (acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0)
+            if (acc_add(acc, piece(acc, &b), atom, NULL) < 0)
                 goto out;
             break;
         case PEER_ALL:
         case PEER_UNKNOWN:
             if (every_addr)
                 break;
-            buf_init(&b, 0);
+            buf_init_cut(&b, REACH_PIECE_CAP, "...");
             if (p->kind == PEER_ALL)
                 buf_puts(&b, "every destination (0.0.0.0/0, ::/0)");
             else
                 buf_printf(&b, "%s (possibly anything)",
                            p->entity ? p->entity : "an unknown destination");
-            if (acc_add(acc, buf_detach(&b, NULL), atom, NULL) < 0)
+            if (acc_add(acc, piece(acc, &b), atom, NULL) < 0)
                 goto out;
             break;
         }
@@ -387,7 +402,7 @@ static char *nearest_entries(const struct policy *pol, const struct egress_peer 
     size_t i, shown = 0, more = 0;
     int pass;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, REACH_PIECE_CAP, "...");
     for (pass = 0; pass < 3 && !shown; pass++) {
         for (i = 0; i < pol->n_allow; i++) {
             const struct dest_entry *d = &pol->allow[i];
@@ -503,23 +518,27 @@ out:
 static int finish_denied(const struct policy *pol, struct acc *a, struct reach_result *out)
 {
     struct reach_escape *x = add_escape(out, a);
-    struct buf what, msg;
+    struct buf what, msg, text;
 
     if (!x)
         return -1;
-    buf_init(&what, 0);
+    buf_init_cut(&what, REACH_WHAT_CAP, "...");
     cidrset_format(a->denied, REACH_MAX_PREFIXES, &what);
     buf_puts(&what, " on ");
     portset_format(a->denied_ports, &what);
+    x->cut = what.cut;
     x->what = buf_detach(&what, NULL);
-    buf_init(&msg, 0);
+    buf_init_cut(&msg, REACH_PIECE_CAP, "...");
     denied_names(pol, a->denied, &msg);
     x->nearest = buf_detach(&msg, NULL);
-    buf_init(&msg, 0);
-    peer_text(a->op->orig, &msg);
-    buf_printf(&msg, " opens %s, which the policy file always denies (spec.deny: %s): no network "
-                     "policy may open it",
-               x->what ? x->what : "", x->nearest ? x->nearest : "");
+    /* each part cut on its own, as finish_escape() does */
+    buf_init_cut(&text, REACH_PIECE_CAP, "...");
+    peer_text(a->op->orig, &text);
+    buf_init_cut(&msg, REACH_MESSAGE_CAP, "...");
+    buf_printf(&msg, "%s opens %s, which the policy file always denies (spec.deny: %s): no "
+                     "network policy may open it",
+               buf_str(&text), x->what ? x->what : "", x->nearest ? x->nearest : "");
+    buf_release(&text);
     x->message = buf_detach(&msg, NULL);
     x->denied = true;
     x->ports = a->denied_ports;
@@ -559,23 +578,27 @@ static void sort_pieces(struct acc *a)
 static int finish_escape(const struct policy *pol, struct acc *a, struct reach_result *out)
 {
     struct reach_escape *x = add_escape(out, a);
-    struct buf what, msg;
+    struct buf what, msg, text;
     size_t i;
 
     if (!x)
         return -1;
     sort_pieces(a);
-    buf_init(&what, 0);
+    buf_init_cut(&what, REACH_WHAT_CAP, "...");
     for (i = 0; i < a->n; i++) {
         buf_printf(&what, "%s%s on ", i ? "; " : "", a->pieces[i].desc);
         portset_format(a->pieces[i].ports, &what);
     }
+    x->cut = a->cut || what.cut;
     x->what = buf_detach(&what, NULL);
     x->nearest = nearest_entries(pol, &a->op->peer, a->ports);
-    buf_init(&msg, 0);
-    peer_text(a->op->orig, &msg);
-    buf_printf(&msg, " opens %s; allowed here: %s", x->what ? x->what : "",
+    /* each part cut on its own, so that a long peer still leaves room for what escapes */
+    buf_init_cut(&text, REACH_PIECE_CAP, "...");
+    peer_text(a->op->orig, &text);
+    buf_init_cut(&msg, REACH_MESSAGE_CAP, "...");
+    buf_printf(&msg, "%s opens %s; allowed here: %s", buf_str(&text), x->what ? x->what : "",
                x->nearest ? x->nearest : "");
+    buf_release(&text);
     x->message = buf_detach(&msg, NULL);
     x->ports = a->ports;
     x->cidrs = a->cidrs;

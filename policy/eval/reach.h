@@ -38,6 +38,9 @@
  *    kube-apiserver, ...) are in-cluster: inside when a covering entry allows every pod of
  *    every namespace, or every address.
  * What is not proven inside is an escape: the check is conservative.
+ *
+ * Texts are capped (reach.c names the caps): a long one is cut with "...", and an escape or a
+ * note is never dropped because of its length.
  */
 
 #include <stdbool.h>
@@ -67,6 +70,8 @@ struct reach_escape {
     char *message; /* owned: "<peer text> opens <what>; allowed here: <nearest>", or
                       "<peer text> opens <what>, which the policy file always denies (spec.deny:
                       <nearest>): no network policy may open it" */
+    bool cut;      /* `what` was cut at its cap (reach.c): it may not tell this escape from
+                      another one, so it must not be compared */
 };
 
 /* Something worth telling that is not a violation (none is produced at present). */

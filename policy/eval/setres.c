@@ -141,7 +141,7 @@ static char *set_text(const struct setdb_entry *set, const struct egress_peer *r
 {
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, SETRES_TEXT_CAP, "...");
     buf_printf(&b, "%s %s%s%s", setdb_kind_name(set->kind), set->ns && *set->ns ? set->ns : "",
                set->ns && *set->ns ? "/" : "", set->name);
     if (set->where)
@@ -164,7 +164,7 @@ static int add_set(struct peers *l, const struct egress_peer *ref_peer,
 
         if (!opening)
             return 0;
-        buf_init(&b, 0);
+        buf_init_cut(&b, SETRES_TEXT_CAP, "...");
         buf_printf(&b, "%s %s%s%s, whose addresses cannot be read (%s)",
                    setdb_kind_name(set->kind), *set->ns ? set->ns : "", *set->ns ? "/" : "",
                    set->name, set->error ? set->error : "unreadable");
@@ -194,7 +194,7 @@ static int add_unknown(struct peers *l, const struct egress_peer *ref_peer, bool
     struct egress_peer *p;
     struct buf b;
 
-    buf_init(&b, 0);
+    buf_init_cut(&b, SETRES_TEXT_CAP, "...");
     setres_describe(ref_peer->setref, &b);
     buf_puts(&b, by_name ? ", which this run does not know" : " that this run does not know");
     if (!(p = add(l, ref_peer, PEER_UNKNOWN,

@@ -43,4 +43,10 @@ enum tri setres_reaches(const struct egress_setref *ref, const struct setdb_entr
  */
 int setres_describe(const struct egress_setref *ref, struct buf *out);
 
+/*
+ * The most a text about sets may take (descriptions, peer texts naming a set and the selector
+ * that reaches it): they quote objects, and are cut there with "..." (buf_init_cut).
+ */
+#define SETRES_TEXT_CAP ((size_t)4096)
+
 #endif

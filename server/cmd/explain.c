@@ -1,7 +1,8 @@
 /*
  * egressguard explain: the effective egress of one namespace, policy by policy, and for one
- * destination the chain of rules that decides it. Offline over files; the computation
- * (policy/eval/explain.h) takes any compose_input, so the cluster model is one more source.
+ * destination the chain of rules that decides it. Offline over files, or online over the cluster
+ * model LISTed once (--kubeconfig: server/kube/kubelist.h, policy/model/modelctx.h); the
+ * computation (policy/eval/explain.h) is the same for both compose_inputs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,14 @@
 #include "policy/doc/manifest.h"
 #include "policy/eval/explain.h"
 #include "policy/eval/inventory.h"
+#include "policy/model/modelctx.h"
 #include "server/cmd/cli.h"
 #include "server/cmd/opts.h"
+#include "server/kube/kubelist.h"
 
 static const char usage_text[] =
     "usage: egressguard explain NAMESPACE -p POLICY [options] FILE...\n"
+    "       egressguard explain NAMESPACE -p POLICY --kubeconfig FILE [options]\n"
     "\n"
     "Explains the effective egress of a namespace's workloads: which network policies\n"
     "select them (and whether for sure), what each one contributes, what they open\n"
@@ -32,6 +36,9 @@ static const char usage_text[] =
     "                               decide it: ADDRESS|NAME[:PORT[/PROTO]], e.g.\n"
     "                               10.20.1.5:443, pypi.org:443/TCP, [fd00::1]:53/UDP\n"
     "  -o, --output FORMAT          text (default) or json\n"
+    "      --kubeconfig FILE        explain the cluster instead: its namespaces, policies\n"
+    "                               and address sets, LISTed once through this API\n"
+    "                               server as `serve` watches them\n"
     "  -n, --namespace-labels SPEC  labels of a namespace not in the input:\n"
     "                               NAMESPACE=KEY=VALUE[,KEY=VALUE...] (repeatable)\n"
     "  -h, --help                   this help\n"
@@ -41,14 +48,14 @@ static const char usage_text[] =
     "escapes (or --to is a violation), 2 usage or input error.\n";
 
 struct explain_opts {
-    const char *policy, *ns, *pod, *to;
+    const char *policy, *ns, *pod, *to, *kubeconfig;
     bool json;
     struct nsdb *db;
     char **files;
     int n_files;
 };
 
-enum { O_POLICY, O_OUTPUT, O_NS_LABELS, O_POD, O_TO };
+enum { O_POLICY, O_OUTPUT, O_NS_LABELS, O_POD, O_TO, O_KUBECONFIG };
 
 /* Returns OPTS_GO, or the exit code to stop with. o->files must have room for argc words. */
 static int parse_args(int argc, char **argv, struct explain_opts *o)
@@ -59,6 +66,7 @@ static int parse_args(int argc, char **argv, struct explain_opts *o)
         {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
         {"pod", 0, OPT_VALUE, O_POD},
         {"to", 0, OPT_VALUE, O_TO},
+        {"kubeconfig", 0, OPT_VALUE, O_KUBECONFIG},
         {NULL, 0, 0, 0},
     };
     static const char *const outputs[] = {"text", "json", NULL};
@@ -98,13 +106,18 @@ static int parse_args(int argc, char **argv, struct explain_opts *o)
         case O_TO:
             o->to = val;
             break;
+        case O_KUBECONFIG:
+            o->kubeconfig = val;
+            break;
         }
     }
     if (!o->policy)
         return cli_usage_error("explain", "missing -p/--policy FILE");
     if (!o->ns)
         return cli_usage_error("explain", "missing NAMESPACE");
-    if (!o->n_files)
+    if (o->kubeconfig && o->n_files)
+        return cli_usage_error("explain", "--kubeconfig explains the cluster: give no FILE");
+    if (!o->kubeconfig && !o->n_files)
         return cli_usage_error("explain", "no manifests given (a file, a directory or -)");
     return OPTS_GO;
 }
@@ -249,6 +262,8 @@ int cmd_explain(int argc, char **argv)
     struct policy *pol = NULL;
     struct manifest *m = NULL;
     struct inventory inv = {0};
+    struct model *snap = NULL;
+    struct modelctx *mc = NULL;
     const struct object **objs = NULL;
     struct explain_dest dest;
     json_t *labels = NULL, *j = NULL;
@@ -279,6 +294,15 @@ int cmd_explain(int argc, char **argv)
         fprintf(stderr, "egressguard explain: invalid policy: %s\n", buf);
         goto out;
     }
+    if (o.kubeconfig) {
+        if (!(snap = kubelist_snapshot(o.kubeconfig, &e)) || !(mc = modelctx_build(snap, &e))) {
+            fprintf(stderr, "egressguard explain: %s\n", e.msg);
+            goto out;
+        }
+        if (!(j = explain_namespace(pol, &mc->in, o.ns, labels, o.to ? &dest : NULL, &e)))
+            goto oom;
+        goto print;
+    }
     if (!(m = manifest_new()))
         goto oom;
     for (int k = 0; k < o.n_files; k++)
@@ -307,6 +331,7 @@ int cmd_explain(int argc, char **argv)
         goto oom;
     if (!(j = explain_namespace(pol, &inv.in, o.ns, labels, o.to ? &dest : NULL, &e)))
         goto oom;
+print:
     if (o.json) {
         if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
             goto out;
@@ -322,6 +347,8 @@ out:
     json_decref(j);
     json_decref(labels);
     inventory_release(&inv);
+    modelctx_unref(mc);
+    model_unref(snap);
     free(objs);
     manifest_free(m);
     policy_free(pol);

@@ -13,6 +13,7 @@
 #include "server/cmd/cli.h"
 #include "server/cmd/opts.h"
 #include "server/webhook/devcerts.h"
+#include "server/kube/auditor.h"
 #include "server/kube/cluster.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/http.h"
@@ -35,6 +36,8 @@ extern const size_t embedded_example_policy_len;
 struct serve_opts {
     const char *policy, *cert, *key, *listen, *client_ca, *dev_certs, *kubeconfig;
     int namespaced;
+    bool no_audit;
+    unsigned audit_s; /* --audit-interval */
     enum ns_lookup { NS_LOOKUP_AUTO = 0, NS_LOOKUP_API, NS_LOOKUP_OFF } ns_lookup;
     unsigned ns_ttl; /* seconds */
     unsigned discovery_s; /* --kube-discovery-interval */
@@ -108,6 +111,14 @@ static const char usage_text[] =
     "                        how long a GET's answer is fresh (default 60)\n"
     "  --kube-discovery-interval SECONDS\n"
     "                        how often to ask which kinds are served (default 60)\n\n"
+    "The continuous audit: with the cluster model, every Namespace and network policy of\n"
+    "the cluster is judged again as it changes, when the policy file is reloaded and when\n"
+    "an exemption starts or ends, and the results are written as wgpolicyk8s.io\n"
+    "PolicyReports (one per namespace, a ClusterPolicyReport for cluster-scoped objects;\n"
+    "install deploy/policyreport/ for their CRDs and permissions).\n"
+    "  --no-audit            no continuous audit\n"
+    "  --audit-interval SECONDS\n"
+    "                        how often the audit lists the cluster again (default 30)\n\n"
     "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot listen (the address or port\n"
     "is in use, or not this machine's), 2 for usage or configuration errors.\n";
 
@@ -122,6 +133,8 @@ enum {
     O_LISTEN,
     O_CLIENT_CA,
     O_KUBECONFIG,
+    O_NO_AUDIT,
+    O_AUDIT_INTERVAL,
     O_DEV_CERTS,
     O_LOG_LEVEL,
     O_MAX_BODY,
@@ -176,6 +189,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
         {"shutdown-delay", 0, OPT_VALUE, O_SHUTDOWN_DELAY},
         {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
         {"kube-discovery-interval", 0, OPT_VALUE, O_DISCOVERY},
+        {"no-audit", 0, OPT_FLAG, O_NO_AUDIT},
+        {"audit-interval", 0, OPT_VALUE, O_AUDIT_INTERVAL},
         {NULL, 0, 0, 0},
     };
     static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
@@ -245,6 +260,14 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
             if (strcmp(val, "deny") && strcmp(val, "allow"))
                 return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
             o->ns_unknown_allow = !strcmp(val, "allow");
+            break;
+        case O_NO_AUDIT:
+            o->no_audit = true;
+            break;
+        case O_AUDIT_INTERVAL:
+            if (opts_number(&p, val, "seconds", 1, 86400, &n) != 0)
+                return EXIT_USAGE;
+            o->audit_s = (unsigned)n;
             break;
         case O_DISCOVERY:
             if (opts_number(&p, val, "seconds", 1, 86400, &n) != 0)
@@ -316,8 +339,8 @@ static int next_signal(int sfd, int timeout_ms)
 
 /* Serves until SIGTERM or SIGINT, which it returns; SIGHUP and file changes reload (and
  * namespaced mode, if on, re-applies). */
-static int run_loop(struct live *live, struct enforcer *en, int sfd, int wfd,
-                    const struct log *lg)
+static int run_loop(struct live *live, struct enforcer *en, struct auditor *au, int sfd,
+                    int wfd, const struct log *lg)
 {
     struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = wfd, .events = POLLIN}};
     int pending = 0;
@@ -337,6 +360,7 @@ static int run_loop(struct live *live, struct enforcer *en, int sfd, int wfd,
             pending = 0;
             live_reload(live, false);
             enforcer_wake(en);
+            auditor_wake(au);
             continue;
         }
         if (fds[0].revents & POLLIN) {
@@ -346,6 +370,7 @@ static int run_loop(struct live *live, struct enforcer *en, int sfd, int wfd,
                     log_msg(lg, LOG_INFO, "SIGHUP: reloading the policy and the certificates");
                     live_reload(live, true);
                     enforcer_wake(en);
+                    auditor_wake(au);
                 } else {
                     return (int)si.ssi_signo;
                 }
@@ -457,6 +482,7 @@ int cmd_serve(int argc, char **argv)
     struct metrics *m = NULL;
     struct live *live = NULL;
     struct enforcer *en = NULL;
+    struct auditor *au = NULL;
     struct nscache *nsc = NULL;
     struct cluster *cl = NULL;
     struct nsapi *nsa = NULL;
@@ -543,6 +569,18 @@ int cmd_serve(int argc, char **argv)
         ho.enforcer = en;
         log_msg(&lg, LOG_INFO, "namespaced mode: Kubernetes API at %s", kube_server(k));
     }
+    if (cl && !o.no_audit) {
+        struct auditor_config ac = {.kubeconfig = o.kubeconfig,
+                                    .interval_ms = (long)(o.audit_s ? o.audit_s : 30) * 1000,
+                                    .live = live,
+                                    .log = &lg};
+        if (!(au = auditor_start(&ac, &e)))
+            log_msg(&lg, LOG_WARN, "audit: not running: %s", e.msg);
+        else
+            log_msg(&lg, LOG_INFO, "audit: every %u s and on change, PolicyReports at %s",
+                    o.audit_s ? o.audit_s : 30, cluster_server(cl));
+    }
+    ho.auditor = au;
     ho.nscache = nsc;
     ho.cluster = cl;
     ho.ns_unknown_allow = o.ns_unknown_allow;
@@ -569,7 +607,7 @@ int cmd_serve(int argc, char **argv)
             fflush(stdout);
         }
     }
-    signo = run_loop(live, en, sfd, wfd, &lg);
+    signo = run_loop(live, en, au, sfd, wfd, &lg);
     shut_down(h, sfd, signo, o.shutdown_delay_ms < 0 ? SHUTDOWN_DELAY_MS : o.shutdown_delay_ms,
               &lg);
     http_stop(h);
@@ -578,6 +616,7 @@ int cmd_serve(int argc, char **argv)
 out:
     if (ho.listen_fd >= 0)
         close(ho.listen_fd);
+    auditor_stop(au);
     enforcer_stop(en);
     cluster_stop(cl);
     nscache_free(nsc);

@@ -41,6 +41,7 @@ struct cluster {
     struct pause *subscriber;
     pthread_mutex_t rmu; /* the snapshot pointer only */
     struct model *cur;
+    struct modelctx_cache *ctxs; /* the decision context of the newest snapshot asked for */
     struct kube *disc_kube;
     struct pause disc_pause;
     pthread_t disc_thread;
@@ -241,6 +242,7 @@ static void free_parts(struct cluster *c)
 {
     kube_free(c->disc_kube);
     model_unref(c->cur);
+    modelctx_cache_free(c->ctxs);
     model_writer_free(c->w);
     free(c->kubeconfig);
     free(c->server);
@@ -261,7 +263,8 @@ struct cluster *cluster_start(const struct cluster_options *o, struct err *e)
     for (int k = 0; k < MODEL_N_KINDS; k++)
         c->k[k].api = -1;
     if ((o->kubeconfig && !(c->kubeconfig = strdup(o->kubeconfig))) ||
-        !(c->w = model_writer_new()) || !(c->cur = model_writer_publish(c->w))) {
+        !(c->w = model_writer_new()) || !(c->cur = model_writer_publish(c->w)) ||
+        !(c->ctxs = modelctx_cache_new())) {
         err_set(e, "out of memory");
         goto fail_alloc;
     }
@@ -318,6 +321,15 @@ struct model *cluster_model(struct cluster *c)
     m = model_ref(c->cur);
     pthread_mutex_unlock(&c->rmu);
     return m;
+}
+
+struct modelctx *cluster_context(struct cluster *c, struct err *e)
+{
+    struct model *m = cluster_model(c);
+    struct modelctx *ctx = modelctx_cache_get(c->ctxs, m, e);
+
+    model_unref(m);
+    return ctx;
 }
 
 bool cluster_ready(struct cluster *c, struct buf *why)

@@ -21,6 +21,7 @@
 #include "policy/base/buf.h"
 #include "policy/base/err.h"
 #include "policy/model/model.h"
+#include "policy/model/modelctx.h"
 #include "server/kube/backoff.h"
 #include "server/webhook/log.h"
 
@@ -40,6 +41,12 @@ void cluster_stop(struct cluster *c); /* stops every thread, frees everything; N
 
 /* The newest snapshot: a new reference (model_unref it). Never NULL. */
 struct model *cluster_model(struct cluster *c);
+
+/*
+ * The decision context (modelctx.h) of the newest snapshot: a new reference (modelctx_unref
+ * it), built once per snapshot and shared. NULL with e set on out of memory.
+ */
+struct modelctx *cluster_context(struct cluster *c, struct err *e);
 
 /* Ready (see above)? When not, why is appended to `why` (may be NULL). */
 bool cluster_ready(struct cluster *c, struct buf *why);

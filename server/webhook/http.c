@@ -32,6 +32,7 @@ struct http {
     struct enforcer *enforcer;
     struct nscache *nscache;
     struct cluster *cluster;
+    struct auditor *auditor;
     bool ns_unknown_allow;
     unsigned port;
 
@@ -325,6 +326,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     const struct policy *pol;
     struct nsdb ns_view;
     struct model *snap = NULL;
+    struct modelctx *mc = NULL;
     const json_t *labels = NULL;
     json_t *fetched = NULL;
     char why[400];
@@ -347,7 +349,14 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
         a.ctx.ns_unknown_reason = why;
         a.ctx.ns_unknown_allow = h->ns_unknown_allow;
     }
-    rc = admission_decide(pol, op, &a, &v, &eval);
+    /* The other policies and the address sets, from the cluster model: never from the request. */
+    if (h->cluster && op == ADMISSION_VALIDATE && (mc = cluster_context(h->cluster, &eval))) {
+        a.ctx.sets = mc->sets;
+        a.ctx.policies = &mc->policies;
+        a.ctx.context = &mc->in;
+    }
+    rc = h->cluster && op == ADMISSION_VALIDATE && !mc ? -1
+                                                        : admission_decide(pol, op, &a, &v, &eval);
     if (h->enforcer && rc == 0) {
         if (!snap)
             snap = cluster_model(h->cluster);
@@ -385,6 +394,7 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
     admission_release(&a);
     json_decref(fetched);
     model_unref(snap);
+    modelctx_unref(mc);
     if (!text)
         return reply_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
                            "cannot write the answer (out of memory, or over its cap)");
@@ -469,6 +479,8 @@ static char *render_metrics(struct http *h, size_t *len)
     live_policy_put(ref);
     if (h->cluster)
         cluster_metrics(h->cluster, &b);
+    if (h->auditor)
+        auditor_metrics(h->auditor, &b);
     if (!text) {
         buf_release(&b);
         return NULL;
@@ -705,6 +717,7 @@ struct http *http_start(const struct http_options *o, struct live *live, struct 
     h->enforcer = o->enforcer;
     h->nscache = o->nscache;
     h->cluster = o->cluster;
+    h->auditor = o->auditor;
     h->ns_unknown_allow = o->ns_unknown_allow;
     atomic_init(&h->body_bytes, 0);
     atomic_init(&h->active, 0);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "policy/base/err.h"
+#include "server/kube/auditor.h"
 #include "server/kube/cluster.h"
 #include "server/kube/enforcer.h"
 #include "server/webhook/live.h"
@@ -41,6 +42,7 @@ struct http_options {
     struct enforcer *enforcer; /* namespaced mode (borrowed), or NULL */
     struct nscache *nscache;   /* GET of a Namespace on a model miss (borrowed), or NULL */
     struct cluster *cluster;   /* the watched cluster model (borrowed), or NULL */
+    struct auditor *auditor;   /* the continuous audit, for /metrics (borrowed), or NULL */
     bool ns_unknown_allow;     /* --namespace-labels-unknown=allow */
 };
 

@@ -30,18 +30,35 @@ expect_in "sarif: rule egress.added" "$out" '"ruleId": "egress.added"'
 run "$EGRESSGUARD" check -p "$POLICY" --diff "$BASE" -f json "$HEAD"
 expect_in "json: the gain is a violation" "$out" '"rule": "egress.added"'
 
-# Deleting every egress policy: the workload gains every destination. (Deleting the default deny
-# alone changes nothing: web-out still isolates web.)
+# Deleting every egress policy: every pod, the workload's among them, gains every destination.
+# Deleting the default deny alone: web-out still isolates web, but the namespace's other pods
+# (none in the input, any the cluster runs later) lose their isolation.
 nodeny=$(mktemp)
 awk 'BEGIN{RS="---\n"; ORS="---\n"} !/kind: NetworkPolicy/' "$BASE/ml-a.yaml" >"$nodeny"
 run "$EGRESSGUARD" check -p "$POLICY" --diff "$BASE" "$nodeny"
 expect_rc "losing isolation fails" 1
 expect_in "losing isolation names the workload" "$out" \
-    "EgressDiff ml-a: deny: ml-a: adds every destination: no policy with egress default deny selects Deployment/web any more"
+    "EgressDiff ml-a: deny: ml-a: adds every destination: no policy with egress default deny selects the pods of the namespace (Deployment/web) any more"
 awk 'BEGIN{RS="---\n"; ORS="---\n"} !/name: default-deny/' "$BASE/ml-a.yaml" >"$nodeny"
 run "$EGRESSGUARD" check -p "$POLICY" --diff "$BASE" "$nodeny"
-expect_rc "the default deny alone: web-out still isolates" 0
+expect_rc "the default deny alone: the other pods lose their isolation" 1
+expect_in "the default deny alone: names the pods web-out does not select" "$out" \
+    'ml-a: adds every destination: no policy with egress default deny selects pods app != "web" any more'
 rm -f "$nodeny"
+
+# No workload in the input: a policy that opens every destination to every pod, next to one
+# that restricts app=trainer, adds egress outside the allow-list to the trainer pods.
+NW="$DATA/diff/no-workloads"
+run "$EGRESSGUARD" check -p "$POLICY" --diff "$NW/base" "$NW/head-open"
+expect_rc "no workloads: a world-open policy fails" 1
+expect_in "no workloads: the gain is on the open policy's line, for the trainer pods" "$out" \
+    "$NW/head-open/ml-a.yaml:20: NetworkPolicy ml-a/open: deny: spec.egress[0]: ml-a: adds egress outside the allow-list: egress rule without \`to\` opens every destination"
+expect_in "no workloads: names the pods that gain" "$out" '(for pods app == "trainer")'
+run "$EGRESSGUARD" check -p "$POLICY" --diff "$NW/base" "$NW/head-registry"
+expect_rc "no workloads: opening only allow-listed destinations passes" 0
+case "$out" in *"deny:"*) fail "no workloads: nothing outside" "$out" ;; *) pass "no workloads: nothing outside" ;; esac
+run "$EGRESSGUARD" check -p "$POLICY" --diff "$NW/head-open" "$NW/base"
+expect_rc "no workloads: removing the open policy passes" 0
 
 run "$EGRESSGUARD" check -p "$POLICY" --diff "$BASE" "$HEAD" "$HEAD"
 expect_rc "--diff takes one HEAD" 2

@@ -152,6 +152,7 @@ declare -A RES=(
     [NetworkPolicy]=networkpolicies.networking.k8s.io
     [CiliumNetworkPolicy]=ciliumnetworkpolicies.cilium.io
     [CiliumClusterwideNetworkPolicy]=ciliumclusterwidenetworkpolicies.cilium.io
+    [crd.projectcalico.org/NetworkSet]=networksets.crd.projectcalico.org
     [crd.projectcalico.org/NetworkPolicy]=networkpolicies.crd.projectcalico.org
     [crd.projectcalico.org/GlobalNetworkPolicy]=globalnetworkpolicies.crd.projectcalico.org
     [projectcalico.org/NetworkPolicy]=networkpolicies.projectcalico.org
@@ -356,7 +357,7 @@ fi
 # certificate. egressguard always runs with API credentials: its cluster model (LIST+WATCH of
 # namespaces and every policy kind served) is where namespace labels come from.
 start_egressguard() { # extra serve options...
-    "$EG" serve --policy "$POLICY" --listen "127.0.0.1:$HOOK_PORT" \
+    POD_NAMESPACE=default "$EG" serve --audit-interval 2 --policy "$POLICY" --listen "127.0.0.1:$HOOK_PORT" \
         --tls-cert "$CERTS/tls.crt" --tls-key "$CERTS/tls.key" --client-ca "$T/pki/client-ca.crt" \
         --kubeconfig "$T/egressguard.kubeconfig" --kube-discovery-interval 5 "$@" \
         >>"$T/egressguard.log" 2>&1 &
@@ -368,6 +369,19 @@ hook_metric() { # hook_metric NAME-WITH-LABELS: its value now
     curl -fsS --max-time 5 --cacert "$CERTS/ca.crt" "https://127.0.0.1:$HOOK_PORT/metrics" |
         awk -v n="$1" '$1 == n { print $2 }'
 }
+# The continuous audit: the PolicyReport CRDs of deploy/policyreport, and a violating policy that
+# predates egressguard (no webhook yet), in an AI namespace.
+expect_admitted "PolicyReport CRDs apply" k apply -f "$REPO/deploy/policyreport/crds.yaml"
+expect_admitted "PolicyReport CRDs become established" k wait --for condition=established \
+    --timeout="${TIMEOUT}s" -f "$REPO/deploy/policyreport/crds.yaml"
+audit_np() { # audit_np CIDR PORTS-JSON: the policy of the audit cases
+    printf '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"open","namespace":"audit-e2e"},"spec":{"podSelector":{},"policyTypes":["Egress"],"egress":[{"to":[{"ipBlock":{"cidr":"%s"}}],"ports":%s}]}}' "$1" "$2" >"$T/audit-np.json"
+}
+k create namespace audit-e2e >/dev/null 2>&1
+k label namespace audit-e2e egressguard.io/ai-workload=true >/dev/null 2>&1
+audit_np 0.0.0.0/0 '[{"protocol":"TCP","port":22}]'
+expect_admitted "a violating policy exists before egressguard starts" k apply -f "$T/audit-np.json"
+
 start_egressguard
 if wait_for "$TIMEOUT" hook_healthy; then pass "egressguard serve answers /healthz over TLS on 127.0.0.1"; else
     fail "egressguard serve answers /healthz over TLS on 127.0.0.1" "$(tail -n 5 "$T/egressguard.log" | tr '\n' ' ')"
@@ -383,6 +397,22 @@ for kind in namespaces networkpolicies ciliumnetworkpolicies ciliumclusterwidene
         fail "the model watches $kind (served by the API server or its CRDs)" "$(hook_metric "egressguard_watch_synced{kind=\"$kind\"}")"
     fi
 done
+audit_fails() { # yes|no: the PolicyReport of audit-e2e has a fail result for NetworkPolicy open
+    k get policyreports.wgpolicyk8s.io egressguard -n audit-e2e -o json >"$T/audit-report.json" 2>/dev/null || return 1
+    got=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+print("yes" if any(x.get("result") == "fail" and any(o.get("name") == "open" for o in x.get("resources", []))
+                   for x in r.get("results", [])) else "no")' "$T/audit-report.json")
+    [ "$got" = "$1" ]
+}
+if wait_for "$TIMEOUT" audit_fails yes; then pass "audit: the pre-existing violating policy is in its namespace's PolicyReport"; else
+    fail "audit: the pre-existing violating policy is in its namespace's PolicyReport" "$(cat "$T/audit-report.json" 2>/dev/null | head -c 300) $(grep audit "$T/egressguard.log" | tail -n 3 | tr '\n' ' ')"
+fi
+audit_np 10.20.0.0/16 '[{"protocol":"TCP","port":443}]'
+expect_admitted "audit: the policy is fixed" k apply -f "$T/audit-np.json"
+if wait_for "$TIMEOUT" audit_fails no; then pass "audit: the fixed policy's result leaves the PolicyReport"; else
+    fail "audit: the fixed policy's result leaves the PolicyReport" "$(cat "$T/audit-report.json" | head -c 300)"
+fi
 code=$(curl -sS --max-time 5 --cacert "$CERTS/ca.crt" -o "$T/noclient.out" -w '%{http_code}' \
     -H 'Content-Type: application/json' --data-binary "@$REPO/tests/data/admission/pod-v1.json" \
     "https://127.0.0.1:$HOOK_PORT/validate")
@@ -466,6 +496,47 @@ case_ok calico-gnp-ok.yaml
 case_bad calico-gnp-bad.yaml '192\.0\.2\.0/24'
 case_ok calico-v3-np-ok.yaml
 case_bad calico-v3-np-bad.yaml 'TCP/22'
+
+# In context: a network-policy change is judged among the policies the cluster model holds (never
+# those a request claims). The model learns of an object through its watch: each case waits
+# (bounded) until the model counts what was created.
+cnp_count() { hook_metric 'egressguard_model_objects{kind="ciliumnetworkpolicies"}'; }
+model_has_cnps() { [ "$(cnp_count)" = "$1" ]; }
+layer_ns() { # layer_ns NS FILE: FILE's object in namespace NS, in $T/NS-FILE
+    sed "s/namespace: ml-e2e-layer$/namespace: $1/" "$M/$2" >"$T/$1-$2"
+}
+expect_admitted "creates AI namespaces ml-e2e-layer and ml-e2e-layer2" \
+    k create namespace ml-e2e-layer
+k create namespace ml-e2e-layer2 >/dev/null 2>&1
+# Deny first, then the allow: both admitted.
+n=$(cnp_count)
+expect_admitted "layered pair, deny first: the deny is admitted" k apply -f "$M/layer-deny.yaml"
+wait_for "$TIMEOUT" model_has_cnps $((n + 1)) || echo "e2e: the model did not count the deny"
+expect_admitted "layered pair, deny first: the allow to the world on TCP/443 is admitted" \
+    k apply -f "$M/layer-allow.yaml"
+wait_for "$TIMEOUT" model_has_cnps $((n + 2)) || echo "e2e: the model did not count the allow"
+# Allow first: refused while alone (it would open the world until the deny comes), the deny is
+# admitted, and the allow then is.
+layer_ns ml-e2e-layer2 layer-allow.yaml
+layer_ns ml-e2e-layer2 layer-deny.yaml
+expect_denied "layered pair, allow first: the allow alone is refused" 'entity world opens' \
+    k apply -f "$T/ml-e2e-layer2-layer-allow.yaml"
+expect_admitted "layered pair, allow first: the deny is admitted" \
+    k apply -f "$T/ml-e2e-layer2-layer-deny.yaml"
+wait_for "$TIMEOUT" model_has_cnps $((n + 3)) || echo "e2e: the model did not count the deny"
+expect_admitted "layered pair, allow first: the allow is admitted next to the deny" \
+    k apply -f "$T/ml-e2e-layer2-layer-allow.yaml"
+expect_denied "deleting the deny of a layered pair is refused" 'widens the egress' \
+    k delete -n ml-e2e-layer ciliumnetworkpolicies.cilium.io deny-outside
+expect_present "the deny of the layered pair is still there" ciliumnetworkpolicies.cilium.io deny-outside ml-e2e-layer
+# A NetworkSet holding 0.0.0.0/0 that a policy of the AI namespace reaches. Online the model never
+# knows every address set yet (Calico HostEndpoints, which selectors also pick, are not watched),
+# so a Calico selector over sets reaches "possibly anything" and is refused, saying so.
+expect_denied "a Calico policy reaching sets by selector is refused while the sets are not all known" \
+    'does not know \(possibly anything\)' k apply -f "$M/calico-np-partners.yaml"
+expect_denied "a NetworkSet with 0.0.0.0/0 in an AI namespace, reached by its policy, is refused" \
+    '0\.0\.0\.0/5' k apply -f "$M/networkset-world.yaml"
+expect_absent "the refused NetworkSet is not stored" networksets.crd.projectcalico.org partners ml-e2e-layer
 
 # Pods in an AI namespace (no nodes here: admitted pods stay Pending, which is all we need).
 case_ok pod-ok.yaml

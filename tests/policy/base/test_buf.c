@@ -26,6 +26,44 @@ static void test_buf_printf_respects_cap(void **state)
     assert_null(buf_detach(&b, NULL));
 }
 
+/* A buffer that cuts: what passes the cap is cut with the mark, and the buffer stays good. */
+static void test_buf_init_cut_cuts_and_succeeds(void **state)
+{
+    struct buf b;
+    char *s;
+
+    (void)state;
+    buf_init_cut(&b, 10, "...");
+    assert_int_equal(buf_printf(&b, "%s", "12345"), 0);
+    assert_int_equal(buf_printf(&b, "%s", "678901234"), 0);
+    assert_string_equal(buf_str(&b), "1234567...");
+    assert_int_equal(b.len, 10);
+    assert_true(b.cut);
+    assert_false(b.failed);
+    /* later appends are no-ops that succeed */
+    assert_int_equal(buf_puts(&b, "more"), 0);
+    assert_int_equal(buf_printf(&b, "%d", 42), 0);
+    assert_string_equal(buf_str(&b), "1234567...");
+    s = buf_detach(&b, NULL);
+    assert_string_equal(s, "1234567...");
+    free(s);
+    /* the mode survives the detach; a text that fits exactly is not cut */
+    assert_int_equal(buf_puts(&b, "0123456789"), 0);
+    assert_false(b.cut);
+    assert_string_equal(buf_str(&b), "0123456789");
+    assert_int_equal(buf_puts(&b, "x"), 0);
+    assert_string_equal(buf_str(&b), "0123456...");
+    buf_reset(&b);
+    assert_false(b.cut);
+    /* buf_add and one long printf, and a cut on a character boundary: "é" is not split */
+    assert_int_equal(buf_add(&b, "abcdef\xc3\xa9xyz", 12), 0);
+    assert_string_equal(buf_str(&b), "abcdef...");
+    buf_reset(&b);
+    assert_int_equal(buf_printf(&b, "%s-%s", "abcdef", "ghijkl"), 0);
+    assert_string_equal(buf_str(&b), "abcdef-...");
+    buf_release(&b);
+}
+
 static void test_buf_printf_grows(void **state)
 {
     struct buf b;
@@ -225,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_buf_json_string_replaces_invalid_utf8),
         cmocka_unit_test(test_buf_json_string_null_and_failed),
         cmocka_unit_test(test_buf_cut_utf8_on_a_character_boundary),
+        cmocka_unit_test(test_buf_init_cut_cuts_and_succeeds),
         cmocka_unit_test(test_buf_reserve_exact),
         cmocka_unit_test(test_buf_utf8_len),
         cmocka_unit_test(test_buf_strfmt),

@@ -410,10 +410,10 @@ static void test_calico_read_service_account_selector_drops_default_deny(void **
         "  - action: Allow\n"
         "    destination: {nets: [10.0.0.0/8]}\n",
         "model NetworkPolicy.projectcalico.org ml-a/p\n"
-        "subject ns=ml-a pods=all() egress=governed ordered\n"
+        "subject ns=ml-a pods=all() some-pods egress=governed ordered\n"
         "allow spec.egress[0] ports any protocol/port\n"
         "  to cidr 10.0.0.0/8 [spec.egress[0].destination] \"nets\"\n"
-        "note spec.serviceAccountSelector: serviceAccountSelector narrows the subject, which is not modelled: the policy's default deny is not counted\n");
+        "note spec.serviceAccountSelector: serviceAccountSelector narrows the subject, which is not modelled: the policy governs only some of the selected pods, so its denies and its default deny are not counted\n");
 }
 
 static void test_calico_read_tier_noted(void **state)
@@ -428,8 +428,8 @@ static void test_calico_read_tier_noted(void **state)
         "  order: 10\n"
         "  types: [Egress]\n",
         "model GlobalNetworkPolicy.projectcalico.org g\n"
-        "subject namespaces=all() pods=all() egress=governed default-deny ordered order=10\n"
-        "note spec.tier: tier \"security\": tiers are evaluated in their own order, which is not known offline; the policy is read as if in the default tier\n");
+        "subject namespaces=all() pods=all() egress=governed default-deny ordered order=10 tier=security\n"
+        "note spec.tier: tier \"security\": tiers are evaluated in the order of their Tier objects, which is not known offline; the policy's Deny rules take nothing from other tiers' policies\n");
 }
 
 static void test_calico_read_rejects_bad_selector_column(void **state)

@@ -2,7 +2,9 @@
 
 #include <string.h>
 
+#include "policy/base/buf.h"
 #include "policy/selector/selector.h"
+#include "policy/sets/portset.h"
 #include "tests/helpers/invfix.h"
 
 #include <stdarg.h>
@@ -109,11 +111,96 @@ static void test_compose_applies(void **state)
     invfix_release(&f);
 }
 
+/* The openings of l, one "peer on ports" per line. */
+static void format_list(const struct opening_list *l, struct buf *b)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        egress_peer_format(&l->items[i].peer, b);
+        buf_puts(b, " on ");
+        portset_format(l->items[i].ports, b);
+        buf_puts(b, "\n");
+    }
+}
+
+/* compose_eval_bounds() of ml-a's pods (every pod: subject NULL) in yaml, as text. */
+static void bounds(const char *yaml, const char *pods, const char *want_upper,
+                   const char *want_lower, bool want_exact)
+{
+    struct invfix f;
+    struct err e = {0};
+    struct selector *sel = pods ? selector_parse(pods, &e) : NULL;
+    struct compose_subject s = {.ns = "ml-a", .pods = sel};
+    struct compose_eval ev;
+    struct opening_list up, lo;
+    struct policy *pol;
+    struct buf bu, bl;
+    bool exact;
+
+    assert_true(!pods || sel);
+    assert_non_null(pol = policy_load("examples/policy.yaml", &e));
+    invfix_load(&f, yaml, "t.yaml", NULL);
+    compose_eval_init(&ev);
+    opening_list_init(&up);
+    opening_list_init(&lo);
+    assert_int_equal(compose_eval_run(pol, &f.inv.in, NULL, 0, NULL, NULL, &s, &ev, &e), 0);
+    assert_int_equal(compose_eval_bounds(&ev, &up, &lo, &exact, &e), 0);
+    buf_init(&bu, 1 << 16);
+    buf_init(&bl, 1 << 16);
+    format_list(&up, &bu);
+    format_list(&lo, &bl);
+    assert_string_equal(buf_str(&bu), want_upper);
+    assert_string_equal(buf_str(&bl), want_lower);
+    assert_int_equal(exact, want_exact);
+    buf_release(&bu);
+    buf_release(&bl);
+    opening_list_release(&up);
+    opening_list_release(&lo);
+    compose_eval_release(&ev);
+    invfix_release(&f);
+    policy_free(pol);
+    selector_free(sel);
+}
+
+#define CNP(name, sel, rules)                                                                     \
+    "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"                                     \
+    "metadata: {name: " name ", namespace: ml-a}\n"                                             \
+    "spec:\n  endpointSelector: " sel "\n" rules "---\n"
+
+/*
+ * Upper: what some pod may reach; lower: what every pod surely reaches. A policy that may apply
+ * adds to the upper bound only, and its deny takes from the lower one whatever it may match; a
+ * pod nothing isolates reaches every destination.
+ */
+static void test_compose_bounds(void **state)
+{
+    (void)state;
+    /* nothing applies: every destination, both ways */
+    bounds("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ml-a}\n", NULL,
+           "all on any protocol/port\n", "all on any protocol/port\n", true);
+    /* a policy for app=web only: it may isolate some pods, and opens 10.20.0.0/16 to them */
+    bounds(NP("web", "ml-a", "{matchLabels: {app: web}}"), NULL,
+           "cidr 10.20.0.0/16 on any protocol/port\nall on any protocol/port\n", "", false);
+    /* the same for the web pods: exact */
+    bounds(NP("web", "ml-a", "{matchLabels: {app: web}}"), "app == 'web'",
+           "cidr 10.20.0.0/16 on any protocol/port\n", "cidr 10.20.0.0/16 on any protocol/port\n",
+           true);
+    /* a deny that may apply takes only from the lower bound, a name on its ports entirely */
+    bounds(NP("all", "ml-a", "{}")
+           CNP("names", "{}", "  egress:\n  - toFQDNs: [{matchName: pypi.internal.example.com}]\n"
+                              "    toPorts: [{ports: [{port: \"443\", protocol: TCP}]}]\n")
+           CNP("guard", "{matchLabels: {app: web}}",
+               "  egressDeny:\n  - toCIDR: [10.20.128.0/17]\n"),
+           NULL,
+           "cidr 10.20.0.0/16 on any protocol/port\nfqdn pypi.internal.example.com on TCP/443\n",
+           "cidr 10.20.0.0/17 on any protocol/port\n", false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compose_index_same_as_scan),
         cmocka_unit_test(test_compose_applies),
+        cmocka_unit_test(test_compose_bounds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

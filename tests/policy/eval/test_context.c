@@ -162,6 +162,31 @@ static void test_context_remainder_is_reported(void **state)
     world_free(&w);
 }
 
+/* A Calico policy that opens TCP/443 to every address for every pod of ml-a. */
+#define CALICO_APP                                                                                \
+    "---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"                             \
+    "metadata: {name: app, namespace: ml-a}\n"                                                  \
+    "spec:\n  order: 100\n  egress:\n"                                                          \
+    "  - action: Allow\n    protocol: TCP\n"                                                    \
+    "    destination: {nets: [0.0.0.0/0], ports: [443]}\n"
+
+/* Decides CALICO_APP next to `guard` (objects before it); the world is returned loaded. */
+static void calico_app(struct world *w, const char *guard, bool want_allowed)
+{
+    char yaml[4096];
+    struct verdict v;
+
+    snprintf(yaml, sizeof(yaml), "%s%s%s", NS_ML_A, guard, CALICO_APP);
+    world_load(w, yaml);
+    decide(w, world_object(w, "app"), "CREATE", NULL, NULL, &v);
+    if (v.allowed != want_allowed)
+        dump(&v);
+    assert_int_equal(v.allowed, want_allowed);
+    if (!want_allowed)
+        assert_non_null(invfix_find(&v, true, "nets opens 0.0.0.0/5"));
+    verdict_release(&v);
+}
+
 /*
  * Calico: policies by order, and "If a NetworkPolicy or GlobalNetworkPolicy in the Tier Allows
  * or Denys the packet, then evaluation is done" (docs.tigera.io/calico/latest/reference/
@@ -170,29 +195,17 @@ static void test_context_remainder_is_reported(void **state)
  */
 static void calico_case(int deny_order, bool want_allowed)
 {
-    char yaml[4096];
+    char guard[1024];
     struct world w;
-    struct verdict v;
 
-    snprintf(yaml, sizeof(yaml),
-             NS_ML_A "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
-                     "metadata: {name: guard}\n"
-                     "spec:\n  order: %d\n  types: [Egress]\n  egress:\n"
-                     "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
-                     "  - action: Pass\n"
-                     "---\n"
-                     "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
-                     "metadata: {name: app, namespace: ml-a}\n"
-                     "spec:\n  order: 100\n  egress:\n"
-                     "  - action: Allow\n    protocol: TCP\n"
-                     "    destination: {nets: [0.0.0.0/0], ports: [443]}\n",
+    snprintf(guard, sizeof(guard),
+             "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+             "metadata: {name: guard}\n"
+             "spec:\n  order: %d\n  types: [Egress]\n  egress:\n"
+             "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
+             "  - action: Pass\n",
              deny_order);
-    world_load(&w, yaml);
-    decide(&w, world_object(&w, "app"), "CREATE", NULL, NULL, &v);
-    if (v.allowed != want_allowed)
-        dump(&v);
-    assert_int_equal(v.allowed, want_allowed);
-    verdict_release(&v);
+    calico_app(&w, guard, want_allowed);
     world_free(&w);
 }
 
@@ -201,6 +214,55 @@ static void test_context_calico_order(void **state)
     (void)state;
     calico_case(10, true);
     calico_case(200, false);
+}
+
+/*
+ * The guard in tier security: "order: Indicates priority of this Tier, with lower order taking
+ * precedence" (docs.tigera.io/calico/latest/reference/resources/tier). The Tier objects are not
+ * known, so the guard may come after the allow whatever the policies' orders: it takes nothing.
+ */
+static void test_context_calico_other_tier_takes_nothing(void **state)
+{
+    struct world w;
+
+    (void)state;
+    calico_app(&w,
+               "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+               "metadata: {name: security.guard}\n"
+               "spec:\n  tier: security\n  order: 10\n  types: [Egress]\n  egress:\n"
+               "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
+               "  - action: Pass\n",
+               false);
+    world_free(&w);
+}
+
+/*
+ * "serviceAccountSelector: Selects the service account(s) to which this policy applies"
+ * (docs.tigera.io/calico/latest/reference/resources/networkpolicy): a guard narrowed that way
+ * governs only the pods of some service accounts, which are not known, so it cannot take away
+ * what another policy opens to every pod. The narrowed policy's own Deny still comes before its
+ * own Allow for the pods it governs.
+ */
+static void test_context_calico_service_account_guard(void **state)
+{
+    struct world w;
+    struct verdict v;
+
+    (void)state;
+    calico_app(&w,
+               "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+               "metadata: {name: guard, namespace: ml-a}\n"
+               "spec:\n  order: 10\n  serviceAccountSelector: role == 'batch'\n"
+               "  types: [Egress]\n  egress:\n"
+               "  - action: Deny\n    destination: {notNets: [10.20.0.0/16]}\n"
+               "  - action: Allow\n    protocol: TCP\n    destination: {ports: [443]}\n",
+               false);
+    decide(&w, world_object(&w, "guard"), "CREATE", NULL, NULL, &v);
+    if (!v.allowed)
+        dump(&v);
+    assert_true(v.allowed);
+    verdict_release(&v);
+    world_free(&w);
 }
 
 /*
@@ -335,6 +397,8 @@ int main(void)
         cmocka_unit_test(test_context_partial_deny_does_not_admit),
         cmocka_unit_test(test_context_remainder_is_reported),
         cmocka_unit_test(test_context_calico_order),
+        cmocka_unit_test(test_context_calico_service_account_guard),
+        cmocka_unit_test(test_context_calico_other_tier_takes_nothing),
         cmocka_unit_test(test_context_kubernetes_union),
         cmocka_unit_test(test_context_delete_deny_refused),
         cmocka_unit_test(test_context_delete_default_deny_refused),

@@ -564,6 +564,35 @@ static void test_effective_per_workload_unknown_cni_label(void **state)
     done(&r);
 }
 
+/*
+ * Calico gives an endpoint its namespace's and service account's labels under "pcns." and
+ * "pcsa." (libcalico-go lib/backend/k8s/conversion constants.go): a selector on them may pick
+ * the workload, whose pod template cannot show them. The allow counts; the workload also stays
+ * isolated by the default deny, which applies for sure.
+ */
+static void test_effective_per_workload_calico_account_labels(void **state)
+{
+    struct run r;
+    const struct verdict *v;
+
+    (void)state;
+    run(&r, NS_ML_A DEPLOY("web", ", namespace: ml-a", "web")
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: default-deny, namespace: ml-a}\n"
+        "spec: {podSelector: {}, policyTypes: [Egress]}\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+        "metadata: {name: batch, namespace: ml-a}\n"
+        "spec:\n  selector: pcsa.role == 'batch'\n  types: [Egress]\n"
+        "  egress:\n  - action: Allow\n    destination: {nets: [0.0.0.0/0]}\n",
+        NULL);
+    v = ns_verdict(&r, "ml-a");
+    assert_non_null(v);
+    assert_false(v->allowed);
+    assert_non_null(invfix_find(v, true, "NetworkPolicy.projectcalico.org ml-a/batch (t.yaml:"));
+    assert_null(invfix_find(v, true, "not selected by any policy with egress default deny"));
+    done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_effective_namespaceless_in_default),
         cmocka_unit_test(test_effective_per_workload_calico_derived_labels),
         cmocka_unit_test(test_effective_per_workload_unknown_cni_label),
+        cmocka_unit_test(test_effective_per_workload_calico_account_labels),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

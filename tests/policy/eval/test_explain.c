@@ -108,6 +108,30 @@ static void test_explain_trace_calico_first_match(void **state)
     expect_trace(calico, "10.20.0.1:443", NULL, "verdict", "ok");
 }
 
+/*
+ * The same policies with the Deny in tier security: "order: Indicates priority of this Tier, with
+ * lower order taking precedence" (docs.tigera.io/calico/latest/reference/resources/tier), and no
+ * Tier object is known, so whether the Deny comes before the Allow is not known: "maybe", which
+ * counts as reachable and, outside the allow-list, a violation.
+ */
+static void test_explain_trace_calico_tiers_unordered(void **state)
+{
+    static const char tiers[] =
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+        "metadata: {name: security.first}\n"
+        "spec:\n  tier: security\n  order: 10\n  types: [Egress]\n  egress:\n"
+        "  - action: Deny\n    destination: {nets: [0.0.0.0/0]}\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: app, namespace: ml-a}\n"
+        "spec:\n  order: 100\n  egress:\n"
+        "  - action: Allow\n    protocol: TCP\n    destination: {nets: [0.0.0.0/0], ports: [443]}\n";
+
+    (void)state;
+    expect_trace(tiers, "8.8.8.8:443", NULL, "reachable", "maybe");
+    expect_trace(tiers, "8.8.8.8:443", NULL, "verdict", "violation");
+    /* nothing of either tier opens it: no */
+    expect_trace(tiers, "8.8.8.8:80", NULL, "reachable", "no");
+}
+
 /* A name against an address rule, and a policy that may apply: "maybe", counted as reachable. */
 static void test_explain_trace_maybe(void **state)
 {
@@ -135,6 +159,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_explain_dest_parse_forms),
         cmocka_unit_test(test_explain_trace_calico_first_match),
+        cmocka_unit_test(test_explain_trace_calico_tiers_unordered),
         cmocka_unit_test(test_explain_trace_maybe),
     };
 

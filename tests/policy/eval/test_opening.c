@@ -203,6 +203,37 @@ static void test_opening_calico_later_deny_takes_nothing(void **state)
                     "cidr 10.0.0.0/16 on TCP/*\n");
 }
 
+/* An Allow at order 200 and a Deny of half of it at order 100; `tier` is a spec line or "". */
+#define TIERED_ALLOW(tier)                                                                        \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"                                   \
+    "metadata: {name: allow, namespace: ml}\nspec:\n" tier "  order: 200\n  selector: all()\n"  \
+    "  types: [Egress]\n  egress:\n"                                                            \
+    "    - action: Allow\n      protocol: TCP\n      destination: {nets: [10.0.0.0/16]}\n"
+#define TIERED_DENY(tier)                                                                         \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"                                   \
+    "metadata: {name: deny, namespace: ml}\nspec:\n" tier "  order: 100\n  selector: all()\n"   \
+    "  types: [Egress]\n  egress:\n"                                                            \
+    "    - action: Deny\n      destination: {nets: [10.0.128.0/17]}\n"
+
+/*
+ * Tiers: "order: Indicates priority of this Tier, with lower order taking precedence"
+ * (docs.tigera.io/calico/latest/reference/resources/tier), and the Tier objects are not known:
+ * a Deny in another tier may come after the Allow, whatever the policies' orders, so it takes
+ * nothing; within one tier the policies' orders decide.
+ */
+static void test_opening_calico_deny_of_another_tier_takes_nothing(void **state)
+{
+    (void)state;
+    expect_openings(TIERED_ALLOW("") "---\n" TIERED_DENY("  tier: security\n"),
+                    "cidr 10.0.0.0/16 on TCP/*\n");
+    expect_openings(TIERED_ALLOW("  tier: platform\n") "---\n" TIERED_DENY("  tier: security\n"),
+                    "cidr 10.0.0.0/16 on TCP/*\n");
+    expect_openings(TIERED_ALLOW("  tier: security\n") "---\n" TIERED_DENY("  tier: security\n"),
+                    "cidr 10.0.0.0/17 on TCP/*\n");
+    expect_openings(TIERED_ALLOW("  tier: default\n") "---\n" TIERED_DENY(""),
+                    "cidr 10.0.0.0/17 on TCP/*\n");
+}
+
 #define CALICO_ML(order, rules)                                                                   \
     "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p" order             \
     ", namespace: ml}\nspec:\n  order: " order "\n  selector: all()\n  types: [Egress]\n"      \
@@ -351,6 +382,85 @@ static void test_opening_split_when_list_full(void **state)
     buf_release(&want);
 }
 
+/*
+ * The openings of allow_yaml's models less, with opening_list_subtract_all(), every deny rule of
+ * deny_yaml's, one "peer on ports" per line.
+ */
+static void expect_subtract_all(const char *allow_yaml, const char *deny_yaml, bool ip,
+                                const char *want)
+{
+    struct manifest *ma, *md;
+    struct egress_list allow, deny;
+    struct opening_list ops;
+    struct err e = {0};
+    struct buf b;
+
+    read_models(allow_yaml, &ma, &allow);
+    read_models(deny_yaml, &md, &deny);
+    opening_list_init(&ops);
+    for (size_t i = 0; i < allow.n; i++)
+        assert_int_equal(opening_list_build_one(&allow.models[i], &ops, &e), 0);
+    for (size_t i = 0; i < deny.n; i++)
+        for (size_t k = 0; k < deny.models[i].n_rules; k++)
+            for (size_t j = 0; j < deny.models[i].rules[k].n_peers; j++)
+                if (deny.models[i].rules[k].action == EGRESS_DENY)
+                    assert_int_equal(
+                        opening_list_subtract_all(&ops, &deny.models[i].rules[k].peers[j],
+                                                  deny.models[i].rules[k].ports, ip),
+                        0);
+    buf_init(&b, 1 << 16);
+    for (size_t i = 0; i < ops.n; i++) {
+        egress_peer_format(&ops.items[i].peer, &b);
+        buf_puts(&b, " on ");
+        portset_format(ops.items[i].ports, &b);
+        buf_puts(&b, "\n");
+    }
+    assert_string_equal(buf_str(&b), want);
+    buf_release(&b);
+    opening_list_release(&ops);
+    egress_list_release(&allow);
+    egress_list_release(&deny);
+    manifest_free(ma);
+    manifest_free(md);
+}
+
+/*
+ * "What surely stays open": CIDRs from CIDRs exactly; a name the deny's addresses may hold is
+ * gone on the deny's ports; other ports keep everything; "every destination" less addresses is
+ * the other addresses only when the deny matches by address.
+ */
+static void test_opening_subtract_all(void **state)
+{
+    static const char allow[] =
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: allow, namespace: ml}\n"
+        "spec:\n  endpointSelector: {}\n  egress:\n"
+        "    - toCIDR: [10.0.0.0/16]\n"
+        "      toPorts: [{ports: [{port: \"443\", protocol: TCP}]}]\n"
+        "    - toFQDNs: [{matchName: pypi.internal.example.com}]\n"
+        "      toPorts: [{ports: [{port: \"443\", protocol: TCP}, {port: \"80\", protocol: TCP}]}]\n"
+        "    - toEntities: [all]\n"
+        "      toPorts: [{ports: [{port: \"8443\", protocol: TCP}]}]\n";
+    static const char deny[] =
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: deny, namespace: ml}\n"
+        "spec:\n  endpointSelector: {}\n  egressDeny:\n"
+        "    - toCIDR: [10.0.128.0/17]\n"
+        "      toPorts: [{ports: [{port: \"443\", protocol: TCP}, {port: \"8443\", protocol: TCP}]}]\n";
+
+    (void)state;
+    expect_subtract_all(allow, deny, false,
+                        "cidr 10.0.0.0/17 on TCP/443\n"
+                        "fqdn pypi.internal.example.com on TCP/80\n");
+    expect_subtract_all(allow, deny, true,
+                        "cidr 10.0.0.0/17 on TCP/443\n"
+                        "cidr 0.0.0.0/5, 8.0.0.0/7, 10.0.0.0/17, 10.1.0.0/16, 10.2.0.0/15, "
+                        "10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, "
+                        "10.128.0.0/9, 11.0.0.0/8, 12.0.0.0/6, 16.0.0.0/4, 32.0.0.0/3, "
+                        "64.0.0.0/2, 128.0.0.0/1, ::/0 on TCP/8443\n"
+                        "fqdn pypi.internal.example.com on TCP/80\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,12 +469,14 @@ int main(void)
         cmocka_unit_test(test_opening_cilium_deny_wins_split_by_ports),
         cmocka_unit_test(test_opening_calico_earlier_deny_takes_from_later_allow),
         cmocka_unit_test(test_opening_calico_later_deny_takes_nothing),
+        cmocka_unit_test(test_opening_calico_deny_of_another_tier_takes_nothing),
         cmocka_unit_test(test_opening_calico_deny_of_every_address),
         cmocka_unit_test(test_opening_cilium_world_deny_keeps_pods),
         cmocka_unit_test(test_opening_calico_pass_opens),
         cmocka_unit_test(test_opening_admin_and_baseline_layers),
         cmocka_unit_test(test_opening_cluster_subset_and_ns_selects),
         cmocka_unit_test(test_opening_split_when_list_full),
+        cmocka_unit_test(test_opening_subtract_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -689,6 +689,70 @@ static void test_reach_decide_findings(void **state)
     policy_free(pol);
 }
 
+/*
+ * Texts have caps (reach.c, verdict.h): an escape through thousands of names is cut with "...",
+ * and it stays one escape, on its ports, and a violation that denies.
+ */
+static void test_reach_long_texts_cut_not_lost(void **state)
+{
+    struct policy *pol = load(POLICY);
+    struct egress_list l;
+    struct egress_rule *r;
+    struct egress_peer *p;
+    struct opening_list ops;
+    struct reach_result res;
+    const struct egress_model *m;
+    struct buf yaml;
+    struct verdict v;
+    struct err e;
+    char name[64];
+
+    (void)state;
+    egress_list_init(&l);
+    r = rule(model(&l, "ml-a", false), EGRESS_ALLOW, "r", "TCP/443");
+    assert_non_null(p = egress_rule_add_peer(r, PEER_FQDN, "r.out", NULL));
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof(name), "host%04d.example.org", i);
+        assert_int_equal(egress_peer_add_fqdn(p, name), 0);
+    }
+    m = &l.models[0];
+    opening_list_init(&ops);
+    reach_result_init(&res);
+    assert_int_equal(opening_list_build(&m, 1, &ops, &e), 0);
+    assert_int_equal(reach_check(pol, "ml-a", &ops, &res, &e), 0);
+    assert_int_equal(res.n_escapes, 1);
+    assert_true(res.escapes[0].cut);
+    assert_non_null(strstr(res.escapes[0].what, "host0000.example.org, host0001.example.org"));
+    assert_non_null(strstr(res.escapes[0].what, "... on TCP/443"));
+    assert_null(strstr(res.escapes[0].what, "host2999"));
+    /* the peer's text is cut too, and the sentence still says what escapes and what is near */
+    assert_true(strlen(res.escapes[0].message) < 24 * 1024);
+    assert_non_null(strstr(res.escapes[0].message, "... opens host0000.example.org"));
+    assert_non_null(strstr(res.escapes[0].message, "; allowed here: s3 (*.s3.amazonaws.com"));
+    reach_result_release(&res);
+    opening_list_release(&ops);
+    egress_list_release(&l);
+
+    /* the same through the decider: denied, the finding's message within its cap */
+    buf_init(&yaml, 0);
+    buf_puts(&yaml, "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+                    "metadata: {name: names, namespace: ml-a}\n"
+                    "spec:\n  types: [Egress]\n  egress:\n  - action: Allow\n"
+                    "    protocol: TCP\n    destination:\n      ports: [443]\n      domains:\n");
+    for (int i = 0; i < 3000; i++)
+        buf_printf(&yaml, "      - host%04d.example.org\n", i);
+    assert_false(yaml.failed);
+    decide(pol, buf_str(&yaml), &v);
+    assert_false(v.allowed);
+    assert_int_equal(v.n_findings, 1);
+    assert_true(v.findings[0].violation);
+    assert_true(strlen(v.findings[0].message) <= VERDICT_MESSAGE_CAP);
+    assert_non_null(strstr(v.findings[0].message, "... on TCP/443; allowed here: "));
+    verdict_release(&v);
+    buf_release(&yaml);
+    policy_free(pol);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_reach_check_everything_entities_unknown),
         cmocka_unit_test(test_reach_check_always_denied),
         cmocka_unit_test(test_reach_decide_findings),
+        cmocka_unit_test(test_reach_long_texts_cut_not_lost),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

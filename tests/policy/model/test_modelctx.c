@@ -1,0 +1,269 @@
+/*
+ * The decision context of a cluster-model snapshot (policy/model/modelctx.c): a network-policy
+ * or address-set change judged among the snapshot's objects, through decide_object() with the
+ * request_ctx fields the server fills from it (server/webhook/http.c).
+ */
+#include "policy/model/modelctx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/decide.h"
+#include "policy/doc/manifest.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define NS_ML_A "apiVersion: v1\nkind: Namespace\nmetadata: {name: ml-a}\n---\n"
+
+static const char allow_https[] = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                                  "metadata: {name: allow-https, namespace: ml-a}\n"
+                                  "spec:\n  endpointSelector: {}\n  egress:\n"
+                                  "  - toEntities: [world]\n"
+                                  "    toPorts: [{ports: [{port: \"443\", protocol: TCP}]}]\n";
+
+/* Denies everything outside examples/policy.yaml's ranges (test_context.c's layered pair). */
+static const char deny_outside[] =
+    "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+    "metadata: {name: deny-outside, namespace: ml-a}\n"
+    "spec:\n  endpointSelector: {}\n  egressDeny:\n"
+    "  - toCIDRSet:\n    - {cidr: 0.0.0.0/0, except: [10.20.0.0/16, 10.30.0.0/24]}\n"
+    "    - {cidr: \"::/0\", except: [\"fd00:20::/64\"]}\n";
+
+/*
+ * A Calico policy of ml-a reaching the GlobalNetworkSets labelled role=partners, on TCP/443:
+ * a namespaced policy's selector matches its own namespace unless namespaceSelector says
+ * otherwise, and global() picks the cluster-scoped sets
+ * (docs.tigera.io/calico/latest/reference/resources/networkpolicy#entityrule).
+ */
+static const char calico_to_partners[] =
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+    "metadata: {name: to-partners, namespace: ml-a}\n"
+    "spec:\n  selector: all()\n  types: [Egress]\n  egress:\n"
+    "  - action: Allow\n    protocol: TCP\n"
+    "    destination: {selector: role == 'partners', namespaceSelector: global(), ports: [443]}\n";
+
+static const char world_set[] = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\n"
+                                "metadata: {name: everything, labels: {role: %s}}\n"
+                                "spec: {nets: [0.0.0.0/0]}\n";
+
+struct world {
+    struct policy *pol;
+    struct manifest *m;     /* the cluster's objects */
+    struct model *snap;
+    struct modelctx *ctx;
+};
+
+/* The snapshot of yaml's objects, as the watch would have built it, and its context. */
+static void world_load(struct world *w, const char *yaml)
+{
+    struct model_writer *mw = model_writer_new();
+    const struct object **objs;
+    struct err e = {0};
+    size_t i, n;
+
+    w->pol = policy_load("examples/policy.yaml", &e);
+    assert_non_null(w->pol);
+    assert_non_null(w->m = manifest_new());
+    assert_int_equal(manifest_read_buffer(w->m, yaml, strlen(yaml), "cluster.yaml"), 0);
+    n = manifest_n_objects(w->m);
+    assert_non_null(objs = calloc(n + 1, sizeof(*objs)));
+    for (i = 0; i < n; i++)
+        objs[i] = manifest_object(w->m, i);
+    assert_non_null(mw);
+    assert_int_equal(model_writer_put_objects(mw, objs, n, &e), 0);
+    /* Every kind listed, as the watch marks them after their first LIST. */
+    for (int k = 0; k < MODEL_N_KINDS; k++)
+        assert_int_equal(model_writer_set_complete(mw, (enum model_kind)k), 0);
+    assert_non_null(w->snap = model_writer_publish(mw));
+    model_writer_free(mw);
+    free(objs);
+    assert_non_null(w->ctx = modelctx_build(w->snap, &e));
+}
+
+static void world_free(struct world *w)
+{
+    modelctx_unref(w->ctx);
+    model_unref(w->snap);
+    manifest_free(w->m);
+    policy_free(w->pol);
+}
+
+/* Decides the first object of yaml (or old's object for a DELETE) as the server does. */
+static bool decide(struct world *w, const char *yaml, const char *op, const json_t *old)
+{
+    struct manifest *m = manifest_new();
+    struct request_ctx ctx = {.operation = op,
+                              .old_object = old,
+                              .sets = w->ctx->sets,
+                              .policies = &w->ctx->policies,
+                              .context = &w->ctx->in};
+    struct verdict v;
+    struct err e = {0};
+    bool allowed;
+
+    assert_non_null(m);
+    assert_int_equal(manifest_read_buffer(m, yaml, strlen(yaml), "request.yaml"), 0);
+    verdict_init(&v);
+    assert_int_equal(decide_object(w->pol, manifest_object(m, 0), &ctx, &v, &e), 0);
+    for (size_t i = 0; i < v.n_findings; i++)
+        print_message("  %s %s: %s\n", v.findings[i].violation ? "violation" : "note",
+                      v.findings[i].path, v.findings[i].message);
+    allowed = v.allowed;
+    verdict_release(&v);
+    manifest_free(m);
+    return allowed;
+}
+
+/* The snapshot's policies and sets are all in the context, each policy indexed once. */
+static void test_modelctx_holds_the_snapshot(void **state)
+{
+    char set[512];
+    struct world w;
+
+    (void)state;
+    snprintf(set, sizeof(set), world_set, "partners");
+    {
+        char yaml[4096];
+
+        snprintf(yaml, sizeof(yaml), "%s%s---\n%s---\n%s---\n%s", NS_ML_A, allow_https,
+                 deny_outside, calico_to_partners, set);
+        world_load(&w, yaml);
+    }
+    assert_int_equal(w.ctx->in.n_policies, 3);
+    assert_true(w.ctx->policies.n >= 3);
+    assert_int_equal(setdb_count(w.ctx->sets), 1);
+    assert_non_null(setdb_find(w.ctx->sets, SETDB_GLOBALNETWORKSET, "", "everything"));
+    /* HostEndpoints are not watched: what selectors reach beyond these stays unknown. */
+    assert_false(setdb_complete(w.ctx->sets));
+    assert_true(w.ctx->in.namespaces_complete);
+    for (size_t i = 0; i < w.ctx->in.n_policies; i++)
+        assert_string_equal(w.ctx->in.policies[w.ctx->in.by_ns[i]].ns, "ml-a");
+    world_free(&w);
+}
+
+/*
+ * Cilium: deny policies take precedence over allow policies
+ * (docs.cilium.io/en/latest/security/policy/deny/): the allow to the world on TCP/443 is admitted
+ * when the deny is in the cluster, the deny is admitted next to the allow, the allow alone is not.
+ */
+static void test_modelctx_layered_pair_either_order(void **state)
+{
+    struct world w;
+
+    (void)state;
+    world_load(&w, NS_ML_A "---\n" "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                           "metadata: {name: unrelated, namespace: other}\nspec: {}\n");
+    assert_false(decide(&w, allow_https, "CREATE", NULL));
+    world_free(&w);
+
+    world_load(&w, NS_ML_A "---\n" "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+                           "metadata: {name: deny-outside, namespace: ml-a}\n"
+                           "spec:\n  endpointSelector: {}\n  egressDeny:\n"
+                           "  - toCIDRSet:\n"
+                           "    - {cidr: 0.0.0.0/0, except: [10.20.0.0/16, 10.30.0.0/24]}\n"
+                           "    - {cidr: \"::/0\", except: [\"fd00:20::/64\"]}\n");
+    assert_true(decide(&w, allow_https, "CREATE", NULL));
+    world_free(&w);
+
+    {
+        char yaml[2048];
+
+        snprintf(yaml, sizeof(yaml), "%s%s", NS_ML_A, allow_https);
+        world_load(&w, yaml);
+    }
+    assert_true(decide(&w, deny_outside, "CREATE", NULL));
+    world_free(&w);
+}
+
+/* Deleting the deny of the layered pair would open the world on TCP/443: refused. */
+static void test_modelctx_delete_of_the_deny_refused(void **state)
+{
+    struct world w;
+    char yaml[4096];
+    json_t *old;
+
+    (void)state;
+    snprintf(yaml, sizeof(yaml), "%s%s---\n%s", NS_ML_A, allow_https, deny_outside);
+    world_load(&w, yaml);
+    old = json_deep_copy(manifest_object(w.m, 2)->json);
+    assert_non_null(old);
+    assert_string_equal(manifest_object(w.m, 2)->name, "deny-outside");
+    assert_false(decide(&w, deny_outside, "DELETE", old));
+    json_decref(old);
+    /* Deleting the allow takes nothing away from the deny: admitted. */
+    old = json_deep_copy(manifest_object(w.m, 1)->json);
+    assert_true(decide(&w, allow_https, "DELETE", old));
+    json_decref(old);
+    world_free(&w);
+}
+
+/*
+ * A GlobalNetworkSet holding 0.0.0.0/0 is refused when a policy of an AI namespace in the cluster
+ * reaches its labels (netset.h), and not judged when none does.
+ */
+static void test_modelctx_set_judged_by_who_selects_it(void **state)
+{
+    char set[512], yaml[4096];
+    struct world w;
+
+    (void)state;
+    snprintf(yaml, sizeof(yaml), "%s%s", NS_ML_A, calico_to_partners);
+    world_load(&w, yaml);
+    snprintf(set, sizeof(set), world_set, "partners");
+    assert_false(decide(&w, set, "CREATE", NULL));
+    snprintf(set, sizeof(set), world_set, "nobody");
+    assert_true(decide(&w, set, "CREATE", NULL));
+    world_free(&w);
+}
+
+/* One context per snapshot: the same one while the snapshot stays, a new one after a change. */
+static void test_modelctx_cache_per_snapshot(void **state)
+{
+    struct modelctx_cache *c = modelctx_cache_new();
+    struct model_writer *mw = model_writer_new();
+    struct model *a, *b;
+    struct modelctx *x, *y, *z;
+    struct err e = {0};
+
+    (void)state;
+    assert_non_null(c);
+    assert_non_null(mw);
+    assert_non_null(a = model_writer_publish(mw));
+    assert_non_null(x = modelctx_cache_get(c, a, &e));
+    assert_non_null(y = modelctx_cache_get(c, a, &e));
+    assert_ptr_equal(x, y);
+    assert_int_equal(model_writer_put(mw, model_item_namespace("ml-a", NULL)), 0);
+    assert_non_null(b = model_writer_publish(mw));
+    assert_ptr_not_equal(a, b);
+    assert_non_null(z = modelctx_cache_get(c, b, &e));
+    assert_ptr_not_equal(x, z);
+    assert_ptr_equal(z->snap, b);
+    /* An older snapshot's context does not replace the newer one's. */
+    modelctx_unref(y);
+    assert_non_null(y = modelctx_cache_get(c, a, &e));
+    modelctx_unref(y);
+    assert_non_null(y = modelctx_cache_get(c, b, &e));
+    assert_ptr_equal(y, z);
+    modelctx_unref(x);
+    modelctx_unref(y);
+    modelctx_unref(z);
+    model_unref(a);
+    model_unref(b);
+    model_writer_free(mw);
+    modelctx_cache_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_modelctx_holds_the_snapshot),
+        cmocka_unit_test(test_modelctx_layered_pair_either_order),
+        cmocka_unit_test(test_modelctx_delete_of_the_deny_refused),
+        cmocka_unit_test(test_modelctx_set_judged_by_who_selects_it),
+        cmocka_unit_test(test_modelctx_cache_per_snapshot),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
