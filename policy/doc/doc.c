@@ -17,12 +17,27 @@ struct pos {
     int key_line, key_col; /* the mapping key that holds the node; 0 for list items */
 };
 
+/*
+ * Where a true, false or null sits. Those are shared jansson singletons, so the node pointer
+ * cannot find them: they are recorded by their place instead (the container, and the key or
+ * the index). Looked up only to position an error, so a plain array suffices.
+ */
+struct slot {
+    const json_t *value; /* json_true(), json_false() or json_null() */
+    const json_t *parent;
+    char *key;    /* owned; NULL for a list item */
+    size_t index; /* list items */
+    int line, col;
+};
+
 struct doc {
     json_t *root;
     const char *file;
     int line, col;
     struct pos *pos; /* open addressing on the node pointer; cap is a power of two */
     size_t n_pos, cap_pos;
+    struct slot *slots;
+    size_t n_slots, cap_slots;
 };
 
 /* One open mapping or sequence while events stream in. */
@@ -130,14 +145,106 @@ bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col)
     return true;
 }
 
+static bool is_singleton(const json_t *j)
+{
+    return json_is_true(j) || json_is_false(j) || json_is_null(j);
+}
+
+static int slot_put(struct doc *d, const json_t *value, const json_t *parent, const char *key,
+                    size_t index, int line, int col)
+{
+    struct slot *s;
+
+    if (d->n_slots == d->cap_slots) {
+        size_t ncap = d->cap_slots ? d->cap_slots * 2 : 16;
+
+        if (!(s = realloc(d->slots, ncap * sizeof(*s))))
+            return -1;
+        d->slots = s;
+        d->cap_slots = ncap;
+    }
+    s = &d->slots[d->n_slots];
+    s->key = key ? strdup(key) : NULL;
+    if (key && !s->key)
+        return -1;
+    s->value = value;
+    s->parent = parent;
+    s->index = index;
+    s->line = line;
+    s->col = col;
+    d->n_slots++;
+    return 0;
+}
+
+bool doc_member_pos(const struct doc *d, const json_t *parent, const char *key, size_t index,
+                    int *line, int *col)
+{
+    const json_t *v;
+
+    if (!d || !parent)
+        return false;
+    v = key ? json_object_get(parent, key) : json_array_get(parent, index);
+    if (!v)
+        return false;
+    if (!is_singleton(v))
+        return doc_pos(d, v, line, col);
+    for (size_t i = 0; i < d->n_slots; i++) {
+        const struct slot *s = &d->slots[i];
+
+        if (s->parent != parent || (key ? !s->key || strcmp(s->key, key) : s->key != NULL) ||
+            (!key && s->index != index))
+            continue;
+        *line = s->line;
+        *col = s->col;
+        return true;
+    }
+    return false;
+}
+
+int doc_err_in(const struct doc *d, const json_t *parent, const json_t *value, struct err *e)
+{
+    int line, col;
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (!d)
+        return -1;
+    if (!is_singleton(value))
+        return doc_err_at(d, value, e);
+    if (json_is_object(parent)) {
+        json_object_foreach((json_t *)parent, k, v)
+            if (v == value && doc_member_pos(d, parent, k, 0, &line, &col))
+                return err_at(e, d->file, line, col);
+    } else if (json_is_array(parent)) {
+        json_array_foreach(parent, i, v)
+            if (v == value && doc_member_pos(d, parent, NULL, i, &line, &col))
+                return err_at(e, d->file, line, col);
+    }
+    return doc_err_at(d, parent, e);
+}
+
 int doc_err_at(const struct doc *d, const json_t *node, struct err *e)
 {
     int line, col;
+    const struct slot *only = NULL;
 
     if (!d)
         return -1;
     if (doc_pos(d, node, &line, &col))
         return err_at(e, d->file, line, col);
+    /* A true, false or null that occurs once in the document can only be that one. */
+    for (size_t i = 0; node && is_singleton(node) && i < d->n_slots; i++) {
+        if (d->slots[i].value != node)
+            continue;
+        if (only) {
+            only = NULL;
+            break;
+        }
+        only = &d->slots[i];
+    }
+    if (only)
+        return err_at(e, d->file, only->line, only->col);
     return err_at(e, d->file, d->line, d->col);
 }
 
@@ -182,6 +289,9 @@ void doc_free(struct doc *d)
         return;
     json_decref(d->root);
     free(d->pos);
+    for (size_t i = 0; i < d->n_slots; i++)
+        free(d->slots[i].key);
+    free(d->slots);
     free(d);
 }
 
@@ -315,9 +425,11 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
     }
     const struct frame *parent = b->depth > 0 ? &b->stack[b->depth - 1] : NULL;
     bool in_map = parent && json_is_object(parent->node);
-    if (!json_is_true(node) && !json_is_false(node) && !json_is_null(node) &&
-        pos_put(b->doc, node, line, col, in_map ? parent->key_line : 0,
-                in_map ? parent->key_col : 0) < 0) {
+    if (is_singleton(node) ? parent && slot_put(b->doc, node, parent->node, in_map ? parent->key : NULL,
+                                               in_map ? 0 : json_array_size(parent->node), line,
+                                               col) < 0
+                           : pos_put(b->doc, node, line, col, in_map ? parent->key_line : 0,
+                                     in_map ? parent->key_col : 0) < 0) {
         json_decref(node);
         err_set(b->e, "out of memory");
         return -1;

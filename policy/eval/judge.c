@@ -89,7 +89,8 @@ static int decide_model(const struct policy *pol, const struct object *obj,
         return 0;
     }
     buf_init_cut(&why, JUDGE_WHY_CAP, "...");
-    if (!scope_governs_ai(pol, m, ctx ? ctx->namespaces : NULL, &why)) {
+    if (!scope_governs_ai_assuming(pol, m, ctx ? ctx->namespaces : NULL,
+                                   ctx ? ctx->ns_assumed_not_ai : NULL, &why)) {
         rc = verdict_add(v, obj, NULL, "egress", pol->egress_mode, false, m->path ? m->path : "",
                          "%s%snot evaluated: it governs no AI workload: %s", prefix, sep,
                          buf_str(&why));
