@@ -117,8 +117,12 @@ int nsunknown_decide(const struct policy *pol, const struct object *obj,
      * "may be anything" must not.
      */
     if (as_other) {
+        struct request_ctx c = *ctx;
+
+        /* scope.h reads the assumption: a policy there then governs no AI workload */
+        c.ns_assumed_not_ai = obj->ns;
         verdict_init(&vn);
-        if (decide(pol, obj, ctx, &vn, e) < 0)
+        if (decide(pol, obj, &c, &vn, e) < 0)
             goto out;
     }
     if (!as_ai || !as_other) {

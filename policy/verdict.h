@@ -60,6 +60,11 @@ struct request_ctx {
     const char *ns_unknown_reason;
     bool ns_unknown_allow;
     /*
+     * nsunknown.h's reading "not an AI namespace": this namespace (the object's) is taken to be
+     * no AI namespace while its labels stay otherwise unknown. NULL: no such assumption.
+     */
+    const char *ns_assumed_not_ai;
+    /*
      * The other objects known to the decision (check: its input; the server: the cluster model),
      * for judging a network-policy change in context (context.h). NULL: each object alone.
      */

@@ -11,12 +11,15 @@
 
 #define PATH_MAX_LEN 160 /* "spec.egress[123].to[45].ipBlock.except[67]" and then some */
 
-/* Sets e to "path: message", positioned at node (or the object). Returns -1. */
-static int fail(const struct object *obj, const json_t *node, struct err *e, const char *path,
-                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Sets e to "path: message", positioned at node inside container `in` (which locates true,
+ * false and null: see doc_err_in), or at the object. Returns -1.
+ */
+static int fail(const struct object *obj, const json_t *in, const json_t *node, struct err *e,
+                const char *path, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static int fail(const struct object *obj, const json_t *node, struct err *e, const char *path,
-                const char *fmt, ...)
+static int fail(const struct object *obj, const json_t *in, const json_t *node, struct err *e,
+                const char *path, const char *fmt, ...)
 {
     char msg[sizeof(e->msg)];
     va_list ap;
@@ -25,7 +28,9 @@ static int fail(const struct object *obj, const json_t *node, struct err *e, con
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     err_set(e, "%s: %s", path, msg);
-    return doc_err_at(obj->doc, node ? node : obj->json, e);
+    if (!node)
+        return doc_err_at(obj->doc, obj->json, e);
+    return in ? doc_err_in(obj->doc, in, node, e) : doc_err_at(obj->doc, node, e);
 }
 
 static int oom(struct err *e)
@@ -42,14 +47,14 @@ static const json_t *member(const json_t *o, const char *key)
 }
 
 /* A LabelSelector member; the error names path and points at the innermost bad node. */
-static struct selector *read_selector(const struct object *obj, const json_t *j, const char *path,
-                                      struct err *e)
+static struct selector *read_selector(const struct object *obj, const json_t *in, const json_t *j,
+                                      const char *path, struct err *e)
 {
     const json_t *where = NULL;
     struct selector *s;
 
     if (!json_is_object(j)) {
-        fail(obj, j, e, path, "must be a label selector (an object)");
+        fail(obj, in, j, e, path, "must be a label selector (an object)");
         return NULL;
     }
     s = selector_from_json(j, &where, e);
@@ -78,7 +83,7 @@ static bool valid_port_name(const char *s)
 }
 
 static int read_port(const struct object *obj, struct egress_model *m, struct egress_rule *r,
-                     const json_t *j, const char *path, struct err *e)
+                     const json_t *in, const json_t *j, const char *path, struct err *e)
 {
     char sub[PATH_MAX_LEN];
     const json_t *proto_j, *port_j, *end_j;
@@ -87,7 +92,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
     json_int_t port = 0, end;
 
     if (!json_is_object(j))
-        return fail(obj, j, e, path, "must be an object with protocol, port and endPort");
+        return fail(obj, in, j, e, path, "must be an object with protocol, port and endPort");
     proto_j = member(j, "protocol");
     port_j = member(j, "port");
     end_j = member(j, "endPort");
@@ -95,7 +100,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
         member_path(sub, sizeof(sub), "%s.protocol", path);
         pname = json_string_value(proto_j);
         if (!pname)
-            return fail(obj, proto_j, e, sub, "must be a string (TCP, UDP or SCTP)");
+            return fail(obj, j, proto_j, e, sub, "must be a string (TCP, UDP or SCTP)");
         if (!strcmp(pname, "TCP"))
             proto = PROTO_TCP;
         else if (!strcmp(pname, "UDP"))
@@ -103,7 +108,7 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
         else if (!strcmp(pname, "SCTP"))
             proto = PROTO_SCTP;
         else
-            return fail(obj, proto_j, e, sub, "unsupported protocol \"%s\" (TCP, UDP or SCTP)",
+            return fail(obj, j, proto_j, e, sub, "unsupported protocol \"%s\" (TCP, UDP or SCTP)",
                         pname);
     }
     member_path(sub, sizeof(sub), "%s.port", path);
@@ -111,14 +116,14 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
         const char *name = json_string_value(port_j);
 
         if (!valid_port_name(name))
-            return fail(obj, port_j, e, sub,
+            return fail(obj, j, port_j, e, sub,
                         "invalid named port \"%s\": a port name has 1-15 lower-case letters, "
                         "digits and '-', with at least one letter (numbers are written "
                         "without quotes)",
                         name);
         if (end_j) {
             member_path(sub, sizeof(sub), "%s.endPort", path);
-            return fail(obj, end_j, e, sub, "may not be used with a named port (\"%s\")", name);
+            return fail(obj, j, end_j, e, sub, "may not be used with a named port (\"%s\")", name);
         }
         if (portset_add_proto(r->ports, proto) < 0 ||
             egress_model_note(m, port_j, sub,
@@ -130,25 +135,25 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
     }
     if (port_j) {
         if (!json_is_integer(port_j))
-            return fail(obj, port_j, e, sub, "must be a port number or a port name");
+            return fail(obj, j, port_j, e, sub, "must be a port number or a port name");
         port = json_integer_value(port_j);
         if (port < 1 || port > 65535)
-            return fail(obj, port_j, e, sub, "must be between 1 and 65535, not %lld",
+            return fail(obj, j, port_j, e, sub, "must be between 1 and 65535, not %lld",
                         (long long)port);
     }
     end = port;
     if (end_j) {
         member_path(sub, sizeof(sub), "%s.endPort", path);
         if (!port_j)
-            return fail(obj, end_j, e, sub, "requires a numeric port");
+            return fail(obj, j, end_j, e, sub, "requires a numeric port");
         if (!json_is_integer(end_j))
-            return fail(obj, end_j, e, sub, "must be a port number");
+            return fail(obj, j, end_j, e, sub, "must be a port number");
         end = json_integer_value(end_j);
         if (end < 1 || end > 65535)
-            return fail(obj, end_j, e, sub, "must be between 1 and 65535, not %lld",
+            return fail(obj, j, end_j, e, sub, "must be between 1 and 65535, not %lld",
                         (long long)end);
         if (end < port)
-            return fail(obj, end_j, e, sub, "must be greater than or equal to port (%lld)",
+            return fail(obj, j, end_j, e, sub, "must be greater than or equal to port (%lld)",
                         (long long)port);
     }
     if (!port_j)
@@ -157,14 +162,14 @@ static int read_port(const struct object *obj, struct egress_model *m, struct eg
 }
 
 /* Parses one CIDR string member; notes a normalized prefix. */
-static int read_cidr(const struct object *obj, struct egress_model *m, const json_t *j,
-                     const char *path, struct cidr *out, struct err *e)
+static int read_cidr(const struct object *obj, struct egress_model *m, const json_t *in,
+                     const json_t *j, const char *path, struct cidr *out, struct err *e)
 {
     bool normalized = false;
     char buf[CIDR_STRLEN];
 
     if (!json_is_string(j))
-        return fail(obj, j, e, path, "must be a CIDR string such as \"10.0.0.0/8\"");
+        return fail(obj, in, j, e, path, "must be a CIDR string such as \"10.0.0.0/8\"");
     if (cidr_parse(json_string_value(j), CIDR_STRICT, out, &normalized, e) < 0) {
         err_prefix(e, "%s", path);
         return doc_err_at(obj->doc, j, e);
@@ -179,7 +184,7 @@ static int read_cidr(const struct object *obj, struct egress_model *m, const jso
 }
 
 static int read_ipblock(const struct object *obj, struct egress_model *m, struct egress_rule *r,
-                        const json_t *ipb, const char *path, struct err *e)
+                        const json_t *in, const json_t *ipb, const char *path, struct err *e)
 {
     char sub[PATH_MAX_LEN];
     const json_t *cidr_j, *except_j, *x;
@@ -191,12 +196,14 @@ static int read_ipblock(const struct object *obj, struct egress_model *m, struct
     int rc = -1;
 
     if (!json_is_object(ipb))
-        return fail(obj, ipb, e, path, "must be an object with cidr and except");
+        return fail(obj, in, ipb, e, path, "must be an object with cidr and except");
     cidr_j = member(ipb, "cidr");
     member_path(sub, sizeof(sub), "%s.cidr", path);
+    if (!cidr_j && json_object_get(ipb, "cidr")) /* cidr: null */
+        return fail(obj, ipb, json_object_get(ipb, "cidr"), e, sub, "required, not null");
     if (!cidr_j)
-        return fail(obj, ipb, e, sub, "required");
-    if (read_cidr(obj, m, cidr_j, sub, &c, e) < 0)
+        return fail(obj, in, ipb, e, sub, "required");
+    if (read_cidr(obj, m, ipb, cidr_j, sub, &c, e) < 0)
         return -1;
     buf_init(&text, EGRESS_PEER_TEXT_CAP);
     buf_puts(&text, json_string_value(cidr_j));
@@ -205,20 +212,20 @@ static int read_ipblock(const struct object *obj, struct egress_model *m, struct
     except_j = member(ipb, "except");
     if (except_j && !json_is_array(except_j)) {
         member_path(sub, sizeof(sub), "%s.except", path);
-        fail(obj, except_j, e, sub, "must be a list of CIDRs");
+        fail(obj, ipb, except_j, e, sub, "must be a list of CIDRs");
         goto out;
     }
     json_array_foreach(except_j, i, x) {
         char a[CIDR_STRLEN], b[CIDR_STRLEN];
 
         member_path(sub, sizeof(sub), "%s.except[%zu]", path, i);
-        if (read_cidr(obj, m, x, sub, &xc, e) < 0)
+        if (read_cidr(obj, m, except_j, x, sub, &xc, e) < 0)
             goto out;
         if (xc.family != c.family || xc.bits < c.bits ||
             !cidr_contains_addr(&c, xc.family, xc.addr)) {
             cidr_format(&xc, a, sizeof(a));
             cidr_format(&c, b, sizeof(b));
-            fail(obj, x, e, sub, "%s is not inside cidr %s", a, b);
+            fail(obj, except_j, x, e, sub, "%s is not inside cidr %s", a, b);
             goto out;
         }
         if (cidrset_add(ex, &xc) < 0)
@@ -249,7 +256,7 @@ static void selector_text(struct buf *b, const char *key, const json_t *j)
 }
 
 static int read_peer(const struct object *obj, struct egress_model *m, struct egress_rule *r,
-                     const json_t *j, const char *path, struct err *e)
+                     const json_t *in, const json_t *j, const char *path, struct err *e)
 {
     char sub[PATH_MAX_LEN];
     const json_t *ipb, *nss, *pods;
@@ -258,27 +265,27 @@ static int read_peer(const struct object *obj, struct egress_model *m, struct eg
     struct buf text;
 
     if (!json_is_object(j))
-        return fail(obj, j, e, path, "must be an object (ipBlock, namespaceSelector, podSelector)");
+        return fail(obj, in, j, e, path, "must be an object (ipBlock, namespaceSelector, podSelector)");
     ipb = member(j, "ipBlock");
     nss = member(j, "namespaceSelector");
     pods = member(j, "podSelector");
     if (!ipb && !nss && !pods)
-        return fail(obj, j, e, path, "must specify ipBlock, namespaceSelector or podSelector");
+        return fail(obj, in, j, e, path, "must specify ipBlock, namespaceSelector or podSelector");
     if (ipb && (nss || pods))
-        return fail(obj, ipb, e, path,
+        return fail(obj, j, ipb, e, path,
                     "ipBlock may not be combined with namespaceSelector or podSelector");
     if (ipb) {
         member_path(sub, sizeof(sub), "%s.ipBlock", path);
-        return read_ipblock(obj, m, r, ipb, sub, e);
+        return read_ipblock(obj, m, r, j, ipb, sub, e);
     }
     if (nss) {
         member_path(sub, sizeof(sub), "%s.namespaceSelector", path);
-        if (!(ns_sel = read_selector(obj, nss, sub, e)))
+        if (!(ns_sel = read_selector(obj, j, nss, sub, e)))
             return -1;
     }
     if (pods) {
         member_path(sub, sizeof(sub), "%s.podSelector", path);
-        if (!(pod_sel = read_selector(obj, pods, sub, e)))
+        if (!(pod_sel = read_selector(obj, j, pods, sub, e)))
             goto fail;
     } else if (!(pod_sel = selector_all())) {
         goto nomem;
@@ -310,8 +317,8 @@ fail:
     return -1;
 }
 
-static int read_rule(const struct object *obj, struct egress_model *m, const json_t *j,
-                     const char *path, struct err *e)
+static int read_rule(const struct object *obj, struct egress_model *m, const json_t *in,
+                     const json_t *j, const char *path, struct err *e)
 {
     char sub[PATH_MAX_LEN];
     const json_t *ports, *to, *x;
@@ -320,24 +327,24 @@ static int read_rule(const struct object *obj, struct egress_model *m, const jso
     size_t i;
 
     if (!json_is_object(j))
-        return fail(obj, j, e, path, "must be an object with to and ports");
+        return fail(obj, in, j, e, path, "must be an object with to and ports");
     if (!(r = egress_model_add_rule(m, EGRESS_ALLOW, path, j)))
         return oom(e);
     ports = member(j, "ports");
     to = member(j, "to");
     if (ports && !json_is_array(ports)) {
         member_path(sub, sizeof(sub), "%s.ports", path);
-        return fail(obj, ports, e, sub, "must be a list");
+        return fail(obj, j, ports, e, sub, "must be a list");
     }
     if (to && !json_is_array(to)) {
         member_path(sub, sizeof(sub), "%s.to", path);
-        return fail(obj, to, e, sub, "must be a list");
+        return fail(obj, j, to, e, sub, "must be a list");
     }
     if (!json_array_size(ports) && portset_add_proto(r->ports, PROTO_ANY) < 0)
         return oom(e);
     json_array_foreach(ports, i, x) {
         member_path(sub, sizeof(sub), "%s.ports[%zu]", path, i);
-        if (read_port(obj, m, r, x, sub, e) < 0)
+        if (read_port(obj, m, r, ports, x, sub, e) < 0)
             return -1;
     }
     if (!json_array_size(to)) {
@@ -349,15 +356,15 @@ static int read_rule(const struct object *obj, struct egress_model *m, const jso
     }
     json_array_foreach(to, i, x) {
         member_path(sub, sizeof(sub), "%s.to[%zu]", path, i);
-        if (read_peer(obj, m, r, x, sub, e) < 0)
+        if (read_peer(obj, m, r, to, x, sub, e) < 0)
             return -1;
     }
     return 0;
 }
 
 /* Reads spec.policyTypes: *egress tells whether Egress is listed; *given whether any is. */
-static int read_policy_types(const struct object *obj, const json_t *types, bool *given,
-                             bool *egress, struct err *e)
+static int read_policy_types(const struct object *obj, const json_t *spec, const json_t *types,
+                             bool *given, bool *egress, struct err *e)
 {
     char sub[PATH_MAX_LEN];
     const json_t *x;
@@ -367,13 +374,13 @@ static int read_policy_types(const struct object *obj, const json_t *types, bool
     if (!types)
         return 0;
     if (!json_is_array(types))
-        return fail(obj, types, e, "spec.policyTypes", "must be a list of Ingress and Egress");
+        return fail(obj, spec, types, e, "spec.policyTypes", "must be a list of Ingress and Egress");
     json_array_foreach(types, i, x) {
         const char *t = json_string_value(x);
 
         member_path(sub, sizeof(sub), "spec.policyTypes[%zu]", i);
         if (!t || (strcmp(t, "Ingress") && strcmp(t, "Egress")))
-            return fail(obj, x, e, sub, "unknown policy type %s%s%s (Ingress or Egress)",
+            return fail(obj, types, x, e, sub, "unknown policy type %s%s%s (Ingress or Egress)",
                         t ? "\"" : "", t ? t : "(not a string)", t ? "\"" : "");
         if (!strcmp(t, "Egress"))
             *egress = true;
@@ -386,7 +393,8 @@ static int read_policy_types(const struct object *obj, const json_t *types, bool
  * Ingress opens nothing egressguard judges, but the API server refuses a policy whose ingress
  * ports are malformed, and so does check: a manifest that cannot be applied is an input error.
  */
-static int check_ingress_ports(const struct object *obj, const json_t *ingress, struct err *e)
+static int check_ingress_ports(const struct object *obj, const json_t *spec, const json_t *ingress,
+                               struct err *e)
 {
     struct egress_model scratch;
     struct egress_rule *r;
@@ -398,7 +406,7 @@ static int check_ingress_ports(const struct object *obj, const json_t *ingress, 
     if (!ingress)
         return 0;
     if (!json_is_array(ingress))
-        return fail(obj, ingress, e, "spec.ingress", "must be a list of ingress rules");
+        return fail(obj, spec, ingress, e, "spec.ingress", "must be a list of ingress rules");
     egress_model_init(&scratch);
     if (!(r = egress_model_add_rule(&scratch, EGRESS_ALLOW, "", NULL))) {
         egress_model_release(&scratch);
@@ -408,12 +416,12 @@ static int check_ingress_ports(const struct object *obj, const json_t *ingress, 
         ports = json_is_object(rule) ? member(rule, "ports") : NULL;
         if (ports && !json_is_array(ports)) {
             member_path(sub, sizeof(sub), "spec.ingress[%zu].ports", i);
-            rc = fail(obj, ports, e, sub, "must be a list of ports");
+            rc = fail(obj, rule, ports, e, sub, "must be a list of ports");
             break;
         }
         json_array_foreach(ports, j, port) {
             member_path(sub, sizeof(sub), "spec.ingress[%zu].ports[%zu]", i, j);
-            if ((rc = read_port(obj, &scratch, r, port, sub, e)) < 0)
+            if ((rc = read_port(obj, &scratch, r, ports, port, sub, e)) < 0)
                 break;
         }
         if (rc < 0)
@@ -429,13 +437,12 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
     const json_t *spec, *pod_j, *egress_j, *x;
     struct egress_model *m;
     const char *ns = *obj->ns ? obj->ns : "default";
-    bool legacy = !strcmp(obj->api_version, "extensions/v1beta1");
     bool types_given, egress_listed;
     size_t i;
 
     spec = json_object_get(obj->json, "spec");
     if (spec && !json_is_object(spec))
-        return fail(obj, spec, e, "spec", "must be an object");
+        return fail(obj, obj->json, spec, e, "spec", "must be an object");
     if (!(m = egress_list_add(out)))
         return oom(e);
     m->kind = strdup("NetworkPolicy");
@@ -456,23 +463,32 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
                           "kubectl applies it to the current namespace") < 0)
         return oom(e);
 
+    /*
+     * k8s.io/api networking/v1 (and extensions/v1beta1) types.go: `PodSelector
+     * metav1.LabelSelector json:"podSelector"` is a struct, not a pointer, so the API server
+     * decodes a missing or null podSelector as the empty selector, which "matches all pods in
+     * this namespace". Read it as the API server will store it, and say so.
+     */
     pod_j = spec ? member(spec, "podSelector") : NULL;
     if (pod_j) {
-        if (!(m->pod_sel = read_selector(obj, pod_j, "spec.podSelector", e)))
+        if (!(m->pod_sel = read_selector(obj, spec, pod_j, "spec.podSelector", e)))
             return -1;
-    } else if (!legacy) {
-        return fail(obj, spec, e, "spec.podSelector",
-                    "required (use podSelector: {} to select every pod of the namespace)");
     } else if (!(m->pod_sel = selector_all())) {
+        return oom(e);
+    } else if (egress_model_note(m, spec, "spec.podSelector",
+                                 "spec.podSelector is %s: Kubernetes stores it as {}, which "
+                                 "selects every pod of namespace %s",
+                                 spec && json_object_get(spec, "podSelector") ? "null" : "missing",
+                                 ns) < 0) {
         return oom(e);
     }
 
-    if (read_policy_types(obj, spec ? member(spec, "policyTypes") : NULL, &types_given,
+    if (read_policy_types(obj, spec, spec ? member(spec, "policyTypes") : NULL, &types_given,
                           &egress_listed, e) < 0)
         return -1;
     egress_j = spec ? member(spec, "egress") : NULL;
     if (egress_j && !json_is_array(egress_j))
-        return fail(obj, egress_j, e, "spec.egress", "must be a list of egress rules");
+        return fail(obj, spec, egress_j, e, "spec.egress", "must be a list of egress rules");
     /* the API server's defaulting: Ingress, plus Egress when there are egress rules */
     m->governs_egress = types_given ? egress_listed : json_array_size(egress_j) > 0;
     m->default_deny = m->governs_egress;
@@ -482,10 +498,10 @@ int netpol_read(const struct object *obj, struct egress_list *out, struct err *e
         return oom(e);
     json_array_foreach(egress_j, i, x) {
         member_path(sub, sizeof(sub), "spec.egress[%zu]", i);
-        if (read_rule(obj, m, x, sub, e) < 0)
+        if (read_rule(obj, m, egress_j, x, sub, e) < 0)
             return -1;
     }
-    return spec ? check_ingress_ports(obj, member(spec, "ingress"), e) : 0;
+    return spec ? check_ingress_ports(obj, spec, member(spec, "ingress"), e) : 0;
 }
 
 int netpol_decide(const struct policy *pol, const struct object *obj, const struct request_ctx *ctx,

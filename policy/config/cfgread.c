@@ -26,6 +26,26 @@ int cfgread_fail(struct cfgread *l, const json_t *node, const char *path, const 
     return doc_err_at(l->doc, node, l->e);
 }
 
+int cfgread_note(struct cfgread *l, const json_t *parent, const char *key, const char *fmt, ...)
+{
+    struct err *n = realloc(l->notes, (l->n_notes + 1) * sizeof(*n));
+    int line = 0, col = 0;
+    va_list ap;
+
+    if (!n)
+        return err_set(l->e, "out of memory");
+    l->notes = n;
+    n = &n[l->n_notes++];
+    memset(n, 0, sizeof(*n));
+    va_start(ap, fmt);
+    vsnprintf(n->msg, sizeof(n->msg), fmt, ap);
+    va_end(ap);
+    if (!doc_member_pos(l->doc, parent, key, 0, &line, &col))
+        doc_pos(l->doc, parent, &line, &col);
+    err_at(n, doc_file(l->doc), line, col);
+    return 0;
+}
+
 /* An error already carrying its message (from cidr_parse and friends): add path and position. */
 int cfgread_fail_inner(struct cfgread *l, const json_t *node, const char *path)
 {

@@ -17,11 +17,20 @@
 #include "policy/doc/doc.h"
 #include "policy/selector/selector.h"
 
-/* Reading state: the document being read, for positions, and where errors go. */
+/* Reading state: the document being read, for positions, and where errors and notes go. */
 struct cfgread {
     const struct doc *doc;
     struct err *e;
+    struct err *notes; /* malloc()ed, owned by whoever reads; positions borrow the doc's file */
+    size_t n_notes;
 };
+
+/*
+ * Records a note (something worth telling that is not an error, such as an old field name)
+ * positioned at parent[key] (the key's value; true/false/null included). 0, or -1 on OOM.
+ */
+int cfgread_note(struct cfgread *l, const json_t *parent, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Positions l->e at node (or the nearest thing known) with the field path and message; -1. */
 int cfgread_fail(struct cfgread *l, const json_t *node, const char *path, const char *fmt, ...)

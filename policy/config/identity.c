@@ -47,3 +47,24 @@ bool identity_exempt(const struct policy *p, const struct request_ctx *ctx)
     }
     return identity_is_service_account(p, ctx);
 }
+
+static void list(struct buf *b, const char *what, char *const *v, size_t n, bool *first)
+{
+    if (!n)
+        return;
+    buf_printf(b, "%s%s ", *first ? "" : "; ", what);
+    for (size_t i = 0; i < n; i++)
+        buf_printf(b, "%s%s", i ? ", " : "", v[i]);
+    *first = false;
+}
+
+void identity_describe(const struct policy *p, struct buf *b)
+{
+    bool first = true;
+
+    list(b, "users", p->users, p->n_users, &first);
+    list(b, "groups", p->groups, p->n_groups, &first);
+    list(b, "service accounts", p->service_accounts, p->n_service_accounts, &first);
+    if (first)
+        buf_puts(b, "nobody: spec.identities is empty");
+}

@@ -325,6 +325,37 @@ static int parse_string_map(struct cfgread *l, const json_t *parent, const char 
     return 0;
 }
 
+/*
+ * rules.pods.aiWorkloadsOutsideAI, which generalizes the older acceleratorsOutsideAI (accelerator
+ * pods only) to every AI workload: the old key still works, with a note; both must agree.
+ */
+static int parse_ai_outside_ai(struct cfgread *l, const json_t *pods, struct pod_rules *pr)
+{
+    const char *pp = "spec.rules.pods";
+    json_t *now = json_object_get(pods, "aiWorkloadsOutsideAI"),
+           *old = json_object_get(pods, "acceleratorsOutsideAI");
+    bool a = true, b = true;
+
+    if (cfgread_opt_bool(l, pods, "aiWorkloadsOutsideAI", pp, &a) < 0 ||
+        cfgread_opt_bool(l, pods, "acceleratorsOutsideAI", pp, &b) < 0)
+        return -1;
+    if (!old) {
+        pr->ai_outside_ai = a;
+        return 0;
+    }
+    if (now && a != b)
+        return cfgread_fail(l, pods, pp,
+                            "aiWorkloadsOutsideAI: %s and acceleratorsOutsideAI: %s disagree: "
+                            "acceleratorsOutsideAI is its old name; keep aiWorkloadsOutsideAI",
+                            a ? "true" : "false", b ? "true" : "false");
+    pr->ai_outside_ai = b;
+    return cfgread_note(l, pods, "acceleratorsOutsideAI",
+                        "%s.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI, which "
+                        "keeps every AI workload (by pod labels or accelerators) in AI "
+                        "namespaces; read as aiWorkloadsOutsideAI: %s",
+                        pp, b ? "true" : "false");
+}
+
 /* A cluster-internal DNS suffix: a plain name (no pattern), normalized. */
 static int read_suffix(struct cfgread *l, const json_t *item, const char *path, char **out)
 {
@@ -374,6 +405,7 @@ static int parse_rules(struct cfgread *l, const json_t *spec, struct policy *p)
                                              "dns",
                                              "serviceMesh",
                                              "proxyEnv",
+                                             "aiWorkloadsOutsideAI",
                                              "acceleratorsOutsideAI",
                                              "requiredLabels",
                                              NULL};
@@ -385,7 +417,7 @@ static int parse_rules(struct cfgread *l, const json_t *spec, struct policy *p)
     const char *pp = "spec.rules.pods";
 
     pr->host_network = pr->privileged = pr->dns = pr->mesh_deny_bypass = pr->proxy_env =
-        pr->accelerators_outside_ai = true;
+        pr->ai_outside_ai = true;
     p->unknown_kinds_allow = true;
     if (cfgread_opt(l, spec, "rules", JSON_OBJECT, "spec", &rules) < 0 ||
         (rules && cfgread_check_fields(l, rules, "spec.rules", fields) < 0) ||
@@ -409,7 +441,7 @@ static int parse_rules(struct cfgread *l, const json_t *spec, struct policy *p)
         cfgread_opt_bool(l, pods, "privileged", pp, &pr->privileged) < 0 ||
         cfgread_opt_bool(l, pods, "dns", pp, &pr->dns) < 0 ||
         cfgread_opt_bool(l, pods, "proxyEnv", pp, &pr->proxy_env) < 0 ||
-        cfgread_opt_bool(l, pods, "acceleratorsOutsideAI", pp, &pr->accelerators_outside_ai) < 0 ||
+        parse_ai_outside_ai(l, pods, pr) < 0 ||
         cfgread_opt(l, pods, "serviceMesh", JSON_OBJECT, pp, &mesh) < 0 ||
         (mesh && cfgread_check_fields(l, mesh, "spec.rules.pods.serviceMesh", mesh_fields) < 0) ||
         cfgread_opt_bool(l, mesh, "requireSidecar", "spec.rules.pods.serviceMesh",
@@ -563,6 +595,12 @@ struct policy *policy_load_buffer(const char *data, size_t len, const char *name
     l.doc = docs[0];
     if (from_doc(&l, p) < 0)
         goto cfgread_fail;
+    /* The notes outlive the doc: their positions name the policy's own copy of the path. */
+    p->notes = l.notes;
+    p->n_notes = l.n_notes;
+    l.notes = NULL;
+    for (size_t i = 0; i < p->n_notes; i++)
+        p->notes[i].file = p->path;
     hash_hex(data, len, p->hash);
     doc_free(docs[0]);
     free(docs);
@@ -571,6 +609,7 @@ cfgread_fail:
     for (size_t i = 0; i < n; i++)
         doc_free(docs[i]);
     free(docs);
+    free(l.notes);
     policy_free(p);
     return NULL;
 }
@@ -665,6 +704,7 @@ void policy_free(struct policy *p)
     free_strings(p->pods.capabilities, p->pods.n_capabilities);
     free_strings(p->pods.required_labels, p->pods.n_required_labels);
     free_strings(p->ns_required_labels, p->n_ns_required_labels);
+    free(p->notes);
     free_strings(p->dns_suffixes, p->n_dns_suffixes);
     free(p->profile);
     free_strings(p->mut_label_keys, p->n_mut_labels);

@@ -35,7 +35,7 @@ struct pod_rules {
     bool mesh_require_sidecar;
     bool mesh_deny_bypass;
     bool proxy_env;
-    bool accelerators_outside_ai;
+    bool ai_outside_ai; /* aiWorkloadsOutsideAI (old name: acceleratorsOutsideAI) */
     char **required_labels;
     size_t n_required_labels;
 };
@@ -82,6 +82,13 @@ struct policy {
     char **ns_required_labels;
     size_t n_ns_required_labels;
     bool unknown_kinds_allow;
+
+    /*
+     * What the loader noticed that is not an error (an old field name), each positioned in the
+     * file (`file` points into the policy). check and review print them, serve logs them.
+     */
+    struct err *notes;
+    size_t n_notes;
 
     /* mutation */
     bool mutation_enabled;

@@ -10,12 +10,27 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "policy/base/room.h"
+
 #define DOC_MAX_NODES (4u << 20) /* per stream; bounds memory well before DOC_MAX_BYTES does */
 
 struct pos {
     const json_t *node;
     int line, col;
     int key_line, key_col; /* the mapping key that holds the node; 0 for list items */
+};
+
+/*
+ * Where a true, false or null sits. Those are shared jansson singletons, so the node pointer
+ * cannot find them: they are recorded by their place instead (the container, and the key or
+ * the index). Looked up only to position an error, so a plain array suffices.
+ */
+struct slot {
+    const json_t *value; /* json_true(), json_false() or json_null() */
+    const json_t *parent;
+    char *key;    /* owned; NULL for a list item */
+    size_t index; /* list items */
+    int line, col;
 };
 
 /*
@@ -29,6 +44,8 @@ struct doc {
     struct pos *pos;
     size_t n_pos, cap_pos;
     size_t sorted; /* pos[0, sorted) is in pointer order */
+    struct slot *slots;
+    size_t n_slots, cap_slots;
 };
 
 /* One open mapping or sequence while events stream in. */
@@ -81,15 +98,8 @@ static bool saw_template(const struct builder *b)
 
 static int pos_put(struct doc *d, const json_t *node, int line, int col, int key_line, int key_col)
 {
-    if (d->n_pos == d->cap_pos) {
-        size_t ncap = d->cap_pos ? d->cap_pos * 2 : 32;
-        struct pos *np = realloc(d->pos, ncap * sizeof(*np));
-
-        if (!np)
-            return -1;
-        d->pos = np;
-        d->cap_pos = ncap;
-    }
+    if (room_for_one((void **)&d->pos, d->n_pos, &d->cap_pos, sizeof(*d->pos)) < 0)
+        return -1;
     d->pos[d->n_pos++] = (struct pos){node, line, col, key_line, key_col};
     return 0;
 }
@@ -147,14 +157,96 @@ bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col)
     return true;
 }
 
+static bool is_singleton(const json_t *j)
+{
+    return json_is_true(j) || json_is_false(j) || json_is_null(j);
+}
+
+static int slot_put(struct doc *d, const json_t *value, const json_t *parent, const char *key,
+                    size_t index, int line, int col)
+{
+    struct slot *s;
+
+    if (room_for_one((void **)&d->slots, d->n_slots, &d->cap_slots, sizeof(*s)) < 0)
+        return -1;
+    s = &d->slots[d->n_slots];
+    s->key = key ? strdup(key) : NULL;
+    if (key && !s->key)
+        return -1;
+    *s = (struct slot){value, parent, s->key, index, line, col};
+    d->n_slots++;
+    return 0;
+}
+
+bool doc_member_pos(const struct doc *d, const json_t *parent, const char *key, size_t index,
+                    int *line, int *col)
+{
+    const json_t *v;
+
+    if (!d || !parent)
+        return false;
+    v = key ? json_object_get(parent, key) : json_array_get(parent, index);
+    if (!v)
+        return false;
+    if (!is_singleton(v))
+        return doc_pos(d, v, line, col);
+    for (size_t i = 0; i < d->n_slots; i++) {
+        const struct slot *s = &d->slots[i];
+
+        if (s->parent != parent || (key ? !s->key || strcmp(s->key, key) : s->key != NULL) ||
+            (!key && s->index != index))
+            continue;
+        *line = s->line;
+        *col = s->col;
+        return true;
+    }
+    return false;
+}
+
+int doc_err_in(const struct doc *d, const json_t *parent, const json_t *value, struct err *e)
+{
+    int line, col;
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (!d)
+        return -1;
+    if (!is_singleton(value))
+        return doc_err_at(d, value, e);
+    if (json_is_object(parent)) {
+        json_object_foreach((json_t *)parent, k, v)
+            if (v == value && doc_member_pos(d, parent, k, 0, &line, &col))
+                return err_at(e, d->file, line, col);
+    } else if (json_is_array(parent)) {
+        json_array_foreach(parent, i, v)
+            if (v == value && doc_member_pos(d, parent, NULL, i, &line, &col))
+                return err_at(e, d->file, line, col);
+    }
+    return doc_err_at(d, parent, e);
+}
+
 int doc_err_at(const struct doc *d, const json_t *node, struct err *e)
 {
     int line, col;
+    const struct slot *only = NULL;
 
     if (!d)
         return -1;
     if (doc_pos(d, node, &line, &col))
         return err_at(e, d->file, line, col);
+    /* A true, false or null that occurs once in the document can only be that one. */
+    for (size_t i = 0; node && is_singleton(node) && i < d->n_slots; i++) {
+        if (d->slots[i].value != node)
+            continue;
+        if (only) {
+            only = NULL;
+            break;
+        }
+        only = &d->slots[i];
+    }
+    if (only)
+        return err_at(e, d->file, only->line, only->col);
     return err_at(e, d->file, d->line, d->col);
 }
 
@@ -199,6 +291,9 @@ void doc_free(struct doc *d)
         return;
     json_decref(d->root);
     free(d->pos);
+    for (size_t i = 0; i < d->n_slots; i++)
+        free(d->slots[i].key);
+    free(d->slots);
     free(d);
 }
 
@@ -356,9 +451,14 @@ static int attach(struct builder *b, json_t *node, const yaml_mark_t *m)
         item->file = b->file;
         b->nodes_at_item = b->nodes - 1;
     }
-    if (!json_is_true(node) && !json_is_false(node) && !json_is_null(node) &&
-        pos_put(item ? item : b->cur, node, line, col, in_map ? parent->key_line : 0,
-                in_map ? parent->key_col : 0) < 0) {
+    /* an item is a document of its own: a true, false or null one has no place in it */
+    if (is_singleton(node) ? parent && !item &&
+                                 slot_put(b->cur, node, parent->node, in_map ? parent->key : NULL,
+                                          in_map ? 0 : json_array_size(parent->node), line,
+                                          col) < 0
+                           : pos_put(item ? item : b->cur, node, line, col,
+                                     in_map ? parent->key_line : 0,
+                                     in_map ? parent->key_col : 0) < 0) {
         json_decref(node);
         doc_free(item);
         err_set(b->e, "out of memory");
@@ -704,16 +804,9 @@ static int collect_doc(void *cls, struct doc *d)
 {
     struct collect *c = cls;
 
-    if (c->n == c->alloc) {
-        size_t na = c->alloc ? c->alloc * 2 : 4;
-        struct doc **nd = realloc(c->docs, na * sizeof(*nd));
-
-        if (!nd) {
-            doc_free(d);
-            return -1;
-        }
-        c->docs = nd;
-        c->alloc = na;
+    if (room_for_one((void **)&c->docs, c->n, &c->alloc, sizeof(*c->docs)) < 0) {
+        doc_free(d);
+        return -1;
     }
     c->docs[c->n++] = d;
     return 0;

@@ -12,7 +12,7 @@
  * other scalar, quoted or not, is a string (so `on` and `yes` stay strings).
  *
  * A doc owns its tree. Positions are looked up by node pointer; true/false/null are shared
- * jansson singletons and have no position of their own (ask for their parent's). A doc is read
+ * jansson singletons, located by their place instead (doc_member_pos, doc_err_in). A doc is read
  * by one thread at a time: the first lookup sorts its positions (building one costs nothing per
  * node beyond an append, and most documents of a large input are never asked).
  */
@@ -76,8 +76,23 @@ const char *doc_type_name(const json_t *j);
 bool doc_key_pos(const struct doc *d, const json_t *node, int *line, int *col);
 
 /*
+ * Position of the value parent[key] (parent a mapping) or parent[index] (a list; key NULL), true,
+ * false and null included, which doc_pos() cannot tell apart. false when unknown.
+ */
+bool doc_member_pos(const struct doc *d, const json_t *parent, const char *key, size_t index,
+                    int *line, int *col);
+
+/*
+ * doc_err_at() for a value found inside `parent` (a mapping or list): the value's position; for
+ * true, false and null, that of the first member of parent holding the same value (callers check
+ * members in order, so the first such one is the one that failed); failing that, parent's.
+ */
+int doc_err_in(const struct doc *d, const json_t *parent, const json_t *value, struct err *e);
+
+/*
  * Adds the position of `node` (or, failing that, the document's) to e, unless e already has
- * one. d may be NULL (objects that did not come from a file). Returns -1.
+ * one. A true, false or null is found when it occurs only once in the document (doc_err_in()
+ * finds it anywhere, given its container). d may be NULL (objects that did not come from a file). Returns -1.
  */
 int doc_err_at(const struct doc *d, const json_t *node, struct err *e);
 

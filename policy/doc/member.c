@@ -43,10 +43,7 @@ int member_check(const struct object *obj, const json_t *parent, const json_t *v
     if (has_type(value, type))
         return 0;
     err_set(e, "%s: must be %s, not %s", path, type_name(type), doc_type_name(value));
-    /* Singletons have no position: point at the parent instead. */
-    if (json_is_boolean(value) || json_is_null(value))
-        value = parent;
-    return doc_err_at(obj->doc, value, e);
+    return doc_err_in(obj->doc, parent, value, e);
 }
 
 int member_get(const struct object *obj, const json_t *parent, const char *key,
@@ -60,8 +57,14 @@ int member_get(const struct object *obj, const json_t *parent, const char *key,
     v = json_object_get(parent, key);
     if (!v || json_is_null(v))
         return 0;
-    if (member_check(obj, parent, v, type, path, e) < 0)
-        return -1;
+    if (!has_type(v, type)) {
+        int line, col;
+
+        err_set(e, "%s: must be %s, not %s", path, type_name(type), doc_type_name(v));
+        if (obj->doc && doc_member_pos(obj->doc, parent, key, 0, &line, &col))
+            return err_at(e, doc_file(obj->doc), line, col);
+        return doc_err_at(obj->doc, parent, e);
+    }
     *out = v;
     return 0;
 }
@@ -70,6 +73,9 @@ const char *member_label(const json_t *labels, const char *key)
 {
     const json_t *v = json_is_object(labels) ? json_object_get(labels, key) : NULL;
 
+    /* Labels are a Go map[string]string: the API server stores a null value as "". */
+    if (json_is_null(v))
+        return "";
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 

@@ -4,8 +4,8 @@
 /*
  * Typed reads of a Kubernetes object's fields, for the rule modules. An absent member, and JSON
  * null (which Kubernetes treats as absent), reads as NULL. A member of the wrong type is an error
- * that names the field path and is positioned at the member — or at its parent for true, false
- * and null, which are shared jansson singletons without a position of their own.
+ * that names the field path and is positioned at the member (true, false and null through their
+ * place in the parent, see doc_member_pos()).
  */
 
 #include <jansson.h>
@@ -36,7 +36,10 @@ int member_check(const struct object *obj, const json_t *parent, const json_t *v
  */
 void member_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The string value of labels[key] when labels is an object and the value a string, else NULL. */
+/*
+ * The string value of labels[key] when labels is an object and the value a string ("" for null,
+ * as the API server stores it), else NULL.
+ */
 const char *member_label(const json_t *labels, const char *key);
 
 /*

@@ -126,7 +126,7 @@ int context_judge_model(const struct policy *pol, const struct object *obj,
 
         for (k = 0; k < ev.res.n_escapes && !x; k++)
             if (is_mine(&ev, &ev.res.escapes[k], m) && ev.res.escapes[k].peer == y->peer &&
-                ev.res.escapes[k].rule == y->rule)
+                ev.res.escapes[k].rule == y->rule && ev.res.escapes[k].denied == y->denied)
                 x = &ev.res.escapes[k];
         if (x && escape_within(y, x))
             continue;

@@ -565,6 +565,7 @@ static int push(struct diff_result *out, const struct ns_diff *d, const struct c
     struct diff_change *grown;
     struct reach_result res;
     struct buf what, msg;
+    const char *escape = NULL;
     bool outside = false;
     int rc = -1;
 
@@ -575,7 +576,13 @@ static int push(struct diff_result *out, const struct ns_diff *d, const struct c
     if (c->added && reach_check(d->pol, d->ns, &c->ops, &res, e) < 0)
         goto out;
     outside = c->added && res.n_escapes > 0;
-    sentence(d, c, buf_str(&what), outside ? res.escapes[0].message : NULL, &msg);
+    /* the allow-list escape says most; one into spec.deny only when it is the only one */
+    for (size_t k = 0; outside && k < res.n_escapes && !escape; k++)
+        if (!res.escapes[k].denied)
+            escape = res.escapes[k].message;
+    if (outside && !escape)
+        escape = res.escapes[0].message;
+    sentence(d, c, buf_str(&what), escape, &msg);
     if (!(grown = realloc(out->items, (out->n + 1) * sizeof(*grown))))
         goto oom;
     out->items = grown;

@@ -102,7 +102,8 @@ static int decide_model(const struct policy *pol, const struct object *obj,
         return 0;
     }
     buf_init_cut(&why, JUDGE_WHY_CAP, "...");
-    governs = scope_governs_ai(pol, m, ctx ? ctx->namespaces : NULL, &why);
+    governs = scope_governs_ai_assuming(pol, m, ctx ? ctx->namespaces : NULL,
+                                        ctx ? ctx->ns_assumed_not_ai : NULL, &why);
     if (why.failed) {
         buf_release(&why);
         return err_set(e, "out of memory");

@@ -54,14 +54,14 @@ static bool policy_pin(const struct podindex_policy *p, const char **key, const 
     if (!p->models || !p->models->n)
         return false;
     m = &p->models->models[0];
-    if (!m->pod_sel || !(*key = selector_first_pin(m->pod_sel)))
+    if (!m->pod_sel || !(*key = selector_first_eq_key(m->pod_sel)))
         return false;
-    *val = selector_pinned(m->pod_sel, *key);
+    *val = selector_eq_value(m->pod_sel, *key);
     for (i = 1; i < p->models->n; i++) {
         const char *v;
 
         m = &p->models->models[i];
-        if (!m->pod_sel || !(v = selector_pinned(m->pod_sel, *key)) || strcmp(v, *val))
+        if (!m->pod_sel || !(v = selector_eq_value(m->pod_sel, *key)) || strcmp(v, *val))
             return false;
     }
     return true;
@@ -150,7 +150,7 @@ size_t podindex_candidates(const struct podindex *ix, const char *ns, const stru
     while (i < end) {
         const char *key = ix->pins[i].key;
         size_t key_end = pin_bound(ix, i, ns, key, NULL, true);
-        const char *want = pods ? selector_pinned(pods, key) : NULL;
+        const char *want = pods ? selector_eq_value(pods, key) : NULL;
         size_t from = want ? pin_bound(ix, i, ns, key, want, false) : i;
         size_t to = want ? pin_bound(ix, from, ns, key, want, true) : key_end;
 

@@ -2,7 +2,7 @@
 #define EGRESSGUARD_PODINDEX_H
 
 /*
- * An index of network policies by the pod label their selectors pin (selector_pinned): which of
+ * An index of network policies by the pod label their selectors pin (selector_eq_value): which of
  * a namespace's policies may apply to the pods a selector picks, found without asking each one.
  *
  * A policy whose models' pod selectors all pin label k to the same value v (`app == "a"`,

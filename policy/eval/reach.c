@@ -86,6 +86,8 @@ struct acc {
     size_t n;
     struct cidrset *cidrs;
     struct portset *ports;
+    struct cidrset *denied;       /* what it opens of spec.deny's ranges */
+    struct portset *denied_ports; /* on which ports */
     bool count_only, escaped;
     bool cut; /* a piece's description was cut at its cap */
 };
@@ -108,6 +110,8 @@ static void acc_release(struct acc *a)
     free(a->pieces);
     cidrset_free(a->cidrs);
     portset_free(a->ports);
+    cidrset_free(a->denied);
+    portset_free(a->denied_ports);
     memset(a, 0, sizeof(*a));
 }
 
@@ -377,25 +381,6 @@ static char *nearest_entries(const struct policy *pol, const struct egress_peer 
     return buf_detach(&b, NULL);
 }
 
-static int add_note(struct reach_result *out, const struct opening *op, char *msg)
-{
-    struct reach_note *n;
-
-    if (!msg)
-        return -1;
-    n = realloc(out->notes, (out->n_notes + 1) * sizeof(*n));
-    if (!n) {
-        free(msg);
-        return -1;
-    }
-    out->notes = n;
-    n[out->n_notes].model = op->model;
-    n[out->n_notes].peer = op->orig;
-    n[out->n_notes].message = msg;
-    out->n_notes++;
-    return 0;
-}
-
 static void peer_text(const struct egress_peer *p, struct buf *b)
 {
     if (p->text)
@@ -412,6 +397,101 @@ static void denied_names(const struct policy *pol, const struct cidrset *c, stru
     for (i = 0; i < pol->n_deny; i++)
         if (cidrset_overlaps(pol->deny[i].cidrs, c))
             buf_printf(b, "%s%s", n++ ? ", " : "", pol->deny[i].name);
+}
+
+/*
+ * A new escape of a's peer at the end of out, zeroed but for model, rule and peer (the caller
+ * fills the rest; reach_result_release() frees whatever it set). NULL on out of memory.
+ */
+static struct reach_escape *add_escape(struct reach_result *out, const struct acc *a)
+{
+    struct reach_escape *x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
+
+    if (!x)
+        return NULL;
+    out->escapes = x;
+    x = &x[out->n_escapes++];
+    memset(x, 0, sizeof(*x));
+    x->model = a->op->model;
+    x->rule = a->op->rule;
+    x->peer = a->op->orig;
+    return x;
+}
+
+/*
+ * Does opening op reach into spec.deny? A CIDR peer where its addresses meet the deny ranges;
+ * every destination, a peer that may be anything, and Cilium's world (every address outside the
+ * cluster) reach all of them. Names are judged by name and in-cluster peers are pods: neither
+ * is an address the policy file can deny. Adds what it reaches to a->denied on op's ports.
+ */
+static int add_denied(const struct policy *pol, const struct opening *op, struct acc *a)
+{
+    const struct egress_peer *p = &op->peer;
+    bool reaches;
+    struct cidrset *x;
+    int rc = -1;
+
+    if (p->kind == PEER_CIDR)
+        reaches = p->cidrs && cidrset_overlaps(p->cidrs, pol->deny_cidrs);
+    else if (p->kind == PEER_ALL || p->kind == PEER_UNKNOWN ||
+             (p->kind == PEER_ENTITY && p->entity && !strcmp(p->entity, "world")))
+        reaches = !cidrset_is_empty(pol->deny_cidrs);
+    else
+        return 0;
+    if (!reaches)
+        return 0;
+    a->escaped = true;
+    if (a->count_only)
+        return 0; /* counted, not described (REACH_MAX_ESCAPES) */
+    x = cidrset_dup(p->kind == PEER_CIDR ? p->cidrs : pol->deny_cidrs);
+    if (!x || cidrset_intersect(x, pol->deny_cidrs) < 0)
+        goto out;
+    if ((!a->denied && !(a->denied = cidrset_new())) ||
+        (!a->denied_ports && !(a->denied_ports = portset_new())) ||
+        cidrset_union(a->denied, x) < 0 || portset_union(a->denied_ports, op->ports) < 0)
+        goto out;
+    rc = 0;
+out:
+    cidrset_free(x);
+    return rc;
+}
+
+/*
+ * spec.deny is never opened (README, "The policy file"): whatever else would block the address,
+ * network policies add up and this one object cannot show it. One escape per peer, naming the
+ * exact ranges it opens of the deny entries.
+ */
+static int finish_denied(const struct policy *pol, struct acc *a, struct reach_result *out)
+{
+    struct reach_escape *x = add_escape(out, a);
+    struct buf what, msg, text;
+
+    if (!x)
+        return -1;
+    buf_init_cut(&what, REACH_WHAT_CAP, "...");
+    cidrset_format(a->denied, REACH_MAX_PREFIXES, &what);
+    buf_puts(&what, " on ");
+    portset_format(a->denied_ports, &what);
+    x->cut = what.cut;
+    x->what = buf_detach(&what, NULL);
+    buf_init_cut(&msg, REACH_PIECE_CAP, "...");
+    denied_names(pol, a->denied, &msg);
+    x->nearest = buf_detach(&msg, NULL);
+    /* each part cut on its own, as finish_escape() does */
+    buf_init_cut(&text, REACH_PIECE_CAP, "...");
+    peer_text(a->op->orig, &text);
+    buf_init_cut(&msg, REACH_MESSAGE_CAP, "...");
+    buf_printf(&msg, "%s opens %s, which the policy file always denies (spec.deny: %s): no "
+                     "network policy may open it",
+               buf_str(&text), x->what ? x->what : "", x->nearest ? x->nearest : "");
+    buf_release(&text);
+    x->message = buf_detach(&msg, NULL);
+    x->denied = true;
+    x->ports = a->denied_ports;
+    x->cidrs = a->denied;
+    a->denied_ports = NULL;
+    a->denied = NULL;
+    return x->what && x->nearest && x->message ? 0 : -1;
 }
 
 /* Where a port set starts on the protocol << 16 | port line (for a stable message order). */
@@ -449,14 +529,8 @@ static int finish_escape(const struct policy *pol, struct acc *a, struct reach_r
     /* Describing costs what it writes: every piece's ports, and the nearest entries' walk. */
     for (i = 0; i < a->n; i++)
         words += 1 + a->n + portset_runs(a->pieces[i].ports);
-    if (!budget_spend(b, words))
+    if (!budget_spend(b, words) || !(x = add_escape(out, a)))
         return -1;
-    x = realloc(out->escapes, (out->n_escapes + 1) * sizeof(*x));
-    if (!x)
-        return -1;
-    out->escapes = x;
-    x = &x[out->n_escapes];
-    memset(x, 0, sizeof(*x));
     sort_pieces(a);
     buf_init_cut(&what, REACH_WHAT_CAP, "...");
     for (i = 0; i < a->n; i++) {
@@ -474,14 +548,10 @@ static int finish_escape(const struct policy *pol, struct acc *a, struct reach_r
                x->nearest ? x->nearest : "");
     buf_release(&text);
     x->message = buf_detach(&msg, NULL);
-    x->model = a->op->model;
-    x->rule = a->op->rule;
-    x->peer = a->op->orig;
     x->ports = a->ports;
     x->cidrs = a->cidrs;
     a->ports = NULL;
     a->cidrs = NULL;
-    out->n_escapes++;
     if (!x->what || !x->nearest || !x->message)
         return -1;
     return 0;
@@ -527,7 +597,6 @@ static int check_peer(const struct policy *pol, const char *subject_ns,
     struct budget *b = ops->budget;
     struct acc acc;
     struct cidrset *eff = NULL;
-    bool any_left = false, any_cidr = false;
     int rc = -1;
 
     memset(&acc, 0, sizeof(acc));
@@ -539,10 +608,13 @@ static int check_peer(const struct policy *pol, const char *subject_ns,
 
         if (!budget_spend(b, 1 + (op->peer.kind == PEER_CIDR ? cidrset_runs(op->peer.cidrs) : 0)))
             goto out;
+        if (add_denied(pol, op, &acc) < 0)
+            goto out;
+        if (acc.count_only && acc.escaped)
+            break;
         if (op->peer.kind == PEER_CIDR) {
-            any_cidr = true;
             cidrs = op->peer.cidrs;
-            /* The always-denied addresses stay unreachable: take them out (copying only then). */
+            /* The deny ranges are reported apart (add_denied); the rest is judged here. */
             if (cidrset_overlaps(cidrs, pol->deny_cidrs)) {
                 cidrset_free(eff);
                 if (!(eff = cidrset_dup(cidrs)) || cidrset_subtract(eff, pol->deny_cidrs) < 0)
@@ -552,33 +624,15 @@ static int check_peer(const struct policy *pol, const char *subject_ns,
                 cidrs = eff;
             }
         }
-        any_left = true;
         if (check_opening(pol, subject_ns, op, cidrs, &acc, b, cache) < 0)
             goto out;
         if (acc.count_only && acc.escaped)
             break;
     }
-    if (any_cidr && !any_left) {
-        struct buf t, text;
-
-        if (out->n_notes >= REACH_MAX_ESCAPES) {
-            out->n_notes_unlisted++;
-        } else {
-            buf_init_cut(&text, REACH_PIECE_CAP, "...");
-            peer_text(acc.op->orig, &text);
-            buf_init_cut(&t, REACH_MESSAGE_CAP, "...");
-            buf_printf(&t, "%s opens only addresses the policy file always denies (",
-                       buf_str(&text));
-            buf_release(&text);
-            denied_names(pol, acc.op->peer.cidrs, &t);
-            buf_puts(&t, "): they stay blocked");
-            if (add_note(out, acc.op, buf_detach(&t, NULL)) < 0)
-                goto out;
-        }
-    }
     if (acc.count_only)
         out->n_unlisted += acc.escaped;
-    else if (acc.n && finish_escape(pol, &acc, out, b) < 0)
+    else if ((acc.denied && finish_denied(pol, &acc, out) < 0) ||
+             (acc.n && finish_escape(pol, &acc, out, b) < 0))
         goto out;
     rc = 0;
 out:

@@ -21,9 +21,11 @@
  *       judge_report(pol, obj, &res, true, v)    one violation per escaping peer, messages
  *                                               prefixed with the model's kind and name
  *
- * Containment rules (reach_check). The policy file's always-denied CIDRs (pol->deny_cidrs) are
- * unreachable whatever is opened, so they are taken out of every opening first (and count as
- * allowed for "every address" questions). An opening's ports are split into atoms at the
+ * Containment rules (reach_check). The policy file's always-denied CIDRs (pol->deny_cidrs) may
+ * never be opened: an opening that reaches them (a CIDR peer meeting them; every destination,
+ * an unresolvable peer and Cilium's world reach them all) is an escape of its own that names
+ * the exact ranges, since nothing in one object shows another layer blocks them. They are then
+ * taken out of the opening, and count as covered for "every address" questions. An opening's ports are split into atoms at the
  * boundaries of every allow entry's port set; on each atom the entries whose ports cover it are
  * the "covering" entries and:
  *  - CIDR: escape = opening − union of covering entries' CIDRs (exact).
@@ -60,15 +62,19 @@ struct reach_escape {
     const struct egress_peer *peer;   /* borrowed: the model's peer (path, node, text) */
     struct portset *ports;            /* owned: every port on which something escapes */
     struct cidrset *cidrs;            /* owned: escaping addresses (CIDR peers), else NULL */
+    bool denied;                      /* an escape into spec.deny (a peer may have both kinds) */
     char *what;    /* owned: "11.0.0.0/8, 12.0.0.0/6 on TCP/443; 11.0.0.0/8 on UDP/53" */
     char *nearest; /* owned: "model-registry (10.20.0.0/16, fd00:20::/64 on TCP/443)", or
-                      "nothing" when no allow entry is near */
-    char *message; /* owned: "<peer text> opens <what>; allowed here: <nearest>" */
+                      "nothing" when no allow entry is near; for an escape into spec.deny, the
+                      deny entries it meets: "cloud-metadata" */
+    char *message; /* owned: "<peer text> opens <what>; allowed here: <nearest>", or
+                      "<peer text> opens <what>, which the policy file always denies (spec.deny:
+                      <nearest>): no network policy may open it" */
     bool cut;      /* `what` was cut at its cap (reach.c): it may not tell this escape from
                       another one, so it must not be compared */
 };
 
-/* Something worth telling that is not a violation (a peer that opens only always-denied CIDRs). */
+/* Something worth telling that is not a violation (none is produced at present). */
 struct reach_note {
     const struct egress_model *model;
     const struct egress_peer *peer;
@@ -76,10 +82,11 @@ struct reach_note {
 };
 
 /*
- * At most REACH_MAX_ESCAPES escapes and as many notes are described; the peers beyond are only
- * counted (n_unlisted escape, n_notes_unlisted would have had a note), so that an object with
- * 100,000 escaping ipBlocks costs memory for a hundred messages. n_unlisted > 0 implies
- * n_escapes == REACH_MAX_ESCAPES: a result that escapes always lists something.
+ * Peers are described until REACH_MAX_ESCAPES escapes (and as many notes) are (a peer may add
+ * two: one into spec.deny, one outside the allow-list); the peers beyond are only counted
+ * (n_unlisted escape, n_notes_unlisted would have had a note), so that an object with 100,000
+ * escaping ipBlocks costs memory for a hundred messages. n_unlisted > 0 implies n_escapes >=
+ * REACH_MAX_ESCAPES: a result that escapes always lists something.
  */
 #define REACH_MAX_ESCAPES 100
 

@@ -14,16 +14,36 @@
 #include "policy/eval/egress.h"
 
 /*
- * Does m govern (possibly) some AI workload? Namespaced models: the namespace is AI by name
- * glob, or by labels when `namespaces` knows them; otherwise the model's pod selector may
- * overlap one of the AI pod selectors. Cluster-wide models: the namespace selector may select
- * an AI namespace (overlap with an AI namespace selector, or with a name glob read as a
- * kubernetes.io/metadata.name selector) while the pod selector selects some pod, or the pod
- * selector may overlap an AI pod selector. Whatever cannot be decided counts as governing.
- * Host policies (Cilium nodeSelector) govern nodes, not pods: false.
- * When false and `why` is not NULL, a sentence saying why is appended to it.
+ * Do AI workloads live only in AI namespaces? True while the pod rule aiWorkloadsOutsideAI
+ * (rules.pods) is on and enforced; in warn or audit mode it admits AI pods anywhere.
+ */
+bool scope_ai_confined(const struct policy *pol);
+
+/*
+ * Does m govern (possibly) some AI workload? Whatever cannot be decided counts as governing.
+ *  - Host policies (Cilium nodeSelector) govern nodes, not pods: false. A pod selector that
+ *    matches nothing: false.
+ *  - The namespaces the subject reaches: a namespaced model's own; for a cluster-wide one, the
+ *    names its namespace selector pins (kubernetes.io/metadata.name, also Cilium's
+ *    io.kubernetes.pod.namespace as cilsel.h reads it, and Calico's projectcalico.org/name for
+ *    Calico models), each decided by its name and the labels `namespaces` knows; without pinned
+ *    names, whether the selector may overlap an AI namespace selector or name glob. A
+ *    namespace whose labels are unknown may be an AI namespace by aiWorkloads.namespaces.
+ *    selectors (unless those decide on the name alone): that governs.
+ *  - When no reached namespace may be AI: false while scope_ai_confined() (AI workloads cannot
+ *    be there) unless an exemption may let pods into those namespaces; otherwise, as before the
+ *    rule existed, true when the pod selector may overlap an AI pod selector.
+ * When `why` is not NULL a sentence saying why is appended to it (either answer).
  */
 bool scope_governs_ai(const struct policy *pol, const struct egress_model *m,
                       const struct nsdb *namespaces, struct buf *why);
+
+/*
+ * The same, with namespace not_ai (may be NULL) taken to be no AI namespace although its labels
+ * are unknown: nsunknown.h's reading "not an AI namespace" (request_ctx.ns_assumed_not_ai).
+ */
+bool scope_governs_ai_assuming(const struct policy *pol, const struct egress_model *m,
+                               const struct nsdb *namespaces, const char *not_ai,
+                               struct buf *why);
 
 #endif

@@ -1,6 +1,7 @@
 #include "policy/rules/namespace.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/config/identity.h"
@@ -89,6 +90,95 @@ static int check_enforcement(const struct policy *pol, const struct object *obj,
     return 0;
 }
 
+/*
+ * The label keys aiWorkloads.namespaces.selectors read: what makes a namespace an AI namespace
+ * by its labels. kubernetes.io/metadata.name is the API server's and cannot change. *keys is
+ * malloc()ed (strings borrowed from the policy); 0, or -1 on out of memory.
+ */
+static int ai_label_keys(const struct policy *pol, const char ***keys, size_t *n)
+{
+    *keys = NULL;
+    *n = 0;
+    for (size_t i = 0; i < pol->n_ns_selectors; i++)
+        if (selector_keys(pol->ns_selectors[i], keys, n) < 0)
+            return -1;
+    for (size_t i = 0; i < *n;)
+        if (!strcmp((*keys)[i], NAME_LABEL))
+            (*keys)[i] = (*keys)[--*n];
+        else
+            i++;
+    return 0;
+}
+
+/*
+ * The labels that make a namespace an AI namespace are guarded like the enforcement labels: on
+ * an AI namespace (before or after the UPDATE) only spec.identities may remove or change them,
+ * or add one that takes the namespace out of aiWorkloads.namespaces.selectors.
+ */
+static int check_ai_labels(const struct policy *pol, const struct object *obj,
+                           const struct request_ctx *ctx, const json_t *labels,
+                           const json_t *old_labels, bool leaves_ai, const json_t *node,
+                           struct verdict *v, struct err *e)
+{
+    const char *user = ctx->username ? ctx->username : "(unknown)";
+    bool exempt = identity_exempt(pol, ctx);
+    const char **keys;
+    const json_t *at;
+    struct buf who;
+    char path[512];
+    size_t n, i;
+    int rc = -1;
+
+    buf_init(&who, 0);
+    identity_describe(pol, &who);
+    if (ai_label_keys(pol, &keys, &n) < 0 || who.failed)
+        goto out;
+    for (i = 0; i < n; i++) {
+        const char *key = keys[i];
+        const char *was = member_label(old_labels, key), *now = member_label(labels, key);
+        int r;
+
+        if (was ? now && !strcmp(now, was) : !now || !leaves_ai)
+            continue;
+        member_path(path, sizeof(path), "metadata.labels[%s]", key);
+        /* point at the label when it is still there, else at the labels */
+        if (now && json_object_get(labels, key))
+            at = json_object_get(labels, key);
+        else
+            at = node;
+        if (exempt)
+            r = verdict_add(v, obj, at, "namespace.aiLabel", pol->ns_mode, false, path,
+                            "%s %s the label %s, which aiWorkloads.namespaces.selectors read, of "
+                            "AI namespace \"%s\", as one of the policy's identities",
+                            user, !was ? "adds" : now ? "changes" : "removes", key, obj->name);
+        else if (!was)
+            r = verdict_add(v, obj, at, "namespace.aiLabel", pol->ns_mode, true, path,
+                            "adding the label %s=\"%s\" takes \"%s\" out of "
+                            "aiWorkloads.namespaces.selectors, so it is no longer an AI "
+                            "namespace: only the policy's identities (%s) may do that, not %s",
+                            key, now, obj->name, buf_str(&who), user);
+        else if (now)
+            r = verdict_add(v, obj, at, "namespace.aiLabel", pol->ns_mode, true, path,
+                            "changing the label %s from \"%s\" to \"%s\" on AI namespace \"%s\" "
+                            "(aiWorkloads.namespaces.selectors read it to make a namespace an "
+                            "AI namespace): only the policy's identities (%s) may do that, not %s",
+                            key, was, now, obj->name, buf_str(&who), user);
+        else
+            r = verdict_add(v, obj, at, "namespace.aiLabel", pol->ns_mode, true, path,
+                            "removing the label %s=\"%s\" from AI namespace \"%s\" "
+                            "(aiWorkloads.namespaces.selectors read it to make a namespace an "
+                            "AI namespace): only the policy's identities (%s) may do that, not %s",
+                            key, was, obj->name, buf_str(&who), user);
+        if (r < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(keys);
+    buf_release(&who);
+    return rc < 0 ? err_set(e, "out of memory") : 0;
+}
+
 int namespace_decide(const struct policy *pol, const struct object *obj,
                      const struct request_ctx *ctx, struct verdict *v, struct err *e)
 {
@@ -123,6 +213,10 @@ int namespace_decide(const struct policy *pol, const struct object *obj,
     if ((ai || old_ai) && before &&
         check_enforcement(pol, obj, ctx, labels, old_labels,
                           labels ? labels : (meta ? meta : obj->json), v, e) < 0)
+        goto out;
+    if ((ai || old_ai) && before &&
+        check_ai_labels(pol, obj, ctx, labels, old_labels, old_ai && !ai,
+                        labels ? labels : (meta ? meta : obj->json), v, e) < 0)
         goto out;
     ret = 0;
 out:

@@ -8,6 +8,12 @@
  *                                enforcement labels (mutation.labels) on an AI namespace (AI
  *                                before or after the change) is denied unless the user is one of
  *                                spec.identities; when it is, a note says who was let through
+ *   namespace.aiLabel            the same for the labels aiWorkloads.namespaces.selectors read
+ *                                (what makes a namespace an AI namespace by its labels): an
+ *                                UPDATE of an AI namespace that removes or changes one, or adds
+ *                                one that makes it no AI namespace any more, is denied unless
+ *                                the user is one of spec.identities; the message names the label
+ *                                and the identities
  * An AI namespace is judged by its own labels plus kubernetes.io/metadata.name, which the API
  * server sets on every namespace.
  */

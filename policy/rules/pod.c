@@ -22,6 +22,7 @@ struct ai {
     bool ns_ai;
     bool ai;
     char why[320];
+    const char *ns_unknown; /* " (...labels unknown...)" when the namespace's labels could matter */
 };
 
 /* Does a resource quantity ask for at least some of the resource? "0" and 0 do not. */
@@ -101,14 +102,14 @@ static int scan_accelerators(const struct policy *pol, const struct object *obj,
                         member_path(ai->why, sizeof(ai->why), "AI workload: requests %s at %s",
                                  name, path);
                     }
-                    if (ai->ns_ai || !pol->pods.accelerators_outside_ai)
+                    if (ai->ns_ai || !pol->pods.ai_outside_ai)
                         continue;
-                    if (verdict_add(v, obj, val, "pod.acceleratorOutsideAI", pol->pods.mode,
+                    if (verdict_add(v, obj, val, "pod.aiWorkloadOutsideAI", pol->pods.mode,
                                     true, path,
                                     "requests accelerator %s in namespace \"%s\", which is not an "
-                                    "AI namespace: AI work must run where its egress is governed "
+                                    "AI namespace%s: AI work must run where its egress is governed "
                                     "(move it to an AI namespace or label the namespace as one)",
-                                    name, ns) < 0)
+                                    name, ns, ai->ns_unknown) < 0)
                         return err_set(e, "out of memory");
                 }
             }
@@ -122,22 +123,38 @@ static int identify(const struct policy *pol, const struct object *obj,
                     struct ai *ai, struct verdict *v, struct err *e)
 {
     const json_t *ns_labels = ctx && ctx->namespaces ? nsdb_labels(ctx->namespaces, ns) : NULL;
+    char path[PATH_MAX_LEN];
     size_t i;
 
     memset(ai, 0, sizeof(*ai));
+    ai->ns_unknown = "";
     ai->ns_ai = policy_ns_is_ai(pol, ns, ns_labels);
     if (ai->ns_ai) {
         ai->ai = true;
         member_path(ai->why, sizeof(ai->why), "AI workload: namespace \"%s\" is an AI namespace",
                  ns);
+    } else if (!ns_labels && pol->n_ns_selectors) {
+        /* It may be an AI namespace by labels nobody told us: say so rather than guess. */
+        ai->ns_unknown = " (by its name; its labels, which aiWorkloads.namespaces.selectors look "
+                         "at, are unknown here)";
     }
     for (i = 0; !ai->ai && i < pol->n_pod_selectors; i++) {
-        if (selector_matches(pol->pod_selectors[i], pv->labels)) {
-            ai->ai = true;
-            member_path(ai->why, sizeof(ai->why),
-                     "AI workload: %s.labels match aiWorkloads.pods.selectors[%zu]",
-                     pv->meta_path, i);
-        }
+        if (!selector_matches(pol->pod_selectors[i], pv->labels))
+            continue;
+        ai->ai = true;
+        member_path(ai->why, sizeof(ai->why),
+                 "AI workload: %s.labels match aiWorkloads.pods.selectors[%zu]", pv->meta_path, i);
+        if (!pol->pods.ai_outside_ai)
+            break;
+        /* rules.pods.aiWorkloadsOutsideAI: AI workloads live in AI namespaces (pod.h). */
+        member_path(path, sizeof(path), "%s.labels", pv->meta_path);
+        if (verdict_add(v, obj, pv->labels, "pod.aiWorkloadOutsideAI", pol->pods.mode, true, path,
+                        "labels match aiWorkloads.pods.selectors[%zu], so this is an AI workload, "
+                        "but namespace \"%s\" is not an AI namespace%s: AI work must run where its "
+                        "egress is governed (move it to an AI namespace or label the namespace as "
+                        "one)",
+                        i, ns, ai->ns_unknown) < 0)
+            return err_set(e, "out of memory");
     }
     return scan_accelerators(pol, obj, pv, ns, ai, v, e);
 }

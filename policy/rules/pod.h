@@ -17,7 +17,11 @@
  *   pod.mesh                   sidecar bypass annotations, injection disabled      (AI pods)
  *   pod.proxyEnv               HTTP(S)_PROXY / NO_PROXY around the allow-list      (AI pods)
  *   pod.requiredLabels         labels every AI pod must carry                      (AI pods)
- *   pod.acceleratorOutsideAI   accelerators requested outside an AI namespace      (every pod)
+ *   pod.aiWorkloadOutsideAI    an AI workload by pod labels or accelerators whose namespace
+ *                              is not an AI namespace (rules.pods.aiWorkloadsOutsideAI; a
+ *                              namespace whose labels are unknown is judged by its name)
+ * While aiWorkloadsOutsideAI is enforced, every AI workload lives in an AI namespace: scope.h
+ * relies on it to leave network policies of other namespaces unjudged.
  * Field paths in findings are the object's real ones, so a Deployment's finding reads
  * "spec.template.spec.containers[0].securityContext.privileged".
  */

@@ -275,6 +275,34 @@ bool selector_has_global(const struct selector *s)
     return false;
 }
 
+/* Appends the keys of s not yet in *keys; 0, or -1 on OOM. */
+static int add_keys(const struct selector *s, const char ***keys, size_t *n, int depth)
+{
+    size_t i;
+
+    if (depth > SELNODE_MAX_DEPTH + 8)
+        return 0;
+    for (i = 0; i < s->nkids; i++)
+        if (add_keys(s->kids[i], keys, n, depth + 1) < 0)
+            return -1;
+    if (!s->key)
+        return 0;
+    for (i = 0; i < *n; i++)
+        if (!strcmp((*keys)[i], s->key))
+            return 0;
+    const char **grown = realloc(*keys, (*n + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    *keys = grown;
+    grown[(*n)++] = s->key;
+    return 0;
+}
+
+int selector_keys(const struct selector *s, const char ***keys, size_t *n)
+{
+    return add_keys(s, keys, n, 0);
+}
+
 /*
  * A copy of s rebuilt through the constructors (so it stays in normal form), with predicates on
  * `from` made predicates on `to` (when from is not NULL) and global() made all() or none() (when
@@ -348,7 +376,7 @@ static const char *pin_of(const struct selector *c)
     return NULL;
 }
 
-const char *selector_pinned(const struct selector *s, const char *key)
+const char *selector_eq_value(const struct selector *s, const char *key)
 {
     struct selector *const *conj = s->op == SEL_AND ? s->kids : (struct selector *const *)&s;
     size_t n = s->op == SEL_AND ? s->nkids : 1, i;
@@ -359,7 +387,7 @@ const char *selector_pinned(const struct selector *s, const char *key)
     return NULL;
 }
 
-const char *selector_first_pin(const struct selector *s)
+const char *selector_first_eq_key(const struct selector *s)
 {
     struct selector *const *conj = s->op == SEL_AND ? s->kids : (struct selector *const *)&s;
     size_t n = s->op == SEL_AND ? s->nkids : 1, i;
@@ -444,6 +472,9 @@ enum tri selnode_eval_open(const struct selector *s, const json_t *labels,
     v = json_is_object(labels) ? json_object_get(labels, s->key) : NULL;
     if (v && json_is_string(v))
         return selnode_pred_holds(s, json_string_value(v)) ? TRI_TRUE : TRI_FALSE;
+    /* Label maps are Go map[string]string: the API server stores a null value as "". */
+    if (v && json_is_null(v))
+        return selnode_pred_holds(s, "") ? TRI_TRUE : TRI_FALSE;
     /* Label values are strings; anything else counts as a known-absent label. */
     if (v || !open || !open(s->key, arg))
         return selnode_pred_holds(s, NULL) ? TRI_TRUE : TRI_FALSE;

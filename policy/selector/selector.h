@@ -25,7 +25,8 @@ struct selector;
  * none, NotIn also matches a missing key). Label keys and values are validated as Kubernetes does.
  * Returns NULL with e set; the message names the offending member relative to the selector
  * (`matchExpressions[1].operator: unknown operator "Inn"`) and *where (if not NULL) is set to the
- * innermost offending JSON node so the caller can add its position.
+ * innermost offending JSON node so the caller can add its position — for true, false and null,
+ * which have no position of their own, the mapping or list that holds them. A null matchLabels value is "", as the API server stores it.
  */
 struct selector *selector_from_json(const json_t *j, const json_t **where, struct err *e);
 
@@ -82,11 +83,18 @@ int selector_split_key(const struct selector *s, const char *key, struct selecto
 /*
  * The value s pins label `key` to: when a top-level conjunct of s is `key == v` (or `key in {v}`),
  * every label set s matches has key = v. Returns v (borrowed from s), or NULL when s does not
- * pin key. selector_first_pin() gives the key of the first such conjunct (borrowed), or NULL.
+ * pin key. selector_first_eq_key() gives the key of the first such conjunct (borrowed), or NULL.
  * Used to index selectors: two selectors pinning one key to different values never overlap.
  */
-const char *selector_pinned(const struct selector *s, const char *key);
-const char *selector_first_pin(const struct selector *s);
+const char *selector_eq_value(const struct selector *s, const char *key);
+const char *selector_first_eq_key(const struct selector *s);
+
+/*
+ * Appends to *keys (a malloc()ed array of *n strings borrowed from s; both may start empty) every
+ * label key s tests that is not there yet. Returns 0, or -1 on out of memory.
+ */
+int selector_keys(const struct selector *s, const char ***keys, size_t *n);
+
 /*
  * Kubernetes label syntax, as the API server checks it. A key is a qualified name: an optional
  * DNS-subdomain prefix (at most 253 characters, lower case) and '/', then a name of 1-63

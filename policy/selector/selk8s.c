@@ -3,7 +3,7 @@
  * (apimachinery ValidateLabelSelector, ValidateLabelName, IsValidLabelValue). Members other than
  * matchLabels and matchExpressions are rejected rather than dropped: a misspelt `matchLabel`
  * silently dropped would select everything. A JSON null member counts as absent, as Go's
- * decoder makes it nil.
+ * decoder makes it nil; a null matchLabels value is "", as that decoder stores it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +124,12 @@ struct terms {
     size_t n, alloc;
 };
 
+/* What to point at for v inside container: true, false and null have no position of their own. */
+static const json_t *located(const json_t *v, const json_t *container)
+{
+    return json_is_boolean(v) || json_is_null(v) ? container : v;
+}
+
 static int match_labels(const json_t *ml, struct terms *t, const json_t **where, struct err *e)
 {
     const char *key;
@@ -131,16 +137,24 @@ static int match_labels(const json_t *ml, struct terms *t, const json_t **where,
     json_t *v;
 
     if (!json_is_object(ml)) {
-        *where = ml;
+        *where = located(ml, NULL);
         return err_set(e, "matchLabels: expected an object");
     }
     json_object_foreach ((json_t *)ml, key, v) {
-        *where = v;
+        /* true and false have no position of their own: point at the mapping instead */
+        *where = located(v, ml);
         if (selector_check_label_key(key, e) < 0)
             return err_prefix(e, "matchLabels");
-        if (!json_is_string(v))
+        /*
+         * matchLabels is a Go map[string]string: the API server's decoder (encoding/json
+         * semantics) stores a null value as the zero value "", so `app: null` selects app == "".
+         */
+        if (json_is_null(v))
+            val = "";
+        else if (!json_is_string(v))
             return err_set(e, "matchLabels[%.100s]: expected a string", key);
-        val = json_string_value(v);
+        else
+            val = json_string_value(v);
         if (selector_check_label_value(val, e) < 0)
             return err_prefix(e, "matchLabels[%.100s]", key);
         if (push(&t->list, &t->n, &t->alloc, selnode_leaf(SEL_EQ, key, &val, 1), e) < 0)
@@ -173,19 +187,19 @@ static int expression(const json_t *x, size_t i, struct terms *t, const json_t *
         else if (strcmp(name, "values") == 0)
             values = json_is_null(m) ? NULL : m;
         else {
-            *where = m;
+            *where = located(m, x);
             return err_set(e, "matchExpressions[%zu]: unknown member \"%.100s\"", i, name);
         }
     }
     if (!key)
         return err_set(e, "matchExpressions[%zu].key: required", i);
-    *where = key;
+    *where = located(key, x);
     if (!json_is_string(key))
         return err_set(e, "matchExpressions[%zu].key: expected a string", i);
     k = json_string_value(key);
     if (selector_check_label_key(k, e) < 0)
         return err_prefix(e, "matchExpressions[%zu].key", i);
-    *where = op ? op : x;
+    *where = op ? located(op, x) : x;
     if (!op)
         return err_set(e, "matchExpressions[%zu].operator: required", i);
     if (!json_is_string(op))
@@ -213,7 +227,7 @@ static int expression(const json_t *x, size_t i, struct terms *t, const json_t *
     if (!(vals = calloc(json_array_size(values), sizeof(*vals))))
         return err_set(e, "out of memory");
     json_array_foreach (values, j, v) {
-        *where = v;
+        *where = located(v, values);
         if (!json_is_string(v)) {
             err_set(e, "matchExpressions[%zu].values[%zu]: expected a string", i, j);
             goto out;
@@ -247,7 +261,7 @@ struct selector *selector_from_json(const json_t *j, const json_t **where, struc
     }
     json_object_foreach ((json_t *)j, name, m) {
         if (strcmp(name, "matchLabels") != 0 && strcmp(name, "matchExpressions") != 0) {
-            at = m;
+            at = located(m, j);
             err_set(e, "unknown member \"%.100s\"", name);
             goto fail;
         }
@@ -258,7 +272,7 @@ struct selector *selector_from_json(const json_t *j, const json_t **where, struc
     m = json_object_get(j, "matchExpressions");
     if (m && !json_is_null(m)) {
         if (!json_is_array(m)) {
-            at = m;
+            at = located(m, j);
             err_set(e, "matchExpressions: expected an array");
             goto fail;
         }
@@ -274,7 +288,7 @@ struct selector *selector_from_json(const json_t *j, const json_t **where, struc
     return s;
 fail:
     if (where)
-        *where = at;
+        *where = at ? at : j;
     for (i = 0; i < t.n; i++)
         selector_free(t.list[i]);
     free(t.list);

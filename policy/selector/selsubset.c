@@ -354,7 +354,10 @@ static struct selector *residual_open(const struct selector *s, const json_t *la
     v = json_is_object(labels) ? json_object_get(labels, s->key) : NULL;
     if (!v && open && open(s->key, arg))
         return selector_dup(s);
-    return selnode_leaf(selnode_pred_holds(s, json_is_string(v) ? json_string_value(v) : NULL)
+    /* a null label value is "", as the API server stores it (selector.c) */
+    return selnode_leaf(selnode_pred_holds(s, json_is_null(v)     ? ""
+                                 : json_is_string(v) ? json_string_value(v)
+                                                     : NULL)
                             ? SEL_ALL
                             : SEL_NONE,
                         NULL, NULL, 0);
@@ -387,6 +390,110 @@ enum tri selector_eval_open(const struct selector *s, const json_t *labels,
         selector_free(r);
     }
     return t;
+}
+
+/* A set of values borrowed from a selector. */
+struct strset {
+    const char **v;
+    size_t n;
+};
+
+static bool strset_has(const struct strset *a, const char *x)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!strcmp(a->v[i], x))
+            return true;
+    return false;
+}
+
+/* 1 pinned (out filled, owned), 0 not pinned, -1 OOM. */
+static int pinned(const struct selector *s, const char *key, struct strset *out, int depth)
+{
+    struct strset acc = {0}, kid;
+    size_t i, j;
+    int r, have = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (depth > SELNODE_MAX_DEPTH + 8)
+        return 0;
+    switch (s->op) {
+    case SEL_NONE:
+        return 1;
+    case SEL_EQ:
+    case SEL_IN:
+        if (strcmp(s->key, key))
+            return 0;
+        if (s->nvals && !(out->v = malloc(s->nvals * sizeof(*out->v))))
+            return -1;
+        for (i = 0; i < s->nvals; i++)
+            out->v[out->n++] = s->vals[i];
+        return 1;
+    case SEL_AND:
+    case SEL_OR:
+        for (i = 0; i < s->nkids; i++) {
+            if ((r = pinned(s->kids[i], key, &kid, depth + 1)) < 0)
+                goto fail;
+            if (r == 0) {
+                if (s->op == SEL_OR)
+                    goto unpinned;
+                continue;
+            }
+            if (!have) {
+                acc = kid;
+                have = 1;
+                continue;
+            }
+            if (s->op == SEL_AND) { /* keep what both allow */
+                for (j = 0; j < acc.n;)
+                    if (strset_has(&kid, acc.v[j]))
+                        j++;
+                    else
+                        acc.v[j] = acc.v[--acc.n];
+            } else { /* either */
+                const char **g = realloc(acc.v, (acc.n + kid.n + 1) * sizeof(*g));
+
+                if (!g) {
+                    free(kid.v);
+                    goto fail;
+                }
+                acc.v = g;
+                for (j = 0; j < kid.n; j++)
+                    if (!strset_has(&acc, kid.v[j]))
+                        acc.v[acc.n++] = kid.v[j];
+            }
+            free(kid.v);
+        }
+        *out = acc;
+        return have;
+    default:
+        return 0;
+    }
+unpinned:
+    free(acc.v);
+    return 0;
+fail:
+    free(acc.v);
+    return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+bool selector_pinned(const struct selector *s, const char *key, const char ***vals, size_t *n)
+{
+    struct strset set;
+
+    *vals = NULL;
+    *n = 0;
+    if (!s || pinned(s, key, &set, 0) <= 0)
+        return false;
+    if (set.n > 1)
+        qsort(set.v, set.n, sizeof(*set.v), cmp_str);
+    *vals = set.v;
+    *n = set.n;
+    return true;
 }
 
 enum tri selector_eval(const struct selector *s, const json_t *labels, bool complete)

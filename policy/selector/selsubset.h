@@ -42,4 +42,13 @@ bool selector_subset(const struct selector *a, const struct selector *b);
 /* Can some label set match both (a ∩ b ≠ ∅)? Sound the other way: false only when proven. */
 bool selector_may_overlap(const struct selector *a, const struct selector *b);
 
+/*
+ * Does s pin label `key` to finitely many values, i.e. does every label set s matches carry key
+ * with one of them (`key == 'a'`, `key in {'a','b'}`, in any conjunct, or in every disjunct)?
+ * Then true, with *vals a malloc()ed, sorted array of *n values borrowed from s (free the array
+ * only; *n may be 0: s matches nothing). false when it is not proven (or on out of memory), which
+ * callers read as "any value".
+ */
+bool selector_pinned(const struct selector *s, const char *key, const char ***vals, size_t *n);
+
 #endif

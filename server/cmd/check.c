@@ -216,6 +216,7 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "egressguard check: invalid policy: %s\n", buf);
         goto out;
     }
+    cli_policy_notes("check", pol);
     if (o.diff_base) {
         if (o.output_file && strcmp(o.output_file, "-") && !(out = fopen(o.output_file, "w"))) {
             perror(o.output_file);

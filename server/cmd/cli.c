@@ -23,6 +23,18 @@ void cli_note_example_policy(const char *cmd)
             cmd);
 }
 
+void cli_policy_notes(const char *cmd, const struct policy *pol)
+{
+    for (size_t i = 0; i < pol->n_notes; i++) {
+        struct err where = pol->notes[i];
+        char buf[800];
+
+        snprintf(where.msg, sizeof(where.msg), "note: %.500s", pol->notes[i].msg);
+        err_format(&where, buf, sizeof(buf));
+        fprintf(stderr, "egressguard %s: %s\n", cmd, buf);
+    }
+}
+
 int cli_parse_now(const char *cmd, const char *text, int64_t *out)
 {
     struct err e = {0};

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "policy/config/policy.h"
+
 enum exit_code {
     EXIT_PASS = 0,       /* nothing violates the policy */
     EXIT_VIOLATIONS = 1, /* findings that deny (or would, in warn/audit) */
@@ -26,6 +28,12 @@ int cmd_version(int argc, char **argv);
 
 /* Prints "egressguard CMD: msg" and a hint to run --help on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Prints the policy loader's notes (an old field name...) on stderr, one per line:
+ * "egressguard CMD: FILE:LINE:COL: note: MESSAGE". They never change the exit code.
+ */
+void cli_policy_notes(const char *cmd, const struct policy *pol);
 
 /*
  * Says on stderr that the command runs with the example policy built into the binary (review

@@ -143,6 +143,7 @@ int cmd_mutate(int argc, char **argv)
         fprintf(stderr, "egressguard mutate: invalid policy: %s\n", msg);
         return EXIT_USAGE;
     }
+    cli_policy_notes("mutate", pol);
     if (!(m = manifest_new()) || manifest_read(m, o.input) < 0) {
         fprintf(stderr, "egressguard mutate: out of memory\n");
         goto out;

@@ -400,6 +400,7 @@ static int render_policy(int argc, char **argv)
         fprintf(stderr, "egressguard %s: invalid policy: %s\n", cmd, msg);
         return EXIT_USAGE;
     }
+    cli_policy_notes(cmd, pol);
     if (t == RENDER_NETWORKPOLICY && !ro.n_namespaces)
         ro.n_namespaces = literal_ai_names(pol, ns, MAX_RENDER_NS);
     if (!(docs = render_build(pol, t, &ro, &notes, &e))) {

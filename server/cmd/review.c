@@ -197,6 +197,7 @@ int cmd_review(int argc, char **argv)
         fprintf(stderr, "egressguard review: %s\n", msg);
         goto out;
     }
+    cli_policy_notes("review", pol);
     if (!(data = read_input(input, &len, &e))) {
         fprintf(stderr, "egressguard review: %s\n", e.msg);
         goto out;

@@ -129,6 +129,17 @@ static struct policy *load_policy(const struct live_config *cfg, struct err *e)
     return policy_load_buffer(cfg->policy_data, cfg->policy_len, "embedded example policy", e);
 }
 
+/* The loader's notes (an old field name...): worth a warning each time the policy is loaded. */
+static void log_notes(const struct live *l, const struct policy *p)
+{
+    for (size_t i = 0; i < p->n_notes; i++) {
+        char msg[800];
+
+        err_format(&p->notes[i], msg, sizeof(msg));
+        log_msg(l->log, LOG_WARN, "policy note: %s", msg);
+    }
+}
+
 /*
  * Says at each load which exemptions have ended or end soon: they change verdicts without
  * anyone touching the objects they cover.
@@ -182,6 +193,7 @@ static int reload_policy(struct live *l, bool force)
     metrics_reload(l->metrics, "policy", true);
     log_msg(l->log, LOG_INFO, "policy reloaded: %s (%s, sha256 %s)", l->cfg.policy_path,
             p->name ? p->name : "", p->hash);
+    log_notes(l, p);
     log_exemptions(l->log, p);
     return 0;
 }
@@ -312,6 +324,7 @@ struct live *live_new(const struct live_config *cfg, struct metrics *m, const st
     l->ca_id = file_id_of(cfg->client_ca_path);
     if (!(p = load_policy(cfg, e)))
         goto fail;
+    log_notes(l, p);
     if (!(l->policy = ref_new(p))) {
         policy_free(p);
         err_set(e, "out of memory");

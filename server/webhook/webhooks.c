@@ -21,6 +21,10 @@ static const struct rule_row {
     unsigned validate, mutate;
 } rule_rows[] = {
     {"", "v1", {"pods", NULL}, CU, CU},
+    /* `kubectl debug` adds an ephemeral container through this subresource (UPDATE of the whole
+     * Pod since Kubernetes 1.22, kubernetes/kubernetes#101034); a rule on "pods" does not match
+     * subresources, so it is listed on its own and judged by the pod rules. */
+    {"", "v1", {"pods/ephemeralcontainers", NULL}, OP_UPDATE, 0},
     {"", "v1", {"namespaces", NULL}, CUD, CU},
     {"", "v1", {"replicationcontrollers", "podtemplates", NULL}, CU, CU},
     {"apps", "v1", {"deployments", "statefulsets", "daemonsets", "replicasets", NULL}, CU, CU},

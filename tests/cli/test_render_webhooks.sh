@@ -129,6 +129,13 @@ case "$mut" in *networksets*|*ciliumcidrgroups*) fail render_webhooks_sets_not_m
 expect_in render_webhooks_namespace_delete "$out" "- DELETE
     resources:
     - namespaces"
+# kubectl debug: the ephemeral containers subresource, validated only, on UPDATE.
+expect_in render_webhooks_ephemeral_containers "$out" "operations:
+    - UPDATE
+    resources:
+    - pods/ephemeralcontainers"
+n=$(printf '%s\n' "$out" | grep -c 'pods/ephemeralcontainers')
+[ "$n" -eq 1 ] && pass render_webhooks_ephemeral_validate_only || fail render_webhooks_ephemeral_validate_only "found $n"
 
 # --exclude-namespaces replaces the CNI/cert-manager list; kube-system and the own namespace stay.
 eg webhooks --ca-bundle "$tmp/pki/ca.crt" --service egressguard/egressguard \

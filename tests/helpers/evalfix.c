@@ -26,6 +26,19 @@ struct policy *evalfix_policy(const char *path)
     return p;
 }
 
+struct policy *evalfix_policy_text(const char *text)
+{
+    struct err e = {0};
+    struct policy *p = policy_load_buffer(text, strlen(text), "t.yaml", &e);
+    char buf[700];
+
+    if (!p) {
+        err_format(&e, buf, sizeof(buf));
+        fail_msg("policy: %s", buf);
+    }
+    return p;
+}
+
 int evalfix_setup_example(void **state)
 {
     *state = evalfix_policy("examples/policy.yaml");

@@ -20,6 +20,9 @@
 /* Loads a policy file; fails the test when it does not load. */
 struct policy *evalfix_policy(const char *path);
 
+/* The same from the text of a policy file (named "t.yaml" in positions). */
+struct policy *evalfix_policy_text(const char *text);
+
 /*
  * cmocka group setup and teardown: *state is examples/policy.yaml, loaded once for the group
  * (each test of the group starts with it in *state), freed at the end.

@@ -114,6 +114,70 @@ serve optout --no-namespace-lookup --namespace-labels-unknown=allow
 allowed research && pass test_nslabels_optout_allowed || fail test_nslabels_optout_allowed "$out"
 denied ml-train && pass test_nslabels_optout_names_still_count || fail test_nslabels_optout_names_still_count "$out"
 
+# 4. Scope, alike in check, review and serve: while rules.pods.aiWorkloadsOutsideAI keeps AI pods
+# in AI namespaces, a policy in a namespace known not to be one governs no AI workload; one in a
+# namespace that is AI by label is judged; an AI-labelled pod outside AI namespaces is refused.
+np() { # np NS: an AdmissionReview of a NetworkPolicy opening every destination, in $tmp/np-NS.json
+    printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"np-%s","kind":{"group":"networking.k8s.io","version":"v1","kind":"NetworkPolicy"},"resource":{"group":"networking.k8s.io","version":"v1","resource":"networkpolicies"},"namespace":"%s","name":"open","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"open","namespace":"%s"},"spec":{"podSelector":{},"egress":[{}]}}}}' \
+        "$1" "$1" "$1" >"$tmp/np-$1.json"
+}
+aipod() { # aipod NS: an AI-labelled pod in $tmp/aipod-NS.json
+    printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"a-%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"%s","name":"a","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"%s","labels":{"egressguard.io/ai-workload":"true","data-classification":"internal"}},"spec":{"containers":[{"name":"c","image":"vllm"}]}}}}' \
+        "$1" "$1" "$1" >"$tmp/aipod-$1.json"
+}
+np web; np research; aipod web
+cat >"$tmp/scope.yaml" <<'Y'
+apiVersion: v1
+kind: Namespace
+metadata: {name: web}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: research, labels: {egressguard.io/ai-workload: "true"}}
+Y
+for n in web research; do
+    printf -- '---\n' >>"$tmp/scope.yaml"
+    sed -n 's/.*"object":\(.*\)}}$/\1/p' "$tmp/np-$n.json" >>"$tmp/scope.yaml"
+    echo >>"$tmp/scope.yaml"
+done
+printf -- '---\n' >>"$tmp/scope.yaml"
+sed -n 's/.*"object":\(.*\)}}$/\1/p' "$tmp/aipod-web.json" >>"$tmp/scope.yaml"
+echo >>"$tmp/scope.yaml"
+run "$EGRESSGUARD" check -p examples/policy.yaml "$tmp/scope.yaml"
+expect_in test_nslabels_scope_check_web_not_judged "$out" "NetworkPolicy web/open: note: not evaluated: it governs no AI workload: namespace web is not an AI namespace (by name and labels); rule pods.aiWorkloadsOutsideAI keeps AI workloads out of it"
+expect_in test_nslabels_scope_check_research_judged "$out" "NetworkPolicy research/open: deny: "
+expect_in test_nslabels_scope_check_ai_pod_refused "$out" "Pod web/a: deny: metadata.labels: labels match aiWorkloads.pods.selectors[0]"
+run "$EGRESSGUARD" review -p examples/policy.yaml -n web= "$tmp/np-web.json"
+expect_in test_nslabels_scope_review_web_allowed "$out" '"allowed":true'
+run "$EGRESSGUARD" review -p examples/policy.yaml -n research=egressguard.io/ai-workload=true "$tmp/np-research.json"
+expect_in test_nslabels_scope_review_research_denied "$out" '"allowed":false'
+run "$EGRESSGUARD" review -p examples/policy.yaml -n web= "$tmp/aipod-web.json"
+expect_in test_nslabels_scope_review_ai_pod_refused "$out" 'labels match aiWorkloads.pods.selectors[0], so this is an AI workload, but namespace \"web\" is not an AI namespace:'
+# Without the labels, review fails closed, as check does without the Namespace: as a policy of an
+# AI namespace it would be refused.
+run "$EGRESSGUARD" review -p examples/policy.yaml "$tmp/np-web.json"
+expect_in test_nslabels_scope_review_unknown_judged "$out" 'the labels of namespace \"web\" are unknown (egressguard review knows no cluster; give them with -n): if they make it an AI namespace (aiWorkloads.namespaces.selectors), it is refused as one'
+run "$EGRESSGUARD" review -p examples/policy.yaml --namespace-labels-unknown=allow "$tmp/np-web.json"
+expect_in test_nslabels_scope_review_unknown_opted_out "$out" '"allowed":true'
+serve scope --kubeconfig "$tmp/kubeconfig"
+post /validate "$tmp/np-web.json"
+expect_in test_nslabels_scope_serve_web_allowed "$out" '"allowed":true'
+post /validate "$tmp/np-research.json"
+expect_in test_nslabels_scope_serve_research_denied "$out" '"allowed":false'
+post /validate "$tmp/aipod-web.json"
+expect_in test_nslabels_scope_serve_ai_pod_refused "$out" 'labels match aiWorkloads.pods.selectors[0], so this is an AI workload, but namespace \"web\" is not an AI namespace:'
+
+# review --namespace-labels: the hostNetwork pod of "research" (AI by label only) is denied as
+# check and serve deny it; without the labels, review fails closed and says so.
+run "$EGRESSGUARD" review -p examples/policy.yaml -n research=egressguard.io/ai-workload=true "$tmp/pod-research.json"
+expect_in test_nslabels_review_labels_deny "$out" '"allowed":false'
+expect_in test_nslabels_review_labels_reason "$out" "hostNetwork"
+run "$EGRESSGUARD" review -p examples/policy.yaml "$tmp/pod-research.json"
+expect_in test_nslabels_review_no_labels_denied "$out" 'the labels of namespace \"research\" are unknown'
+run "$EGRESSGUARD" review -p examples/policy.yaml -n research "$tmp/pod-research.json"
+expect_rc test_nslabels_review_bad_spec 2
+expect_in test_nslabels_review_bad_spec_msg "$err" 'invalid --namespace-labels "research"'
+
 # Without credentials, the default is the same, and says why.
 serve auto
 expect_in test_nslabels_auto_without_credentials "$(cat "$tmp/auto.log")" "namespace labels: unknown (no API credentials: give --kubeconfig)"

@@ -61,6 +61,33 @@ run "$EGRESSGUARD" review -p examples/policy.yaml --now tomorrow "$AD/exempt-net
 expect_rc "test_review_now_invalid" 2
 expect_in "test_review_now_invalid_message" "$err" '--now: "tomorrow" is neither a date (YYYY-MM-DD) nor an RFC 3339 time'
 
+# kubectl debug: an UPDATE of pods/ephemeralcontainers carries the whole Pod (Kubernetes 1.22+),
+# judged by the pod rules like any Pod; a privileged debugger in an AI pod is denied.
+run "$EGRESSGUARD" review "$AD/pod-ephemeral-v1.json"
+expect_rc "test_review_ephemeral_container_denied" 1
+expect_in "test_review_ephemeral_container_field" "$out" 'egressguard denied Pod ml-train/trainer: spec.ephemeralContainers[0].securityContext.privileged: '
+
+# --namespace-labels, as check has it: "research" is an AI namespace by its label only.
+run "$EGRESSGUARD" review "$AD/pod-research-hostnetwork-v1.json"
+expect_rc "test_review_no_namespace_labels_fail_closed" 1
+run "$EGRESSGUARD" review --namespace-labels research=egressguard.io/ai-workload=true "$AD/pod-research-hostnetwork-v1.json"
+expect_rc "test_review_namespace_labels_denied" 1
+expect_in "test_review_namespace_labels_reason" "$out" 'spec.hostNetwork: hostNetwork: true'
+# A policy in a namespace known to carry no AI label governs no AI workload; unknown, it may.
+run "$EGRESSGUARD" review --namespace-labels=web=team=web "$AD/netpol-web-open-v1.json"
+expect_rc "test_review_scope_known_not_ai_allowed" 0
+run "$EGRESSGUARD" review "$AD/netpol-web-open-v1.json"
+expect_rc "test_review_scope_unknown_denied" 1
+expect_in "test_review_scope_unknown_reason" "$out" 'the labels of namespace \"web\" are unknown (egressguard review knows no cluster; give them with -n): if they make it an AI namespace (aiWorkloads.namespaces.selectors), it is refused as one'
+expect_in "test_review_spec_deny_named" "$out" 'opens 169.254.169.254/32, fd00:ec2::254/128 on any protocol/port, which the policy file always denies (spec.deny: cloud-metadata)'
+
+# The old name of rules.pods.aiWorkloadsOutsideAI: a positioned note on stderr, the same answer.
+sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' examples/policy.yaml >"$tmp/old-key.yaml"
+line=$(grep -n 'acceleratorsOutsideAI: true' "$tmp/old-key.yaml" | cut -d: -f1)
+run "$EGRESSGUARD" review -p "$tmp/old-key.yaml" "$AD/pod-v1.json"
+expect_rc "test_review_old_key_exit_0" 0
+expect_in "test_review_old_key_note" "$err" "egressguard review: $tmp/old-key.yaml:$line:30: note: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
+
 run sh -c "'$EGRESSGUARD' review -p '$SD/deny-unknown.yaml' - < '$AD/configmap-v1.json'"
 expect_rc "test_review_stdin" 1
 

@@ -252,6 +252,20 @@ else
     fail "test_serve_dev_starts" "$(cat "$tmp/dev.log")"
 fi
 
+# --- the policy loader's notes are logged; kubectl debug is judged by the pod rules -------------
+sed 's/aiWorkloadsOutsideAI: true /acceleratorsOutsideAI: true/' examples/policy.yaml >"$tmp/old-key.yaml"
+line=$(grep -n 'acceleratorsOutsideAI: true' "$tmp/old-key.yaml" | cut -d: -f1)
+if start oldkey --policy "$tmp/old-key.yaml" --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key"; then
+    expect_in "test_serve_policy_note_logged" "$(cat "$tmp/oldkey.log")" "policy note: $tmp/old-key.yaml:$line:30: spec.rules.pods.acceleratorsOutsideAI is the old name of aiWorkloadsOutsideAI"
+    post /validate "$AD/pod-ephemeral-v1.json"
+    expect_in "test_serve_ephemeral_container_denied" "$out" '"allowed":false,"status":{"code":403,"message":"egressguard denied Pod ml-train/trainer: spec.ephemeralContainers[0].securityContext.privileged: '
+    opid=$pid
+    kill -TERM "$opid"; wait_exit "$opid" 15
+    expect_in "test_serve_oldkey_exit_0" "$status" "0"
+else
+    fail "test_serve_oldkey_starts" "$(cat "$tmp/oldkey.log")"
+fi
+
 # --- options ------------------------------------------------------------------------------------
 run "$EGRESSGUARD" serve --dev --listen 0.0.0.0:0 --tls-cert "$tmp/srv1.crt" --tls-key "$tmp/srv1.key"
 expect_rc "test_serve_dev_refuses_non_loopback" 2

@@ -299,6 +299,17 @@ static void test_netpol_read_port_errors(void **state)
                       "      endPort: 90\n",
                  "spec.egress[0].ports[0].endPort: may not be used with a named port (\"http\")",
                  11, 16);
+    /* true, false and null have no node of their own: errors still point at them */
+    expect_error(HEAD "  podSelector: {}\n  egress:\n  - ports:\n    - port: 80\n"
+                      "      protocol: null\n    - port: true\n      protocol: null\n",
+                 "spec.egress[0].ports[1].port: must be a port number or a port name", 12, 13);
+    expect_error(HEAD "  podSelector: {matchLabels: {a: null}}\n  egress:\n  - to:\n"
+                      "    - ipBlock: {cidr: null}\n",
+                 "spec.egress[0].to[0].ipBlock.cidr: required, not null", 10, 23);
+    expect_error(HEAD "  podSelector: {}\n  egress:\n  - to:\n    - null\n    - null\n",
+                 "spec.egress[0].to[0]: must be an object (ipBlock, namespaceSelector, "
+                 "podSelector)",
+                 10, 7);
     expect_error(HEAD "  podSelector: {}\n  egress:\n  - ports:\n    - port: 65536\n",
                  "spec.egress[0].ports[0].port: must be between 1 and 65535, not 65536", 10, 13);
     expect_error(HEAD "  podSelector: {}\n  egress:\n  - ports:\n    - port: \"80\"\n",
@@ -311,14 +322,33 @@ static void test_netpol_read_port_errors(void **state)
 static void test_netpol_read_subject(void **state)
 {
     (void)state;
-    expect_error(HEAD "  policyTypes: [Egress]\n",
-                 "spec.podSelector: required (use podSelector: {} to select every pod of the "
-                 "namespace)",
-                 7, 0);
-    /* the legacy API defaulted a missing podSelector to every pod */
+    /*
+     * k8s.io/api networking/v1 types.go: PodSelector is a metav1.LabelSelector struct (not a
+     * pointer), so a missing or null podSelector is stored as {}: "An empty podSelector matches
+     * all pods in this namespace". Both API versions read it so, with a note.
+     */
+    expect_model(HEAD "  policyTypes: [Egress]\n",
+                 SUBJECT "egress=governed default-deny\n"
+                 "note spec.podSelector: spec.podSelector is missing: Kubernetes stores it as {}, "
+                 "which selects every pod of namespace ml-a\n");
+    expect_model(HEAD "  podSelector: null\n  policyTypes: [Egress]\n",
+                 SUBJECT "egress=governed default-deny\n"
+                 "note spec.podSelector: spec.podSelector is null: Kubernetes stores it as {}, "
+                 "which selects every pod of namespace ml-a\n");
+    expect_model(HEAD "  podSelector: ~\n",
+                 "model NetworkPolicy ml-a/np\nsubject ns=ml-a pods=all() egress=ungoverned\n"
+                 "note spec.podSelector: spec.podSelector is null: Kubernetes stores it as {}, "
+                 "which selects every pod of namespace ml-a\n");
     expect_model("apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata:\n  name: np\n"
                  "  namespace: ml-a\nspec:\n  policyTypes: [Egress]\n",
-                 SUBJECT "egress=governed default-deny\n");
+                 SUBJECT "egress=governed default-deny\n"
+                 "note spec.podSelector: spec.podSelector is missing: Kubernetes stores it as {}, "
+                 "which selects every pod of namespace ml-a\n");
+    /* a null matchLabels value is "" (Go's map[string]string decoding, as the API server does) */
+    expect_model(HEAD "  podSelector:\n    matchLabels: {app: null, tier: web}\n"
+                      "  policyTypes: [Egress]\n",
+                 "model NetworkPolicy ml-a/np\nsubject ns=ml-a pods=app == \"\" && "
+                 "tier == \"web\" egress=governed default-deny\n");
     expect_model("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np\n"
                  "spec:\n  podSelector: {}\n  egress:\n  - to:\n    - podSelector: {}\n",
                  "model NetworkPolicy default/np\nsubject ns=default pods=all() egress=governed "
@@ -443,9 +473,20 @@ static void test_netpol_decide_corpus_verdicts(void **state)
                      0);
     assert_true(v.allowed);
 
-    /* allow-all egress in ml-research (an AI namespace by the glob ml-*) */
-    assert_int_equal(decide_file(pol, "tests/data/netpol/ai-allow-all-egress.yaml", &v, &n), 1);
+    /*
+     * allow-all egress in ml-research (an AI namespace by the glob ml-*): every destination, and
+     * within it the addresses spec.deny names, each a violation
+     */
+    assert_int_equal(decide_file(pol, "tests/data/netpol/ai-allow-all-egress.yaml", &v, &n), 2);
     assert_false(v.allowed);
+    f = find(&v, true, "169.254.169.254/32");
+    assert_non_null(f);
+    assert_string_equal(f->path, "spec.egress[0]");
+    assert_string_equal(f->message,
+                        "egress rule with `to: []` opens 169.254.169.254/32, fd00:ec2::254/128 on "
+                        "any protocol/port, which the policy file always denies (spec.deny: "
+                        "cloud-metadata): no network policy may open it (AI workloads: namespace "
+                        "ml-research-2 is an AI namespace)");
     f = find(&v, true, "0.0.0.0/0");
     assert_non_null(f);
     assert_string_equal(f->rule, "egress");

@@ -112,10 +112,15 @@ static void test_effective_evaluate_union_of_policies(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_int_equal(n_violations(v), 1);
+    /* the world holds the always-denied metadata address too: a violation of its own */
+    assert_int_equal(n_violations(v), 2);
+    assert_non_null(invfix_find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the "
+                                         "pods it may select, entity world opens 169.254.169.254/32, "
+                                         "fd00:ec2::254/128 on any protocol/port, which the policy "
+                                         "file always denies (spec.deny: cloud-metadata)"));
     /* No pods in the input: the cluster-wide policy only MAY select some, and says so. */
     f = invfix_find(v, true, "CiliumClusterwideNetworkPolicy world (t.yaml:20): for the pods it may "
-                      "select, entity world opens ");
+                      "select, entity world opens 0.0.0.0/1");
     assert_non_null(f);
     assert_string_equal(f->path, "spec.egress[0].toEntities[0]");
     assert_string_equal(f->rule, "egress.effective");
@@ -448,7 +453,10 @@ static void test_effective_per_workload_default_deny_plus_allows(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_int_equal(n_violations(v), 1);
+    /* 0.0.0.0/0 holds spec.deny's metadata address: a violation of its own, for web too */
+    assert_int_equal(n_violations(v), 2);
+    assert_non_null(invfix_find(v, true, "opens 169.254.169.254/32 on TCP/443, which the policy "
+                                         "file always denies"));
     f = invfix_find(v, true, "NetworkPolicy ml-a/web-out (t.yaml:");
     assert_non_null(f);
     assert_non_null(strstr(f->message, "(reached by Deployment/web)"));
@@ -477,7 +485,12 @@ static void test_effective_per_workload_deny_for_one_app(void **state)
     v = ns_verdict(&r, "ml-a");
     assert_non_null(v);
     assert_false(v->allowed);
-    assert_int_equal(n_violations(v), 1);
+    /* the metadata address is open for api only (guard-web takes it from web), as the rest */
+    assert_int_equal(n_violations(v), 2);
+    f = invfix_find(v, true, "which the policy file always denies");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "(reached by Deployment/api)"));
+    assert_null(strstr(f->message, "web"));
     f = invfix_find(v, true, "CiliumNetworkPolicy ml-a/wide (t.yaml:");
     assert_non_null(f);
     assert_non_null(strstr(f->message, "(reached by Deployment/api)"));

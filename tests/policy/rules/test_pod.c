@@ -199,15 +199,16 @@ static void test_pod_decide_accelerator_outside_ai_namespace(void **state)
     struct evalfix f;
 
     evalfix_file(&f, *state, DIR "accelerator.yaml", 0, NULL);
-    evalfix_expect(&f, "pod.acceleratorOutsideAI",
+    evalfix_expect(&f, "pod.aiWorkloadOutsideAI",
                    "spec.containers[0].resources.limits[nvidia.com/gpu]", 16,
                    "requests accelerator nvidia.com/gpu in namespace \"default\", which is not an "
-                   "AI namespace");
-    evalfix_expect(&f, "pod.acceleratorOutsideAI",
+                   "AI namespace (by its name; its labels, which aiWorkloads.namespaces.selectors "
+                   "look at, are unknown here)");
+    evalfix_expect(&f, "pod.aiWorkloadOutsideAI",
                    "spec.initContainers[0].resources.requests[amd.com/gpu]", 11,
                    "amd.com/gpu");
     /* One finding per container and resource: the request that matches a limit is not repeated. */
-    assert_int_equal(evalfix_count(&f, "pod.acceleratorOutsideAI", true), 2);
+    assert_int_equal(evalfix_count(&f, "pod.aiWorkloadOutsideAI", true), 2);
     /* Requesting an accelerator makes it an AI pod: the AI-only rules apply too. */
     evalfix_expect(&f, "pod.requiredLabels", "metadata.labels", 4,
                    "AI workload: requests nvidia.com/gpu at "
@@ -433,7 +434,7 @@ static void test_pod_decide_modes_and_switches(void **state)
         "apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\nmetadata: {name: t}\n"
         "spec:\n  aiWorkloads:\n    namespaces: {names: [\"ml-*\"]}\n"
         "  rules:\n    pods:\n      mode: warn\n      hostNetwork: false\n"
-        "      acceleratorsOutsideAI: false\n";
+        "      aiWorkloadsOutsideAI: false\n";
     struct err e = {0};
     struct policy *p = policy_load_buffer(policy, strlen(policy), "p.yaml", &e);
     struct evalfix f;
@@ -444,7 +445,7 @@ static void test_pod_decide_modes_and_switches(void **state)
     evalfix_expect_clean(&f);
     evalfix_release(&f);
     evalfix_file(&f, p, DIR "accelerator.yaml", 0, NULL);
-    assert_int_equal(evalfix_count(&f, "pod.acceleratorOutsideAI", true), 0);
+    assert_int_equal(evalfix_count(&f, "pod.aiWorkloadOutsideAI", true), 0);
     evalfix_release(&f);
     /* warn: the violation is reported and the pod admitted. */
     evalfix_file(&f, p, DIR "privileged.yaml", 0, NULL);
@@ -452,6 +453,123 @@ static void test_pod_decide_modes_and_switches(void **state)
     assert_true(f.v.allowed);
     evalfix_release(&f);
     policy_free(p);
+}
+
+/*
+ * rules.pods.aiWorkloadsOutsideAI: an AI workload by pod labels (or accelerators, above) must run
+ * in an AI namespace. A namespace whose labels the run does not know is judged by its name, and
+ * the message says its labels were unknown.
+ */
+static void test_pod_decide_ai_labels_outside_ai_namespace(void **state)
+{
+    struct nsdb *db = nsdb_new();
+    struct request_ctx ctx = {0};
+    json_t *plain = json_pack("{s:s}", "team", "web"),
+           *ai = json_pack("{s:s}", "egressguard.io/ai-workload", "true");
+    struct evalfix f;
+
+    assert_non_null(db);
+    assert_non_null(plain);
+    assert_non_null(ai);
+    evalfix_file(&f, *state, DIR "outside-ai.yaml", 0, NULL);
+    evalfix_expect(&f, "pod.aiWorkloadOutsideAI", "metadata.labels", 8,
+                   "labels match aiWorkloads.pods.selectors[0], so this is an AI workload, but "
+                   "namespace \"team-web\" is not an AI namespace (by its name; its labels, which "
+                   "aiWorkloads.namespaces.selectors look at, are unknown here): AI work must run "
+                   "where its egress is governed");
+    assert_int_equal(evalfix_count(&f, "pod.aiWorkloadOutsideAI", true), 1);
+    assert_false(f.v.allowed);
+    evalfix_release(&f);
+
+    /* its labels known, and not those of an AI namespace */
+    assert_int_equal(nsdb_set(db, "team-web", plain), 0);
+    ctx.namespaces = db;
+    evalfix_file(&f, *state, DIR "outside-ai.yaml", 0, &ctx);
+    evalfix_expect(&f, "pod.aiWorkloadOutsideAI", "metadata.labels", 8,
+                   "namespace \"team-web\" is not an AI namespace: AI work must run");
+    evalfix_release(&f);
+    /* the workload template says the same at its own path */
+    evalfix_file(&f, *state, DIR "outside-ai.yaml", 1, &ctx);
+    evalfix_expect(&f, "pod.aiWorkloadOutsideAI", "spec.template.metadata.labels", 23,
+                   "namespace \"team-web\" is not an AI namespace");
+    evalfix_release(&f);
+    /* an ordinary pod there is none of egressguard's business */
+    evalfix_file(&f, *state, DIR "outside-ai.yaml", 2, &ctx);
+    evalfix_expect_clean(&f);
+    assert_int_equal(f.v.n_findings, 0);
+    evalfix_release(&f);
+
+    /* labelled as an AI namespace: the pod is where it belongs */
+    assert_int_equal(nsdb_set(db, "team-web", ai), 0);
+    evalfix_file(&f, *state, DIR "outside-ai.yaml", 0, &ctx);
+    evalfix_expect_clean(&f);
+    assert_int_equal(evalfix_count(&f, "pod.aiWorkloadOutsideAI", false), 0);
+    evalfix_release(&f);
+    evalfix_file(&f, *state, DIR "outside-ai.yaml", 1, &ctx);
+    evalfix_expect_clean(&f);
+    evalfix_release(&f);
+
+    json_decref(plain);
+    json_decref(ai);
+    nsdb_free(db);
+}
+
+/* The rule's switch, and its old name acceleratorsOutsideAI kept as an alias with a note. */
+static void test_pod_decide_ai_outside_ai_switch_and_alias(void **state)
+{
+    static const char head[] =
+        "apiVersion: egressguard.io/v1alpha1\nkind: EgressPolicy\nmetadata: {name: t}\n"
+        "spec:\n  aiWorkloads:\n    namespaces: {names: [\"ml-*\"]}\n"
+        "    pods: {selectors: [{matchLabels: {egressguard.io/ai-workload: \"true\"}}]}\n"
+        "    accelerators: [nvidia.com/gpu, amd.com/gpu]\n  rules:\n    pods:\n";
+    static const struct {
+        const char *pods;
+        bool on;
+        int note_line; /* 0: no note */
+    } cases[] = {
+        {"      hostNetwork: true\n", true, 0},
+        {"      aiWorkloadsOutsideAI: false\n", false, 0},
+        {"      acceleratorsOutsideAI: false\n", false, 11},
+        {"      acceleratorsOutsideAI: true\n", true, 11},
+        {"      aiWorkloadsOutsideAI: true\n      acceleratorsOutsideAI: true\n", true, 12},
+    };
+    char text[1024];
+    struct err e = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct policy *p;
+        struct evalfix f;
+
+        snprintf(text, sizeof(text), "%s%s", head, cases[i].pods);
+        p = policy_load_buffer(text, strlen(text), "p.yaml", &e);
+        if (!p)
+            fail_msg("case %zu: %s", i, e.msg);
+        assert_int_equal(p->pods.ai_outside_ai, cases[i].on);
+        assert_int_equal(p->n_notes, cases[i].note_line ? 1 : 0);
+        if (cases[i].note_line) {
+            assert_int_equal(p->notes[0].line, cases[i].note_line);
+            assert_int_equal(p->notes[0].col, 30);
+            assert_string_equal(p->notes[0].file, "p.yaml");
+            assert_non_null(strstr(p->notes[0].msg, "spec.rules.pods.acceleratorsOutsideAI is "
+                                                     "the old name of aiWorkloadsOutsideAI"));
+        }
+        evalfix_file(&f, p, DIR "outside-ai.yaml", 0, NULL);
+        assert_int_equal(evalfix_count(&f, "pod.aiWorkloadOutsideAI", true), cases[i].on);
+        evalfix_release(&f);
+        evalfix_file(&f, p, DIR "accelerator.yaml", 0, NULL);
+        assert_int_equal(evalfix_count(&f, "pod.aiWorkloadOutsideAI", true), cases[i].on ? 2 : 0);
+        evalfix_release(&f);
+        policy_free(p);
+    }
+    /* the two names disagreeing is a mistake, not a choice */
+    snprintf(text, sizeof(text), "%s%s", head,
+             "      aiWorkloadsOutsideAI: false\n      acceleratorsOutsideAI: true\n");
+    assert_null(policy_load_buffer(text, strlen(text), "p.yaml", &e));
+    assert_string_equal(e.msg, "spec.rules.pods: aiWorkloadsOutsideAI: false and "
+                               "acceleratorsOutsideAI: true disagree: acceleratorsOutsideAI is "
+                               "its old name; keep aiWorkloadsOutsideAI");
+    assert_int_equal(e.line, 11);
 }
 
 /* Every pod and workload of the third-party corpus evaluates without an error. */
@@ -529,6 +647,8 @@ int main(void)
         cmocka_unit_test(test_pod_decide_malformed),
         cmocka_unit_test(test_pod_decide_exemption_reported),
         cmocka_unit_test(test_pod_decide_modes_and_switches),
+        cmocka_unit_test(test_pod_decide_ai_labels_outside_ai_namespace),
+        cmocka_unit_test(test_pod_decide_ai_outside_ai_switch_and_alias),
         cmocka_unit_test(test_pod_decide_corpus),
     };
 

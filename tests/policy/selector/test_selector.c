@@ -151,6 +151,32 @@ static void test_selector_matches_non_string_labels(void **state)
     json_decref(labels);
 }
 
+static void test_selector_keys(void **state)
+{
+    struct selector *a = parse("a == 'x' && (has(b) || !(c starts with 'y'))"), *b = parse("b in {'1'} || d != 'z'");
+    const char **keys = NULL;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(selector_keys(a, &keys, &n), 0);
+    assert_int_equal(selector_keys(b, &keys, &n), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(keys[0], "a");
+    assert_string_equal(keys[1], "b");
+    assert_string_equal(keys[2], "c");
+    assert_string_equal(keys[3], "d");
+    free(keys);
+    keys = NULL;
+    n = 0;
+    selector_free(a);
+    a = parse("all()");
+    assert_int_equal(selector_keys(a, &keys, &n), 0);
+    assert_int_equal(n, 0);
+    free(keys);
+    selector_free(a);
+    selector_free(b);
+}
+
 static void test_selector_eval_three_valued(void **state)
 {
     (void)state;
@@ -238,7 +264,7 @@ static void test_selector_split_key(void **state)
 }
 
 /* What a selector pins: a top-level ==, or `in` with one value; nothing under ||. */
-static void test_selector_pinned(void **state)
+static void test_selector_eq_value(void **state)
 {
     static const struct {
         const char *text, *key, *want; /* want NULL: not pinned */
@@ -263,13 +289,13 @@ static void test_selector_pinned(void **state)
         const char *got;
 
         assert_non_null(s);
-        got = selector_pinned(s, cases[i].key);
+        got = selector_eq_value(s, cases[i].key);
         if (cases[i].want)
             assert_string_equal(got, cases[i].want);
         else
             assert_null(got);
         if (cases[i].want)
-            assert_non_null(selector_first_pin(s));
+            assert_non_null(selector_first_eq_key(s));
         selector_free(s);
     }
 }
@@ -283,10 +309,11 @@ int main(void)
         cmocka_unit_test(test_selector_format_canonical),
         cmocka_unit_test(test_selector_matches_non_string_labels),
         cmocka_unit_test(test_selector_eval_three_valued),
+        cmocka_unit_test(test_selector_keys),
         cmocka_unit_test(test_selector_rename_key),
         cmocka_unit_test(test_selector_set_global),
         cmocka_unit_test(test_selector_split_key),
-        cmocka_unit_test(test_selector_pinned),
+        cmocka_unit_test(test_selector_eq_value),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,9 +162,10 @@ static void test_selector_from_json_operator_errors(void **state)
                    "matchExpressions[0].key: required", "matchExpressions", "0", NULL);
     assert_rejects("{\"matchExpressions\": [{\"key\": 1, \"operator\": \"Exists\"}]}",
                    "matchExpressions[0].key: expected a string", "matchExpressions", "0", "key", NULL);
+    /* true has no position of its own: *where is the expression holding it */
     assert_rejects("{\"matchExpressions\": [{\"key\": \"a\", \"operator\": true}]}",
                    "matchExpressions[0].operator: expected a string", "matchExpressions", "0",
-                   "operator", NULL);
+                   NULL);
     assert_rejects("{\"matchExpressions\": [{\"key\": \"a\", \"operator\": \"In\", "
                    "\"values\": \"x\"}]}",
                    "matchExpressions[0].values: expected an array", "matchExpressions", "0",
@@ -177,6 +178,24 @@ static void test_selector_from_json_operator_errors(void **state)
                    "matchExpressions", "0", NULL);
     assert_rejects("{\"matchExpressions\": {}}", "matchExpressions: expected an array",
                    "matchExpressions", NULL);
+}
+
+/*
+ * matchLabels is a Go map[string]string: the API server's decoder stores `app: null` as
+ * app: "" (encoding/json leaves the zero value), so it selects app == "", and a label set whose
+ * value is null is read the same way.
+ */
+static void test_selector_from_json_null_label_value(void **state)
+{
+    (void)state;
+    assert_reads_as("{\"matchLabels\": {\"app\": null}}", "app == \"\"");
+    assert_true(matches("{\"matchLabels\": {\"app\": null}}", "{\"app\": \"\"}"));
+    assert_true(matches("{\"matchLabels\": {\"app\": null}}", "{\"app\": null}"));
+    assert_false(matches("{\"matchLabels\": {\"app\": null}}", "{}"));
+    assert_false(matches("{\"matchLabels\": {\"app\": null}}", "{\"app\": \"web\"}"));
+    assert_true(matches("{\"matchExpressions\": [{\"key\": \"app\", \"operator\": "
+                        "\"Exists\"}]}",
+                        "{\"app\": null}"));
 }
 
 static void test_selector_from_json_label_errors(void **state)
@@ -217,6 +236,14 @@ static void test_selector_from_json_label_errors(void **state)
     assert_rejects("{\"matchLabels\": {\"app\": 1}}", "matchLabels[app]: expected a string",
                    "matchLabels", "app", NULL);
     assert_rejects("{\"matchLabels\": []}", "matchLabels: expected an object", "matchLabels", NULL);
+    /* true, false and null have no position of their own: *where is what holds them */
+    assert_rejects("{\"matchLabels\": {\"app\": true}}", "matchLabels[app]: expected a string",
+                   "matchLabels", NULL);
+    assert_rejects("{\"matchExpressions\": [{\"key\": \"a\", \"operator\": \"In\", "
+                   "\"values\": [\"x\", null]}]}",
+                   "matchExpressions[0].values[1]: expected a string", "matchExpressions", "0",
+                   "values", NULL);
+    assert_rejects("{\"matchLabels\": true}", "matchLabels: expected an object", NULL);
     assert_rejects("{\"matchLabel\": {}}", "unknown member \"matchLabel\"", "matchLabel", NULL);
     assert_rejects("[]", "expected an object", NULL);
 }
@@ -288,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_selector_from_json_operators),
         cmocka_unit_test(test_selector_from_json_semantics),
         cmocka_unit_test(test_selector_from_json_operator_errors),
+        cmocka_unit_test(test_selector_from_json_null_label_value),
         cmocka_unit_test(test_selector_from_json_label_errors),
         cmocka_unit_test(test_selector_check_label_key),
         cmocka_unit_test(test_selector_check_label_value),

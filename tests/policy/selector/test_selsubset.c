@@ -379,6 +379,48 @@ static void test_selector_subset_conjunctions_exact(void **state)
     buf_release(&tb);
 }
 
+/* "a,b" when s pins key to {a, b}; "-" when not pinned. */
+static void expect_pinned(const char *text, const char *key, const char *want)
+{
+    struct selector *s = parse(text);
+    const char **vals;
+    size_t n;
+    char got[256] = "";
+
+    if (!selector_pinned(s, key, &vals, &n)) {
+        snprintf(got, sizeof(got), "-");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "", vals[i]);
+        free(vals);
+    }
+    selector_free(s);
+    if (strcmp(got, want))
+        fail_msg("%s pins %s to \"%s\", want \"%s\"", text, key, got, want);
+}
+
+static void test_selector_pinned(void **state)
+{
+    (void)state;
+    expect_pinned("k == 'a'", "k", "a");
+    expect_pinned("k in {'b', 'a'}", "k", "a,b");
+    expect_pinned("k == 'a' && app == 'x'", "k", "a");
+    expect_pinned("k in {'a', 'b'} && k in {'b', 'c'}", "k", "b");
+    expect_pinned("k == 'a' && k == 'b'", "k", "");
+    expect_pinned("k == 'a' || k == 'c'", "k", "a,c");
+    expect_pinned("(k == 'a' && x == '1') || (k in {'a', 'b'} && y == '2')", "k", "a,b");
+    expect_pinned("!all()", "k", "");
+    /* any label set with another value, or without k, would match: not pinned */
+    expect_pinned("k == 'a' || app == 'x'", "k", "-");
+    expect_pinned("k != 'a'", "k", "-");
+    expect_pinned("k not in {'a'}", "k", "-");
+    expect_pinned("has(k)", "k", "-");
+    expect_pinned("k starts with 'a'", "k", "-");
+    expect_pinned("!(k != 'a')", "k", "a");
+    expect_pinned("all()", "k", "-");
+    expect_pinned("other == 'a'", "k", "-");
+}
+
 static bool calico_key_open(const char *key, void *arg)
 {
     (void)arg;
@@ -429,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_selector_subset_oracle_exact),
         cmocka_unit_test(test_selector_subset_oracle_sound_with_patterns),
         cmocka_unit_test(test_selector_subset_conjunctions_exact),
+        cmocka_unit_test(test_selector_pinned),
         cmocka_unit_test(test_selector_eval_open),
     };
 
