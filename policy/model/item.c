@@ -26,6 +26,7 @@ static void free_item(struct model_item *it)
     free(it->domains);
     json_decref(it->raw);
     free(it->error);
+    free(it->text);
     free(it);
 }
 
@@ -278,6 +279,7 @@ struct model_item *model_item_new(enum model_kind kind, const json_t *obj, struc
         rc = (it->raw = json_deep_copy(obj)) ? 0 : -1;
         break;
     case MODEL_FORM_NAMESPACE:
+    case MODEL_FORM_POD:
         break;
     }
     if (rc < 0)
@@ -288,4 +290,128 @@ oom:
         free_item(it);
     err_set(e, "out of memory");
     return NULL;
+}
+
+/* The fields of a container that the pod rules read (see model_item_wire()). */
+static const char *const container_keys[] = {"name", "env", "envFrom", "resources",
+                                             "securityContext"};
+/* The fields of a pod spec that the pod rules read, besides its container lists. */
+static const char *const spec_keys[] = {"hostNetwork", "dnsPolicy", "dnsConfig"};
+
+/* Copies the listed keys of src (an object) into a new object; other values as they are. */
+static json_t *pick(const json_t *src, const char *const *keys, size_t n)
+{
+    json_t *out = json_object();
+
+    if (!out || !json_is_object(src))
+        return out;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(src, keys[i]);
+        if (v && json_object_set(out, keys[i], v) < 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/*
+ * A Pod's spec cut to what the pod rules read. A value of the wrong type is kept as it is, so
+ * that the rules report it as they would in admission. NULL on out of memory.
+ */
+static json_t *pod_spec(const json_t *spec)
+{
+    json_t *out;
+
+    if (!json_is_object(spec))
+        return json_incref((json_t *)spec);
+    if (!(out = pick(spec, spec_keys, sizeof(spec_keys) / sizeof(spec_keys[0]))))
+        return NULL;
+    for (size_t l = 0; l < 3; l++) {
+        static const char *const lists[] = {"containers", "initContainers",
+                                            "ephemeralContainers"};
+        const json_t *cs = json_object_get(spec, lists[l]), *c;
+        json_t *copy;
+        size_t i;
+
+        if (!cs)
+            continue;
+        if (!json_is_array(cs)) {
+            copy = json_incref((json_t *)cs);
+        } else if ((copy = json_array())) {
+            json_array_foreach(cs, i, c) {
+                json_t *one = json_is_object(c)
+                                  ? pick(c, container_keys,
+                                         sizeof(container_keys) / sizeof(container_keys[0]))
+                                  : json_incref((json_t *)c);
+                if (json_array_append_new(copy, one) < 0) {
+                    json_decref(copy);
+                    copy = NULL;
+                    break;
+                }
+            }
+        }
+        if (json_object_set_new(out, lists[l], copy) < 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* The decision text of obj (see model_item_wire()). malloc()ed, or NULL on out of memory. */
+static char *decision_text(enum model_kind kind, const json_t *obj, const char *api_version)
+{
+    json_t *top = json_copy((json_t *)obj), *meta = NULL, *ann;
+    char *text = NULL;
+
+    /* Shallow copies: only the top level and metadata change; the rest is shared, not copied. */
+    if (!top)
+        return NULL;
+    json_object_del(top, "status");
+    if (!json_object_get(top, "apiVersion") && api_version && *api_version &&
+        json_object_set_new(top, "apiVersion", json_string(api_version)) < 0)
+        goto out;
+    if (!json_object_get(top, "kind") &&
+        json_object_set_new(top, "kind", json_string(model_kind_info(kind)->kind)) < 0)
+        goto out;
+    if (json_is_object(json_object_get(obj, "metadata"))) {
+        if (!(meta = json_copy(json_object_get(obj, "metadata"))))
+            goto out;
+        json_object_del(meta, "managedFields");
+        ann = json_object_get(meta, "annotations");
+        if (json_object_get(ann, "kubectl.kubernetes.io/last-applied-configuration")) {
+            json_t *a = json_copy(ann);
+            if (!a || json_object_del(a, "kubectl.kubernetes.io/last-applied-configuration") < 0 ||
+                json_object_set_new(meta, "annotations", a) < 0) {
+                json_decref(a);
+                goto out;
+            }
+        }
+        if (json_object_set(top, "metadata", meta) < 0)
+            goto out;
+    }
+    if (model_kind_info(kind)->form == MODEL_FORM_POD && json_object_get(obj, "spec")) {
+        json_t *spec = pod_spec(json_object_get(obj, "spec"));
+        if (!spec || json_object_set_new(top, "spec", spec) < 0)
+            goto out;
+    }
+    text = json_dumps(top, JSON_COMPACT | JSON_SORT_KEYS);
+out:
+    json_decref(meta);
+    json_decref(top);
+    return text;
+}
+
+struct model_item *model_item_wire(enum model_kind kind, const json_t *obj, const char *api_version,
+                                   struct err *e)
+{
+    struct model_item *it = model_item_new(kind, obj, e);
+
+    if (it && !(it->text = decision_text(kind, obj, api_version))) {
+        free_item(it);
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    return it;
 }

@@ -48,6 +48,8 @@ struct model_item {
     json_t *raw; /* MODEL_FORM_RAW: the object */
     char *error; /* policy or set that could not be read: why ("spec.nets[0]: ..."); the
                     model then cannot say what it opens or holds */
+    char *text;  /* items from the API (model_item_wire): the object as decisions read it, see
+                    there; NULL for items from input files and labels */
 };
 
 /*
@@ -63,6 +65,20 @@ struct model_item *model_item_new(enum model_kind kind, const json_t *obj, struc
  * NULL on out of memory.
  */
 struct model_item *model_item_namespace(const char *name, const json_t *labels);
+
+/*
+ * model_item_new() for an object the API server sent (wire.h), which also keeps `text`: the
+ * object as decide_object() reads it, for the continuous audit (audit.h) to judge the model's
+ * objects by the same code as admission. Compact JSON with sorted keys, with apiVersion (from
+ * api_version when the object has none: list items omit it) and kind, without what no decision
+ * reads and what makes a cluster's objects large: status, metadata.managedFields and the
+ * kubectl last-applied-configuration annotation. A Pod keeps only what the pod rules read
+ * (policy/rules/pod.c, podview.c, proxyenv.c, mesh.c): metadata, and of its spec hostNetwork,
+ * dnsPolicy, dnsConfig and, per container, name, env, envFrom, resources and securityContext.
+ * NULL with e set.
+ */
+struct model_item *model_item_wire(enum model_kind kind, const json_t *obj, const char *api_version,
+                                   struct err *e);
 
 struct model_item *model_item_ref(struct model_item *it); /* returns it */
 void model_item_unref(struct model_item *it);             /* NULL is a no-op */

@@ -18,6 +18,7 @@ static const struct model_kind_info infos[MODEL_N_KINDS] = {
     [MODEL_ANP] = {"AdminNetworkPolicy", "adminnetworkpolicies", false, MODEL_FORM_RAW},
     [MODEL_BANP] = {"BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies", false,
                     MODEL_FORM_RAW},
+    [MODEL_POD] = {"Pod", "pods", true, MODEL_FORM_POD},
 };
 
 /*
@@ -47,6 +48,7 @@ static const struct model_api apis[] = {
     {MODEL_CALICO_GLOBALNETWORKSET, "crd.projectcalico.org", "v1", "globalnetworksets"},
     {MODEL_ANP, "policy.networking.k8s.io", "v1alpha1", "adminnetworkpolicies"},
     {MODEL_BANP, "policy.networking.k8s.io", "v1alpha1", "baselineadminnetworkpolicies"},
+    {MODEL_POD, "", "v1", "pods"},
 };
 
 const struct model_kind_info *model_kind_info(enum model_kind k)

@@ -26,6 +26,7 @@ enum model_kind {
     MODEL_CALICO_GLOBALNETWORKSET, /* ... GlobalNetworkSet */
     MODEL_ANP,                     /* policy.networking.k8s.io AdminNetworkPolicy */
     MODEL_BANP,                    /* ... BaselineAdminNetworkPolicy */
+    MODEL_POD,                     /* core Pod, projected (item.h): for the audit only */
     MODEL_N_KINDS
 };
 
@@ -35,6 +36,7 @@ enum model_form {
     MODEL_FORM_POLICY,    /* egress models through the kind's reader */
     MODEL_FORM_NETSET,    /* an address set: CIDRs (and domains) with labels */
     MODEL_FORM_RAW,       /* no reader in the engine yet: the object is kept as it is */
+    MODEL_FORM_POD,       /* labels, and the projected text the pod rules read (item.h) */
 };
 
 struct model_kind_info {

@@ -149,7 +149,8 @@ int wire_list_json(const json_t *root, enum model_kind k, struct wire_page *out,
         struct model_item *mi = NULL;
 
         if (check_kind(k, it, &ie) == 0)
-            mi = model_item_new(k, it, &ie);
+            mi = model_item_wire(k, it, json_string_value(json_object_get(root, "apiVersion")),
+                                 &ie);
         if (!mi) {
             if (!strcmp(ie.msg, "out of memory")) {
                 *e = ie;
@@ -208,7 +209,7 @@ int wire_event(const char *line, size_t len, enum model_kind k, struct wire_even
         err_set(e, "%s event without metadata.resourceVersion", types[t]);
         goto out;
     }
-    if (ev->type != WIRE_BOOKMARK && !(ev->item = model_item_new(k, obj, e)))
+    if (ev->type != WIRE_BOOKMARK && !(ev->item = model_item_wire(k, obj, NULL, e)))
         goto out;
     rc = 0;
 out:

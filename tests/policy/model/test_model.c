@@ -287,6 +287,8 @@ static void test_model_kinds(void **state)
     assert_int_equal(model_kind_of(&o), MODEL_NETWORKPOLICY);
     o.api_version = "v1";
     o.kind = "Pod";
+    assert_int_equal(model_kind_of(&o), MODEL_POD);
+    o.kind = "Service";
     assert_int_equal(model_kind_of(&o), -1);
     /* Every kind is served by at least one API, Calico's v3 API first. */
     for (int k = 0; k < MODEL_N_KINDS; k++) {

@@ -204,10 +204,52 @@ static void test_wire_stream_caps_a_line(void **state)
     free(junk);
 }
 
+static void test_wire_decision_text(void **state)
+{
+    /* A Pod LIST page as kube-apiserver sends it, with what no decision reads. */
+    const char *page =
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"7\"},"
+        "\"items\":[{\"metadata\":{\"name\":\"p\",\"namespace\":\"ml\",\"labels\":{\"a\":\"b\"},"
+        "\"managedFields\":[{\"manager\":\"kubectl\"}],\"annotations\":{\"x\":\"y\","
+        "\"kubectl.kubernetes.io/last-applied-configuration\":\"{...}\"}},"
+        "\"spec\":{\"hostNetwork\":true,\"nodeName\":\"n1\",\"volumes\":[{\"name\":\"v\"}],"
+        "\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"command\":[\"sh\"],"
+        "\"env\":[{\"name\":\"HTTPS_PROXY\",\"value\":\"http://p:3128\"}],"
+        "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}],"
+        "\"initContainers\":[{\"name\":\"i\",\"image\":\"j\",\"securityContext\":{\"privileged\":true}}]},"
+        "\"status\":{\"phase\":\"Running\"}}]}";
+    /* A NetworkPolicy keeps its whole spec; only status and the bulky metadata go. */
+    const char *np =
+        "{\"kind\":\"NetworkPolicyList\",\"apiVersion\":\"networking.k8s.io/v1\",\"metadata\":"
+        "{\"resourceVersion\":\"8\"},\"items\":[{\"metadata\":{\"name\":\"n\",\"namespace\":\"ml\","
+        "\"managedFields\":[]},\"spec\":{\"podSelector\":{}},\"status\":{}}]}";
+    struct wire_page p;
+    struct err e = {0};
+
+    (void)state;
+    assert_int_equal(wire_list(page, strlen(page), MODEL_POD, &p, &e), 0);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(
+        p.items[0]->text,
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"annotations\":{\"x\":\"y\"},"
+        "\"labels\":{\"a\":\"b\"},\"name\":\"p\",\"namespace\":\"ml\"},\"spec\":{\"containers\":"
+        "[{\"env\":[{\"name\":\"HTTPS_PROXY\",\"value\":\"http://p:3128\"}],\"name\":\"c\","
+        "\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}}],\"hostNetwork\":true,"
+        "\"initContainers\":[{\"name\":\"i\",\"securityContext\":{\"privileged\":true}}]}}");
+    wire_page_release(&p);
+    assert_int_equal(wire_list(np, strlen(np), MODEL_NETWORKPOLICY, &p, &e), 0);
+    assert_string_equal(p.items[0]->text,
+                        "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\","
+                        "\"metadata\":{\"name\":\"n\",\"namespace\":\"ml\"},\"spec\":"
+                        "{\"podSelector\":{}}}");
+    wire_page_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_list_page),
+        cmocka_unit_test(test_wire_decision_text),
         cmocka_unit_test(test_wire_list_last_page_and_errors),
         cmocka_unit_test(test_wire_events),
         cmocka_unit_test(test_wire_event_hostile),
