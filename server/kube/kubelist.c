@@ -2,75 +2,39 @@
 
 #include <stdlib.h>
 
-#include "policy/base/buf.h"
 #include "policy/model/wire.h"
 #include "server/kube/discovery.h"
 #include "server/kube/kube.h"
+#include "server/kube/lister.h"
 
 #define PAGE 500
 #define LIST_TIMEOUT_MS 60000
 
-/* LIST every page of kind k through api a into w (items put one by one). 0, or -1 with e set. */
+/* Each page's items straight into the writer (lister.h's sink). */
+static int put_page(void *cls, struct wire_page *page)
+{
+    struct model_writer *w = cls;
+
+    for (size_t i = 0; i < page->n; i++) {
+        struct model_item *it = page->items[i];
+
+        page->items[i] = NULL;
+        if (model_writer_put(w, it) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* LIST every page of api into w, then the kind is complete. 0, or -1 with e set. */
 static int list_kind(struct kube *kube, const struct model_api *a, struct model_writer *w,
                      struct err *e)
 {
-    char *cont = NULL;
-    int rc = -1;
+    /* No restart: the writer cannot take back what earlier pages put, so a 410 fails. */
+    struct lister_sink sink = {.cls = w, .page = put_page};
 
-    for (;;) {
-        struct buf path;
-        struct wire_page page;
-        json_t *resp = NULL;
-        long st;
-
-        buf_init(&path, 0);
-        if (*a->group)
-            buf_printf(&path, "/apis/%s/%s/%s?limit=%d", a->group, a->version, a->resource, PAGE);
-        else
-            buf_printf(&path, "/api/%s/%s?limit=%d", a->version, a->resource, PAGE);
-        if (cont) {
-            buf_puts(&path, "&continue=");
-            kube_query_escape(cont, &path);
-        }
-        st = path.failed ? err_set(e, "out of memory")
-                         : kube_request(kube, "GET", buf_str(&path), NULL, &resp, e);
-        buf_release(&path);
-        if (st != 200) {
-            const char *msg = json_string_value(json_object_get(resp, "message"));
-
-            if (st >= 0)
-                err_set(e, "LIST %s: HTTP %ld%s%.200s", a->resource, st, msg ? ": " : "",
-                        msg ? msg : "");
-            json_decref(resp);
-            goto out;
-        }
-        if (wire_list_json(resp, a->kind, &page, e) < 0) {
-            err_prefix(e, "LIST %s", a->resource);
-            json_decref(resp);
-            goto out;
-        }
-        json_decref(resp);
-        for (size_t i = 0; i < page.n; i++) {
-            struct model_item *it = page.items[i];
-
-            page.items[i] = NULL;
-            if (model_writer_put(w, it) < 0) {
-                wire_page_release(&page);
-                err_set(e, "out of memory");
-                goto out;
-            }
-        }
-        free(cont);
-        cont = page.cont;
-        page.cont = NULL;
-        wire_page_release(&page);
-        if (!cont)
-            break;
-    }
-    rc = model_writer_set_complete(w, a->kind) < 0 ? err_set(e, "out of memory") : 0;
-out:
-    free(cont);
-    return rc;
+    if (lister_list(kube, a, PAGE, &sink, NULL, NULL, e) < 0)
+        return -1;
+    return model_writer_set_complete(w, a->kind) < 0 ? err_set(e, "out of memory") : 0;
 }
 
 struct model *kubelist_snapshot(const char *kubeconfig, struct err *e)
@@ -92,8 +56,10 @@ struct model *kubelist_snapshot(const char *kubeconfig, struct err *e)
         err_set(e, "out of memory");
         goto out;
     }
+    /* Pods only feed the server's audit: a command that exits does not list them. */
     for (int k = 0; k < MODEL_N_KINDS; k++)
         if (chosen[k] >= 0 && (size_t)chosen[k] < n_apis &&
+            model_kind_info((enum model_kind)k)->form != MODEL_FORM_POD &&
             list_kind(kube, &apis[chosen[k]], w, e) < 0)
             goto out;
     if (!(m = model_writer_publish(w)))

@@ -3,8 +3,8 @@
 
 /*
  * A cluster model taken once, for commands that run and exit (`explain --kubeconfig`): one
- * discovery round (discovery.h), then a LIST, every page, of each modelled kind the API server
- * serves, into one snapshot (model.h) in which the listed kinds are complete and the others
+ * discovery round (discovery.h), then a LIST, every page (lister.h), of each modelled kind the
+ * API server serves but Pods (only the server's audit reads them), into one snapshot (model.h) in which the listed kinds are complete and the others
  * unknown. The same items the server's watches build (wire.h), so a command sees the cluster as
  * `serve` does.
  */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/kube/backoff.h"
+#include "server/kube/lister.h"
 
 #define LIST_TIMEOUT_MS 60000 /* one page */
 #define SHORT_WATCH_MS 1000   /* a watch that ends sooner than this counts as a failure */
@@ -34,114 +35,73 @@ static const char *label(const struct watch *w)
     return model_kind_info(w->kind)->label;
 }
 
-static void base_path(const struct model_api *a, struct buf *b)
-{
-    if (*a->group)
-        buf_printf(b, "/apis/%s/%s/%s", a->group, a->version, a->resource);
-    else
-        buf_printf(b, "/api/%s/%s", a->version, a->resource);
-}
-
 static void set_rv(struct watch *w, char *rv)
 {
     free(w->rv);
     w->rv = rv;
 }
 
-/* LIST, every page; on success the items go to the target and w->rv is set. 0 or -1. */
+/* What a relist has gathered so far (lister.h's sink). */
+struct gathered {
+    struct watch *w;
+    struct model_item **items;
+    size_t n, alloc;
+};
+
+static int gather_page(void *cls, struct wire_page *page)
+{
+    struct gathered *g = cls;
+
+    if (page->skipped)
+        log_msg(g->w->cfg.log, LOG_WARN, "watch %s: %zu objects not taken (the first: %s)",
+                label(g->w), page->skipped, page->first_skip.msg);
+    if (g->n + page->n > g->alloc) {
+        size_t na = (g->n + page->n) * 2;
+        struct model_item **grown = realloc(g->items, na * sizeof(*grown));
+        if (!grown)
+            return -1;
+        g->items = grown;
+        g->alloc = na;
+    }
+    if (page->n) /* an empty page has no items array at all */
+        memcpy(g->items + g->n, page->items, page->n * sizeof(*g->items));
+    g->n += page->n;
+    page->n = 0; /* the references moved */
+    return 0;
+}
+
+static void gather_restart(void *cls)
+{
+    struct gathered *g = cls;
+
+    for (size_t i = 0; i < g->n; i++)
+        model_item_unref(g->items[i]);
+    g->n = 0;
+}
+
+/* LIST, every page (lister.h); on success the items go to the target and w->rv is set. */
 static int list_all(struct watch *w, struct err *e)
 {
-    struct model_item **items = NULL;
-    size_t n = 0, alloc = 0;
-    char *cont = NULL, *rv = NULL;
-    int restarts = 0, rc = -1;
+    struct gathered g = {.w = w};
+    struct lister_sink sink = {.cls = &g, .page = gather_page, .restart = gather_restart};
+    char *rv = NULL;
+    int rc = -1;
 
     kube_set_timeout(w->kube, 5000, LIST_TIMEOUT_MS);
-    for (;;) {
-        struct buf path;
-        struct wire_page page;
-        json_t *resp = NULL;
-        long st;
-
-        if (atomic_load(&w->stop))
-            goto out;
-        buf_init(&path, 0);
-        base_path(w->cfg.api, &path);
-        buf_printf(&path, "?limit=%ld", w->cfg.page);
-        if (cont) {
-            buf_puts(&path, "&continue=");
-            kube_query_escape(cont, &path);
-        }
-        st = path.failed ? err_set(e, "out of memory")
-                         : kube_request(w->kube, "GET", buf_str(&path), NULL, &resp, e);
-        buf_release(&path);
-        if (st == 410 && cont && restarts++ < 3) {
-            /* The continue token expired: list from the start again. */
-            json_decref(resp);
-            for (size_t i = 0; i < n; i++)
-                model_item_unref(items[i]);
-            n = 0;
-            free(cont);
-            cont = NULL;
-            continue;
-        }
-        if (st != 200) {
-            const char *msg = json_string_value(json_object_get(resp, "message"));
-            if (st >= 0)
-                err_set(e, "LIST %s: HTTP %ld%s%.200s", w->cfg.api->resource, st, msg ? ": " : "",
-                        msg ? msg : "");
-            json_decref(resp);
-            goto out;
-        }
-        if (wire_list_json(resp, w->kind, &page, e) < 0) {
-            err_prefix(e, "LIST %s", w->cfg.api->resource);
-            json_decref(resp);
-            goto out;
-        }
-        json_decref(resp);
-        if (page.skipped)
-            log_msg(w->cfg.log, LOG_WARN, "watch %s: %zu objects not taken (the first: %s)",
-                    label(w), page.skipped, page.first_skip.msg);
-        if (n + page.n > alloc) {
-            size_t na = (n + page.n) * 2;
-            struct model_item **grown = realloc(items, na * sizeof(*grown));
-            if (!grown) {
-                wire_page_release(&page);
-                err_set(e, "out of memory");
-                goto out;
-            }
-            items = grown;
-            alloc = na;
-        }
-        if (page.n) /* an empty page has no items array at all */
-            memcpy(items + n, page.items, page.n * sizeof(*items));
-        n += page.n;
-        page.n = 0; /* the references moved */
-        free(rv);
-        rv = page.rv;
-        page.rv = NULL;
-        free(cont);
-        cont = page.cont;
-        page.cont = NULL;
-        wire_page_release(&page);
-        if (!cont)
-            break;
-    }
-    if (w->t.relist(w->t.cls, w->kind, items, n) < 0) {
-        n = 0; /* taken */
+    if (lister_list(w->kube, w->cfg.api, w->cfg.page, &sink, &w->stop, &rv, e) < 0)
+        goto out;
+    rc = w->t.relist(w->t.cls, w->kind, g.items, g.n);
+    g.n = 0; /* taken, also on failure */
+    if (rc < 0) {
         err_set(e, "out of memory");
         goto out;
     }
-    n = 0;
     log_msg(w->cfg.log, LOG_INFO, "watch %s: listed at resourceVersion %s", label(w), rv);
     set_rv(w, rv);
     rv = NULL;
-    rc = 0;
 out:
-    for (size_t i = 0; i < n; i++)
-        model_item_unref(items[i]);
-    free(items);
-    free(cont);
+    gather_restart(&g);
+    free(g.items);
     free(rv);
     return rc;
 }
@@ -227,7 +187,11 @@ static enum outcome watch_once(struct watch *w, struct err *e)
 
     buf_init(&path, 0);
     buf_init(&other, 0);
-    base_path(w->cfg.api, &path);
+    if (*w->cfg.api->group)
+        buf_printf(&path, "/apis/%s/%s/%s", w->cfg.api->group, w->cfg.api->version,
+                   w->cfg.api->resource);
+    else
+        buf_printf(&path, "/api/%s/%s", w->cfg.api->version, w->cfg.api->resource);
     buf_puts(&path, "?watch=1&allowWatchBookmarks=true&resourceVersion=");
     kube_query_escape(w->rv, &path);
     buf_printf(&path, "&timeoutSeconds=%ld", timeout_s);
