@@ -38,7 +38,7 @@ struct cluster {
     struct kind_state k[MODEL_N_KINDS];
     bool discovered, ready;
     unsigned long discovery_failures;
-    struct pause *subscriber;
+    struct pause *subscribers[CLUSTER_MAX_SUBSCRIBERS]; /* NULL: a free slot */
     pthread_mutex_t rmu; /* the snapshot pointer only */
     struct model *cur;
     struct modelctx_cache *ctxs; /* the decision context of the newest snapshot asked for */
@@ -60,8 +60,9 @@ static void publish_locked(struct cluster *c)
     old = c->cur;
     c->cur = m;
     pthread_mutex_unlock(&c->rmu);
-    if (old != m && c->subscriber)
-        pause_wake(c->subscriber);
+    for (int i = 0; old != m && i < CLUSTER_MAX_SUBSCRIBERS; i++)
+        if (c->subscribers[i])
+            pause_wake(c->subscribers[i]);
     model_unref(old);
 }
 
@@ -218,6 +219,9 @@ static void *discover(void *cls)
         long wait_ms = c->o.discovery_interval_ms;
 
         if (discovery_round(c->disc_kube, chosen, &e) == 0) {
+            for (int k = 0; k < MODEL_N_KINDS; k++)
+                if (!c->o.pods && model_kind_info((enum model_kind)k)->form == MODEL_FORM_POD)
+                    chosen[k] = -1;
             apply_round(c, chosen);
             pthread_mutex_lock(&c->wmu);
             c->discovered = true;
@@ -358,10 +362,26 @@ bool cluster_ready(struct cluster *c, struct buf *why)
     return ready;
 }
 
-void cluster_subscribe(struct cluster *c, struct pause *p)
+int cluster_subscribe(struct cluster *c, struct pause *p)
+{
+    int rc = -1;
+
+    pthread_mutex_lock(&c->wmu);
+    for (int i = 0; i < CLUSTER_MAX_SUBSCRIBERS && rc < 0; i++)
+        if (!c->subscribers[i]) {
+            c->subscribers[i] = p;
+            rc = 0;
+        }
+    pthread_mutex_unlock(&c->wmu);
+    return rc;
+}
+
+void cluster_unsubscribe(struct cluster *c, struct pause *p)
 {
     pthread_mutex_lock(&c->wmu);
-    c->subscriber = p;
+    for (int i = 0; i < CLUSTER_MAX_SUBSCRIBERS; i++)
+        if (c->subscribers[i] == p)
+            c->subscribers[i] = NULL;
     pthread_mutex_unlock(&c->wmu);
 }
 

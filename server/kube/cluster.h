@@ -31,6 +31,7 @@ struct cluster_options {
     long watch_timeout_s;                  /* 0: 240 (see watch.h) */
     long backoff_first_ms, backoff_max_ms; /* 0: 500 and 30000 */
     const struct log *log;                 /* borrowed */
+    bool pods; /* watch Pods too (for the audit: nothing else reads them; they are many) */
 };
 
 struct cluster;
@@ -51,8 +52,13 @@ struct modelctx *cluster_context(struct cluster *c, struct err *e);
 /* Ready (see above)? When not, why is appended to `why` (may be NULL). */
 bool cluster_ready(struct cluster *c, struct buf *why);
 
-/* Wakes p after every new snapshot (one subscriber: namespaced mode). NULL unsubscribes. */
-void cluster_subscribe(struct cluster *c, struct pause *p);
+/*
+ * Wakes p after every new snapshot, until cluster_unsubscribe(c, p) (namespaced mode and the
+ * audit subscribe; at most CLUSTER_MAX_SUBSCRIBERS at once). 0, or -1 when that many already are.
+ */
+#define CLUSTER_MAX_SUBSCRIBERS 4
+int cluster_subscribe(struct cluster *c, struct pause *p);
+void cluster_unsubscribe(struct cluster *c, struct pause *p);
 
 /* The API server's URL, for messages. */
 const char *cluster_server(const struct cluster *c);

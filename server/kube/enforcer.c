@@ -297,9 +297,12 @@ struct enforcer *enforcer_start(struct kube *kube, struct live *live, struct clu
     kube_set_timeout(en->kube, 3000, 10000);
     if (pthread_mutex_init(&en->mu, NULL) != 0)
         goto fail;
-    cluster_subscribe(cluster, &en->pause);
+    if (cluster_subscribe(cluster, &en->pause) < 0) {
+        pthread_mutex_destroy(&en->mu);
+        goto fail;
+    }
     if (pthread_create(&en->thread, NULL, run, en) != 0) {
-        cluster_subscribe(cluster, NULL);
+        cluster_unsubscribe(cluster, &en->pause);
         pthread_mutex_destroy(&en->mu);
         goto fail;
     }
@@ -317,7 +320,7 @@ void enforcer_stop(struct enforcer *en)
 {
     if (!en)
         return;
-    cluster_subscribe(en->cluster, NULL);
+    cluster_unsubscribe(en->cluster, &en->pause);
     pause_stop(&en->pause);
     pthread_join(en->thread, NULL);
     pause_destroy(&en->pause);
