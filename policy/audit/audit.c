@@ -8,6 +8,7 @@
 #include "policy/config/nsdb.h"
 #include "policy/decide.h"
 #include "policy/doc/manifest.h"
+#include "policy/model/item.h"
 
 /* A growable array of nodes where each node knows its index, for O(1) removal. */
 struct nodes {
@@ -20,10 +21,12 @@ enum list { L_GROUP, L_CLUSTER, L_DIRTY, L_N }; /* the lists a node may be in */
 struct node {
     struct audit_object pub; /* first: callers see nodes as audit_objects */
     /*
-     * What decisions read of the object, as compact JSON text (owned): a third of the memory
-     * of a jansson tree, parsed again for each decision (a few microseconds).
+     * What decisions read of the object, as compact JSON text: a third of the memory of a
+     * jansson tree, parsed again for each decision (a few microseconds). Owned (audit_put), or
+     * the text of `item` (audit_put_item), shared with the cluster model.
      */
     char *text;
+    struct model_item *item; /* one reference, or NULL */
     char *strings;       /* pub's api_version, kind, ns, name, uid, one after another */
     char *key;           /* "group\x1fkind\x1fns\x1fname" (owned) */
     struct group *group; /* its namespace */
@@ -41,6 +44,7 @@ struct group {
 
 struct audit {
     const struct policy *pol;
+    struct audit_context ctx; /* borrowed */
     bool all_dirty;        /* another policy: everything is decided again */
     struct strmap *nodes;  /* key → node */
     struct strmap *groups; /* namespace → group */
@@ -87,7 +91,10 @@ static void node_free(struct node *n)
     if (!n)
         return;
     verdict_release(&n->pub.v);
-    free(n->text);
+    if (n->item)
+        model_item_unref(n->item);
+    else
+        free(n->text);
     free(n->strings);
     free(n->key);
     free(n);
@@ -157,6 +164,14 @@ void audit_set_policy(struct audit *a, const struct policy *pol)
     a->all_dirty = true;
 }
 
+void audit_set_context(struct audit *a, const struct audit_context *ctx)
+{
+    if (ctx)
+        a->ctx = *ctx;
+    else
+        memset(&a->ctx, 0, sizeof(a->ctx));
+}
+
 static int mark_changed(struct audit *a, struct group *g)
 {
     if (g->changed)
@@ -200,6 +215,15 @@ static int namespace_changed(struct audit *a, const char *ns)
         if (nodes_add(&a->dirty, a->cluster.v[i], L_DIRTY) < 0)
             return -1;
     return 0;
+}
+
+int audit_touch(struct audit *a, const char *ns)
+{
+    if (!ns) {
+        a->all_dirty = true;
+        return 0;
+    }
+    return namespace_changed(a, ns);
 }
 
 /*
@@ -305,7 +329,12 @@ static int labels_changed(const struct node *old, const json_t *now)
     return rc;
 }
 
-int audit_put(struct audit *a, const json_t *obj, struct err *e)
+/*
+ * Knows obj, judged by its text: `text` (owned, taken also on failure) or item's (a reference is
+ * taken on success). See audit_put().
+ */
+static int put(struct audit *a, const json_t *obj, char *text, struct model_item *item,
+               struct err *e)
 {
     struct node *n = calloc(1, sizeof(*n)), *old;
     struct object view;
@@ -313,11 +342,15 @@ int audit_put(struct audit *a, const json_t *obj, struct err *e)
     char group[128];
     int lc;
 
-    if (!n)
+    if (!n) {
+        free(text);
         return err_set(e, "out of memory");
+    }
     for (int i = 0; i < L_N; i++)
         n->at[i] = SIZE_MAX;
     verdict_init(&n->pub.v);
+    n->text = item ? item->text : text;
+    n->item = item ? model_item_ref(item) : NULL;
     object_init(&view, (json_t *)obj, NULL);
     if (!*view.kind || !*view.name) {
         node_free(n);
@@ -326,7 +359,7 @@ int audit_put(struct audit *a, const json_t *obj, struct err *e)
     object_group(&view, group, sizeof(group));
     uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
     n->is_namespace = !*group && !strcmp(view.kind, "Namespace");
-    if (!(n->text = stripped(obj)) || identity(n, &view, uid ? uid : "") < 0 ||
+    if (!n->text || identity(n, &view, uid ? uid : "") < 0 ||
         !(n->key = key_of(view.api_version, view.kind, view.ns, view.name)))
         goto oom;
     old = strmap_get(a->nodes, n->key);
@@ -364,6 +397,26 @@ oom:
     return err_set(e, "out of memory");
 }
 
+int audit_put(struct audit *a, const json_t *obj, struct err *e)
+{
+    return put(a, obj, stripped(obj), NULL, e);
+}
+
+int audit_put_item(struct audit *a, struct model_item *it, struct err *e)
+{
+    json_t *obj;
+    int rc;
+
+    if (!it->text)
+        return err_set(e, "%s %s%s%s: no decision text (not from the API)",
+                       model_kind_info(it->kind)->kind, it->ns, *it->ns ? "/" : "", it->name);
+    if (!(obj = json_loads(it->text, 0, NULL)))
+        return err_set(e, "out of memory"); /* dumped from a valid tree: only memory can fail */
+    rc = put(a, obj, NULL, it, e);
+    json_decref(obj);
+    return rc;
+}
+
 int audit_delete(struct audit *a, const char *api_version, const char *kind, const char *ns,
                  const char *name)
 {
@@ -385,6 +438,22 @@ int audit_delete(struct audit *a, const char *api_version, const char *kind, con
     }
     unlink_node(a, n);
     node_free(n);
+    return rc;
+}
+
+int audit_delete_item(struct audit *a, const struct model_item *it)
+{
+    json_t *obj;
+    const char *av;
+    int rc;
+
+    if (!it->text)
+        return 0; /* never put */
+    if (!(obj = json_loads(it->text, 0, NULL)))
+        return -1;
+    av = json_string_value(json_object_get(obj, "apiVersion"));
+    rc = audit_delete(a, av ? av : "", model_kind_info(it->kind)->kind, it->ns, it->name);
+    json_decref(obj);
     return rc;
 }
 
@@ -420,7 +489,13 @@ static bool same_outcome(const struct audit_object *o, const struct verdict *v, 
 
 static int decide(struct audit *a, struct node *n, int64_t now)
 {
-    struct request_ctx ctx = {.operation = "CREATE", .namespaces = a->labels, .now = now};
+    /* As admission would answer a CREATE of the object, among the same other objects. */
+    struct request_ctx ctx = {.operation = "CREATE",
+                              .namespaces = a->labels,
+                              .now = now,
+                              .sets = a->ctx.sets,
+                              .policies = a->ctx.policies,
+                              .context = a->ctx.context};
     json_t *json = json_loads(n->text, 0, NULL);
     struct object view;
     struct verdict v;

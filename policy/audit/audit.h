@@ -8,9 +8,11 @@
  * went through it; the audit also judges what predates the installation, namespaces that become
  * AI by a later label, and the objects a narrower policy file or an ended exemption condemns.
  *
- * Events change what is known — audit_put(), audit_delete(), audit_set_policy() — and
- * audit_run() then decides again only what they can have changed:
+ * Events change what is known — audit_put(), audit_put_item(), audit_delete(),
+ * audit_set_policy(), audit_touch() — and audit_run() then decides again only what they can
+ * have changed:
  *   - an object put: that object (a put identical to what is known changes nothing);
+ *   - a change of the decision context (audit_set_context()): what the caller touches;
  *   - a Namespace whose labels changed, or that appeared or went away: the Namespace, every
  *     object in it (it may have become an AI namespace, or stopped being one) and every
  *     cluster-scoped object (its namespace selectors may reach it);
@@ -22,7 +24,8 @@
  *
  * Memory: the audit keeps what decisions read of each object — apiVersion, kind, metadata
  * without managedFields and the last-applied-configuration annotation, spec and the workload
- * fields, never status — and its verdict.
+ * fields, never status — and its verdict. Items of the cluster model are shared with it, not
+ * copied (audit_put_item()).
  *
  * Pure and single-threaded: one owner calls everything (the server's watch thread, a test).
  */
@@ -34,6 +37,10 @@
 
 #include "policy/base/err.h"
 #include "policy/config/policy.h"
+#include "policy/config/setdb.h"
+#include "policy/eval/compose.h"
+#include "policy/eval/egress.h"
+#include "policy/model/item.h"
 #include "policy/verdict.h"
 
 /* One judged object, as reports need it. Read-only for callers. */
@@ -57,12 +64,49 @@ void audit_free(struct audit *a);
 void audit_set_policy(struct audit *a, const struct policy *pol);
 
 /*
+ * What decisions see besides the object and the namespace labels: the cluster's other policies
+ * and address sets (request_ctx's context, policies and sets; the server passes the cluster
+ * model's decision context, modelctx.h, as admission does). Everything borrowed; all NULL: each
+ * object alone.
+ */
+struct audit_context {
+    const struct compose_input *context;
+    const struct egress_list *policies;
+    const struct setdb *sets;
+};
+
+/*
+ * Decisions from the next run on see ctx (copied; what it points to must live until it is
+ * replaced or the audit freed; NULL: none). Nothing is marked by this alone: the caller says
+ * with audit_touch() whose verdicts the change can reach.
+ */
+void audit_set_context(struct audit *a, const struct audit_context *ctx);
+
+/*
+ * Marks for the next run the objects whose verdicts a change to the context can reach: those of
+ * namespace ns and every cluster-scoped one (a policy or address set of ns changed: they compose
+ * with, or select, the policies of ns and cluster-wide ones), or every object (ns NULL: a
+ * cluster-scoped policy or set changed). 0, or -1 on out of memory (the caller resynchronizes).
+ */
+int audit_touch(struct audit *a, const char *ns);
+
+/*
  * Knows obj (copied from, not kept), replacing what was known of the same object (API group,
  * kind, namespace and name). 0, or -1 with e set: an object without kind or name (nothing to
  * report it by; nothing changes), or out of memory (the object may then be forgotten: the
  * caller resynchronizes).
  */
 int audit_put(struct audit *a, const json_t *obj, struct err *e);
+
+/*
+ * audit_put() for an item of the cluster model from the API (model_item_wire(): its text is what
+ * is judged, shared, not copied; a reference is taken). -1 with e set also for an item without
+ * text.
+ */
+int audit_put_item(struct audit *a, struct model_item *it, struct err *e);
+
+/* audit_delete() of the object an item of the model from the API is. 0, or -1 on OOM. */
+int audit_delete_item(struct audit *a, const struct model_item *it);
 
 /* Forgets an object (apiVersion, kind, namespace "" when cluster-scoped, name). 0, or -1 on OOM. */
 int audit_delete(struct audit *a, const char *api_version, const char *kind, const char *ns,
