@@ -117,14 +117,17 @@ static const char usage_text[] =
     "                        how long a GET's answer is fresh (default 60)\n"
     "  --kube-discovery-interval SECONDS\n"
     "                        how often to ask which kinds are served (default 60)\n\n"
-    "The continuous audit: with the cluster model, every Namespace and network policy of\n"
-    "the cluster is judged again as it changes, when the policy file is reloaded and when\n"
-    "an exemption starts or ends, and the results are written as wgpolicyk8s.io\n"
-    "PolicyReports (one per namespace, a ClusterPolicyReport for cluster-scoped objects;\n"
-    "install deploy/policyreport/ for their CRDs and permissions).\n"
+    "The continuous audit: with the cluster model, every Namespace, Pod and network policy\n"
+    "of the cluster is judged at the first sync, and again as the watches see it change,\n"
+    "when the policy file is reloaded and when an exemption starts warning or ends; the\n"
+    "results are written as wgpolicyk8s.io PolicyReports (one per namespace, a\n"
+    "ClusterPolicyReport for cluster-scoped objects; install deploy/policyreport/ for their\n"
+    "CRDs and permissions) by the replica holding the Lease egressguard-audit.\n"
     "  --no-audit            no continuous audit\n"
     "  --audit-interval SECONDS\n"
-    "                        how often the audit lists the cluster again (default 30)\n\n"
+    "                        how often the audit renews its Lease and asks whether the\n"
+    "                        PolicyReport CRDs are served (default 30; the Lease lasts\n"
+    "                        three intervals, at least 15 s)\n\n"
     "Exit status: 0 after SIGTERM or SIGINT, 1 when it cannot listen (the address or port\n"
     "is in use, or not this machine's), 2 for usage or configuration errors.\n";
 
@@ -452,7 +455,8 @@ static int start_api(const struct serve_opts *o, const struct log *lg, struct cl
                                  .discovery_interval_ms = (long)(o->discovery_s ? o->discovery_s
                                                                                 : 60) *
                                                           1000,
-                                 .log = lg};
+                                 .log = lg,
+                                 .pods = !o->no_audit};
     bool required = o->ns_lookup == NS_LOOKUP_API || o->namespaced;
     const char *unknown = o->ns_unknown_allow ? "judged as not AI namespaces "
                                                 "(--namespace-labels-unknown=allow)"
@@ -590,15 +594,17 @@ int cmd_serve(int argc, char **argv)
         log_msg(&lg, LOG_INFO, "namespaced mode: Kubernetes API at %s", kube_server(k));
     }
     if (cl && !o.no_audit) {
-        struct auditor_config ac = {.kubeconfig = o.kubeconfig,
+        struct auditor_config ac = {.cluster = cl,
+                                    .kubeconfig = o.kubeconfig,
                                     .interval_ms = (long)(o.audit_s ? o.audit_s : 30) * 1000,
                                     .live = live,
                                     .log = &lg};
         if (!(au = auditor_start(&ac, &e)))
             log_msg(&lg, LOG_WARN, "audit: not running: %s", e.msg);
         else
-            log_msg(&lg, LOG_INFO, "audit: every %u s and on change, PolicyReports at %s",
-                    o.audit_s ? o.audit_s : 30, cluster_server(cl));
+            log_msg(&lg, LOG_INFO, "audit: on every change of the cluster model, PolicyReports "
+                                   "at %s (Lease renewed every %u s)",
+                    cluster_server(cl), o.audit_s ? o.audit_s : 30);
     }
     ho.auditor = au;
     ho.nscache = nsc;

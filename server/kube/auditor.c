@@ -9,17 +9,17 @@
 #include <unistd.h>
 
 #include "policy/audit/audit.h"
-#include "policy/base/strmap.h"
+#include "policy/audit/auditsync.h"
 #include "policy/config/exemption.h"
-#include "policy/model/kinds.h"
+#include "policy/model/modelctx.h"
 #include "server/kube/backoff.h"
-#include "server/kube/discovery.h"
+#include "server/kube/cluster.h"
 #include "server/kube/kube.h"
 #include "server/kube/lease.h"
 #include "server/output/polreport.h"
 
 #define DEFAULT_INTERVAL_MS 30000
-#define LIST_PAGE 500
+#define REWRITE_ALL_MS 3600000 /* the safety net: every report written again hourly */
 /* wgpolicyk8s.io/v1alpha2, the API of the PolicyReport CRDs
  * (https://github.com/kubernetes-sigs/wg-policy-prototypes/tree/master/policy-report). */
 #define PR_GROUP "wgpolicyk8s.io"
@@ -32,9 +32,16 @@ struct auditor {
     struct kube *kube;
     struct audit *audit;
     struct policy_ref *pol; /* what the audit judges by: held while the audit borrows it */
-    int chosen[MODEL_N_KINDS];
-    bool rewrite_all;  /* a report write failed, or the CRDs just appeared: write them all */
-    bool crd_missing;  /* the last round found no PolicyReport API */
+    struct modelctx *ctx; /* the snapshot the audit knows, and its decision context: held while
+                             the audit borrows it; NULL before the first sync */
+    bool rewrite_all;  /* a report write failed, the CRDs just appeared, the Lease was taken
+                          over, or the hourly rewrite is due: write them all */
+    bool crd_missing;  /* the last check found no PolicyReport API */
+    bool writer_checked; /* the CRDs and the Lease were asked for at least once */
+    bool render_owed;    /* the metrics text is older than the audit's results */
+    int64_t rendered_ms; /* when it was made (monotonic ms); 0: never */
+    unsigned long passes, events, written; /* since start: passes after the first sync, model
+                                              objects put or deleted, reports written */
     struct lease *lease; /* only its holder writes reports */
     int held;            /* the last lease_try(): 1 held, 0 another's, -1 unknown */
     struct pause pause;
@@ -52,184 +59,6 @@ static void report_path(const char *ns, bool name, struct buf *b)
         buf_puts(b, "/apis/" PR_GROUP "/" PR_VERSION "/clusterpolicyreports");
     if (name)
         buf_puts(b, "/" POLREPORT_NAME);
-}
-
-static void api_path(const struct model_api *api, struct buf *b)
-{
-    if (*api->group)
-        buf_printf(b, "/apis/%s/%s/%s", api->group, api->version, api->resource);
-    else
-        buf_printf(b, "/api/%s/%s", api->version, api->resource);
-}
-
-static void object_key(const char *api_version, const char *kind, const char *ns,
-                       const char *name, struct buf *b)
-{
-    buf_printf(b, "%s\x1f%s\x1f%s\x1f%s", api_version, kind, ns, name);
-}
-
-/*
- * Every object of one API into the audit (list items lack apiVersion and kind: they are added,
- * as the audit reports objects by them), each key into seen. 0, or -1 with e set (what was put
- * stays put; the caller forgets nothing of this kind this round).
- */
-static int list_kind(struct auditor *a, enum model_kind k, const struct model_api *api,
-                     struct strmap *seen, struct err *e)
-{
-    const char *kind = model_kind_info(k)->kind;
-    char apiv[128];
-    char *cont = NULL;
-    int rc = -1;
-
-    snprintf(apiv, sizeof(apiv), "%s%s%s", api->group, *api->group ? "/" : "", api->version);
-    for (;;) {
-        struct buf path;
-        json_t *resp = NULL, *items, *it;
-        const char *next;
-        size_t i;
-        long st;
-
-        buf_init(&path, 0);
-        api_path(api, &path);
-        /* resourceVersion=0: served from the API server's watch cache, not from etcd, so a
-         * round costs the API server little; a slightly old view is caught up by the next
-         * round (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions).
-         * Later pages name only the continue token: the API refuses a resourceVersion with it. */
-        buf_printf(&path, "?limit=%d", LIST_PAGE);
-        if (cont) {
-            buf_puts(&path, "&continue=");
-            kube_query_escape(cont, &path);
-        } else {
-            buf_puts(&path, "&resourceVersion=0");
-        }
-        st = path.failed ? err_set(e, "out of memory")
-                         : kube_request(a->kube, "GET", buf_str(&path), NULL, &resp, e);
-        buf_release(&path);
-        if (st != 200) {
-            if (st >= 0)
-                err_set(e, "LIST %s: HTTP %ld", api->resource, st);
-            json_decref(resp);
-            goto out;
-        }
-        items = json_object_get(resp, "items");
-        json_array_foreach(items, i, it) {
-            json_t *obj = json_copy(it); /* shallow: only the top level gains two keys */
-            const json_t *md = json_object_get(it, "metadata");
-            const char *ns = json_string_value(json_object_get(md, "namespace"));
-            const char *name = json_string_value(json_object_get(md, "name"));
-            struct buf key;
-            struct err pe = {0};
-
-            if (!obj || json_object_set_new(obj, "apiVersion", json_string(apiv)) < 0 ||
-                json_object_set_new(obj, "kind", json_string(kind)) < 0) {
-                json_decref(obj);
-                json_decref(resp);
-                err_set(e, "out of memory");
-                goto out;
-            }
-            if (audit_put(a->audit, obj, &pe) < 0)
-                log_msg(a->cfg.log, LOG_WARN, "audit: %s %s/%s: %s", kind, ns ? ns : "",
-                        name ? name : "", pe.msg);
-            json_decref(obj);
-            if (!name)
-                continue;
-            buf_init(&key, 0);
-            object_key(apiv, kind, ns ? ns : "", name, &key);
-            if (key.failed || strmap_put(seen, buf_str(&key), seen) < 0) {
-                buf_release(&key);
-                json_decref(resp);
-                err_set(e, "out of memory");
-                goto out;
-            }
-            buf_release(&key);
-        }
-        next = json_string_value(json_object_get(json_object_get(resp, "metadata"), "continue"));
-        free(cont);
-        cont = next && *next ? strdup(next) : NULL;
-        json_decref(resp);
-        if (next && *next && !cont) {
-            err_set(e, "out of memory");
-            goto out;
-        }
-        if (!cont)
-            break;
-    }
-    rc = 0;
-out:
-    free(cont);
-    return rc;
-}
-
-/* The objects of kinds listed this round (listed[k]) that the lists did not show: gone. */
-static int forget_gone(struct auditor *a, const bool listed[MODEL_N_KINDS],
-                       const struct strmap *seen)
-{
-    char **nss = NULL;
-    size_t nn = 0;
-    int rc = 0;
-
-    if (audit_namespaces(a->audit, &nss, &nn) < 0)
-        return -1;
-    for (size_t i = 0; i < nn && rc == 0; i++) {
-        const struct audit_object *const *objs;
-        size_t n = audit_objects(a->audit, nss[i], &objs), gone_n = 0;
-        struct audit_object *gone = n ? calloc(n, sizeof(*gone)) : NULL;
-
-        if (n && !gone) {
-            rc = -1;
-            break;
-        }
-        for (size_t j = 0; j < n; j++) {
-            const struct audit_object *o = objs[j];
-            const char *slash = strchr(o->api_version, '/');
-            char group[128];
-            int k;
-            struct buf key;
-            bool known;
-
-            snprintf(group, sizeof(group), "%.*s", slash ? (int)(slash - o->api_version) : 0,
-                     o->api_version);
-            k = model_kind_lookup(group, o->kind);
-            if (k < 0 || !listed[k])
-                continue;
-            buf_init(&key, 0);
-            object_key(o->api_version, o->kind, o->ns, o->name, &key);
-            known = !key.failed && strmap_get(seen, buf_str(&key));
-            if (key.failed)
-                rc = -1;
-            buf_release(&key);
-            if (!known && rc == 0)
-                gone[gone_n++] = *o;
-        }
-        /* Deleted after the walk, by copies: audit_delete frees what audit_objects lent.
-         * Every entry is copied (NULL when out of memory), so the frees below free only
-         * copies. */
-        for (size_t j = 0; j < gone_n; j++) {
-            char *av = strdup(gone[j].api_version), *kd = strdup(gone[j].kind),
-                 *ns = strdup(gone[j].ns), *nm = strdup(gone[j].name);
-            gone[j].api_version = av;
-            gone[j].kind = kd;
-            gone[j].ns = ns;
-            gone[j].name = nm;
-            if (!av || !kd || !ns || !nm)
-                rc = -1;
-        }
-        for (size_t j = 0; j < gone_n; j++) {
-            if (rc == 0 &&
-                audit_delete(a->audit, gone[j].api_version, gone[j].kind, gone[j].ns,
-                             gone[j].name) < 0)
-                rc = -1;
-            free((char *)gone[j].api_version);
-            free((char *)gone[j].kind);
-            free((char *)gone[j].ns);
-            free((char *)gone[j].name);
-        }
-        free(gone);
-    }
-    for (size_t i = 0; i < nn; i++)
-        free(nss[i]);
-    free(nss);
-    return rc;
 }
 
 /* Namespace ns's report to the API: replaced when it exists (conditional on the
@@ -379,6 +208,19 @@ static char *render(struct auditor *a, double started, double duration)
                "# HELP egressguard_audit_objects Objects the audit knows.\n"
                "# TYPE egressguard_audit_objects gauge\n"
                "egressguard_audit_objects %zu\n"
+               "# HELP egressguard_audit_passes_total Audit passes since the start, counted from "
+               "the first one after the cluster model's first sync (which judges every object "
+               "and writes every report).\n"
+               "# TYPE egressguard_audit_passes_total counter\n"
+               "egressguard_audit_passes_total %lu\n"
+               "# HELP egressguard_audit_model_changes_total Objects of the cluster model put "
+               "into or deleted from the audit since the start.\n"
+               "# TYPE egressguard_audit_model_changes_total counter\n"
+               "egressguard_audit_model_changes_total %lu\n"
+               "# HELP egressguard_audit_reports_written_total PolicyReports written (or "
+               "deleted) since the start.\n"
+               "# TYPE egressguard_audit_reports_written_total counter\n"
+               "egressguard_audit_reports_written_total %lu\n"
                "# HELP egressguard_audit_last_run_timestamp_seconds When the last audit round "
                "started.\n"
                "# TYPE egressguard_audit_last_run_timestamp_seconds gauge\n"
@@ -395,7 +237,7 @@ static char *render(struct auditor *a, double started, double duration)
                "and so writes the PolicyReports.\n"
                "# TYPE egressguard_audit_lease_held gauge\n"
                "egressguard_audit_lease_held %d\n",
-               audit_size(a->audit), started, duration, a->crd_missing ? 1 : 0,
+               audit_size(a->audit), a->passes, a->events, a->written, started, duration, a->crd_missing ? 1 : 0,
                a->held == 1 ? 1 : 0);
     if (b.failed) {
         buf_release(&b);
@@ -421,19 +263,10 @@ static int crds_served(struct auditor *a)
     return st == 200 ? 1 : st == 404 ? 0 : -1;
 }
 
-static void round_once(struct auditor *a)
+/* The policy in force, into the audit when it is another file than the audit judges by. */
+static void take_policy(struct auditor *a)
 {
     struct policy_ref *ref = live_policy_get(a->cfg.live);
-    double started = wall_now();
-    int64_t t0 = backoff_now_ms(), now = (int64_t)started;
-    bool listed[MODEL_N_KINDS] = {false};
-    struct strmap *seen = strmap_new();
-    struct audit_changes ch = {0};
-    struct err e = {0};
-    size_t napis;
-    const struct model_api *apis = model_apis(&napis);
-    char *text;
-    int served;
 
     if (!a->pol || policy_ref_policy(ref) != policy_ref_policy(a->pol)) {
         audit_set_policy(a->audit, policy_ref_policy(ref));
@@ -442,33 +275,66 @@ static void round_once(struct auditor *a)
     } else {
         live_policy_put(ref);
     }
-    if (!seen)
-        goto out;
-    if (discovery_round(a->kube, a->chosen, &e) < 0) {
-        log_msg(a->cfg.log, LOG_WARN, "audit: discovery: %s", e.msg);
-        goto out; /* nothing is listed: nothing is forgotten, the next round tries again */
-    }
-    for (int k = 0; k < MODEL_N_KINDS; k++) {
-        if (a->chosen[k] < 0 || (size_t)a->chosen[k] >= napis) {
-            listed[k] = true; /* not served: none of its objects exist */
-            continue;
-        }
-        if (list_kind(a, (enum model_kind)k, &apis[a->chosen[k]], seen, &e) == 0)
-            listed[k] = true;
-        else
-            log_msg(a->cfg.log, LOG_WARN, "audit: %s", e.msg);
-    }
-    if (forget_gone(a, listed, seen) < 0)
-        log_msg(a->cfg.log, LOG_ERROR, "audit: out of memory forgetting deleted objects");
-    if (audit_run(a->audit, now, &ch, &e) < 0) {
+}
+
+/*
+ * The audit brought to the newest snapshot of the cluster model: what changed since the one it
+ * knows is put into it, and decisions see that snapshot's context (the one admission uses).
+ * Out of memory: a new audit, synced from scratch at the next step.
+ */
+static void take_model(struct auditor *a)
+{
+    struct err e = {0};
+    struct modelctx *ctx = cluster_context(a->cfg.cluster, &e);
+    struct auditsync_stats st;
+    struct audit_context ac;
+
+    if (!ctx) {
         log_msg(a->cfg.log, LOG_ERROR, "audit: %s", e.msg);
-        goto out;
+        return;
     }
-    served = crds_served(a);
+    if (a->ctx && ctx->snap == a->ctx->snap) {
+        modelctx_unref(ctx);
+        return;
+    }
+    if (auditsync_apply(a->audit, a->ctx ? a->ctx->snap : NULL, ctx->snap, &st, &e) < 0) {
+        struct audit *fresh = audit_new();
+        log_msg(a->cfg.log, LOG_ERROR, "audit: %s; starting over", e.msg);
+        modelctx_unref(ctx);
+        if (fresh) {
+            audit_free(a->audit);
+            a->audit = fresh;
+            audit_set_context(a->audit, NULL);
+            modelctx_unref(a->ctx);
+            a->ctx = NULL;
+            live_policy_put(a->pol);
+            a->pol = NULL;
+            a->rewrite_all = true;
+        }
+        return;
+    }
+    if (st.skipped)
+        log_msg(a->cfg.log, LOG_WARN, "audit: %zu objects not audited (the first: %s)", st.skipped,
+                st.first.msg);
+    ac = (struct audit_context){.context = &ctx->in, .policies = &ctx->policies, .sets = ctx->sets};
+    audit_set_context(a->audit, &ac);
+    modelctx_unref(a->ctx); /* after the audit stopped pointing into it */
+    a->ctx = ctx;
+    a->events += st.put + st.deleted;
+}
+
+/* Is the PolicyReport API served, and do we hold the Lease? Asked every interval. */
+static void check_writer(struct auditor *a)
+{
+    struct err e = {0};
+    int served = crds_served(a);
+
     if (served == 0 && !a->crd_missing)
         log_msg(a->cfg.log, LOG_WARN,
                 "audit: the PolicyReport CRDs (" PR_GROUP "/" PR_VERSION ") are not served: "
-                "results are not written (install deploy/policyreport/); asked again each round");
+                "results are not written (install deploy/policyreport/); asked again every "
+                "%ld s",
+                a->cfg.interval_ms / 1000);
     if (served == 1 && a->crd_missing)
         a->rewrite_all = true;
     if (served >= 0)
@@ -486,44 +352,86 @@ static void round_once(struct auditor *a)
         if (a->held == 1 && was != 1)
             a->rewrite_all = true;
     }
-    if (served == 1 && a->held == 1) {
-        char **nss = ch.namespaces;
-        size_t nn = ch.n;
-        bool all = a->rewrite_all;
+    a->writer_checked = true;
+    a->render_owed = true; /* the metrics say whether the CRDs are served and the Lease held */
+}
 
-        if (all && audit_namespaces(a->audit, &nss, &nn) < 0) {
-            nss = ch.namespaces;
-            nn = ch.n;
-            all = false;
+/* The reports of the namespaces in ch (every one after rewrite_all) to the API. */
+static void write_reports(struct auditor *a, const struct audit_changes *ch, int64_t now)
+{
+    char **nss = ch->namespaces;
+    size_t nn = ch->n;
+    bool all = a->rewrite_all;
+    struct err e = {0};
+
+    if (all && audit_namespaces(a->audit, &nss, &nn) < 0) {
+        nss = ch->namespaces;
+        nn = ch->n;
+        all = false;
+    }
+    a->rewrite_all = false;
+    for (size_t i = 0; i < nn; i++) {
+        /* A namespace without audited objects left has no report: its last one is deleted
+         * (gone already when the Namespace went). The cluster report stays, empty. */
+        const struct audit_object *const *objs;
+        bool empty = *nss[i] && audit_objects(a->audit, nss[i], &objs) == 0;
+        if ((empty ? delete_report(a, nss[i], &e) : write_report(a, nss[i], now, &e)) < 0) {
+            log_msg(a->cfg.log, LOG_WARN, "audit: PolicyReport %s: %s",
+                    *nss[i] ? nss[i] : "(cluster)", e.msg);
+            a->rewrite_all = true;
+        } else {
+            a->written++;
         }
-        a->rewrite_all = false;
-        for (size_t i = 0; i < nn; i++) {
-            /* A namespace without audited objects left has no report: its last one is deleted
-             * (gone already when the Namespace went). The cluster report stays, empty. */
-            const struct audit_object *const *objs;
-            bool empty = *nss[i] && audit_objects(a->audit, nss[i], &objs) == 0;
-            if ((empty ? delete_report(a, nss[i], &e) : write_report(a, nss[i], now, &e)) < 0) {
-                log_msg(a->cfg.log, LOG_WARN, "audit: PolicyReport %s: %s",
-                        *nss[i] ? nss[i] : "(cluster)", e.msg);
-                a->rewrite_all = true;
-            }
-        }
-        if (all) {
-            for (size_t i = 0; i < nn; i++)
-                free(nss[i]);
-            free(nss);
+    }
+    if (all) {
+        for (size_t i = 0; i < nn; i++)
+            free(nss[i]);
+        free(nss);
+    }
+}
+
+/*
+ * One pass: the policy and the model taken in, what changed decided, the reports that changed
+ * written. `tick`: the interval is up, so the Lease is renewed and the CRDs asked for.
+ */
+static void pass(struct auditor *a, bool tick)
+{
+    double started = wall_now();
+    int64_t t0 = backoff_now_ms();
+    struct audit_changes ch = {0};
+    struct err e = {0};
+    char *text;
+
+    /* Objects that predate the installation are judged at the first sync: not before, when
+     * some kinds are still unlisted and their objects would read as absent. */
+    if (!cluster_ready(a->cfg.cluster, NULL))
+        return;
+    take_policy(a);
+    take_model(a);
+    if (audit_run(a->audit, (int64_t)started, &ch, &e) < 0) {
+        log_msg(a->cfg.log, LOG_ERROR, "audit: %s", e.msg);
+        return;
+    }
+    if (tick || !a->writer_checked)
+        check_writer(a);
+    if (!a->crd_missing && a->held == 1 && (ch.n || a->rewrite_all))
+        write_reports(a, &ch, (int64_t)started);
+    a->passes++;
+    /* The metrics walk every object: after a pass that changed something, at most once a
+     * second (run() comes back within a second when one is owed). */
+    a->render_owed = a->render_owed || ch.n || !a->rendered_ms || ch.decided;
+    if (a->render_owed && (tick || backoff_now_ms() - a->rendered_ms >= 1000)) {
+        text = render(a, started, (double)(backoff_now_ms() - t0) / 1000.0);
+        if (text) {
+            pthread_mutex_lock(&a->mu);
+            free(a->metrics);
+            a->metrics = text;
+            pthread_mutex_unlock(&a->mu);
+            a->rendered_ms = backoff_now_ms();
+            a->render_owed = false;
         }
     }
     audit_changes_release(&ch);
-out:
-    strmap_free(seen);
-    text = render(a, started, (double)(backoff_now_ms() - t0) / 1000.0);
-    if (text) {
-        pthread_mutex_lock(&a->mu);
-        free(a->metrics);
-        a->metrics = text;
-        pthread_mutex_unlock(&a->mu);
-    }
 }
 
 /* Where the Lease lives: the Pod's namespace (POD_NAMESPACE from the downward API, or the
@@ -553,21 +461,42 @@ static struct lease *make_lease(long duration_s)
     return lease_new(ns, LEASE_NAME, holder, duration_s);
 }
 
+/*
+ * Passes on every new snapshot of the model (cluster_subscribe), on auditor_wake(), when an
+ * exemption changes state (audit_next_run(): a delay on the wall clock, re-measured at every
+ * wake and capped by the interval, so a clock that jumps delays it by at most one interval) and
+ * every interval (the Lease, the CRDs, a metrics render owed).
+ */
 static void *run(void *arg)
 {
     struct auditor *a = arg;
+    int64_t last_tick = 0, last_rewrite = 0;
 
     for (;;) {
-        int64_t next, wait = a->cfg.interval_ms;
+        int64_t now = backoff_now_ms(), next, wait;
+        bool tick = !last_tick || now - last_tick >= a->cfg.interval_ms;
 
-        round_once(a);
+        if (tick)
+            last_tick = now;
+        if (!last_rewrite)
+            last_rewrite = now;
+        if (now - last_rewrite >= REWRITE_ALL_MS) {
+            a->rewrite_all = true;
+            last_rewrite = now;
+        }
+        pass(a, tick);
+        wait = a->cfg.interval_ms - (backoff_now_ms() - last_tick);
         next = audit_next_run(a->audit);
         if (next != EXEMPTION_NEVER) {
             int64_t until = (next - (int64_t)wall_now()) * 1000 + 1000;
             if (until < wait)
                 wait = until < 0 ? 0 : until;
         }
-        if (pause_for(&a->pause, (long)wait))
+        if (a->render_owed && wait > 1000)
+            wait = 1000;
+        if (!a->ctx && wait > 1000)
+            wait = 1000; /* not synced yet: readiness is polled, not signalled */
+        if (pause_for(&a->pause, (long)(wait < 0 ? 0 : wait)))
             break;
     }
     return NULL;
@@ -584,8 +513,6 @@ struct auditor *auditor_start(const struct auditor_config *cfg, struct err *e)
     a->cfg = *cfg;
     if (!a->cfg.interval_ms)
         a->cfg.interval_ms = DEFAULT_INTERVAL_MS;
-    for (int k = 0; k < MODEL_N_KINDS; k++)
-        a->chosen[k] = -1;
     a->held = -1;
     if (!(a->kube = kube_new(cfg->kubeconfig, e)))
         goto fail_kube;
@@ -608,12 +535,18 @@ struct auditor *auditor_start(const struct auditor_config *cfg, struct err *e)
         err_set(e, "cannot make a mutex");
         goto fail_mu;
     }
+    if (cluster_subscribe(a->cfg.cluster, &a->pause) < 0) {
+        err_set(e, "cannot follow the cluster model (too many subscribers)");
+        goto fail_subscribe;
+    }
     if (pthread_create(&a->thread, NULL, run, a) != 0) {
         err_set(e, "cannot start the audit thread");
         goto fail_thread;
     }
     return a;
 fail_thread:
+    cluster_unsubscribe(a->cfg.cluster, &a->pause);
+fail_subscribe:
     pthread_mutex_destroy(&a->mu);
 fail_mu:
     pause_destroy(&a->pause);
@@ -632,9 +565,11 @@ void auditor_stop(struct auditor *a)
 {
     if (!a)
         return;
+    cluster_unsubscribe(a->cfg.cluster, &a->pause);
     pause_stop(&a->pause);
     pthread_join(a->thread, NULL);
     audit_free(a->audit);
+    modelctx_unref(a->ctx);
     lease_free(a->lease);
     live_policy_put(a->pol);
     kube_free(a->kube);

@@ -12,21 +12,24 @@
  * the service account's namespace, else "egressguard") writes, and one that takes it over
  * rewrites every report once.
  *
- * Each round LISTs every kind the cluster model knows (kinds.h: Namespaces and the network
- * policy and address-set kinds, through the first API the server serves), puts every object
- * into the audit (an unchanged object costs a comparison, not a decision), forgets the objects
- * of a listed kind that are gone, and runs the audit. Rounds come every interval, at once after
- * auditor_wake() (a policy reload: the audit then judges by the new file) and when an exemption
- * changes state (audit_next_run()). Pods and workload controllers are not audited: listing
- * every Pod of a cluster each round is not cheap. A kind whose LIST fails keeps what was known
- * of it (nothing is forgotten on an error).
+ * It lists nothing itself: it follows the server's cluster model (cluster.h), which the watches
+ * keep in step. Every new snapshot wakes it; what differs from the snapshot it knows goes into
+ * the audit (auditsync.h: only the objects that changed, and those judged in their context),
+ * which decides again only those, with the snapshot's decision context (modelctx.h) exactly as
+ * admission decides, and only the reports whose results changed are written. The first pass
+ * waits for the model's first sync (cluster_ready()), then judges every object, so what
+ * predates the installation is reported at once. A policy reload (auditor_wake()) judges
+ * everything again by the new file. An exemption that starts warning or ends needs no event:
+ * the next pass is scheduled for that instant (audit_next_run()). Every interval the Lease is
+ * renewed and the CRDs asked for; every hour every report is written again, a safety net for
+ * reports edited or deleted by hand.
  *
  * When the PolicyReport CRDs (wgpolicyk8s.io/v1alpha2) are not served, the audit still runs and
- * counts; one log line says so, egressguard_audit_crd_missing is 1, and every round asks
- * discovery again, so reports appear once the CRDs are installed.
+ * counts; one log line says so, egressguard_audit_crd_missing is 1, and every interval asks
+ * again, so reports appear once the CRDs are installed.
  *
  * The thread owns its API client and the audit; auditor_metrics() reads a copy made after each
- * round under a mutex, from any thread.
+ * pass (at most once a second) under a mutex, from any thread.
  */
 
 #include <stdbool.h>
@@ -36,28 +39,33 @@
 #include "server/webhook/live.h"
 #include "server/webhook/log.h"
 
+struct cluster;
+
 struct auditor_config {
-    const char *kubeconfig; /* NULL: the in-cluster service account */
-    long interval_ms;       /* between rounds without events; 0: 30000 */
+    struct cluster *cluster; /* what is audited (borrowed; outlives the auditor) */
+    const char *kubeconfig;  /* for the reports and the Lease; NULL: the service account */
+    long interval_ms;        /* how often the Lease is renewed, the CRDs asked for; 0: 30000 */
     struct live *live;      /* the policy in force (borrowed; outlives the auditor) */
     const struct log *log;  /* borrowed */
 };
 
 struct auditor;
 
-/* Starts the thread (the first round at once). NULL with e set. */
+/* Starts the thread (the first pass once the model is synced). NULL with e set. */
 struct auditor *auditor_start(const struct auditor_config *cfg, struct err *e);
 
 /* Stops the thread (within a second or a request's timeout) and frees everything; NULL no-op. */
 void auditor_stop(struct auditor *a);
 
-/* A round as soon as possible (the policy file was reloaded). NULL is a no-op. */
+/* A pass as soon as possible (the policy file was reloaded). NULL is a no-op. */
 void auditor_wake(struct auditor *a);
 
 /*
  * Appends the Prometheus text: egressguard_audit_violations{namespace,rule},
  * egressguard_audit_last_run_timestamp_seconds, egressguard_audit_last_duration_seconds,
- * egressguard_audit_objects, egressguard_audit_crd_missing, egressguard_audit_lease_held.
+ * egressguard_audit_objects, egressguard_audit_passes_total,
+ * egressguard_audit_model_changes_total, egressguard_audit_reports_written_total,
+ * egressguard_audit_crd_missing, egressguard_audit_lease_held (none before the first pass).
  * Returns out's status.
  */
 int auditor_metrics(struct auditor *a, struct buf *out);

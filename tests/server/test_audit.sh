@@ -4,7 +4,9 @@
 # PolicyReport; fixing it removes the result; labelling a namespace as AI makes its violating
 # policy appear; without the PolicyReport CRDs the audit says so in a metric and writes once
 # they are served; one replica at a time writes, holding a coordination.k8s.io Lease, and another
-# takes over once it stops. Every wait is a bounded poll (rounds every second here).
+# takes over once it stops. The audit follows the server's watches: it lists nothing itself, and
+# judges running Pods too. Every wait is a bounded poll (the Lease and the CRDs are asked for every
+# second here).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/tlsfix.sh"
 . "$(dirname "$0")/kubefix.sh"
@@ -26,6 +28,15 @@ printf '{"objects": [%s, %s, %s, %s, %s]}' "$(ns_json eg-system)" "$(ns_json res
     "$(np_json research open 0.0.0.0/0)" "$(np_json web open 0.0.0.0/0)" >"$k/seed.json"
 start_fake "$k"
 ctl serve '{"group":"coordination.k8s.io","version":"v1","resource":"leases","kind":"Lease","namespaced":true}'
+# Pods: an AI workload (by its labels) in batch, which is no AI namespace, running before the
+# server starts. Its image, command and volumes are nothing the pod rules read.
+ctl serve '{"group":"","version":"v1","resource":"pods","kind":"Pod","namespaced":true}'
+ctl apply "$(ns_json batch)"
+pod_json() {
+    printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"batch","labels":%s},"spec":{"containers":[{"name":"c","image":"trainer:1","command":["python","train.py"]}],"volumes":[{"name":"v","emptyDir":{}}]},"status":{"phase":"Running"}}' "$1" "$2"
+}
+ctl apply "$(pod_json trainer "$AI")"
+ctl apply "$(pod_json web '{"app":"web"}')"
 kubeconfig "$tmp/kubeconfig" "$kport" "{token: test-token}"
 
 # report NS: the PolicyReport of NS as the API has it, in $rep ("" when absent).
@@ -77,13 +88,36 @@ until_ok 60 crd_found && pass test_audit_crd_found ||
     fail test_audit_crd_found "egressguard_audit_crd_missing $(metric egressguard_audit_crd_missing)"
 until_ok 100 clean web && pass test_audit_non_ai_clean || fail test_audit_non_ai_clean "$rep"
 
-# Unchanged rounds write nothing: the report is PUT only when its results change.
+# Pods are audited: the AI workload outside an AI namespace is reported, the web pod is not.
+pod_fails() {
+    report batch && printf '%s' "$rep" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+bad = [s["name"] for x in r.get("results", []) if x["result"] == "fail" for s in x.get("resources", [])
+       if s["kind"] == "Pod" and x["rule"] == "pod.aiWorkloadOutsideAI"]
+sys.exit(0 if bad == ["trainer"] else 1)'
+}
+until_ok 300 pod_fails && pass test_audit_pod_reported || fail test_audit_pod_reported "$rep"
+pod_metric() { [ "$(metric 'egressguard_audit_violations{namespace="batch",rule="pod.aiWorkloadOutsideAI"}')" = 1 ]; }
+until_ok 100 pod_metric && pass test_audit_pod_metric || fail test_audit_pod_metric
+
+# Passes without changes write nothing (a report is PUT only when its results change), and the
+# audit lists nothing: the only LISTs are the watches' first ones.
 puts=$(grep -c '^PUT .*policyreports' "$k/requests")
-lists=$(grep -c '^GET /apis/networking.k8s.io/v1/networkpolicies?limit' "$k/requests")
-more_rounds() { [ "$(grep -c '^GET /apis/networking.k8s.io/v1/networkpolicies?limit' "$k/requests")" -ge $((lists + 3)) ]; }
-until_ok 300 more_rounds
+passes=$(metric egressguard_audit_passes_total)
+more_passes() { [ "$(metric egressguard_audit_passes_total)" -ge $((passes + 3)) ]; }
+until_ok 300 more_passes
 [ "$(grep -c '^PUT .*policyreports' "$k/requests")" -eq "$puts" ] && pass test_audit_unchanged_not_rewritten ||
     fail test_audit_unchanged_not_rewritten "$puts → $(grep -c '^PUT .*policyreports' "$k/requests")"
+lists=$(grep -c '^GET /api[^ ]*?limit' "$k/requests")
+watches=$(grep -c ': listed at resourceVersion' "$tmp/a.log")
+[ "$lists" -eq "$watches" ] && pass test_audit_lists_nothing ||
+    fail test_audit_lists_nothing "$lists LISTs, $watches by the watches"
+
+# The pod is moved out (deleted): its result goes, without any LIST.
+ctl delete '{"apiVersion":"v1","kind":"Pod","namespace":"batch","name":"trainer"}'
+pod_gone() { report batch && ! printf '%s' "$rep" | grep -q trainer; }
+until_ok 300 pod_gone && pass test_audit_pod_deleted || fail test_audit_pod_deleted "$rep"
 
 # 3. Fixing the policy removes the result.
 ctl apply "$(np_json research open 10.20.0.0/16 '[{"protocol":"TCP","port":443}]')"
