@@ -137,6 +137,14 @@ size_t model_list(const struct model *m, enum model_kind k, const char *ns,
     return last - first;
 }
 
+bool model_same_context(const struct model *a, const struct model *b)
+{
+    for (int k = 0; k < MODEL_N_KINDS; k++)
+        if (model_kind_info((enum model_kind)k)->form != MODEL_FORM_POD && a->t[k] != b->t[k])
+            return false;
+    return true;
+}
+
 size_t model_count(const struct model *m, enum model_kind k)
 {
     const struct table *t = table_of(m, k);

@@ -61,6 +61,13 @@ const json_t *model_ns_labels(const struct model *m, const char *ns);
 /* A namespace-label view (nsdb.h) over m, for decisions (m borrowed; must outlive the view). */
 void model_nsdb_view(struct nsdb *db, const struct model *m);
 
+/*
+ * Do a and b hold the same objects of every kind but Pods (the tables of kinds that did not
+ * change are shared between snapshots)? Then a decision context (modelctx.h), which reads no
+ * Pods, is the same for both.
+ */
+bool model_same_context(const struct model *a, const struct model *b);
+
 /* Increases with every published snapshot that changed something (0 for an empty one). */
 uint64_t model_generation(const struct model *m);
 

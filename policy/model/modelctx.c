@@ -197,7 +197,8 @@ struct modelctx *modelctx_cache_get(struct modelctx_cache *c, struct model *m, s
     struct modelctx *ctx = NULL, *old = NULL;
 
     pthread_mutex_lock(&c->lock);
-    if (c->cur && c->cur->snap == m)
+    /* A snapshot that differs only in its Pods (many, frequent) has the same context. */
+    if (c->cur && (c->cur->snap == m || model_same_context(c->cur->snap, m)))
         ctx = modelctx_ref(c->cur);
     pthread_mutex_unlock(&c->lock);
     if (ctx)

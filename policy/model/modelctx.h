@@ -56,7 +56,11 @@ struct modelctx_cache;
 struct modelctx_cache *modelctx_cache_new(void); /* NULL on out of memory */
 void modelctx_cache_free(struct modelctx_cache *c); /* NULL is a no-op */
 
-/* The context of snapshot m: a new reference, or NULL with e set on out of memory. */
+/*
+ * The context of snapshot m: a new reference, or NULL with e set on out of memory. The cached one
+ * also serves a snapshot that differs from its own only in Pods (model_same_context()): its
+ * `snap` is then that older snapshot.
+ */
 struct modelctx *modelctx_cache_get(struct modelctx_cache *c, struct model *m, struct err *e);
 
 #endif

@@ -32,8 +32,8 @@ struct auditor {
     struct kube *kube;
     struct audit *audit;
     struct policy_ref *pol; /* what the audit judges by: held while the audit borrows it */
-    struct modelctx *ctx; /* the snapshot the audit knows, and its decision context: held while
-                             the audit borrows it; NULL before the first sync */
+    struct model *snap;   /* the snapshot the audit knows; NULL before the first sync */
+    struct modelctx *ctx; /* its decision context: held while the audit borrows it */
     bool rewrite_all;  /* a report write failed, the CRDs just appeared, the Lease was taken
                           over, or the hourly rewrite is due: write them all */
     bool crd_missing;  /* the last check found no PolicyReport API */
@@ -279,34 +279,39 @@ static void take_policy(struct auditor *a)
 
 /*
  * The audit brought to the newest snapshot of the cluster model: what changed since the one it
- * knows is put into it, and decisions see that snapshot's context (the one admission uses).
- * Out of memory: a new audit, synced from scratch at the next step.
+ * knows is put into it, and decisions see that snapshot's context (the one admission uses; a
+ * snapshot that changed only Pods shares it). Out of memory: a new audit, synced from scratch
+ * at the next pass.
  */
 static void take_model(struct auditor *a)
 {
     struct err e = {0};
-    struct modelctx *ctx = cluster_context(a->cfg.cluster, &e);
+    struct model *snap = cluster_model(a->cfg.cluster);
+    struct modelctx *ctx;
     struct auditsync_stats st;
     struct audit_context ac;
 
-    if (!ctx) {
+    if (snap == a->snap) {
+        model_unref(snap);
+        return;
+    }
+    if (!(ctx = cluster_context_of(a->cfg.cluster, snap, &e))) {
         log_msg(a->cfg.log, LOG_ERROR, "audit: %s", e.msg);
+        model_unref(snap);
         return;
     }
-    if (a->ctx && ctx->snap == a->ctx->snap) {
-        modelctx_unref(ctx);
-        return;
-    }
-    if (auditsync_apply(a->audit, a->ctx ? a->ctx->snap : NULL, ctx->snap, &st, &e) < 0) {
+    if (auditsync_apply(a->audit, a->snap, snap, &st, &e) < 0) {
         struct audit *fresh = audit_new();
         log_msg(a->cfg.log, LOG_ERROR, "audit: %s; starting over", e.msg);
         modelctx_unref(ctx);
+        model_unref(snap);
         if (fresh) {
             audit_free(a->audit);
             a->audit = fresh;
-            audit_set_context(a->audit, NULL);
             modelctx_unref(a->ctx);
             a->ctx = NULL;
+            model_unref(a->snap);
+            a->snap = NULL;
             live_policy_put(a->pol);
             a->pol = NULL;
             a->rewrite_all = true;
@@ -318,8 +323,11 @@ static void take_model(struct auditor *a)
                 st.first.msg);
     ac = (struct audit_context){.context = &ctx->in, .policies = &ctx->policies, .sets = ctx->sets};
     audit_set_context(a->audit, &ac);
-    modelctx_unref(a->ctx); /* after the audit stopped pointing into it */
+    /* After the audit stopped pointing into the old ones (it holds items of the new snapshot). */
+    modelctx_unref(a->ctx);
     a->ctx = ctx;
+    model_unref(a->snap);
+    a->snap = snap;
     a->events += st.put + st.deleted;
 }
 
@@ -494,7 +502,7 @@ static void *run(void *arg)
         }
         if (a->render_owed && wait > 1000)
             wait = 1000;
-        if (!a->ctx && wait > 1000)
+        if (!a->snap && wait > 1000)
             wait = 1000; /* not synced yet: readiness is polled, not signalled */
         if (pause_for(&a->pause, (long)(wait < 0 ? 0 : wait)))
             break;
@@ -570,6 +578,7 @@ void auditor_stop(struct auditor *a)
     pthread_join(a->thread, NULL);
     audit_free(a->audit);
     modelctx_unref(a->ctx);
+    model_unref(a->snap);
     lease_free(a->lease);
     live_policy_put(a->pol);
     kube_free(a->kube);

@@ -336,6 +336,11 @@ struct modelctx *cluster_context(struct cluster *c, struct err *e)
     return ctx;
 }
 
+struct modelctx *cluster_context_of(struct cluster *c, struct model *m, struct err *e)
+{
+    return modelctx_cache_get(c->ctxs, m, e);
+}
+
 bool cluster_ready(struct cluster *c, struct buf *why)
 {
     bool ready;

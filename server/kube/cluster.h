@@ -49,6 +49,9 @@ struct model *cluster_model(struct cluster *c);
  */
 struct modelctx *cluster_context(struct cluster *c, struct err *e);
 
+/* The decision context of snapshot m (one of cluster_model()'s), from the same cache. */
+struct modelctx *cluster_context_of(struct cluster *c, struct model *m, struct err *e);
+
 /* Ready (see above)? When not, why is appended to `why` (may be NULL). */
 bool cluster_ready(struct cluster *c, struct buf *why);
 

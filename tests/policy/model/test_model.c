@@ -334,6 +334,34 @@ static void test_model_writer_put_objects(void **state)
     model_writer_free(w);
 }
 
+/* Snapshots that differ only in Pods have the same decision context; any other change does not. */
+static void test_model_same_context(void **state)
+{
+    struct model_writer *w = model_writer_new();
+    struct model *s1, *s2, *s3;
+
+    (void)state;
+    assert_non_null(w);
+    assert_int_equal(model_writer_put(w, ns("ml", "a")), 0);
+    assert_int_equal(model_writer_put(w, np("ml", "p")), 0);
+    s1 = model_writer_publish(w);
+    assert_int_equal(model_writer_put(w, item(MODEL_POD, "{\"metadata\": {\"name\": \"x\", "
+                                                         "\"namespace\": \"ml\"}}")),
+                     0);
+    s2 = model_writer_publish(w);
+    assert_ptr_not_equal(s1, s2);
+    assert_int_equal(model_count(s2, MODEL_POD), 1);
+    assert_true(model_same_context(s1, s2));
+    assert_int_equal(model_writer_put(w, np("ml", "q")), 0);
+    s3 = model_writer_publish(w);
+    assert_false(model_same_context(s2, s3));
+    assert_false(model_same_context(s1, s3));
+    model_unref(s1);
+    model_unref(s2);
+    model_unref(s3);
+    model_writer_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_model_item_sets),
         cmocka_unit_test(test_model_kinds),
         cmocka_unit_test(test_model_writer_put_objects),
+        cmocka_unit_test(test_model_same_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
