@@ -33,6 +33,7 @@ struct node {
     size_t at[L_N];      /* index in each list; SIZE_MAX when not in it */
     bool fresh;          /* no verdict yet: its report changes whatever the verdict */
     bool is_namespace;   /* a core Namespace */
+    int form;            /* its model kind's form (kinds.h), -1 when not a modelled kind */
 };
 
 /* The objects of one namespace ("" for cluster-scoped objects), and whether its report changed. */
@@ -217,13 +218,44 @@ static int namespace_changed(struct audit *a, const char *ns)
     return 0;
 }
 
-int audit_touch(struct audit *a, const char *ns)
+/* Is n judged among the other policies and sets (a policy or a set, not a Pod or Namespace)? */
+static bool in_context(const struct node *n)
 {
+    return n->form == MODEL_FORM_POLICY || n->form == MODEL_FORM_RAW ||
+           n->form == MODEL_FORM_NETSET;
+}
+
+static bool mark_in_context(const char *key, void *value, void *ctx)
+{
+    struct audit *a = ctx;
+
+    (void)key;
+    a->oom = in_context(value) && nodes_add(&a->dirty, value, L_DIRTY) < 0;
+    return !a->oom;
+}
+
+int audit_touch(struct audit *a, const char *ns, unsigned reach)
+{
+    struct group *g;
+
     if (!ns) {
-        a->all_dirty = true;
-        return 0;
+        a->oom = false;
+        strmap_each(a->nodes, mark_in_context, a);
+        return a->oom ? -1 : 0;
     }
-    return namespace_changed(a, ns);
+    g = strmap_get(a->groups, ns);
+    for (size_t i = 0; g && i < g->objs.n; i++)
+        if (in_context(g->objs.v[i]) && nodes_add(&a->dirty, g->objs.v[i], L_DIRTY) < 0)
+            return -1;
+    for (size_t i = 0; reach && i < a->cluster.n; i++) {
+        const struct node *n = a->cluster.v[i];
+        bool set = n->form == MODEL_FORM_NETSET;
+        if (in_context(n) && ((set && (reach & AUDIT_REACH_CLUSTER_SETS)) ||
+                              (!set && (reach & AUDIT_REACH_CLUSTER_POLICIES))) &&
+            nodes_add(&a->dirty, a->cluster.v[i], L_DIRTY) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /*
@@ -359,6 +391,9 @@ static int put(struct audit *a, const json_t *obj, char *text, struct model_item
     object_group(&view, group, sizeof(group));
     uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
     n->is_namespace = !*group && !strcmp(view.kind, "Namespace");
+    n->form = model_kind_lookup(group, view.kind);
+    if (n->form >= 0)
+        n->form = (int)model_kind_info((enum model_kind)n->form)->form;
     if (!n->text || identity(n, &view, uid ? uid : "") < 0 ||
         !(n->key = key_of(view.api_version, view.kind, view.ns, view.name)))
         goto oom;

@@ -83,12 +83,14 @@ struct audit_context {
 void audit_set_context(struct audit *a, const struct audit_context *ctx);
 
 /*
- * Marks for the next run the objects whose verdicts a change to the context can reach: those of
- * namespace ns and every cluster-scoped one (a policy or address set of ns changed: they compose
- * with, or select, the policies of ns and cluster-wide ones), or every object (ns NULL: a
- * cluster-scoped policy or set changed). 0, or -1 on out of memory (the caller resynchronizes).
+ * Marks for the next run the objects whose verdicts a change to the context can reach: the
+ * objects judged among the others (network policies and address sets; not Pods, not Namespaces)
+ * of namespace ns, and of the cluster-scoped ones those `reach` names (AUDIT_REACH_*); ns NULL:
+ * every such object of the cluster. 0, or -1 on out of memory (the caller resynchronizes).
  */
-int audit_touch(struct audit *a, const char *ns);
+#define AUDIT_REACH_CLUSTER_SETS 1u     /* GlobalNetworkSets, CiliumCIDRGroups */
+#define AUDIT_REACH_CLUSTER_POLICIES 2u /* CCNPs, GlobalNetworkPolicies, (B)ANPs */
+int audit_touch(struct audit *a, const char *ns, unsigned reach);
 
 /*
  * Knows obj (copied from, not kept), replacing what was known of the same object (API group,

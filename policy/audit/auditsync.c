@@ -4,18 +4,31 @@
 
 #include "policy/model/kinds.h"
 
-/* Whose verdicts a change of kind k in namespace ns reaches besides the object's own. */
+/*
+ * Whose verdicts a change of kind k in namespace ns reaches besides the object's own:
+ *   - a namespaced policy: the policies and sets of ns (policies compose with the others that
+ *     select the same pods, context.h) and the cluster-scoped sets (judged by the policies that
+ *     select them, netset.h); cluster-wide policies are judged alone (context.h);
+ *   - a namespaced set: the policies and sets of ns, and the cluster-scoped policies (a
+ *     GlobalNetworkPolicy may select sets in any namespace);
+ *   - a cluster-scoped policy or set: every policy and set (they reach every namespace).
+ */
 static int touch(struct audit *a, enum model_kind k, const char *ns, bool *all, struct err *e)
 {
     enum model_form f = model_kind_info(k)->form;
+    int rc;
 
     if (f == MODEL_FORM_NAMESPACE || f == MODEL_FORM_POD || *all)
         return 0;
-    if (!*ns)
+    if (!*ns) {
         *all = true;
-    if (audit_touch(a, *ns ? ns : NULL) < 0)
-        return err_set(e, "out of memory");
-    return 0;
+        rc = audit_touch(a, NULL, 0);
+    } else {
+        rc = audit_touch(a, ns,
+                         f == MODEL_FORM_NETSET ? AUDIT_REACH_CLUSTER_POLICIES
+                                                : AUDIT_REACH_CLUSTER_SETS);
+    }
+    return rc < 0 ? err_set(e, "out of memory") : 0;
 }
 
 static int put(struct audit *a, struct model_item *it, struct auditsync_stats *st, struct err *e)
@@ -56,14 +69,16 @@ static int apply_kind(struct audit *a, enum model_kind k, const struct model *be
     if (b == n && nb == nn)
         return 0; /* the same table: the kind did not change */
     while (i < nb || j < nn) {
-        int c = i == nb ? 1 : j == nn ? -1 : order(b[i], n[j]);
         const struct model_item *changed;
+        int c;
 
-        if (c == 0 && b[i] == n[j]) {
+        /* Most items are the same ones: a pointer compare, no string compare. */
+        if (i < nb && j < nn && b[i] == n[j]) {
             i++;
             j++;
             continue;
         }
+        c = i == nb ? 1 : j == nn ? -1 : order(b[i], n[j]);
         if (c < 0) {
             changed = b[i++];
             if (audit_delete_item(a, changed) < 0)

@@ -10,11 +10,9 @@
  * (audit_put_item()) or deleted from it.
  *
  * Besides the objects themselves, a change reaches the verdicts of objects judged in its
- * context (audit_touch()): a network policy or address set of namespace ns, those of ns and the
- * cluster-scoped ones (policies compose with the others that select the same pods, context.h;
- * sets are judged by the policies that select them, netset.h); a cluster-scoped policy or set,
- * every object. A Namespace's labels are handled by the audit itself; Pods reach no other
- * verdict (the decision context holds no pods).
+ * context (audit_touch()): see touch() in auditsync.c for which, kind by kind. A Namespace's
+ * labels are handled by the audit itself; Pods reach no other verdict (the decision context
+ * holds no pods) and no policy or set change reaches a Pod's.
  */
 
 #include <stddef.h>

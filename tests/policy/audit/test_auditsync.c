@@ -308,6 +308,46 @@ static void test_auditsync_pod_projection_judges_as_admission(void **state)
     policy_free(pol);
 }
 
+/* What a change reaches in its context: exactly the objects listed in auditsync.c's touch(). */
+static void test_auditsync_context_reach(void **state)
+{
+    static const char ccnp[] =
+        "{\"apiVersion\":\"cilium.io/v2\",\"kind\":\"CiliumClusterwideNetworkPolicy\",\"metadata\":"
+        "{\"name\":\"c\"},\"spec\":{\"endpointSelector\":{},\"egress\":[{\"toCIDR\":[\"10.20.0.0/16\"]}]}}";
+    static const char gns[] =
+        "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"GlobalNetworkSet\",\"metadata\":"
+        "{\"name\":\"g\"},\"spec\":{\"nets\":[\"10.20.0.0/16\"]}}";
+    struct fix *f = *state;
+    struct auditsync_stats st;
+    struct audit_changes c;
+
+    first_sync(f);
+    put(f, MODEL_CILIUM_CCNP, ccnp, NULL);
+    put(f, MODEL_CALICO_GLOBALNETWORKSET, gns, NULL);
+    put(f, MODEL_POD, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                      "\"namespace\":\"research\"},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}",
+        NULL);
+    sync_run(f, &st, &c);
+    assert_int_equal(c.decided, 3 + 2); /* the three new ones, the two policies the CCNP reaches */
+    audit_changes_release(&c);
+    /* A namespaced policy: itself, and the cluster's sets; not the CCNP, not the pod. */
+    put(f, MODEL_NETWORKPOLICY, NP("research", "open", "10.20.0.0/16"), NULL);
+    sync_run(f, &st, &c);
+    assert_int_equal(c.decided, 2);
+    audit_changes_release(&c);
+    /* A cluster-wide policy: every policy and set (four), not the pod or the Namespaces. */
+    put(f, MODEL_CILIUM_CCNP, ccnp, NULL);
+    sync_run(f, &st, &c);
+    assert_int_equal(c.decided, 4);
+    audit_changes_release(&c);
+    /* A pod: itself only. */
+    assert_int_equal(model_writer_delete(f->w, MODEL_POD, "research", "p"), 0);
+    sync_run(f, &st, &c);
+    assert_int_equal(st.deleted, 1);
+    assert_int_equal(c.decided, 0);
+    audit_changes_release(&c);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -316,6 +356,7 @@ int main(void)
         T(test_auditsync_unchanged_snapshot_puts_nothing),
         T(test_auditsync_labelling_a_namespace_ai),
         T(test_auditsync_fix_and_delete),
+        T(test_auditsync_context_reach),
         T(test_auditsync_pod_projection_judges_as_admission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
