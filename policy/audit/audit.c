@@ -33,7 +33,8 @@ struct node {
     size_t at[L_N];      /* index in each list; SIZE_MAX when not in it */
     bool fresh;          /* no verdict yet: its report changes whatever the verdict */
     bool is_namespace;   /* a core Namespace */
-    int form;            /* its model kind's form (kinds.h), -1 when not a modelled kind */
+    int kind;            /* its model kind (kinds.h), -1 when not a modelled kind */
+    int form;            /* that kind's form (kinds.h), -1 when not a modelled kind */
 };
 
 /* The objects of one namespace ("" for cluster-scoped objects), and whether its report changed. */
@@ -204,18 +205,53 @@ static struct group *group_get(struct audit *a, const char *ns)
     return g;
 }
 
-/* Marks the objects of a namespace whose labels changed, and every cluster-scoped policy. */
+/*
+ * Can n's verdict read the NetworkSets (or their namespaces' labels) of namespaces other than
+ * its own? A namespaced Calico NetworkPolicy whose rule has a namespaceSelector: it reaches the
+ * NetworkSets of the namespaces that selects (caldst.c, after libcalico-go's
+ * getEndpointSelector(); without one a namespaced policy's sets are its own namespace's). The
+ * text test over-approximates: any mention of the field counts.
+ */
+static bool reads_other_namespaces(const struct node *n)
+{
+    return n->kind == MODEL_CALICO_NP && strstr(n->text, "\"namespaceSelector\"");
+}
+
+static bool mark_cross_namespace(const char *key, void *value, void *ctx)
+{
+    struct audit *a = ctx;
+
+    (void)key;
+    a->oom = reads_other_namespaces(value) && nodes_add(&a->dirty, value, L_DIRTY) < 0;
+    return !a->oom;
+}
+
+/* Marks every namespaced policy that may reach NetworkSets of other namespaces. */
+static int touch_cross_namespace(struct audit *a)
+{
+    a->oom = false;
+    strmap_each(a->nodes, mark_cross_namespace, a);
+    return a->oom ? -1 : 0;
+}
+
+/*
+ * Marks the objects of a namespace whose labels changed, every cluster-scoped policy, and when
+ * the namespace holds NetworkSets, the policies that may reach them by its labels.
+ */
 static int namespace_changed(struct audit *a, const char *ns)
 {
     struct group *g = strmap_get(a->groups, ns);
+    bool sets = false;
 
-    for (size_t i = 0; g && i < g->objs.n; i++)
+    for (size_t i = 0; g && i < g->objs.n; i++) {
+        sets = sets || g->objs.v[i]->form == MODEL_FORM_NETSET;
         if (nodes_add(&a->dirty, g->objs.v[i], L_DIRTY) < 0)
             return -1;
+    }
     for (size_t i = 0; i < a->cluster.n; i++)
         if (nodes_add(&a->dirty, a->cluster.v[i], L_DIRTY) < 0)
             return -1;
-    return 0;
+    return sets ? touch_cross_namespace(a) : 0;
 }
 
 /* Is n judged among the other policies and sets (a policy or a set, not a Pod or Namespace)? */
@@ -255,7 +291,7 @@ int audit_touch(struct audit *a, const char *ns, unsigned reach)
             nodes_add(&a->dirty, a->cluster.v[i], L_DIRTY) < 0)
             return -1;
     }
-    return 0;
+    return (reach & AUDIT_REACH_OTHER_NAMESPACES) ? touch_cross_namespace(a) : 0;
 }
 
 /*
@@ -391,9 +427,8 @@ static int put(struct audit *a, const json_t *obj, char *text, struct model_item
     object_group(&view, group, sizeof(group));
     uid = json_string_value(json_object_get(json_object_get(obj, "metadata"), "uid"));
     n->is_namespace = !*group && !strcmp(view.kind, "Namespace");
-    n->form = model_kind_lookup(group, view.kind);
-    if (n->form >= 0)
-        n->form = (int)model_kind_info((enum model_kind)n->form)->form;
+    n->kind = model_kind_lookup(group, view.kind);
+    n->form = n->kind >= 0 ? (int)model_kind_info((enum model_kind)n->kind)->form : -1;
     if (!n->text || identity(n, &view, uid ? uid : "") < 0 ||
         !(n->key = key_of(view.api_version, view.kind, view.ns, view.name)))
         goto oom;

@@ -85,11 +85,15 @@ void audit_set_context(struct audit *a, const struct audit_context *ctx);
 /*
  * Marks for the next run the objects whose verdicts a change to the context can reach: the
  * objects judged among the others (network policies and address sets; not Pods, not Namespaces)
- * of namespace ns, and of the cluster-scoped ones those `reach` names (AUDIT_REACH_*); ns NULL:
- * every such object of the cluster. 0, or -1 on out of memory (the caller resynchronizes).
+ * of namespace ns, of the cluster-scoped ones those `reach` names, and with
+ * AUDIT_REACH_OTHER_NAMESPACES the namespaced policies that may reach the sets of another
+ * namespace (a Calico namespaceSelector); ns NULL: every such object of the cluster. A
+ * Namespace's label change (audit_put) marks those too when the namespace holds sets.
+ * 0, or -1 on out of memory (the caller resynchronizes).
  */
 #define AUDIT_REACH_CLUSTER_SETS 1u     /* GlobalNetworkSets, CiliumCIDRGroups */
 #define AUDIT_REACH_CLUSTER_POLICIES 2u /* CCNPs, GlobalNetworkPolicies, (B)ANPs */
+#define AUDIT_REACH_OTHER_NAMESPACES 4u /* namespaced policies reaching other namespaces' sets */
 int audit_touch(struct audit *a, const char *ns, unsigned reach);
 
 /*

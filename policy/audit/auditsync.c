@@ -9,8 +9,9 @@
  *   - a namespaced policy: the policies and sets of ns (policies compose with the others that
  *     select the same pods, context.h) and the cluster-scoped sets (judged by the policies that
  *     select them, netset.h); cluster-wide policies are judged alone (context.h);
- *   - a namespaced set: the policies and sets of ns, and the cluster-scoped policies (a
- *     GlobalNetworkPolicy may select sets in any namespace);
+ *   - a namespaced set: the policies and sets of ns, the cluster-scoped policies (a
+ *     GlobalNetworkPolicy may select sets in any namespace), and the namespaced Calico policies
+ *     of other namespaces whose namespaceSelector may reach it (audit.c);
  *   - a cluster-scoped policy or set: every policy and set (they reach every namespace).
  */
 static int touch(struct audit *a, enum model_kind k, const char *ns, bool *all, struct err *e)
@@ -25,8 +26,9 @@ static int touch(struct audit *a, enum model_kind k, const char *ns, bool *all, 
         rc = audit_touch(a, NULL, 0);
     } else {
         rc = audit_touch(a, ns,
-                         f == MODEL_FORM_NETSET ? AUDIT_REACH_CLUSTER_POLICIES
-                                                : AUDIT_REACH_CLUSTER_SETS);
+                         f == MODEL_FORM_NETSET
+                             ? AUDIT_REACH_CLUSTER_POLICIES | AUDIT_REACH_OTHER_NAMESPACES
+                             : AUDIT_REACH_CLUSTER_SETS);
     }
     return rc < 0 ? err_set(e, "out of memory") : 0;
 }

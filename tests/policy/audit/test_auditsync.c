@@ -348,6 +348,64 @@ static void test_auditsync_context_reach(void **state)
     audit_changes_release(&c);
 }
 
+/* Does a violation of o name the NetworkSet partners/db as what opens too much? */
+static bool set_escapes(const struct audit_object *o)
+{
+    for (size_t i = 0; i < o->v.n_findings; i++)
+        if (o->v.findings[i].violation && strstr(o->v.findings[i].message, "NetworkSet partners/db"))
+            return true;
+    return false;
+}
+
+/*
+ * A namespaced Calico policy whose namespaceSelector reaches the NetworkSets of another
+ * namespace is judged again when such a set changes, and when that namespace's labels do; a
+ * Calico policy without one is not. (Online the set store is never complete, so both policies
+ * are denied for the sets not known; what a known set adds is what changes.)
+ */
+#define CALICO_NP(ns, name, dst)                                                           \
+    "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"NetworkPolicy\",\"metadata\":{"    \
+    "\"name\":\"" name "\",\"namespace\":\"" ns "\"},\"spec\":{\"selector\":\"all()\","    \
+    "\"types\":[\"Egress\"],\"egress\":[{\"action\":\"Allow\",\"protocol\":\"TCP\","       \
+    "\"destination\":{" dst "\"ports\":[443]}}]}}"
+#define NETSET(ns, cidr)                                                                   \
+    "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"NetworkSet\",\"metadata\":{"       \
+    "\"name\":\"db\",\"namespace\":\"" ns "\",\"labels\":{\"role\":\"db\"}},\"spec\":"      \
+    "{\"nets\":[\"" cidr "\"]}}"
+static void test_auditsync_sets_of_other_namespaces(void **state)
+{
+    struct fix *f = *state;
+    struct auditsync_stats st;
+    struct audit_changes c;
+
+    first_sync(f);
+    put(f, MODEL_NAMESPACE, NS("partners", "\"team\":\"partners\""), NULL);
+    put(f, MODEL_CALICO_NETWORKSET, NETSET("partners", "10.20.1.0/24"), NULL);
+    put(f, MODEL_CALICO_NP,
+        CALICO_NP("research", "to-partners",
+                  "\"namespaceSelector\":\"team == 'partners'\",\"selector\":\"role == 'db'\","),
+        NULL);
+    put(f, MODEL_CALICO_NP, CALICO_NP("research", "own", "\"selector\":\"role == 'db'\","), NULL);
+    sync_run(f, &st, &c);
+    audit_changes_release(&c);
+    assert_false(set_escapes(find(f->a, "research", "to-partners")));
+
+    /* The set now holds the world: the policy reaching it escapes by it; the other one (which
+     * cannot reach it) is not judged again. */
+    put(f, MODEL_CALICO_NETWORKSET, NETSET("partners", "0.0.0.0/0"), NULL);
+    sync_run(f, &st, &c);
+    assert_true(set_escapes(find(f->a, "research", "to-partners")));
+    assert_false(set_escapes(find(f->a, "research", "own")));
+    assert_int_equal(c.decided, 2); /* the set, and the policy reaching it */
+    audit_changes_release(&c);
+
+    /* Its namespace no longer matches the namespaceSelector: the set is not reached. */
+    put(f, MODEL_NAMESPACE, NS("partners", "\"team\":\"other\""), NULL);
+    sync_run(f, &st, &c);
+    assert_false(set_escapes(find(f->a, "research", "to-partners")));
+    audit_changes_release(&c);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -357,6 +415,7 @@ int main(void)
         T(test_auditsync_labelling_a_namespace_ai),
         T(test_auditsync_fix_and_delete),
         T(test_auditsync_context_reach),
+        T(test_auditsync_sets_of_other_namespaces),
         T(test_auditsync_pod_projection_judges_as_admission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
