@@ -56,13 +56,14 @@ case "$base" in *subPath*) fail deploy_no_subpath ;; *) pass deploy_no_subpath ;
 role=$(printf '%s\n' "$base" | awk '/^kind: ClusterRole$/ {r = 1} r && /^---/ {exit} r')
 case "$role" in *create*|*update*|*delete*|*patch*|*'"*"'*) fail deploy_base_role_read_only "$role" ;;
 *) pass deploy_base_role_read_only ;; esac
-for res in namespaces networkpolicies ciliumnetworkpolicies ciliumclusterwidenetworkpolicies \
+for res in namespaces pods networkpolicies ciliumnetworkpolicies ciliumclusterwidenetworkpolicies \
     ciliumcidrgroups globalnetworkpolicies networksets globalnetworksets adminnetworkpolicies \
     baselineadminnetworkpolicies; do
     expect_in "deploy_base_role_reads_$res" "$role" "- $res"
 done
 n=$(printf '%s\n' "$role" | grep -c '^  - get$')
-[ "$n" -eq 5 ] && pass deploy_base_role_get_list_watch_each_group || fail deploy_base_role_get_list_watch_each_group "$n"
+# One rule per API group, and one for Pods (the audit's, apart from the core group's Namespaces).
+[ "$n" -eq 6 ] && pass deploy_base_role_get_list_watch_each_group || fail deploy_base_role_get_list_watch_each_group "$n"
 run kubectl kustomize "$root/deploy/namespaced"
 expect_rc deploy_kustomize_namespaced 0
 expect_in deploy_namespaced_flag "$out" "- --namespaced-mode"
