@@ -244,9 +244,9 @@ static void test_auditsync_pod_projection_judges_as_admission(void **state)
         "\"image\":\"i\",\"securityContext\":{\"privileged\":true,\"capabilities\":{\"add\":"
         "[\"NET_ADMIN\"]}}}],\"initContainers\":[{\"name\":\"i\",\"image\":\"j\",\"envFrom\":"
         "[{\"configMapRef\":{\"name\":\"proxy\"}}]}]}}",
-        /* a malformed field: an error either way */
-        "{\"metadata\":{\"name\":\"d\",\"namespace\":\"ml-x\"},\"spec\":{\"hostNetwork\":\"yes\","
-        "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}",
+        /* a malformed field: an error either way (parenthesized: one element of two lines) */
+        ("{\"metadata\":{\"name\":\"d\",\"namespace\":\"ml-x\"},\"spec\":{\"hostNetwork\":\"yes\","
+         "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}"),
     };
     struct fix *f = *state;
     struct err e = {0};
