@@ -352,7 +352,8 @@ static void test_auditsync_context_reach(void **state)
 static bool set_escapes(const struct audit_object *o)
 {
     for (size_t i = 0; i < o->v.n_findings; i++)
-        if (o->v.findings[i].violation && strstr(o->v.findings[i].message, "NetworkSet partners/db"))
+        if (o->v.findings[i].violation &&
+            strstr(o->v.findings[i].message, "NetworkSet partners/db"))
             return true;
     return false;
 }
