@@ -252,11 +252,13 @@ class H(BaseHTTPRequestHandler):
                 with lock:
                     if st["conn_gen"] != gen:
                         break
+                    # Read with the events: a bookmark at cur then passes no event unsent (one
+                    # emitted during the wait below is sent by the next round, not skipped).
+                    cur = st["rv"]
                     evs = [e for e in st["events"] if e[0] > since and e[1] == g and e[2] == r
                            and (not ns or e[4]["metadata"].get("namespace", "") == ns)]
                     if not evs:
                         lock.wait(0.2)
-                        cur = st["rv"]
                 if evs:
                     for rv, _, _, typ, obj in evs:
                         o = dict(obj, kind=kind, apiVersion=api)
