@@ -89,6 +89,7 @@ struct builder {
     int items_depth;   /* stack index of the root's "items" sequence while its items stream; -1 */
     size_t nodes_at_item;
     bool cap_per_unit; /* DOC_MAX_NODES per document or item rather than per stream */
+    bool skipping;     /* the current document is passed over (doc_sink.skip) */
 };
 
 static bool saw_template(const struct builder *b)
@@ -648,11 +649,19 @@ static int run(struct builder *b, yaml_parser_t *parser)
             goto out;
         }
         int r = 0;
+        if (b->skipping && ev.type != YAML_DOCUMENT_END_EVENT) {
+            yaml_event_delete(&ev);
+            continue;
+        }
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
             break;
         case YAML_DOCUMENT_START_EVENT:
+            if (b->sink->skip && b->sink->skip(b->cls)) {
+                b->skipping = true;
+                break;
+            }
             b->doc = calloc(1, sizeof(*b->doc));
             if (!b->doc)
                 r = err_set(b->e, "out of memory");
@@ -663,6 +672,10 @@ static int run(struct builder *b, yaml_parser_t *parser)
         case YAML_DOCUMENT_END_EVENT: {
             struct doc *d = b->doc;
 
+            if (b->skipping) {
+                b->skipping = false;
+                break;
+            }
             b->doc = b->cur = NULL;
             if (b->cap_per_unit)
                 b->nodes = 0;

@@ -52,6 +52,12 @@ struct doc_sink {
     int (*item)(void *cls, struct doc *item, const struct doc *root);
     bool stream_cap; /* DOC_MAX_NODES over the stream even when items stream (a reader that
                         keeps everything) */
+    /*
+     * Optional: asked as each document starts (empty ones included, in stream order). true
+     * passes the document over: libyaml still parses it (a syntax error still fails the
+     * stream), but no tree is built, nothing is checked beyond syntax, nothing is handed over.
+     */
+    bool (*skip)(void *cls);
 };
 
 int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,

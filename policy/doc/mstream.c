@@ -39,6 +39,23 @@ struct manifest_stream {
     bool items;
     struct held *held;
     size_t n_held, a_held;
+
+    /*
+     * The numbers each document gave its objects, recorded on the first reading (in document
+     * order over all files), so that a replay can pass over the documents the sink does not
+     * want without building them. A file that failed to parse took its numbers back: then
+     * nothing is passed over.
+     */
+    struct span {
+        const char *file; /* interned */
+        size_t from, to;  /* [from, to) */
+    } *spans;
+    size_t n_spans, a_spans;
+    size_t doc_ord;  /* documents begun in this reading */
+    bool span_open;  /* spans[n_spans - 1].to is not known yet */
+    bool replaying;  /* manifest_stream_replay(): no recording, passing over */
+    bool spans_bad;  /* out of memory, or a file took its numbers back */
+    const char *file; /* the file being read */
 };
 
 struct manifest_stream *manifest_stream_new(const struct manifest_sink *sink, void *cls)
@@ -71,12 +88,58 @@ void manifest_stream_free(struct manifest_stream *s)
     drop_held(s);
     free(s->held);
     free(s->errs);
+    free(s->spans);
     free(s);
 }
 
 void manifest_stream_number_from(struct manifest_stream *s, size_t n)
 {
     s->seq = n;
+}
+
+void manifest_stream_replay(struct manifest_stream *s)
+{
+    s->seq = 0;
+    s->doc_ord = 0;
+    s->replaying = true;
+}
+
+/* The document being recorded ends here. */
+static void close_span(struct manifest_stream *s)
+{
+    if (s->span_open)
+        s->spans[s->n_spans - 1].to = s->seq;
+    s->span_open = false;
+}
+
+/*
+ * doc_sink.skip. First reading: a document starts, numbered from here. Replay: pass over the
+ * document when it was the same one (file, first number) and the sink wants none of its numbers.
+ */
+static bool on_begin(void *cls)
+{
+    struct manifest_stream *s = cls;
+    size_t k = s->doc_ord++;
+    const struct span *sp;
+
+    if (!s->replaying) {
+        close_span(s);
+        if (s->spans_bad ||
+            room_for_one((void **)&s->spans, s->n_spans, &s->a_spans, sizeof(*s->spans)) < 0) {
+            s->spans_bad = true;
+            return false;
+        }
+        s->spans[s->n_spans++] = (struct span){s->file, s->seq, s->seq};
+        s->span_open = true;
+        return false;
+    }
+    if (s->spans_bad || k >= s->n_spans || !s->sink->wants)
+        return false;
+    sp = &s->spans[k];
+    if (sp->file != s->file || sp->from != s->seq || s->sink->wants(s->cls, sp->from, sp->to))
+        return false;
+    s->seq = sp->to;
+    return true;
 }
 
 const char *manifest_stream_intern(struct manifest_stream *s, const char *name)
@@ -361,17 +424,22 @@ done:
 static int read_file(struct manifest_stream *s, FILE *fp, const char *data, size_t len,
                      const char *file)
 {
-    struct doc_sink sink = {.doc = on_doc, .item = on_item, .stream_cap = s->sink->keeps_all};
+    struct doc_sink sink = {.doc = on_doc, .item = on_item, .stream_cap = s->sink->keeps_all,
+                            .skip = on_begin};
     struct err e = {0};
     int rc;
 
     s->file_seq = s->seq;
     s->n_errs = 0;
     s->items = false;
+    s->file = file;
     rc = fp ? doc_stream_file(fp, file, &sink, s, &e) : doc_stream_buffer(data, len, file, &sink,
                                                                            s, &e);
     drop_held(s);
+    if (!s->replaying)
+        close_span(s);
     if (rc < 0) {
+        s->spans_bad = true;
         if (s->failed || !strcmp(e.msg, "out of memory"))
             return -1;
         /* A file that does not parse is one error, as if nothing of it had been read. */

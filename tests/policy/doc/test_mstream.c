@@ -21,6 +21,7 @@
 struct rec {
     struct buf log;
     size_t items_alone; /* objects whose doc holds only them (a List item streamed out) */
+    unsigned wanted;    /* on a replay: the numbers the sink wants (bit seq) */
 };
 
 static int on_object(void *cls, size_t seq, const struct object *obj, bool *keep)
@@ -53,6 +54,38 @@ static int on_error(void *cls, const struct err *e)
 
 static const struct manifest_sink sink = {
     .object = on_object, .retract = on_retract, .error = on_error, .keeps_all = false};
+
+static bool on_wants(void *cls, size_t from, size_t to)
+{
+    struct rec *r = cls;
+    bool want = false;
+
+    for (size_t i = from; i < to; i++)
+        want = want || (r->wanted >> i & 1u);
+    buf_printf(&r->log, "wants %zu %zu: %s\n", from, to, want ? "yes" : "no");
+    return want;
+}
+
+static const struct manifest_sink replay_sink = {.object = on_object,
+                                                 .retract = on_retract,
+                                                 .error = on_error,
+                                                 .keeps_all = false,
+                                                 .wants = on_wants};
+
+/* Reads text as in.yaml, then replays it wanting the numbers of `wanted`; the replay's events. */
+static void replay_text(const char *text, unsigned wanted, struct rec *r)
+{
+    struct manifest_stream *s = manifest_stream_new(&replay_sink, r);
+
+    assert_non_null(s);
+    buf_init(&r->log, 0);
+    r->wanted = wanted;
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    buf_reset(&r->log);
+    manifest_stream_replay(s);
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    manifest_stream_free(s);
+}
 
 /* Reads text as file in.yaml; the events as text. */
 static void read_text(const char *text, struct rec *r)
@@ -179,6 +212,57 @@ static void test_mstream_stdin_read_twice(void **state)
     fclose(in);
 }
 
+/*
+ * A replay builds only the documents holding a number the sink wants, a List's items as one
+ * document, and numbers them as the first reading did (an empty document gives none).
+ */
+static void test_mstream_replay_passes_over_unwanted_documents(void **state)
+{
+    static const char text[] = "kind: Pod\napiVersion: v1\nmetadata: {name: a}\n"
+                               "---\nkind: List\napiVersion: v1\n"
+                               "items: [{kind: Pod, apiVersion: v1, metadata: {name: b}},\n"
+                               "        {kind: Pod, apiVersion: v1, metadata: {name: c}}]\n"
+                               "---\n# nothing\n"
+                               "---\nkind: Pod\napiVersion: v1\nmetadata: {name: d}\n";
+    struct rec r;
+
+    (void)state;
+    replay_text(text, 1u << 2 | 1u << 3, &r);
+    expect(&r, "wants 0 1: no\n"
+               "wants 1 3: yes\n"
+               "obj 1 Pod b line 7\n"
+               "obj 2 Pod c line 8\n"
+               "wants 3 3: no\n"
+               "wants 3 4: yes\n"
+               "obj 3 Pod d line 12\n");
+    replay_text(text, 0, &r);
+    expect(&r, "wants 0 1: no\nwants 1 3: no\nwants 3 3: no\nwants 3 4: no\n");
+}
+
+/* A file that took its numbers back (it does not parse) is replayed in full, sink not asked. */
+static void test_mstream_replay_of_a_broken_file_reads_it_all(void **state)
+{
+    static const char text[] = "kind: Pod\napiVersion: v1\nmetadata: {name: a}\n"
+                               "---\nkind: Pod\n  bad: [\n";
+    struct rec r;
+    char first[700];
+    struct manifest_stream *s = manifest_stream_new(&replay_sink, &r);
+
+    (void)state;
+    assert_non_null(s);
+    buf_init(&r.log, 0);
+    r.wanted = 0;
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    snprintf(first, sizeof(first), "%s", buf_str(&r.log));
+    assert_non_null(strstr(first, "obj 0 Pod a line 1\nretract 0\nerr in.yaml:"));
+    buf_reset(&r.log);
+    manifest_stream_replay(s);
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    assert_string_equal(buf_str(&r.log), first);
+    buf_release(&r.log);
+    manifest_stream_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +271,8 @@ int main(void)
         cmocka_unit_test(test_mstream_items_of_a_non_list_taken_back),
         cmocka_unit_test(test_mstream_broken_file_taken_back),
         cmocka_unit_test(test_mstream_stdin_read_twice),
+        cmocka_unit_test(test_mstream_replay_passes_over_unwanted_documents),
+        cmocka_unit_test(test_mstream_replay_of_a_broken_file_reads_it_all),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
