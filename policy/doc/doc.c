@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,8 @@ struct builder {
     const char *data; /* the whole input, when it is a buffer (for the template sniff) */
     size_t len;
     const bool *template_seen; /* when reading a file: set once "{{" went by */
+    const size_t *first_high;  /* when reading a file: offset of its first non-ASCII byte */
+    bool one_doc;              /* stop after the first document (doc_stream_file_at) */
     struct doc *doc;
     struct frame stack[DOC_MAX_DEPTH];
     int depth;
@@ -658,9 +661,18 @@ static int run(struct builder *b, yaml_parser_t *parser)
             done = true;
             break;
         case YAML_DOCUMENT_START_EVENT:
-            if (b->sink->skip && b->sink->skip(b->cls)) {
-                b->skipping = true;
-                break;
+            if (b->sink->skip && !b->one_doc) {
+                const yaml_mark_t *m = &ev.start_mark;
+                /* every character before the document a byte: the line's start is a byte offset */
+                struct doc_start at = {
+                    m->line, b->first_high && *b->first_high >= m->index && m->index <= LONG_MAX
+                                 ? (long)(m->index - m->column)
+                                 : -1};
+
+                if (b->sink->skip(b->cls, &at)) {
+                    b->skipping = true;
+                    break;
+                }
             }
             b->doc = calloc(1, sizeof(*b->doc));
             if (!b->doc)
@@ -676,6 +688,7 @@ static int run(struct builder *b, yaml_parser_t *parser)
                 b->skipping = false;
                 break;
             }
+            done = b->one_doc;
             b->doc = b->cur = NULL;
             if (b->cap_per_unit)
                 b->nodes = 0;
@@ -749,6 +762,8 @@ int doc_stream_buffer(const char *data, size_t len, const char *file, const stru
 struct file_input {
     FILE *fp;
     size_t total;
+    size_t end; /* read no further than this offset (SIZE_MAX: to the end) */
+    size_t first_high; /* offset of the first byte >= 0x80 (SIZE_MAX: none yet) */
     bool over, failed, template_seen;
     char last;
 };
@@ -756,7 +771,11 @@ struct file_input {
 static int read_file(void *data, unsigned char *buffer, size_t size, size_t *size_read)
 {
     struct file_input *in = data;
-    size_t n = fread(buffer, 1, size, in->fp);
+    size_t n;
+
+    if (in->end - in->total < size)
+        size = in->end - in->total;
+    n = size ? fread(buffer, 1, size, in->fp) : 0;
 
     if (!n && ferror(in->fp)) {
         in->failed = true;
@@ -770,6 +789,12 @@ static int read_file(void *data, unsigned char *buffer, size_t size, size_t *siz
             in->template_seen = *++p == '{';
         in->last = (char)buffer[n - 1];
     }
+    if (in->first_high == SIZE_MAX)
+        for (size_t i = 0; i < n; i++)
+            if (buffer[i] & 0x80) {
+                in->first_high = in->total + i;
+                break;
+            }
     in->total += n;
     if (in->total > DOC_MAX_BYTES) {
         in->over = true;
@@ -782,9 +807,9 @@ static int read_file(void *data, unsigned char *buffer, size_t size, size_t *siz
 int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
                     struct err *e)
 {
-    struct file_input in = {.fp = fp};
-    struct builder b = {.file = file, .template_seen = &in.template_seen, .e = e, .sink = sink,
-                        .cls = cls};
+    struct file_input in = {.fp = fp, .first_high = SIZE_MAX, .end = SIZE_MAX};
+    struct builder b = {.file = file, .template_seen = &in.template_seen,
+                        .first_high = &in.first_high, .e = e, .sink = sink, .cls = cls};
     yaml_parser_t parser;
     struct stat st;
     int rc;
@@ -800,6 +825,37 @@ int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, voi
     yaml_parser_delete(&parser);
     if (rc < 0 && in.over)
         return too_large(e, file, in.total);
+    if (rc < 0 && in.failed) {
+        err_set(e, "cannot read: %s", strerror(errno));
+        return err_at(e, file, 0, 0);
+    }
+    return rc;
+}
+
+int doc_stream_file_at(FILE *fp, const char *file, const struct doc_start *at, long end,
+                       const struct doc_sink *sink, void *cls, struct err *e)
+{
+    /* first_high: no need to look for non-ASCII bytes (skip is not asked) */
+    struct file_input in = {.fp = fp, .first_high = 0, .end = end < 0 ? SIZE_MAX : (size_t)end};
+    struct builder b = {.file = file, .template_seen = &in.template_seen, .e = e, .sink = sink,
+                        .cls = cls, .one_doc = true};
+    yaml_parser_t parser;
+    int rc;
+
+    if (at->offset < 0 || fseek(fp, at->offset, SEEK_SET) < 0) {
+        err_set(e, "cannot read: %s", at->offset < 0 ? "no known offset" : strerror(errno));
+        return err_at(e, file, (int)at->line + 1, 0);
+    }
+    in.total = (size_t)at->offset;
+    b.cap_per_unit = sink->item && !sink->stream_cap;
+    if (!yaml_parser_initialize(&parser))
+        return err_set(e, "out of memory");
+    yaml_parser_set_input(&parser, read_file, &in);
+    /* libyaml counts from here as it did from the file's start (lines, columns, characters) */
+    parser.mark.line = at->line;
+    parser.mark.index = (size_t)at->offset;
+    rc = run(&b, &parser);
+    yaml_parser_delete(&parser);
     if (rc < 0 && in.failed) {
         err_set(e, "cannot read: %s", strerror(errno));
         return err_at(e, file, 0, 0);

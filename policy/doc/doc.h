@@ -47,17 +47,29 @@ int doc_parse_stream(const char *data, size_t len, const char *file, struct doc 
  * at a time, and DOC_MAX_NODES applies to each document and each item instead of the stream.
  * On a parse error, -1 with e positioned; what was handed over before stays handed over.
  */
+/*
+ * Where a document starts in a file: the line (0-based) of its first token, and the byte offset
+ * of that line's start when it is known (every byte before the document is ASCII, so libyaml's
+ * character count is a byte count; doc_stream_file only). doc_stream_file_at() reads the
+ * document again from there.
+ */
+struct doc_start {
+    size_t line;
+    long offset; /* -1: unknown */
+};
+
 struct doc_sink {
     int (*doc)(void *cls, struct doc *d);
     int (*item)(void *cls, struct doc *item, const struct doc *root);
     bool stream_cap; /* DOC_MAX_NODES over the stream even when items stream (a reader that
                         keeps everything) */
     /*
-     * Optional: asked as each document starts (empty ones included, in stream order). true
-     * passes the document over: libyaml still parses it (a syntax error still fails the
-     * stream), but no tree is built, nothing is checked beyond syntax, nothing is handed over.
+     * Optional: asked as each document starts (empty ones included, in stream order), with
+     * where it starts (at). true passes the document over: libyaml still parses it (a syntax
+     * error still fails the stream), but no tree is built, nothing is checked beyond syntax,
+     * nothing is handed over.
      */
-    bool (*skip)(void *cls);
+    bool (*skip)(void *cls, const struct doc_start *at);
 };
 
 int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,
@@ -65,6 +77,15 @@ int doc_stream_buffer(const char *data, size_t len, const char *file, const stru
 /* The same from a file, read as it is parsed (DOC_MAX_BYTES counted as it goes). */
 int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
                     struct err *e);
+
+/*
+ * The one document of fp that starts at `at` (as doc_sink.skip was told while fp was streamed,
+ * at->offset known), streamed to sink as doc_stream_file() would, with the same positions; the
+ * rest of the file is not read: nothing from `end` on (the next document's start; -1: up to
+ * the end of the file). sink->skip is not asked.
+ */
+int doc_stream_file_at(FILE *fp, const char *file, const struct doc_start *at, long end,
+                       const struct doc_sink *sink, void *cls, struct err *e);
 
 void doc_free(struct doc *d); /* NULL is a no-op */
 

@@ -77,9 +77,11 @@ void manifest_stream_number_from(struct manifest_stream *s, size_t n);
 /*
  * Reading the same paths again, after they were read once with this stream: the same objects
  * with the same numbers (from 0), except that a document whose objects the sink's wants()
- * refuses is passed over (parsed, not built, nothing handed over). A document that is not the
- * one read the first time (the input changed, or a file failed to parse) is read in full.
- * Errors and take-backs happen again as they did; the sink ignores them as it sees fit.
+ * refuses is passed over: not read at all when its file is a file (the wanted documents are
+ * read from where they start), else parsed but not built. A document that is not the one read
+ * the first time (the input changed, or a file failed to parse) is read in full. Take-backs
+ * happen again as they did; errors are not told again (those of paths that cannot be opened
+ * this time are).
  */
 void manifest_stream_replay(struct manifest_stream *s);
 
