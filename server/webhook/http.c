@@ -357,12 +357,8 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
         a.ctx.sets = mc->sets;
         a.ctx.policies = &mc->policies;
         a.ctx.context = &mc->in;
-        /*
-         * A cluster-scoped object (CCNP, GNP, ANP, BANP, GlobalNetworkSet, CIDR group) selects
-         * namespaces cluster-wide: it is judged with every namespace the model knows, through
-         * the snapshot's view (a reference, no copy). Namespaced objects keep their own
-         * namespace's view above.
-         */
+        /* A cluster-scoped object (CCNP, GNP, ANP, a global set) reaches namespaces cluster-wide:
+         * every namespace of the snapshot, a reference (no copy). Namespaced ones keep theirs. */
         if (!*a.obj.ns && strcmp(a.obj.kind, "Namespace") != 0)
             a.ctx.namespaces = &mc->ns;
     }
