@@ -233,6 +233,17 @@ static void test_netset_decide_cidr_group(void **state)
     evalfix_release(&f);
 }
 
+/* A HostEndpoint labelled role=ROLE with SPEC, then the policy text `rest`, into buf. */
+static const char *hep_yaml(char *buf, size_t size, const char *role, const char *spec,
+                            const char *rest)
+{
+    snprintf(buf, size,
+             "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+             "metadata: {name: gw1, labels: {role: %s}}\nspec: {node: n1, %s}\n%s",
+             role, spec, rest);
+    return buf;
+}
+
 /*
  * A HostEndpoint is judged as a GlobalNetworkSet of its expectedIPs: Calico selectors that match
  * a host endpoint stand for those addresses (docs.tigera.io, calico/latest/reference/resources/
@@ -249,13 +260,10 @@ static void test_netset_decide_host_endpoint(void **state)
         "    destination: {namespaceSelector: global(), selector: role == 'gw', ports: [443]}\n";
     char yaml[2048];
     struct evalfix f;
+    bool said = false;
 
-    snprintf(yaml, sizeof(yaml),
-             "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-             "metadata: {name: gw1, labels: {role: gw}}\n"
-             "spec: {node: n1, expectedIPs: [198.51.100.7]}\n%s",
-             np);
-    evalfix_cluster(&f, pol, yaml, 0, true);
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "gw", "expectedIPs: [198.51.100.7]", np),
+                    0, true);
     evalfix_expect(&f, "egress", "spec.expectedIPs", 4,
                    "HostEndpoint gw1, reached by namespaceSelector global(), selector role == "
                    "'gw' in NetworkPolicy.projectcalico.org ml-a/to-gw spec.egress[0]");
@@ -263,36 +271,21 @@ static void test_netset_decide_host_endpoint(void **state)
                            "opens 198.51.100.7/32 on TCP/443"));
     evalfix_release(&f);
 
-    snprintf(yaml, sizeof(yaml),
-             "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-             "metadata: {name: gw1, labels: {role: gw}}\n"
-             "spec: {node: n1, interfaceName: eth0}\n%s",
-             np);
-    evalfix_cluster(&f, pol, yaml, 0, true);
-    {
-        bool said = false;
-
-        for (size_t i = 0; i < evalfix_count(&f, "egress", true); i++)
-            said = said || strstr(evalfix_find(&f, "egress", true, i)->message,
-                                  "HostEndpoint gw1, whose addresses cannot be read (no "
-                                  "spec.expectedIPs");
-        assert_true(said);
-    }
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "gw", "interfaceName: eth0", np), 0,
+                    true);
+    for (size_t i = 0; i < evalfix_count(&f, "egress", true); i++)
+        said = said || strstr(evalfix_find(&f, "egress", true, i)->message,
+                              "HostEndpoint gw1, whose addresses cannot be read (no "
+                              "spec.expectedIPs");
+    assert_true(said);
     evalfix_release(&f);
 
     /* Inside the allow-list on the policy's port, or reached by nobody: admitted. */
-    snprintf(yaml, sizeof(yaml),
-             "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-             "metadata: {name: gw1, labels: {role: gw}}\n"
-             "spec: {node: n1, expectedIPs: [10.20.0.9]}\n%s",
-             np);
-    evalfix_cluster(&f, pol, yaml, 0, true);
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "gw", "expectedIPs: [10.20.0.9]", np),
+                    0, true);
     evalfix_expect_clean(&f);
     evalfix_release(&f);
-    evalfix_cluster(&f, pol,
-                    "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-                    "metadata: {name: gw1, labels: {role: other}}\n"
-                    "spec: {node: n1, expectedIPs: [0.0.0.0/0]}\n",
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "other", "expectedIPs: [0.0.0.0/0]", ""),
                     0, true);
     evalfix_expect_clean(&f);
     evalfix_release(&f);

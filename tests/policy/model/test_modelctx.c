@@ -311,27 +311,28 @@ static void test_modelctx_set_kinds_known_or_not_served(void **state)
 }
 
 /* A HostEndpoint known to the model is an address set: its expectedIPs are what a selector opens. */
-static void test_modelctx_hostendpoint_reached(void **state)
+static void load_hostendpoint(struct world *w, const char *expected_ip)
 {
     char yaml[2048];
+
+    snprintf(yaml, sizeof(yaml),
+             "%sapiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+             "metadata: {name: gw, labels: {role: partners}}\n"
+             "spec: {node: n1, interfaceName: eth0, expectedIPs: [%s]}\n",
+             NS_ML_A, expected_ip);
+    world_load(w, yaml);
+}
+
+static void test_modelctx_hostendpoint_reached(void **state)
+{
     struct world w;
 
     (void)state;
-    snprintf(yaml, sizeof(yaml),
-             "%sapiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-             "metadata: {name: gw, labels: {role: partners}}\n"
-             "spec: {node: n1, interfaceName: eth0, expectedIPs: [198.51.100.7]}\n",
-             NS_ML_A);
-    world_load(&w, yaml);
+    load_hostendpoint(&w, "198.51.100.7");
     assert_non_null(setdb_find(w.ctx->sets, SETDB_HOSTENDPOINT, "", "gw"));
     assert_false(decide_saying(&w, calico_to_partners, "CREATE", NULL, "HostEndpoint gw"));
     world_free(&w);
-    snprintf(yaml, sizeof(yaml),
-             "%sapiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
-             "metadata: {name: gw, labels: {role: partners}}\n"
-             "spec: {node: n1, interfaceName: eth0, expectedIPs: [10.20.0.7]}\n",
-             NS_ML_A);
-    world_load(&w, yaml);
+    load_hostendpoint(&w, "10.20.0.7");
     assert_true(decide(&w, calico_to_partners, "CREATE", NULL));
     world_free(&w);
 }
