@@ -38,6 +38,17 @@ int doc_parse_stream(const char *data, size_t len, const char *file, struct doc 
                      struct err *e);
 
 /*
+ * Where a document starts in a file: the line (0-based) of its first token, and the byte offset
+ * of that line's start when it is known (every byte before the document is ASCII, so libyaml's
+ * character count is a byte count; doc_stream_file only). doc_stream_file_at() (docfile.h) reads
+ * the document again from there.
+ */
+struct doc_start {
+    size_t line;
+    long offset; /* -1: unknown */
+};
+
+/*
  * Streaming: each document is handed to sink->doc as soon as it is complete (the sink takes it;
  * a negative return stops the reading, e "out of memory" unless the sink set it). With
  * sink->item, the `items` list of a document whose root is a mapping streams too: each item is
@@ -47,17 +58,6 @@ int doc_parse_stream(const char *data, size_t len, const char *file, struct doc 
  * at a time, and DOC_MAX_NODES applies to each document and each item instead of the stream.
  * On a parse error, -1 with e positioned; what was handed over before stays handed over.
  */
-/*
- * Where a document starts in a file: the line (0-based) of its first token, and the byte offset
- * of that line's start when it is known (every byte before the document is ASCII, so libyaml's
- * character count is a byte count; doc_stream_file only). doc_stream_file_at() reads the
- * document again from there.
- */
-struct doc_start {
-    size_t line;
-    long offset; /* -1: unknown */
-};
-
 struct doc_sink {
     int (*doc)(void *cls, struct doc *d);
     int (*item)(void *cls, struct doc *item, const struct doc *root);
@@ -74,18 +74,22 @@ struct doc_sink {
 
 int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,
                       void *cls, struct err *e);
-/* The same from a file, read as it is parsed (DOC_MAX_BYTES counted as it goes). */
-int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
-                    struct err *e);
-
 /*
- * The one document of fp that starts at `at` (as doc_sink.skip was told while fp was streamed,
- * at->offset known), streamed to sink as doc_stream_file() would, with the same positions; the
- * rest of the file is not read: nothing from `end` on (the next document's start; -1: up to
- * the end of the file). sink->skip is not asked.
+ * For docfile.c only: the builder of doc_stream_buffer() over a libyaml parser whose input the
+ * caller set up. doc_too_large(): the error of an input over DOC_MAX_BYTES (-1).
  */
-int doc_stream_file_at(FILE *fp, const char *file, const struct doc_start *at, long end,
-                       const struct doc_sink *sink, void *cls, struct err *e);
+struct yaml_parser_s;
+struct doc_run_opts {
+    const char *file;
+    const char *data;          /* a buffer's bytes (the template sniff), or NULL */
+    size_t len;
+    const bool *template_seen; /* a file: set once "{{" went by */
+    const size_t *first_high;  /* a file: offset of its first non-ASCII byte (doc_start) */
+    bool one_doc;              /* stop after the first document */
+};
+int doc_run(struct yaml_parser_s *parser, const struct doc_run_opts *o,
+            const struct doc_sink *sink, void *cls, struct err *e);
+int doc_too_large(struct err *e, const char *file, size_t len);
 
 void doc_free(struct doc *d); /* NULL is a no-op */
 

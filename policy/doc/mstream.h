@@ -29,6 +29,7 @@
 
 #include "policy/base/err.h"
 #include "policy/doc/doc.h"
+#include "policy/doc/docfile.h"
 #include "policy/doc/object.h"
 
 struct manifest_sink {
