@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-/* What libyaml reads from a file: counted against DOC_MAX_BYTES and sniffed for "{{". */
+/* What libyaml reads from a file: counted against DOC_MAX_BYTES, sniffed for "{{", up to end. */
 struct file_input {
     FILE *fp;
     size_t total;
-    size_t end; /* read no further than this offset (SIZE_MAX: to the end) */
+    size_t end;        /* read no further than this offset (SIZE_MAX: to the end) */
     size_t first_high; /* offset of the first byte >= 0x80 (SIZE_MAX: none yet) */
     bool over, failed, template_seen;
     char last;
@@ -24,7 +24,6 @@ static int read_file(void *data, unsigned char *buffer, size_t size, size_t *siz
     if (in->end - in->total < size)
         size = in->end - in->total;
     n = size ? fread(buffer, 1, size, in->fp) : 0;
-
     if (!n && ferror(in->fp)) {
         in->failed = true;
         return 0;

@@ -329,7 +329,8 @@ static void test_mstream_replay_reads_wanted_documents_in_place(void **state)
  */
 static void test_mstream_replay_after_non_ascii_parses_whole_file(void **state)
 {
-    static const char text[] = "kind: Pod\napiVersion: v1\nmetadata: {name: a, labels: {x: \"\xc3\xa9\"}}\n"
+    static const char text[] = "kind: Pod\napiVersion: v1\n"
+                               "metadata: {name: a, labels: {x: \"\xc3\xa9\"}}\n"
                                "---\nkind: Pod\napiVersion: v1\nmetadata: {name: b}\n"
                                "---\nkind: Pod\napiVersion: v1\nmetadata: {name: c}\n";
     struct rec r;
