@@ -91,7 +91,7 @@ void audit_set_context(struct audit *a, const struct audit_context *ctx);
  * Namespace's label change (audit_put) marks those too when the namespace holds sets.
  * 0, or -1 on out of memory (the caller resynchronizes).
  */
-#define AUDIT_REACH_CLUSTER_SETS 1u     /* GlobalNetworkSets, CiliumCIDRGroups */
+#define AUDIT_REACH_CLUSTER_SETS 1u     /* GlobalNetworkSets, HostEndpoints, CiliumCIDRGroups */
 #define AUDIT_REACH_CLUSTER_POLICIES 2u /* CCNPs, GlobalNetworkPolicies, (B)ANPs */
 #define AUDIT_REACH_OTHER_NAMESPACES 4u /* namespaced policies reaching other namespaces' sets */
 int audit_touch(struct audit *a, const char *ns, unsigned reach);

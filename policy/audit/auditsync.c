@@ -67,7 +67,19 @@ static int apply_kind(struct audit *a, enum model_kind k, const struct model *be
     size_t nn = model_list(after, k, NULL, &n);
     size_t i = 0, j = 0;
     const char *last_touched = NULL; /* one touch per namespace and kind */
+    enum model_form f = model_kind_info(k)->form;
 
+    /*
+     * A set kind (or the Namespaces) becoming known or unknown with the same objects: what a
+     * selector may reach beyond the known sets, or an unknown namespace's labels, are "possibly
+     * anything" or not (modelctx.c), which every policy and set may read.
+     */
+    if (before && !*all && (f == MODEL_FORM_NETSET || f == MODEL_FORM_NAMESPACE) &&
+        model_known(before, k) != model_known(after, k)) {
+        *all = true;
+        if (audit_touch(a, NULL, 0) < 0)
+            return err_set(e, "out of memory");
+    }
     if (b == n && nb == nn)
         return 0; /* the same table: the kind did not change */
     while (i < nb || j < nn) {

@@ -12,7 +12,8 @@
  * Besides the objects themselves, a change reaches the verdicts of objects judged in its
  * context (audit_touch()): see touch() in auditsync.c for which, kind by kind. A Namespace's
  * labels are handled by the audit itself; Pods reach no other verdict (the decision context
- * holds no pods) and no policy or set change reaches a Pod's.
+ * holds no pods) and no policy or set change reaches a Pod's. A set kind, or the Namespaces,
+ * becoming known or unknown (model_known()) reaches every policy and set.
  */
 
 #include <stddef.h>

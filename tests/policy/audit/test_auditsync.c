@@ -361,8 +361,8 @@ static bool set_escapes(const struct audit_object *o)
 /*
  * A namespaced Calico policy whose namespaceSelector reaches the NetworkSets of another
  * namespace is judged again when such a set changes, and when that namespace's labels do; a
- * Calico policy without one is not. (Online the set store is never complete, so both policies
- * are denied for the sets not known; what a known set adds is what changes.)
+ * Calico policy without one is not. (The test's model never listed the set kinds, so both
+ * policies are denied for the sets not known; what a known set adds is what changes.)
  */
 #define CALICO_NP(ns, name, dst)                                                           \
     "{\"apiVersion\":\"projectcalico.org/v3\",\"kind\":\"NetworkPolicy\",\"metadata\":{"    \
@@ -407,6 +407,44 @@ static void test_auditsync_sets_of_other_namespaces(void **state)
     audit_changes_release(&c);
 }
 
+/* Does a violation of o say that the NetworkSets it may reach are not known? */
+static bool sets_unknown(const struct audit_object *o)
+{
+    for (size_t i = 0; i < o->v.n_findings; i++)
+        if (o->v.findings[i].violation && strstr(o->v.findings[i].message, "NetworkSets") &&
+            strstr(o->v.findings[i].message, "possibly anything"))
+            return true;
+    return false;
+}
+
+/*
+ * A set kind that becomes unknown (its CRD gone, its watch relisting) with no object changed:
+ * what its selectors may reach is "possibly anything" again, and the audit judges the policies
+ * again (never a verdict that still counts on sets no longer known).
+ */
+static void test_auditsync_set_kind_known_then_not(void **state)
+{
+    struct fix *f = *state;
+    struct auditsync_stats st;
+    struct audit_changes c;
+
+    first_sync(f);
+    put(f, MODEL_NAMESPACE, NS("partners", "\"team\":\"partners\""), NULL);
+    put(f, MODEL_CALICO_NP,
+        CALICO_NP("research", "to-partners",
+                  "\"namespaceSelector\":\"team == 'partners'\",\"selector\":\"role == 'db'\","),
+        NULL);
+    assert_int_equal(model_writer_set_complete(f->w, MODEL_CALICO_NETWORKSET), 0);
+    sync_run(f, &st, &c);
+    audit_changes_release(&c);
+    assert_false(sets_unknown(find(f->a, "research", "to-partners")));
+    assert_int_equal(model_writer_forget(f->w, MODEL_CALICO_NETWORKSET), 0);
+    sync_run(f, &st, &c);
+    assert_int_equal(st.put + st.deleted, 0);
+    assert_true(sets_unknown(find(f->a, "research", "to-partners")));
+    audit_changes_release(&c);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -417,6 +455,7 @@ int main(void)
         T(test_auditsync_fix_and_delete),
         T(test_auditsync_context_reach),
         T(test_auditsync_sets_of_other_namespaces),
+        T(test_auditsync_set_kind_known_then_not),
         T(test_auditsync_pod_projection_judges_as_admission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
