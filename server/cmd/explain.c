@@ -489,7 +489,7 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     if (o.kubeconfig) {
-        if (!(snap = kubelist_snapshot(o.kubeconfig, &e)) || !(mc = modelctx_build(snap, &e))) {
+        if (!(snap = kubelist_snapshot(o.kubeconfig, o.ns, &e)) || !(mc = modelctx_build(snap, &e))) {
             fprintf(stderr, "egressguard explain: %s\n", e.msg);
             goto out;
         }
