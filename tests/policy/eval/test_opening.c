@@ -306,6 +306,56 @@ static void test_opening_admin_and_baseline_layers(void **state)
                     "10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 on any protocol/port\n");
 }
 
+#define ANP(name, prio, rules)                                                                    \
+    "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"               \
+    "metadata: {name: " name "}\nspec:\n  priority: " prio "\n  subject: {namespaces: {}}\n"      \
+    "  egress:\n" rules
+
+/*
+ * AdminNetworkPolicies in priority order: "the lowest priority, "0" corresponds to the highest
+ * importance, while higher priorities have lower importance" (network-policy-api
+ * apis/v1alpha1/adminnetworkpolicy_types.go, AdminNetworkPolicySpec.Priority), whatever their
+ * order in the input: an Allow at 10 keeps what a Deny at 20 denies, and not the other way round.
+ */
+static void test_opening_admin_priority(void **state)
+{
+    (void)state;
+    expect_openings(ANP("deny", "20", "  - {action: Deny, to: [{networks: [10.0.0.0/8]}]}\n")
+                    ANP("allow", "10", "  - {action: Allow, to: [{networks: [10.1.0.0/16]}]}\n"),
+                    "cidr 10.1.0.0/16 on any protocol/port\n");
+    expect_openings(ANP("deny", "20", "  - {action: Deny, to: [{networks: [10.0.0.0/8]}]}\n")
+                    ANP("allow", "30", "  - {action: Allow, to: [{networks: [10.1.0.0/16]}]}\n"),
+                    "");
+}
+
+/*
+ * An admin Pass: "instructs the selected traffic to skip any remaining ANP rules, and then pass
+ * execution to any NetworkPolicies that select the pod" (adminnetworkpolicy_types.go,
+ * AdminNetworkPolicyEgressRule.Action). A later ANP's Deny that the Pass may match takes nothing
+ * from the namespace's Calico Allow (the passed traffic never meets it); one on other ports does.
+ */
+static void test_opening_admin_pass_skips_later_admin_denies(void **state)
+{
+    (void)state;
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      protocol: TCP\n"
+                                   "      destination: {nets: [0.0.0.0/0], ports: [443]}\n")
+                    ANP("pass", "10", "  - {action: Pass, to: [{networks: [0.0.0.0/0]}]}\n")
+                    ANP("guard", "20", "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n"),
+                    "cidr 0.0.0.0/0 on TCP/443\n");
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      protocol: UDP\n"
+                                   "      destination: {nets: [10.0.0.0/8]}\n")
+                    ANP("pass", "10", "  - action: Pass\n    to: [{networks: [0.0.0.0/0]}]\n"
+                                      "    ports: [{portNumber: {protocol: TCP, port: 443}}]\n")
+                    ANP("guard", "20", "  - action: Deny\n    to: [{networks: [0.0.0.0/0]}]\n"
+                                       "    ports: [{portNumber: {protocol: UDP, port: 53}}]\n"),
+                    "cidr 10.0.0.0/8 on UDP/0-52, UDP/54-65535\n");
+    /* without the Pass, the Deny takes it all */
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      protocol: TCP\n"
+                                   "      destination: {nets: [0.0.0.0/0], ports: [443]}\n")
+                    ANP("guard", "20", "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n"),
+                    "");
+}
+
 static void test_opening_cluster_subset_and_ns_selects(void **state)
 {
     struct err e = {0};
@@ -474,6 +524,8 @@ int main(void)
         cmocka_unit_test(test_opening_cilium_world_deny_keeps_pods),
         cmocka_unit_test(test_opening_calico_pass_opens),
         cmocka_unit_test(test_opening_admin_and_baseline_layers),
+        cmocka_unit_test(test_opening_admin_priority),
+        cmocka_unit_test(test_opening_admin_pass_skips_later_admin_denies),
         cmocka_unit_test(test_opening_cluster_subset_and_ns_selects),
         cmocka_unit_test(test_opening_split_when_list_full),
         cmocka_unit_test(test_opening_subtract_all),
