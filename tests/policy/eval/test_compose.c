@@ -305,6 +305,28 @@ static void test_compose_bounds(void **state)
            "cidr 10.20.0.0/17 on any protocol/port\n", false);
 }
 
+#define CALICO_A(rules)                                                                           \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ml-a}\n" \
+    "spec:\n  order: 1\n  selector: all()\n  types: [Egress]\n  egress:\n" rules
+
+/*
+ * Calico's end of tier and profile: "If the Tier applies to the endpoint, but takes no action on
+ * the packet the packet is dropped", and a Pass goes to "the next Tier containing a Policy that
+ * applies to the endpoint" (docs.tigera.io/calico/latest/reference/resources/tier), after the
+ * last one to the namespace's profile, which allows all (calico.c). A policy that selects the
+ * pods isolates them: what it does not match is dropped, not handed to the profile; what it
+ * passes is open.
+ */
+static void test_compose_calico_end_of_tier_and_profile(void **state)
+{
+    (void)state;
+    bounds(CALICO_A("  - action: Allow\n    destination: {nets: [10.20.0.0/16]}\n"), NULL,
+           "cidr 10.20.0.0/16 on any protocol/port\n", "cidr 10.20.0.0/16 on any protocol/port\n",
+           true);
+    bounds(CALICO_A("  - action: Pass\n    protocol: UDP\n"), NULL, "all on UDP/*\n",
+           "all on UDP/*\n", true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_compose_focus_same_as_whole),
         cmocka_unit_test(test_compose_applies),
         cmocka_unit_test(test_compose_bounds),
+        cmocka_unit_test(test_compose_calico_end_of_tier_and_profile),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
