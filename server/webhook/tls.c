@@ -110,12 +110,42 @@ out:
     return rc;
 }
 
+/*
+ * GnuTLS' PEM readers scan with str* functions past the datum's size (the OpenSSL-encrypted key
+ * reader, lib/x509/privkey_openssl.c, strncmp()s the "DEK-Info: " header wherever it starts), so a
+ * buffer that is not NUL-terminated is read out of bounds. Every PEM handed to GnuTLS is therefore a
+ * NUL-terminated copy; the size excludes the NUL. The caller wipes and frees it.
+ */
+static int pem_datum(gnutls_datum_t *d, const char *pem, size_t len, struct err *e)
+{
+    if (len >= UINT_MAX) {
+        err_set(e, "the PEM data is too large (%zu bytes)", len);
+        return -1;
+    }
+    if (!(d->data = malloc(len + 1))) {
+        err_set(e, "out of memory");
+        return -1;
+    }
+    memcpy(d->data, pem, len);
+    d->data[len] = '\0';
+    d->size = (unsigned)len;
+    return 0;
+}
+
+static void pem_datum_wipe(gnutls_datum_t *d)
+{
+    if (d->data) {
+        gnutls_memset(d->data, 0, d->size); /* not optimized away */
+        free(d->data);
+        d->data = NULL;
+    }
+}
+
 struct tls_creds *tls_creds_load_mem(const char *cert_pem, size_t cert_len, const char *key_pem,
                                      size_t key_len, struct err *e)
 {
     struct tls_creds *c = calloc(1, sizeof(*c));
-    gnutls_datum_t cd = {(unsigned char *)cert_pem, (unsigned)cert_len};
-    gnutls_datum_t kd = {(unsigned char *)key_pem, (unsigned)key_len};
+    gnutls_datum_t cd = {NULL, 0}, kd = {NULL, 0};
     gnutls_x509_crt_t crt = NULL;
     unsigned char serial[32];
     size_t serial_len = sizeof(serial);
@@ -126,6 +156,8 @@ struct tls_creds *tls_creds_load_mem(const char *cert_pem, size_t cert_len, cons
         return NULL;
     }
     atomic_init(&c->refs, 1);
+    if (pem_datum(&cd, cert_pem, cert_len, e) < 0 || pem_datum(&kd, key_pem, key_len, e) < 0)
+        goto fail;
     c->n_pcert = MAX_CHAIN;
     rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->n_pcert, &cd, GNUTLS_X509_FMT_PEM, 0);
     if (rc < 0 || c->n_pcert == 0) {
@@ -165,10 +197,14 @@ struct tls_creds *tls_creds_load_mem(const char *cert_pem, size_t cert_len, cons
         gnutls_x509_crt_deinit(crt);
         crt = NULL;
     }
+    pem_datum_wipe(&cd);
+    pem_datum_wipe(&kd);
     return c;
 fail:
     if (crt)
         gnutls_x509_crt_deinit(crt);
+    pem_datum_wipe(&cd);
+    pem_datum_wipe(&kd);
     creds_free(c);
     return NULL;
 }
@@ -257,7 +293,7 @@ enum tls_validity tls_creds_check_time(const struct tls_creds *c, time_t now, st
 struct tls_trust *tls_trust_load_mem(const char *pem, size_t len, struct err *e)
 {
     struct tls_trust *t = calloc(1, sizeof(*t));
-    gnutls_datum_t d = {(unsigned char *)pem, (unsigned)len};
+    gnutls_datum_t d = {NULL, 0};
     int rc;
 
     if (!t) {
@@ -270,9 +306,12 @@ struct tls_trust *tls_trust_load_mem(const char *pem, size_t len, struct err *e)
         free(t);
         return NULL;
     }
-    rc = len > UINT_MAX ? GNUTLS_E_MEMORY_ERROR
-                        : gnutls_x509_trust_list_add_trust_mem(t->list, &d, NULL,
-                                                               GNUTLS_X509_FMT_PEM, 0, 0);
+    if (pem_datum(&d, pem, len, e) < 0) {
+        tls_trust_unref(t);
+        return NULL;
+    }
+    rc = gnutls_x509_trust_list_add_trust_mem(t->list, &d, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+    pem_datum_wipe(&d);
     if (rc <= 0) {
         err_set(e, "%s",
                 rc < 0 && rc != GNUTLS_E_NO_CERTIFICATE_FOUND ? gnutls_strerror(rc)

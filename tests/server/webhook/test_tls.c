@@ -182,6 +182,31 @@ static void test_tls_creds_key_mismatch(void **state)
     assert_non_null(strstr(e.msg, "the private key does not match the certificate"));
 }
 
+/*
+ * A key that ends inside an OpenSSL "DEK-Info:" header, in a buffer with no NUL after it (as the
+ * fuzzer and any caller holding a slice hand it over): GnuTLS' PEM reader strncmp()s that header
+ * past the datum's end, so the loader must give GnuTLS a terminated copy. Under `make asan` the
+ * exactly-sized buffer makes an overread fail the test; everywhere the key is refused with a reason.
+ */
+static void test_tls_creds_key_unterminated(void **state)
+{
+    static const char text[] = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIHuS5jpMCbx7BEGDEK-Info: C";
+    struct pki *p = *state;
+    struct err e = {0};
+    size_t cl, kl = sizeof(text) - 1;
+    char *cert = tls_read_file(p->crt, &cl, 1 << 20, &e), *key = malloc(kl);
+    struct tls_creds *c;
+
+    assert_non_null(cert);
+    assert_non_null(key);
+    memcpy(key, text, kl);
+    c = tls_creds_load_mem(cert, cl, key, kl, &e);
+    assert_null(c);
+    assert_non_null(strstr(e.msg, "the private key is not valid PEM"));
+    free(key);
+    free(cert);
+}
+
 static void test_tls_trust_load(void **state)
 {
     struct pki *p = *state;
@@ -221,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_tls_creds_not_yet_valid),
         cmocka_unit_test(test_tls_creds_chain_window),
         cmocka_unit_test(test_tls_creds_key_mismatch),
+        cmocka_unit_test(test_tls_creds_key_unterminated),
         cmocka_unit_test(test_tls_trust_load),
         cmocka_unit_test(test_tls_trust_verify_without_session),
     };
