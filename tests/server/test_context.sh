@@ -72,6 +72,16 @@ post /validate "$tmp/deny.json"
 post /validate "$tmp/allow.json"
 refused && pass test_context_forged_deny_ignored || fail test_context_forged_deny_ignored "$out"
 
+# 4b. The model holds no pods, so a deny that selects only some of the allow's pods takes nothing
+#    from it: the pods it leaves out (any the namespace may run) would still reach the world.
+NARROW=$(printf '%s' "$DENY" | sed 's/"deny-outside"/"deny-web"/; s/"endpointSelector":{}/"endpointSelector":{"matchLabels":{"app":"web"}}/')
+ctl apply "$NARROW"
+until_ok 300 cnps 2 && pass test_context_model_sees_narrow_deny || fail test_context_model_sees_narrow_deny
+post /validate "$tmp/allow.json"
+refused && pass test_context_narrow_deny_does_not_admit || fail test_context_narrow_deny_does_not_admit "$out"
+ctl delete '{"apiVersion":"cilium.io/v2","kind":"CiliumNetworkPolicy","namespace":"ml-a","name":"deny-web"}'
+until_ok 300 cnps 1 && pass test_context_model_sees_narrow_delete || fail test_context_model_sees_narrow_delete
+
 # 5. explain --kubeconfig: the same composition over the cluster LISTed once (no watch, no wait).
 run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
 expect_rc test_context_explain_allow_alone_escapes 1
