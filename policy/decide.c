@@ -44,6 +44,7 @@ static const struct decider {
     {"cilium.io", "CiliumNetworkPolicy", cilium_decide, true},
     {"crd.projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
     {"crd.projectcalico.org", "GlobalNetworkSet", netset_decide, false},
+    {"crd.projectcalico.org", "HostEndpoint", netset_decide, false},
     {"crd.projectcalico.org", "NetworkPolicy", calico_decide, true},
     {"crd.projectcalico.org", "NetworkSet", netset_decide, false},
     {"extensions", "DaemonSet", workload_decide, false},
@@ -55,6 +56,7 @@ static const struct decider {
     {"policy.networking.k8s.io", "BaselineAdminNetworkPolicy", anp_decide, true},
     {"projectcalico.org", "GlobalNetworkPolicy", calico_decide, true},
     {"projectcalico.org", "GlobalNetworkSet", netset_decide, false},
+    {"projectcalico.org", "HostEndpoint", netset_decide, false},
     {"projectcalico.org", "NetworkPolicy", calico_decide, true},
     {"projectcalico.org", "NetworkSet", netset_decide, false},
     {NULL, NULL, NULL, false}, /* sentinel; keeps the table valid while it is being filled */

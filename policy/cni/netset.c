@@ -331,7 +331,20 @@ static int judge_reached(const struct policy *pol, const struct object *obj,
     if (!(tr = egress_model_add_rule(&tmp, EGRESS_ALLOW, r->path, r->node)) ||
         portset_union(tr->ports, r->ports) < 0)
         goto oom;
-    if (!cidrset_is_empty(set->nets)) {
+    if (!set->nets) {
+        /* A HostEndpoint without expectedIPs: what it stands for is not known (netset_read). */
+        struct buf ent;
+
+        buf_init_cut(&ent, SETRES_TEXT_CAP, "...");
+        set_name(set, &ent);
+        buf_printf(&ent, ", whose addresses cannot be read (%s)",
+                   set->error ? set->error : "unreadable");
+        if (!(p = egress_rule_add_peer(tr, PEER_UNKNOWN, path, nets_node)) ||
+            !(p->text = buf_detach(&text, NULL)) || !(p->entity = buf_detach(&ent, NULL))) {
+            buf_release(&ent);
+            goto oom;
+        }
+    } else if (!cidrset_is_empty(set->nets)) {
         if (!(p = egress_rule_add_peer(tr, PEER_CIDR, path, nets_node)) ||
             cidrset_union(p->cidrs, set->nets) < 0 || !(p->text = buf_detach(&text, NULL)))
             goto oom;

@@ -12,8 +12,11 @@
  *       are not known here (the entry then carries an error: what it holds is unknown).
  *   Cilium CiliumCIDRGroup (cilium.io/v2alpha1, v2): spec.externalCIDRs.
  *
- * Judging (netset_decide, for NetworkSet, GlobalNetworkSet and CiliumCIDRGroup): a set opens
- * nothing by itself; what matters is who reaches it.
+ * Judging (netset_decide, for NetworkSet, GlobalNetworkSet, HostEndpoint and CiliumCIDRGroup):
+ * a set opens nothing by itself; what matters is who reaches it. A HostEndpoint is judged as a
+ * GlobalNetworkSet of its expectedIPs (Calico selectors stand for those addresses; without
+ * them what it holds is unknown, and a policy governing AI workloads that reaches it fails
+ * closed).
  *   - A NetworkSet in an AI namespace may be reached by any policy of that namespace, on any
  *     port: every address and domain it holds must lie inside some allow entry (whatever the
  *     entry's ports; the ports are judged with each policy that reaches the set).
@@ -54,7 +57,7 @@ int netset_entry(const struct object *obj, struct setdb_entry *out, struct err *
  */
 int netset_collect(struct setdb *db, const struct object *const *objs, size_t n, struct err *e);
 
-/* The decider for NetworkSet, GlobalNetworkSet and CiliumCIDRGroup (engine contract, verdict.h). */
+/* The decider for the set kinds above (engine contract, verdict.h). */
 int netset_decide(const struct policy *pol, const struct object *obj,
                   const struct request_ctx *ctx, struct verdict *v, struct err *e);
 

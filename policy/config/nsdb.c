@@ -25,6 +25,7 @@ void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels)
     db->one_labels = labels;
     db->lookup = NULL;
     db->src = NULL;
+    db->complete = false;
 }
 
 void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, const char *ns),
@@ -35,6 +36,17 @@ void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, 
     db->one_labels = NULL;
     db->lookup = lookup;
     db->src = src;
+    db->complete = false;
+}
+
+void nsdb_set_complete(struct nsdb *db, bool complete)
+{
+    db->complete = complete;
+}
+
+bool nsdb_complete(const struct nsdb *db)
+{
+    return db && db->complete;
 }
 
 void nsdb_free(struct nsdb *db)

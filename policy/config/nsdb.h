@@ -24,6 +24,7 @@ struct nsdb {
     /* A view over another store (the cluster model: model_nsdb_view()): its lookup. */
     const json_t *(*lookup)(const void *src, const char *ns);
     const void *src; /* borrowed */
+    bool complete;   /* it knows every namespace there is (nsdb_set_complete) */
 };
 
 struct nsdb *nsdb_new(void); /* NULL on out of memory */
@@ -42,6 +43,14 @@ void nsdb_init_one(struct nsdb *db, const char *ns, const json_t *labels);
  */
 void nsdb_init_source(struct nsdb *db, const json_t *(*lookup)(const void *src, const char *ns),
                       const void *src);
+
+/*
+ * Records whether db knows every namespace that exists (the cluster model's complete list): a
+ * namespace it does not know then does not exist yet, and when it is created its labels are
+ * judged by the namespace rules. Views and new stores start incomplete.
+ */
+void nsdb_set_complete(struct nsdb *db, bool complete);
+bool nsdb_complete(const struct nsdb *db); /* false for NULL */
 
 /* Records (replacing) the labels of a namespace; labels may be NULL (none). 0 or -1 on OOM. */
 int nsdb_set(struct nsdb *db, const char *ns, const json_t *labels);

@@ -10,7 +10,8 @@
 struct setdb {
     struct setdb_entry *items;
     size_t n, alloc;
-    bool complete;
+    bool complete[SETDB_N_KINDS];
+    const char *why[SETDB_N_KINDS];
 };
 
 struct setdb *setdb_new(void)
@@ -93,12 +94,35 @@ fail:
 
 void setdb_set_complete(struct setdb *db, bool complete)
 {
-    db->complete = complete;
+    for (int k = 0; k < SETDB_N_KINDS; k++)
+        setdb_set_kind_complete(db, (enum setdb_kind)k, complete, NULL);
+}
+
+void setdb_set_kind_complete(struct setdb *db, enum setdb_kind kind, bool complete,
+                             const char *why)
+{
+    if ((int)kind < 0 || kind >= SETDB_N_KINDS)
+        return;
+    db->complete[kind] = complete;
+    db->why[kind] = complete ? NULL : why;
 }
 
 bool setdb_complete(const struct setdb *db)
 {
-    return db && db->complete;
+    for (int k = 0; k < SETDB_N_KINDS; k++)
+        if (!setdb_kind_complete(db, (enum setdb_kind)k))
+            return false;
+    return true;
+}
+
+bool setdb_kind_complete(const struct setdb *db, enum setdb_kind kind)
+{
+    return db && (int)kind >= 0 && kind < SETDB_N_KINDS && db->complete[kind];
+}
+
+const char *setdb_kind_why(const struct setdb *db, enum setdb_kind kind)
+{
+    return db && (int)kind >= 0 && kind < SETDB_N_KINDS ? db->why[kind] : NULL;
 }
 
 size_t setdb_count(const struct setdb *db)

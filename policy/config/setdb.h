@@ -30,6 +30,8 @@ enum setdb_kind {
     SETDB_CIDRGROUP,        /* Cilium CiliumCIDRGroup: its externalCIDRs */
 };
 
+#define SETDB_N_KINDS 4
+
 /* One known set. Everything is owned by the store once added. */
 struct setdb_entry {
     enum setdb_kind kind;
@@ -57,11 +59,26 @@ void setdb_free(struct setdb *db); /* NULL is a no-op */
  */
 int setdb_add(struct setdb *db, struct setdb_entry *entry);
 
-/* Records whether the run knows every set (see above). */
+/* Records whether the run knows every set of every kind (see above). */
 void setdb_set_complete(struct setdb *db, bool complete);
+
+/*
+ * Records whether the run knows every set of one kind; why (static or outliving db, may be NULL)
+ * says why it does not, for messages ("HostEndpoints are not listed yet"). Online, kinds become
+ * known one by one (each kind's first LIST, or the API server not serving it at all), and a
+ * selector is decided by the kinds it can reach.
+ */
+void setdb_set_kind_complete(struct setdb *db, enum setdb_kind kind, bool complete,
+                             const char *why);
 
 /* Does the run know every set? false for NULL (a run that knows no sets knows not all of them). */
 bool setdb_complete(const struct setdb *db);
+
+/* Does the run know every set of this kind? false for NULL. */
+bool setdb_kind_complete(const struct setdb *db, enum setdb_kind kind);
+
+/* Why the sets of an incomplete kind are not all known, or NULL when nothing was said. */
+const char *setdb_kind_why(const struct setdb *db, enum setdb_kind kind);
 
 /* The known sets, in the order added (NULL db: none). Borrowed: valid while db lives. */
 size_t setdb_count(const struct setdb *db);

@@ -178,16 +178,22 @@ static bool reach_pinned(const struct policy *pol, const struct egress_model *m,
         return false;
     for (size_t i = 0; i < n; i++) {
         const json_t *known = nsdb_labels(namespaces, names[i]);
+        /*
+         * A namespace missing from a complete list (the cluster model's, once namespaces are
+         * listed) does not exist yet: it has no labels but its name's, and is judged so;
+         * labels it is created with are the namespace rules' to judge.
+         */
+        bool absent = !known && nsdb_complete(namespaces);
         json_t *labels = known ? json_deep_copy(known) : json_object();
         enum tri sel = TRI_UNKNOWN;
 
         /* the name labels hold whether or not the rest is known */
         if (labels && !json_object_set_new(labels, NAME_LABEL, json_string(names[i])) &&
             (!calico || !json_object_set_new(labels, CALICO_NAME_LABEL, json_string(names[i]))))
-            sel = selector_eval(m->ns_sel, labels, known != NULL);
-        json_decref(labels);
+            sel = selector_eval(m->ns_sel, labels, known != NULL || absent);
         if (sel != TRI_FALSE)
-            reach_one(pol, names[i], known, r);
+            reach_one(pol, names[i], known ? known : absent ? labels : NULL, r);
+        json_decref(labels);
     }
     free(names);
     return true;

@@ -188,15 +188,60 @@ static int add_set(struct peers *l, const struct egress_peer *ref_peer,
     return 0;
 }
 
-/* What the run does not know, as one PEER_UNKNOWN peer. */
-static int add_unknown(struct peers *l, const struct egress_peer *ref_peer, bool by_name)
+/*
+ * The set kinds a reference may reach, in *kinds (up to 3). Calico: a namespaced reference the
+ * NetworkSets, a global one the GlobalNetworkSets and HostEndpoints (setres_reaches()).
+ */
+static size_t reachable_kinds(const struct egress_setref *ref, enum setdb_kind kinds[3])
 {
+    size_t n = 0;
+
+    if (ref->kind == SETREF_CIDRGROUP) {
+        kinds[n++] = SETDB_CIDRGROUP;
+        return n;
+    }
+    if (ref->namespaced)
+        kinds[n++] = SETDB_NETWORKSET;
+    if (ref->global) {
+        kinds[n++] = SETDB_GLOBALNETWORKSET;
+        kinds[n++] = SETDB_HOSTENDPOINT;
+    }
+    return n;
+}
+
+/* Does the run know every set the reference may reach (each kind it reaches complete)? */
+static bool reach_complete(const struct egress_setref *ref, const struct setdb *sets)
+{
+    enum setdb_kind kinds[3];
+    size_t n = reachable_kinds(ref, kinds);
+
+    for (size_t i = 0; i < n; i++)
+        if (!setdb_kind_complete(sets, kinds[i]))
+            return false;
+    return true;
+}
+
+/* What the run does not know, as one PEER_UNKNOWN peer. */
+static int add_unknown(struct peers *l, const struct egress_peer *ref_peer,
+                       const struct setdb *sets, bool by_name)
+{
+    enum setdb_kind kinds[3];
+    size_t n = reachable_kinds(ref_peer->setref, kinds), said = 0;
     struct egress_peer *p;
     struct buf b;
 
     buf_init_cut(&b, SETRES_TEXT_CAP, "...");
     setres_describe(ref_peer->setref, &b);
     buf_puts(&b, by_name ? ", which this run does not know" : " that this run does not know");
+    /* Which kinds are not all known, when the run said why (online: a kind not listed yet). */
+    for (size_t i = 0; !by_name && i < n; i++) {
+        const char *why = setdb_kind_complete(sets, kinds[i]) ? NULL
+                                                              : setdb_kind_why(sets, kinds[i]);
+        if (why)
+            buf_printf(&b, "%s%s", said++ ? "; " : " (", why);
+    }
+    if (said)
+        buf_puts(&b, ")");
     if (!(p = add(l, ref_peer, PEER_UNKNOWN,
                   ref_peer->text ? strdup(ref_peer->text) : NULL)) ||
         !(p->entity = buf_detach(&b, NULL)))
@@ -225,8 +270,8 @@ static int resolve_peer(struct peers *l, const struct egress_peer *ref_peer,
     }
     if (!opening)
         return 0;
-    if (by_name ? !found : !setdb_complete(sets))
-        return add_unknown(l, ref_peer, by_name);
+    if (by_name ? !found : !reach_complete(ref, sets))
+        return add_unknown(l, ref_peer, sets, by_name);
     return 0;
 }
 

@@ -10,8 +10,11 @@
  *     reference's, so findings point at the selector and say which set escapes);
  *   - a PEER_UNKNOWN peer for a reached set whose addresses could not be read;
  *   - a PEER_UNKNOWN peer for what the run does not know: a named CIDR group it has not seen
- *     (it may be created at any time, with any address), and, unless the store is complete,
- *     the sets beyond the known ones that a selector may reach;
+ *     (it may be created at any time, with any address), and, unless the store knows every
+ *     set of each kind the selector may reach (setdb_kind_complete(): NetworkSets for a
+ *     namespaced selector, GlobalNetworkSets and HostEndpoints for global ones, CIDR groups),
+ *     the sets beyond the known ones that a selector may reach, naming the kinds not known
+ *     when the store says why;
  * and drops it when nothing remains (a complete store whose sets the selector does not reach).
  * In a rule that takes traffic away (a deny, or a pass that does not open), only known sets are
  * kept: what is not known takes nothing away.

@@ -117,15 +117,19 @@ static int read_policy(struct model_item *it, const json_t *obj)
 /*
  * CiliumCIDRGroup spec.externalCIDRs (docs.cilium.io, network/kubernetes/ciliumcidrgroup);
  * Calico NetworkSet and GlobalNetworkSet spec.nets, which also take bare addresses, and
- * spec.allowedEgressDomains (docs.tigera.io, reference/resources/networkset).
+ * spec.allowedEgressDomains (docs.tigera.io, reference/resources/networkset); Calico
+ * HostEndpoint spec.expectedIPs, the addresses a selector that matches the endpoint stands for
+ * (docs.tigera.io, reference/resources/hostendpoint), read as policy/cni/netset.c reads them.
  */
 static int read_netset(struct model_item *it, const json_t *obj)
 {
     const json_t *spec = json_object_get(obj, "spec");
     bool cilium = it->kind == MODEL_CILIUM_CIDRGROUP;
-    const char *field = cilium ? "externalCIDRs" : "nets";
+    bool hep = it->kind == MODEL_CALICO_HOSTENDPOINT;
+    const char *field = cilium ? "externalCIDRs" : hep ? "expectedIPs" : "nets";
     const json_t *nets = json_object_get(spec, field), *v;
-    const json_t *domains = cilium ? NULL : json_object_get(spec, "allowedEgressDomains");
+    const json_t *domains =
+        cilium || hep ? NULL : json_object_get(spec, "allowedEgressDomains");
     struct err re = {0};
     size_t i;
 
@@ -152,6 +156,17 @@ static int read_netset(struct model_item *it, const json_t *obj)
         }
         if (cidrset_add(it->nets, &c) < 0)
             return -1;
+    }
+    if (hep && !json_array_size(nets)) {
+        const json_t *ifname = json_object_get(spec, "interfaceName");
+
+        /* Without expectedIPs its addresses are its interface's, unknown here (netset.c). */
+        cidrset_free(it->nets);
+        it->nets = NULL;
+        err_set(&re, "no spec.expectedIPs: its addresses are those of interface %s on its "
+                     "node, which are not known here",
+                json_is_string(ifname) ? json_string_value(ifname) : "(none given)");
+        return set_error(it, &re);
     }
     if (domains && !json_is_array(domains)) {
         err_set(&re, "spec.allowedEgressDomains: want a list of names");

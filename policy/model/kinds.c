@@ -15,6 +15,8 @@ static const struct model_kind_info infos[MODEL_N_KINDS] = {
     [MODEL_CALICO_NETWORKSET] = {"NetworkSet", "calico_networksets", true, MODEL_FORM_NETSET},
     [MODEL_CALICO_GLOBALNETWORKSET] = {"GlobalNetworkSet", "calico_globalnetworksets", false,
                                        MODEL_FORM_NETSET},
+    [MODEL_CALICO_HOSTENDPOINT] = {"HostEndpoint", "calico_hostendpoints", false,
+                                   MODEL_FORM_NETSET},
     [MODEL_ANP] = {"AdminNetworkPolicy", "adminnetworkpolicies", false, MODEL_FORM_RAW},
     [MODEL_BANP] = {"BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies", false,
                     MODEL_FORM_RAW},
@@ -45,6 +47,8 @@ static const struct model_api apis[] = {
     {MODEL_CALICO_NETWORKSET, "crd.projectcalico.org", "v1", "networksets"},
     {MODEL_CALICO_GLOBALNETWORKSET, "projectcalico.org", "v3", "globalnetworksets"},
     {MODEL_CALICO_GLOBALNETWORKSET, "crd.projectcalico.org", "v1", "globalnetworksets"},
+    {MODEL_CALICO_HOSTENDPOINT, "projectcalico.org", "v3", "hostendpoints"},
+    {MODEL_CALICO_HOSTENDPOINT, "crd.projectcalico.org", "v1", "hostendpoints"},
     {MODEL_ANP, "policy.networking.k8s.io", "v1alpha1", "adminnetworkpolicies"},
     {MODEL_BANP, "policy.networking.k8s.io", "v1alpha1", "baselineadminnetworkpolicies"},
 };

@@ -24,6 +24,7 @@ enum model_kind {
     MODEL_CALICO_GNP,              /* ... GlobalNetworkPolicy */
     MODEL_CALICO_NETWORKSET,       /* ... NetworkSet */
     MODEL_CALICO_GLOBALNETWORKSET, /* ... GlobalNetworkSet */
+    MODEL_CALICO_HOSTENDPOINT,     /* ... HostEndpoint (an address set: its expectedIPs) */
     MODEL_ANP,                     /* policy.networking.k8s.io AdminNetworkPolicy */
     MODEL_BANP,                    /* ... BaselineAdminNetworkPolicy */
     MODEL_N_KINDS

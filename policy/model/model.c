@@ -10,7 +10,7 @@ struct table {
     atomic_uint refs;
     struct model_item **items;
     size_t n, alloc;
-    bool complete;
+    enum model_state state;
 };
 
 struct model {
@@ -148,7 +148,19 @@ bool model_complete(const struct model *m, enum model_kind k)
 {
     const struct table *t = table_of(m, k);
 
-    return t && t->complete;
+    return t && t->state == MODEL_STATE_COMPLETE;
+}
+
+enum model_state model_state(const struct model *m, enum model_kind k)
+{
+    const struct table *t = table_of(m, k);
+
+    return t ? t->state : MODEL_STATE_UNKNOWN;
+}
+
+bool model_known(const struct model *m, enum model_kind k)
+{
+    return model_state(m, k) != MODEL_STATE_UNKNOWN;
 }
 
 const json_t *model_ns_labels(const struct model *m, const char *ns)
@@ -214,7 +226,7 @@ static struct table *draft(struct model_writer *w, enum model_kind k)
     for (size_t i = 0; i < src->n; i++)
         t->items[i] = model_item_ref(src->items[i]);
     t->n = t->alloc = src->n;
-    t->complete = src->complete;
+    t->state = src->state;
     return w->draft[k] = t;
 }
 
@@ -317,7 +329,7 @@ int model_writer_replace(struct model_writer *w, enum model_kind k, struct model
     }
     t->n = o;
     t->alloc = n;
-    t->complete = true;
+    t->state = MODEL_STATE_COMPLETE;
     free(ks);
     table_unref(w->draft[k]);
     w->draft[k] = t;
@@ -337,15 +349,29 @@ int model_writer_forget(struct model_writer *w, enum model_kind k)
     return 0;
 }
 
+int model_writer_set_not_served(struct model_writer *w, enum model_kind k)
+{
+    struct table *t;
+
+    if ((int)k < 0 || k >= MODEL_N_KINDS || !(t = table_new()))
+        return -1;
+    t->state = MODEL_STATE_NOT_SERVED;
+    table_unref(w->draft[k]);
+    w->draft[k] = t;
+    w->dirty = true;
+    return 0;
+}
+
 int model_writer_set_complete(struct model_writer *w, enum model_kind k)
 {
     struct table *t;
 
-    if ((int)k >= 0 && k < MODEL_N_KINDS && !w->draft[k] && w->cur->t[k]->complete)
+    if ((int)k >= 0 && k < MODEL_N_KINDS && !w->draft[k] &&
+        w->cur->t[k]->state == MODEL_STATE_COMPLETE)
         return 0;
     if (!(t = draft(w, k)))
         return -1;
-    t->complete = true;
+    t->state = MODEL_STATE_COMPLETE;
     w->dirty = true;
     return 0;
 }

@@ -14,8 +14,10 @@
  * Taking the newest snapshot is the caller's pointer swap (see server/kube/cluster.h).
  *
  * Each kind's table is sorted by (namespace, name), so an object and the objects of one
- * namespace are binary searches. Each kind also has a state: not watched (nothing known, not
- * even that there is nothing), or complete (a full list is in: absence is known).
+ * namespace are binary searches. Each kind also has a state (enum model_state): unknown (not
+ * listed yet, or its watch failed: nothing known, not even that there is nothing), complete (a
+ * full list is in: absence is known), or not served (the API server does not serve the kind,
+ * e.g. its CRD is not installed: there are none of them, which is complete knowledge too).
  */
 
 #include <jansson.h>
@@ -51,6 +53,17 @@ size_t model_count(const struct model *m, enum model_kind k);
 
 /* Has a full list of kind k been taken (so that an object missing from it does not exist)? */
 bool model_complete(const struct model *m, enum model_kind k);
+
+enum model_state {
+    MODEL_STATE_UNKNOWN = 0, /* not listed yet (or no longer): may hold anything */
+    MODEL_STATE_COMPLETE,    /* listed: what is not in it does not exist */
+    MODEL_STATE_NOT_SERVED,  /* the API server does not serve the kind: none exist */
+};
+
+enum model_state model_state(const struct model *m, enum model_kind k);
+
+/* Is everything of kind k known: complete, or not served (then there are none)? */
+bool model_known(const struct model *m, enum model_kind k);
 
 /*
  * The labels of namespace ns (borrowed JSON object, with kubernetes.io/metadata.name), or NULL
@@ -88,6 +101,12 @@ int model_writer_replace(struct model_writer *w, enum model_kind k, struct model
 
 /* Forgets every object of kind k and marks it unknown (a kind no longer served). 0 or -1. */
 int model_writer_forget(struct model_writer *w, enum model_kind k);
+
+/*
+ * Forgets every object of kind k and marks it not served: discovery found that the API server
+ * does not serve it, so none exist (until a later discovery round finds it served). 0 or -1.
+ */
+int model_writer_set_not_served(struct model_writer *w, enum model_kind k);
 
 /* Marks kind k complete (a full list was applied through put). */
 int model_writer_set_complete(struct model_writer *w, enum model_kind k);

@@ -24,7 +24,16 @@ static const struct {
 } set_kinds[] = {
     {MODEL_CALICO_NETWORKSET, SETDB_NETWORKSET},
     {MODEL_CALICO_GLOBALNETWORKSET, SETDB_GLOBALNETWORKSET},
+    {MODEL_CALICO_HOSTENDPOINT, SETDB_HOSTENDPOINT},
     {MODEL_CILIUM_CIDRGROUP, SETDB_CIDRGROUP},
+};
+
+/* Why the sets of a kind are not all known (setdb_kind_why): static, as setdb.h wants. */
+static const char *const unknown_why[SETDB_N_KINDS] = {
+    [SETDB_NETWORKSET] = "NetworkSets are not listed from the API server yet",
+    [SETDB_GLOBALNETWORKSET] = "GlobalNetworkSets are not listed from the API server yet",
+    [SETDB_HOSTENDPOINT] = "HostEndpoints are not listed from the API server yet",
+    [SETDB_CIDRGROUP] = "CiliumCIDRGroups are not listed from the API server yet",
 };
 
 #define N_SET_KINDS (sizeof(set_kinds) / sizeof(set_kinds[0]))
@@ -75,13 +84,15 @@ static int build_sets(struct modelctx *c)
         for (i = 0; i < n; i++)
             if (add_set(c->sets, set_kinds[k].set, items[i]) < 0)
                 return -1;
+        /*
+         * A kind's sets are all known once its full list is in, or when the API server does not
+         * serve the kind (no such CRD: there are none). Until then (not listed yet, its watch
+         * failing, or a kind found served again) what a selector may reach among them is
+         * "possibly anything" (setres.h), and the message says which kind is unknown.
+         */
+        setdb_set_kind_complete(c->sets, set_kinds[k].set, model_known(c->snap, set_kinds[k].kind),
+                                unknown_why[set_kinds[k].set]);
     }
-    /*
-     * Never complete online yet: Calico HostEndpoints (which Calico selectors also reach) are not
-     * watched, and the model does not tell a set kind that is not served from one not listed yet.
-     * So what a selector may reach beyond the known sets stays "possibly anything" (setdb.h).
-     */
-    setdb_set_complete(c->sets, false);
     return 0;
 }
 
@@ -133,6 +144,8 @@ struct modelctx *modelctx_build(struct model *m, struct err *e)
     c->snap = model_ref(m);
     egress_list_init(&c->policies);
     model_nsdb_view(&c->ns, c->snap);
+    /* Once namespaces are listed, one missing from the list does not exist (nsdb.h). */
+    nsdb_set_complete(&c->ns, model_complete(c->snap, MODEL_NAMESPACE));
     if (build_sets(c) < 0 || build_policies(c) < 0 ||
         compose_index(c->cps, c->n_cps, c->by_ns) < 0) {
         modelctx_unref(c);

@@ -6,7 +6,8 @@
  * that the server judges a network-policy or address-set change among the cluster's other
  * objects exactly as `check` judges one among its input files (inventory.h is the offline
  * source of the same compose_input):
- *   - `sets`: the snapshot's NetworkSets, GlobalNetworkSets and CiliumCIDRGroups (setdb.h);
+ *   - `sets`: the snapshot's NetworkSets, GlobalNetworkSets, HostEndpoints and CiliumCIDRGroups
+ *     (setdb.h), each kind complete when the snapshot knows all of it (model_known());
  *   - `policies`: the egress models of every policy of the snapshot (for set kinds, judged by
  *     what selects them: netset.h);
  *   - `in`: a compose_input over the snapshot's policies and namespaces (context.h).
@@ -31,7 +32,7 @@
 struct modelctx {
     atomic_uint refs;
     struct model *snap;          /* one reference */
-    struct nsdb ns;              /* a view over snap */
+    struct nsdb ns;              /* a view over snap; complete once namespaces are listed */
     struct setdb *sets;          /* owned */
     struct egress_list policies; /* shallow: models borrowed from snap's items; only the array
                                     is owned (never egress_list_release it) */

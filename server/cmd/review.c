@@ -10,6 +10,7 @@
 #include "server/cmd/cli.h"
 #include "policy/config/nsdb.h"
 #include "policy/model/model.h"
+#include "policy/model/modelctx.h"
 #include "server/cmd/opts.h"
 #include "server/webhook/tls.h"
 
@@ -19,12 +20,13 @@ extern const size_t embedded_example_policy_len;
 #define REVIEW_MAX_INPUT ((size_t)64 * 1024 * 1024)
 
 static const char usage_text[] =
-    "usage: egressguard review [-p FILE] [--mutate] [--now TIME] [-n NS=K=V,...] FILE|-\n\n"
+    "usage: egressguard review [-p FILE] [--mutate] [--now TIME] [-n NS=K=V,...]\n"
+    "                          [--cluster FILE]... FILE|-\n\n"
     "Answers one AdmissionReview (admission.k8s.io/v1 or v1beta1, JSON or YAML; a bare\n"
     "AdmissionRequest is accepted too) exactly as the server's /validate would (/mutate\n"
-    "with --mutate), and prints the response JSON. It knows no cluster: the labels of the\n"
-    "request's namespace are unknown unless given, and a verdict that depends on them is\n"
-    "denied, as the server denies it when it cannot know them.\n\n"
+    "with --mutate), and prints the response JSON. It knows no cluster unless given one with\n"
+    "--cluster: the labels of the request's namespace are unknown unless given, and a verdict\n"
+    "that depends on them is denied, as the server denies it when it cannot know them.\n\n"
     "Options:\n"
     "  -p, --policy FILE   the egress policy (default: the embedded example policy, which\n"
     "                      is then said on stderr)\n"
@@ -34,7 +36,11 @@ static const char usage_text[] =
     "  -n, --namespace-labels NS=KEY=VALUE[,KEY=VALUE...]\n"
     "                      the labels of a namespace (repeatable)\n"
     "  --namespace-labels-unknown deny|allow\n"
-    "                      as `serve`: deny (default), or judge as not an AI namespace\n\n"
+    "                      as `serve`: deny (default), or judge as not an AI namespace\n"
+    "  --cluster FILE      the cluster's objects (Namespaces, network policies, address sets),\n"
+    "                      as the server's model holds them after listing every kind: the\n"
+    "                      request is judged among them, and what they do not hold does not\n"
+    "                      exist (repeatable; -n labels win over a Namespace's)\n\n"
     "Exit codes: 0 allowed, 1 denied, 2 input error.\n";
 
 static char *read_input(const char *path, size_t *len, struct err *e)
@@ -90,12 +96,19 @@ static json_t *from_yaml(const char *data, size_t len, const char *name, struct 
     return root;
 }
 
-enum { O_POLICY, O_MUTATE, O_NOW, O_NS_LABELS, O_NS_UNKNOWN };
+enum { O_POLICY, O_MUTATE, O_NOW, O_NS_LABELS, O_NS_UNKNOWN, O_CLUSTER };
 
-/* What review knows of namespaces: those given with -n, in a model of their own. */
+#define REVIEW_MAX_CLUSTER_FILES 64
+
+/*
+ * What review knows of the cluster: the namespaces given with -n and the objects of --cluster
+ * files, in a model of their own (model.h), as the server's watch would hold them.
+ */
 struct review_ns {
     struct model_writer *w;
     bool unknown_allow;
+    const char *cluster[REVIEW_MAX_CLUSTER_FILES];
+    int n_cluster;
 };
 
 /* Returns OPTS_GO, or the exit code to stop with. */
@@ -108,6 +121,7 @@ static int parse_args(int argc, char **argv, const char **policy, enum admission
         {"now", 0, OPT_VALUE, O_NOW},
         {"namespace-labels", 'n', OPT_VALUE, O_NS_LABELS},
         {"namespace-labels-unknown", 0, OPT_VALUE, O_NS_UNKNOWN},
+        {"cluster", 0, OPT_VALUE, O_CLUSTER},
         {NULL, 0, 0, 0},
     };
     struct opts p;
@@ -153,11 +167,61 @@ static int parse_args(int argc, char **argv, const char **policy, enum admission
                 return opts_error(&p, "--namespace-labels-unknown wants deny or allow");
             ns->unknown_allow = !strcmp(val, "allow");
             break;
+        case O_CLUSTER:
+            if (ns->n_cluster == REVIEW_MAX_CLUSTER_FILES)
+                return opts_error(&p, "at most %d --cluster files", REVIEW_MAX_CLUSTER_FILES);
+            ns->cluster[ns->n_cluster++] = val;
+            break;
         }
     }
     if (!*input)
         return cli_usage_error("review", "give an AdmissionReview file, or - for stdin");
     return OPTS_GO;
+}
+
+/*
+ * Puts the objects of the --cluster files into the model, before the -n namespaces (which then
+ * win), and marks every kind complete: the files are the whole cluster, as a LIST of each kind
+ * would give it. 0, or -1 after saying why on stderr (file:line:col for bad input).
+ */
+static int load_cluster(struct review_ns *ns)
+{
+    struct manifest *m = manifest_new();
+    const struct object **objs = NULL;
+    struct err e = {0};
+    char msg[1024];
+    size_t i, n;
+    int rc = -1;
+
+    if (!m)
+        goto oom;
+    for (int k = 0; k < ns->n_cluster; k++)
+        if (manifest_read(m, ns->cluster[k]) < 0)
+            goto oom;
+    for (i = 0; i < manifest_n_errors(m); i++) {
+        err_format(manifest_error(m, i), msg, sizeof(msg));
+        fprintf(stderr, "%s\n", msg);
+    }
+    if (manifest_n_errors(m))
+        goto out;
+    n = manifest_n_objects(m);
+    if (!(objs = calloc(n ? n : 1, sizeof(*objs))))
+        goto oom;
+    for (i = 0; i < n; i++)
+        objs[i] = manifest_object(m, i);
+    if (model_writer_put_objects(ns->w, objs, n, &e) < 0)
+        goto oom;
+    for (int k = 0; k < MODEL_N_KINDS; k++)
+        if (model_writer_set_complete(ns->w, (enum model_kind)k) < 0)
+            goto oom;
+    rc = 0;
+    goto out;
+oom:
+    fprintf(stderr, "egressguard review: out of memory reading --cluster files\n");
+out:
+    free(objs);
+    manifest_free(m);
+    return rc;
 }
 
 int cmd_review(int argc, char **argv)
@@ -174,6 +238,7 @@ int cmd_review(int argc, char **argv)
     int rc = EXIT_USAGE, drc;
     struct review_ns ns = {.w = model_writer_new()};
     struct model *model = NULL;
+    struct modelctx *mc = NULL;
     struct nsdb ns_view;
 
     if (!ns.w) {
@@ -183,8 +248,36 @@ int cmd_review(int argc, char **argv)
     if ((rc = parse_args(argc, argv, &policy_path, &op, &now, &ns, &input)) != OPTS_GO)
         goto out;
     rc = EXIT_USAGE;
+    if (ns.n_cluster) {
+        /* -n labels were put while parsing: the files go in first, so put them again after. */
+        struct model *given = model_writer_publish(ns.w);
+        struct model_item *const *items;
+        size_t n_given;
+
+        if (!given) {
+            fprintf(stderr, "egressguard review: out of memory\n");
+            goto out;
+        }
+        n_given = model_list(given, MODEL_NAMESPACE, NULL, &items);
+        if (load_cluster(&ns) < 0) {
+            model_unref(given);
+            goto out;
+        }
+        for (size_t i = 0; i < n_given; i++) {
+            if (model_writer_put(ns.w, model_item_ref(items[i])) < 0) {
+                model_unref(given);
+                fprintf(stderr, "egressguard review: out of memory\n");
+                goto out;
+            }
+        }
+        model_unref(given);
+    }
     if (!(model = model_writer_publish(ns.w))) {
         fprintf(stderr, "egressguard review: out of memory\n");
+        goto out;
+    }
+    if (ns.n_cluster && !(mc = modelctx_build(model, &e))) {
+        fprintf(stderr, "egressguard review: %s\n", e.msg);
         goto out;
     }
     if (!policy_path)
@@ -219,6 +312,14 @@ int cmd_review(int argc, char **argv)
     model_nsdb_view(&ns_view, model);
     a.ctx.namespaces = &ns_view;
     a.ctx.ns_unknown_reason = "egressguard review knows no cluster; give them with -n";
+    if (mc && op == ADMISSION_VALIDATE) {
+        /* As the server with its model (server/webhook/http.c): never from the request. */
+        a.ctx.sets = mc->sets;
+        a.ctx.policies = &mc->policies;
+        a.ctx.context = &mc->in;
+        a.ctx.namespaces = &mc->ns;
+        a.ctx.ns_unknown_reason = "not in the --cluster files";
+    }
     a.ctx.ns_unknown_allow = ns.unknown_allow;
     a.ctx.now = now;
     drc = admission_decide(pol, op, &a, &v, &eval);
@@ -235,6 +336,7 @@ int cmd_review(int argc, char **argv)
 out:
     free(data);
     policy_free(pol);
+    modelctx_unref(mc);
     model_unref(model);
     model_writer_free(ns.w);
     return rc;

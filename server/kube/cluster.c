@@ -25,6 +25,7 @@ struct kind_state {
     struct feed *feed;
     unsigned gen;
     bool synced;        /* the first LIST since this API was chosen is in */
+    bool not_served;    /* a discovery round found no API serving it (the model says so) */
     int64_t last_event; /* CLOCK_MONOTONIC ms of the last list or event; 0: none */
     unsigned long restarts[N_REASONS];
 };
@@ -176,7 +177,7 @@ static void apply_round(struct cluster *c, const int chosen[MODEL_N_KINDS])
         struct err e = {0};
 
         pthread_mutex_lock(&c->wmu);
-        if (c->k[k].api == chosen[k] && (chosen[k] < 0 || c->k[k].watch)) {
+        if (c->k[k].api == chosen[k] && (chosen[k] < 0 ? c->k[k].not_served : !!c->k[k].watch)) {
             pthread_mutex_unlock(&c->wmu);
             continue;
         }
@@ -187,10 +188,22 @@ static void apply_round(struct cluster *c, const int chosen[MODEL_N_KINDS])
         c->k[k].gen++;
         c->k[k].api = chosen[k];
         c->k[k].synced = false;
-        if (old || chosen[k] < 0) {
-            /* Its objects went with its API: unknown from now on. */
-            if (model_writer_forget(c->w, (enum model_kind)k) == 0)
+        if (chosen[k] < 0) {
+            /*
+             * Not served (discovery answered, and no API of the kind is listed: its CRD is not
+             * installed): there are none, which is knowledge, as a full list is. Its objects,
+             * if it was served before, went with its API.
+             */
+            if (model_writer_set_not_served(c->w, (enum model_kind)k) == 0) {
+                c->k[k].not_served = true;
                 publish_locked(c);
+            }
+        } else if (old || c->k[k].not_served) {
+            /* Served through another API, or again: unknown until its first LIST is in. */
+            if (model_writer_forget(c->w, (enum model_kind)k) == 0) {
+                c->k[k].not_served = false;
+                publish_locked(c);
+            }
         }
         pthread_mutex_unlock(&c->wmu);
         if (old) {

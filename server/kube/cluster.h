@@ -5,7 +5,9 @@
  * The server's cluster model, kept in step with the API server: discovery (discovery.h) says
  * which kinds are served, one watch per served kind (watch.h) feeds the model (model.h). A
  * discovery round repeats every interval, so a CRD installed later is watched from then on, and
- * a kind no longer served is forgotten (its objects are gone with its CRD).
+ * a kind not served (or no longer) is marked so in the model: none of it exists, which decisions
+ * may rely on as on a full list (model.h, enum model_state). A served kind whose LIST fails (a
+ * role without the permission) stays unknown.
  *
  * Readers (request threads) take the newest snapshot with cluster_model(): a mutex held for a
  * pointer copy and a reference count, never across a network call or a model update. Watches

@@ -357,6 +357,10 @@ static enum MHD_Result answer_admission(struct request *rq, struct MHD_Connectio
         a.ctx.sets = mc->sets;
         a.ctx.policies = &mc->policies;
         a.ctx.context = &mc->in;
+        /* A cluster-scoped object (CCNP, GNP, ANP, a global set) reaches namespaces cluster-wide:
+         * every namespace of the snapshot, a reference (no copy). Namespaced ones keep theirs. */
+        if (!*a.obj.ns && strcmp(a.obj.kind, "Namespace") != 0)
+            a.ctx.namespaces = &mc->ns;
     }
     budget_init(&work, h->max_work);
     a.ctx.budget = &work;

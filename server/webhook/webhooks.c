@@ -34,9 +34,11 @@ static const struct rule_row {
     {"projectcalico.org", "v3", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
     {"crd.projectcalico.org", "v1", {"networkpolicies", "globalnetworkpolicies", NULL}, CUD, CU},
     /* Only Namespaces are mutated: the kinds below need no mutating webhook. Address sets are
-     * judged by what reaches them; removing one only takes addresses away. */
-    {"projectcalico.org", "v3", {"networksets", "globalnetworksets", NULL}, CU, 0},
-    {"crd.projectcalico.org", "v1", {"networksets", "globalnetworksets", NULL}, CU, 0},
+     * judged by what reaches them; removing one only takes addresses away. A HostEndpoint is
+     * one too: Calico selectors match it and stand for its expectedIPs (netset.h). */
+    {"projectcalico.org", "v3", {"networksets", "globalnetworksets", "hostendpoints", NULL}, CU, 0},
+    {"crd.projectcalico.org", "v1", {"networksets", "globalnetworksets", "hostendpoints", NULL},
+     CU, 0},
     {"cilium.io", "v2alpha1", {"ciliumcidrgroups", NULL}, CU, 0},
     {"policy.networking.k8s.io", "v1alpha1",
      {"adminnetworkpolicies", "baselineadminnetworkpolicies", NULL}, CUD, 0},

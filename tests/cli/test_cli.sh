@@ -195,7 +195,7 @@ rm -rf "$busy"
 # (under `make asan` this runs the sanitized binary).
 run "$EGRESSGUARD" check -p $P tests/data/corpus/manifests
 expect_rc "corpus: exit 2 (files broken on purpose upstream)" 2
-expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (453 evaluated): 90 denied, 3 warned, 0 audited, 6 errors"
+expect_in "corpus: summary" "$out" "egressguard: 655 objects checked (456 evaluated): 90 denied, 3 warned, 0 audited, 6 errors"
 # 40 findings depend on labels of namespaces the corpus does not define (default, cilium-test,
 # demo, kube-system, monitoring, ...): a policy there is judged if they make the namespace an AI
 # namespace and not judged otherwise (rules.pods.aiWorkloadsOutsideAI), so it is denied since it
@@ -205,7 +205,7 @@ n=$(printf '%s\n' "$out" | grep -c 'the labels of namespace "[a-z0-9-]*" are unk
 run "$EGRESSGUARD" check -p $P --namespace-labels-unknown=allow tests/data/corpus/manifests
 # Opting out: those are policies of namespaces taken as not AI, which govern no AI workload; what
 # stays denied is in "default" by having no namespace at all, or cluster-wide.
-expect_in "corpus: opting out judges them as not AI" "$out" "egressguard: 655 objects checked (453 evaluated): 50 denied, 6 warned, 0 audited, 6 errors"
+expect_in "corpus: opting out judges them as not AI" "$out" "egressguard: 655 objects checked (456 evaluated): 50 denied, 6 warned, 0 audited, 6 errors"
 expect_in "corpus: opting out says so" "$out" 'judged as not an AI namespace (--namespace-labels-unknown=allow)'
 errs=$(printf '%s\n' "$out" | grep -vE ': (deny|note|warn|audit): |^egressguard: ')
 bad=$(printf '%s\n' "$errs" | grep -vE '^[^:]+:[0-9]+:[0-9]+: ' | grep -c .)
@@ -224,7 +224,7 @@ for n in default cilium-test test-ns l7-visibility kube-system demo cilium-test-
     ns_known="$ns_known -n $n="
 done
 run "$EGRESSGUARD" check -p $P $ns_known tests/data/corpus/manifests
-expect_in "corpus, namespaces known: summary" "$out" "egressguard: 655 objects checked (453 evaluated): 11 denied, 0 warned, 0 audited, 6 errors"
+expect_in "corpus, namespaces known: summary" "$out" "egressguard: 655 objects checked (456 evaluated): 11 denied, 0 warned, 0 audited, 6 errors"
 n=$(printf '%s\n' "$out" | grep ': deny: ' | grep 'NetworkPolicy' | sed 's/: deny: .*//' | sort -u | grep -c .)
 [ "$n" -eq 10 ] && pass "corpus, namespaces known: 10 network policies denied" || fail "corpus, namespaces known: $n network policies denied, want 10"
 n=$(printf '%s\n' "$out" | grep ': deny: ' | grep -vc 'GlobalNetworkPolicy\|Deployment vllm-gemma-deployment')

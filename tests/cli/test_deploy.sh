@@ -57,8 +57,8 @@ role=$(printf '%s\n' "$base" | awk '/^kind: ClusterRole$/ {r = 1} r && /^---/ {e
 case "$role" in *create*|*update*|*delete*|*patch*|*'"*"'*) fail deploy_base_role_read_only "$role" ;;
 *) pass deploy_base_role_read_only ;; esac
 for res in namespaces networkpolicies ciliumnetworkpolicies ciliumclusterwidenetworkpolicies \
-    ciliumcidrgroups globalnetworkpolicies networksets globalnetworksets adminnetworkpolicies \
-    baselineadminnetworkpolicies; do
+    ciliumcidrgroups globalnetworkpolicies networksets globalnetworksets hostendpoints \
+    adminnetworkpolicies baselineadminnetworkpolicies; do
     expect_in "deploy_base_role_reads_$res" "$role" "- $res"
 done
 n=$(printf '%s\n' "$role" | grep -c '^  - get$')

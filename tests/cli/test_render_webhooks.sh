@@ -110,7 +110,7 @@ expect_in render_webhooks_excludes "$out" "key: kubernetes.io/metadata.name
   matchPolicy"
 for kind in pods namespaces deployments cronjobs replicationcontrollers podtemplates \
     ciliumclusterwidenetworkpolicies globalnetworkpolicies crd.projectcalico.org \
-    networksets globalnetworksets ciliumcidrgroups adminnetworkpolicies \
+    networksets globalnetworksets hostendpoints ciliumcidrgroups adminnetworkpolicies \
     baselineadminnetworkpolicies policy.networking.k8s.io; do
     expect_in "render_webhooks_covers_$kind" "$out" "$kind"
 done
@@ -119,12 +119,13 @@ expect_in render_webhooks_sets_validated "$out" "- CREATE
     - UPDATE
     resources:
     - networksets
-    - globalnetworksets"
+    - globalnetworksets
+    - hostendpoints"
 expect_in render_webhooks_anp_delete "$out" "- DELETE
     resources:
     - adminnetworkpolicies"
 mut=$(printf '%s\n' "$out" | sed -n '/kind: MutatingWebhookConfiguration/,$p')
-case "$mut" in *networksets*|*ciliumcidrgroups*) fail render_webhooks_sets_not_mutated ;;
+case "$mut" in *networksets*|*hostendpoints*|*ciliumcidrgroups*) fail render_webhooks_sets_not_mutated ;;
     *) pass render_webhooks_sets_not_mutated ;; esac
 expect_in render_webhooks_namespace_delete "$out" "- DELETE
     resources:

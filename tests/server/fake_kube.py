@@ -34,6 +34,8 @@ Tests steer it through POST /_control/VERB with a JSON body (never logged in DIR
       event line of 20 MiB that never ends: the client must give up on it), close (the
       connection closed before any byte)
   fail-posts {"n": N}         the next N POSTs of objects answer 500
+  forbid {"resource", "on"}   every LIST, WATCH and GET of that resource answers 403, as when
+      the client's role lacks it (discovery still lists it: the kind is served)
 """
 import base64, copy, json, os, ssl, sys, threading, time, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,7 +45,7 @@ cert, key, d = sys.argv[1:4]
 lock = threading.Condition()
 st = {
     "rv": 100, "compact": 0, "conn_gen": 0, "tokens": None, "down": False,
-    "hostile": {}, "fail_posts": 0,
+    "hostile": {}, "fail_posts": 0, "forbid": set(),
     # (group, version) -> {resource: (kind, namespaced)}
     "served": {("", "v1"): {"namespaces": ("Namespace", False)},
                ("networking.k8s.io", "v1"): {"networkpolicies": ("NetworkPolicy", True)}},
@@ -181,6 +183,8 @@ class H(BaseHTTPRequestHandler):
                 return self.status(404, "NotFound")
             kind, namespaced = res[rest[0]]
             r = rest[0]
+            if r in st["forbid"]:
+                return self.status(403, "Forbidden", "%s is forbidden" % r)
         name = rest[1] if len(rest) > 1 else None
         if len(rest) > 2 and rest[2] == "finalize":  # namespace finalize: gone
             with lock:
@@ -392,6 +396,8 @@ class H(BaseHTTPRequestHandler):
                 st["down"] = b["on"]
             elif verb == "hostile":
                 st["hostile"][b["resource"]] = b["mode"]
+            elif verb == "forbid":
+                (st["forbid"].add if b["on"] else st["forbid"].discard)(b["resource"])
             elif verb == "fail-posts":
                 st["fail_posts"] = b["n"]
             else:

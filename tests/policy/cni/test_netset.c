@@ -233,6 +233,64 @@ static void test_netset_decide_cidr_group(void **state)
     evalfix_release(&f);
 }
 
+/* A HostEndpoint labelled role=ROLE with SPEC, then the policy text `rest`, into buf. */
+static const char *hep_yaml(char *buf, size_t size, const char *role, const char *spec,
+                            const char *rest)
+{
+    snprintf(buf, size,
+             "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+             "metadata: {name: gw1, labels: {role: %s}}\nspec: {node: n1, %s}\n%s",
+             role, spec, rest);
+    return buf;
+}
+
+/*
+ * A HostEndpoint is judged as a GlobalNetworkSet of its expectedIPs: Calico selectors that match
+ * a host endpoint stand for those addresses (docs.tigera.io, calico/latest/reference/resources/
+ * hostendpoint: expectedIPs). Without them what it holds is unknown: a policy governing AI
+ * workloads that reaches it fails closed.
+ */
+static void test_netset_decide_host_endpoint(void **state)
+{
+    const struct policy *pol = *state;
+    static const char np[] =
+        "---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+        "metadata: {name: to-gw, namespace: ml-a}\n"
+        "spec:\n  selector: all()\n  egress:\n  - action: Allow\n    protocol: TCP\n"
+        "    destination: {namespaceSelector: global(), selector: role == 'gw', ports: [443]}\n";
+    char yaml[2048];
+    struct evalfix f;
+    bool said = false;
+
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "gw", "expectedIPs: [198.51.100.7]", np),
+                    0, true);
+    evalfix_expect(&f, "egress", "spec.expectedIPs", 4,
+                   "HostEndpoint gw1, reached by namespaceSelector global(), selector role == "
+                   "'gw' in NetworkPolicy.projectcalico.org ml-a/to-gw spec.egress[0]");
+    assert_non_null(strstr(evalfix_find(&f, "egress", true, 0)->message,
+                           "opens 198.51.100.7/32 on TCP/443"));
+    evalfix_release(&f);
+
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "gw", "interfaceName: eth0", np), 0,
+                    true);
+    for (size_t i = 0; i < evalfix_count(&f, "egress", true); i++)
+        said = said || strstr(evalfix_find(&f, "egress", true, i)->message,
+                              "HostEndpoint gw1, whose addresses cannot be read (no "
+                              "spec.expectedIPs");
+    assert_true(said);
+    evalfix_release(&f);
+
+    /* Inside the allow-list on the policy's port, or reached by nobody: admitted. */
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "gw", "expectedIPs: [10.20.0.9]", np),
+                    0, true);
+    evalfix_expect_clean(&f);
+    evalfix_release(&f);
+    evalfix_cluster(&f, pol, hep_yaml(yaml, sizeof(yaml), "other", "expectedIPs: [0.0.0.0/0]", ""),
+                    0, true);
+    evalfix_expect_clean(&f);
+    evalfix_release(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_netset_decide_in_ai_namespace),
         cmocka_unit_test(test_netset_decide_through_reaching_policies),
         cmocka_unit_test(test_netset_decide_cidr_group),
+        cmocka_unit_test(test_netset_decide_host_endpoint),
     };
 
     return cmocka_run_group_tests(tests, evalfix_setup_example, evalfix_teardown_policy);

@@ -62,6 +62,27 @@ static void test_setdb_empty_knows_nothing(void **state)
     setdb_free(NULL);
 }
 
+/* Online, kinds become known one by one: the store is complete when every kind is. */
+static void test_setdb_complete_per_kind(void **state)
+{
+    struct setdb *db = setdb_new();
+
+    (void)state;
+    assert_non_null(db);
+    setdb_set_complete(db, true);
+    setdb_set_kind_complete(db, SETDB_HOSTENDPOINT, false, "HostEndpoints are not listed");
+    assert_false(setdb_complete(db));
+    assert_true(setdb_kind_complete(db, SETDB_NETWORKSET));
+    assert_false(setdb_kind_complete(db, SETDB_HOSTENDPOINT));
+    assert_string_equal(setdb_kind_why(db, SETDB_HOSTENDPOINT), "HostEndpoints are not listed");
+    assert_null(setdb_kind_why(db, SETDB_NETWORKSET));
+    assert_false(setdb_kind_complete(NULL, SETDB_NETWORKSET));
+    setdb_set_kind_complete(db, SETDB_HOSTENDPOINT, true, "ignored");
+    assert_true(setdb_complete(db));
+    assert_null(setdb_kind_why(db, SETDB_HOSTENDPOINT));
+    setdb_free(db);
+}
+
 static void test_setdb_add_find_and_replace(void **state)
 {
     struct setdb *db = setdb_new();
@@ -105,6 +126,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setdb_empty_knows_nothing),
+        cmocka_unit_test(test_setdb_complete_per_kind),
         cmocka_unit_test(test_setdb_add_find_and_replace),
         cmocka_unit_test(test_setdb_kind_names),
     };

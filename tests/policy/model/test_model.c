@@ -172,9 +172,76 @@ static void test_model_writer_replace_relists(void **state)
     model_unref(after);
     after = model_writer_publish(w);
     assert_true(model_complete(after, MODEL_NAMESPACE));
+    assert_int_equal(model_state(after, MODEL_NAMESPACE), MODEL_STATE_COMPLETE);
+    assert_true(model_known(after, MODEL_NAMESPACE));
     model_unref(before);
     model_unref(after);
     model_writer_free(w);
+}
+
+/*
+ * A kind the API server does not serve (its CRD not installed) has no objects, which is known:
+ * not served is known as complete is, unknown is neither; serving it again makes it unknown until
+ * listed.
+ */
+static void test_model_kind_states(void **state)
+{
+    struct model_writer *w = model_writer_new();
+    struct model *m, *n;
+    json_t *obj = json_pack("{s:{s:s},s:{s:[s]}}", "metadata", "name", "h1", "spec",
+                            "expectedIPs", "192.0.2.1");
+    struct err e = {0};
+
+    (void)state;
+    assert_non_null(w);
+    assert_non_null(obj);
+    assert_non_null(m = model_writer_publish(w));
+    assert_int_equal(model_state(m, MODEL_CALICO_HOSTENDPOINT), MODEL_STATE_UNKNOWN);
+    assert_false(model_known(m, MODEL_CALICO_HOSTENDPOINT));
+    assert_int_equal(model_writer_put(w, model_item_new(MODEL_CALICO_HOSTENDPOINT, obj, &e)), 0);
+    assert_int_equal(model_writer_set_not_served(w, MODEL_CALICO_HOSTENDPOINT), 0);
+    assert_non_null(n = model_writer_publish(w));
+    assert_int_equal(model_state(n, MODEL_CALICO_HOSTENDPOINT), MODEL_STATE_NOT_SERVED);
+    assert_true(model_known(n, MODEL_CALICO_HOSTENDPOINT));
+    assert_false(model_complete(n, MODEL_CALICO_HOSTENDPOINT));
+    assert_int_equal(model_count(n, MODEL_CALICO_HOSTENDPOINT), 0);
+    /* The older snapshot keeps what it had. */
+    assert_int_equal(model_state(m, MODEL_CALICO_HOSTENDPOINT), MODEL_STATE_UNKNOWN);
+    model_unref(m);
+    assert_int_equal(model_writer_forget(w, MODEL_CALICO_HOSTENDPOINT), 0);
+    assert_non_null(m = model_writer_publish(w));
+    assert_int_equal(model_state(m, MODEL_CALICO_HOSTENDPOINT), MODEL_STATE_UNKNOWN);
+    model_unref(m);
+    model_unref(n);
+    json_decref(obj);
+    model_writer_free(w);
+}
+
+/* A HostEndpoint is an address set of its expectedIPs; without any its addresses are unknown. */
+static void test_model_item_hostendpoint(void **state)
+{
+    json_t *with = json_pack("{s:{s:s,s:{s:s}},s:{s:[s,s]}}", "metadata", "name", "h1", "labels",
+                             "role", "db", "spec", "expectedIPs", "192.0.2.1", "2001:db8::1");
+    json_t *without = json_pack("{s:{s:s},s:{s:s}}", "metadata", "name", "h2", "spec",
+                                "interfaceName", "eth0");
+    struct model_item *a, *b;
+    struct err e = {0};
+
+    (void)state;
+    assert_non_null(a = model_item_new(MODEL_CALICO_HOSTENDPOINT, with, &e));
+    assert_null(a->error);
+    assert_string_equal(a->ns, "");
+    assert_non_null(a->nets);
+    assert_false(cidrset_is_empty(a->nets));
+    assert_int_equal(a->n_domains, 0);
+    assert_non_null(b = model_item_new(MODEL_CALICO_HOSTENDPOINT, without, &e));
+    assert_null(b->nets);
+    assert_non_null(b->error);
+    assert_non_null(strstr(b->error, "interface eth0"));
+    model_item_unref(a);
+    model_item_unref(b);
+    json_decref(with);
+    json_decref(without);
 }
 
 static void test_model_item_namespace(void **state)
@@ -344,6 +411,8 @@ int main(void)
         cmocka_unit_test(test_model_item_sets),
         cmocka_unit_test(test_model_kinds),
         cmocka_unit_test(test_model_writer_put_objects),
+        cmocka_unit_test(test_model_kind_states),
+        cmocka_unit_test(test_model_item_hostendpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

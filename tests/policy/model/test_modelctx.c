@@ -56,8 +56,12 @@ struct world {
     struct modelctx *ctx;
 };
 
-/* The snapshot of yaml's objects, as the watch would have built it, and its context. */
-static void world_load(struct world *w, const char *yaml)
+/*
+ * The snapshot of yaml's objects, as the watch would have built it, and its context. states[k]
+ * (states NULL: every kind complete) is what the watch knows of kind k: complete after its first
+ * LIST, not served when discovery found no API for it, unknown before either.
+ */
+static void world_load_states(struct world *w, const char *yaml, const enum model_state *states)
 {
     struct model_writer *mw = model_writer_new();
     const struct object **objs;
@@ -74,13 +78,24 @@ static void world_load(struct world *w, const char *yaml)
         objs[i] = manifest_object(w->m, i);
     assert_non_null(mw);
     assert_int_equal(model_writer_put_objects(mw, objs, n, &e), 0);
-    /* Every kind listed, as the watch marks them after their first LIST. */
-    for (int k = 0; k < MODEL_N_KINDS; k++)
-        assert_int_equal(model_writer_set_complete(mw, (enum model_kind)k), 0);
+    /* Every kind listed, as the watch marks them after their first LIST (or as states says). */
+    for (int k = 0; k < MODEL_N_KINDS; k++) {
+        enum model_state st = states ? states[k] : MODEL_STATE_COMPLETE;
+
+        if (st == MODEL_STATE_COMPLETE)
+            assert_int_equal(model_writer_set_complete(mw, (enum model_kind)k), 0);
+        else if (st == MODEL_STATE_NOT_SERVED)
+            assert_int_equal(model_writer_set_not_served(mw, (enum model_kind)k), 0);
+    }
     assert_non_null(w->snap = model_writer_publish(mw));
     model_writer_free(mw);
     free(objs);
     assert_non_null(w->ctx = modelctx_build(w->snap, &e));
+}
+
+static void world_load(struct world *w, const char *yaml)
+{
+    world_load_states(w, yaml, NULL);
 }
 
 static void world_free(struct world *w)
@@ -91,8 +106,13 @@ static void world_free(struct world *w)
     policy_free(w->pol);
 }
 
-/* Decides the first object of yaml (or old's object for a DELETE) as the server does. */
-static bool decide(struct world *w, const char *yaml, const char *op, const json_t *old)
+/*
+ * Decides the first object of yaml (or old's object for a DELETE) as the server does: a
+ * cluster-scoped object with every namespace of the snapshot (server/webhook/http.c). When want
+ * is not NULL, some finding's message must contain it.
+ */
+static bool decide_saying(struct world *w, const char *yaml, const char *op, const json_t *old,
+                          const char *want)
 {
     struct manifest *m = manifest_new();
     struct request_ctx ctx = {.operation = op,
@@ -102,19 +122,29 @@ static bool decide(struct world *w, const char *yaml, const char *op, const json
                               .context = &w->ctx->in};
     struct verdict v;
     struct err e = {0};
-    bool allowed;
+    bool allowed, said = !want;
 
     assert_non_null(m);
     assert_int_equal(manifest_read_buffer(m, yaml, strlen(yaml), "request.yaml"), 0);
+    if (!*manifest_object(m, 0)->ns)
+        ctx.namespaces = &w->ctx->ns;
     verdict_init(&v);
     assert_int_equal(decide_object(w->pol, manifest_object(m, 0), &ctx, &v, &e), 0);
-    for (size_t i = 0; i < v.n_findings; i++)
+    for (size_t i = 0; i < v.n_findings; i++) {
         print_message("  %s %s: %s\n", v.findings[i].violation ? "violation" : "note",
                       v.findings[i].path, v.findings[i].message);
+        said = said || (v.findings[i].message && strstr(v.findings[i].message, want));
+    }
+    assert_true(said);
     allowed = v.allowed;
     verdict_release(&v);
     manifest_free(m);
     return allowed;
+}
+
+static bool decide(struct world *w, const char *yaml, const char *op, const json_t *old)
+{
+    return decide_saying(w, yaml, op, old, NULL);
 }
 
 /* The snapshot's policies and sets are all in the context, each policy indexed once. */
@@ -136,9 +166,10 @@ static void test_modelctx_holds_the_snapshot(void **state)
     assert_true(w.ctx->policies.n >= 3);
     assert_int_equal(setdb_count(w.ctx->sets), 1);
     assert_non_null(setdb_find(w.ctx->sets, SETDB_GLOBALNETWORKSET, "", "everything"));
-    /* HostEndpoints are not watched: what selectors reach beyond these stays unknown. */
-    assert_false(setdb_complete(w.ctx->sets));
+    /* Every set kind listed: what selectors reach beyond these sets is nothing. */
+    assert_true(setdb_complete(w.ctx->sets));
     assert_true(w.ctx->in.namespaces_complete);
+    assert_true(nsdb_complete(&w.ctx->ns));
     for (size_t i = 0; i < w.ctx->in.n_policies; i++)
         assert_string_equal(w.ctx->in.policies[w.ctx->in.by_ns[i]].ns, "ml-a");
     world_free(&w);
@@ -219,6 +250,137 @@ static void test_modelctx_set_judged_by_who_selects_it(void **state)
     world_free(&w);
 }
 
+/*
+ * A Calico policy of ml-a whose destination selector reaches the cluster-scoped endpoints
+ * (namespaceSelector global(): GlobalNetworkSets and HostEndpoints, docs.tigera.io
+ * calico/latest/reference/resources/networkpolicy#entityrule) labelled role=partners, and one
+ * that reaches only NetworkSets of its own namespace (no namespaceSelector: the policy's
+ * namespace; HostEndpoints have none).
+ */
+static const char calico_to_local_sets[] =
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+    "metadata: {name: to-local, namespace: ml-a}\n"
+    "spec:\n  selector: all()\n  types: [Egress]\n  egress:\n"
+    "  - action: Allow\n    protocol: TCP\n"
+    "    destination: {selector: role == 'partners', ports: [443]}\n";
+
+/*
+ * The set store is complete exactly when every set kind is listed or not served: a selector that
+ * reaches no known set is then admitted; while a kind it may reach is unknown, what it reaches
+ * there may be anything (fail closed), and the message says which kind.
+ */
+static void test_modelctx_set_kinds_known_or_not_served(void **state)
+{
+    enum model_state st[MODEL_N_KINDS];
+    char yaml[1024];
+    struct world w;
+
+    (void)state;
+    snprintf(yaml, sizeof(yaml), "%s", NS_ML_A);
+    for (int k = 0; k < MODEL_N_KINDS; k++)
+        st[k] = MODEL_STATE_COMPLETE;
+    /* No Calico HostEndpoint CRD, no Cilium: none of them exist, which is knowledge too. */
+    st[MODEL_CALICO_HOSTENDPOINT] = MODEL_STATE_NOT_SERVED;
+    st[MODEL_CILIUM_CIDRGROUP] = MODEL_STATE_NOT_SERVED;
+    world_load_states(&w, yaml, st);
+    assert_true(setdb_complete(w.ctx->sets));
+    assert_true(decide(&w, calico_to_partners, "CREATE", NULL));
+    assert_true(decide(&w, calico_to_local_sets, "CREATE", NULL));
+    world_free(&w);
+
+    /* HostEndpoints not listed yet (or their watch failing): the global selector may reach any. */
+    st[MODEL_CALICO_HOSTENDPOINT] = MODEL_STATE_UNKNOWN;
+    world_load_states(&w, yaml, st);
+    assert_false(setdb_complete(w.ctx->sets));
+    assert_true(setdb_kind_complete(w.ctx->sets, SETDB_GLOBALNETWORKSET));
+    assert_false(setdb_kind_complete(w.ctx->sets, SETDB_HOSTENDPOINT));
+    assert_false(decide_saying(&w, calico_to_partners, "CREATE", NULL,
+                               "HostEndpoints are not listed from the API server yet"));
+    /* ... but a selector that cannot reach HostEndpoints is not concerned. */
+    assert_true(decide(&w, calico_to_local_sets, "CREATE", NULL));
+    world_free(&w);
+
+    /* NetworkSets unknown: the namespaced selector fails closed, naming them. */
+    st[MODEL_CALICO_HOSTENDPOINT] = MODEL_STATE_COMPLETE;
+    st[MODEL_CALICO_NETWORKSET] = MODEL_STATE_UNKNOWN;
+    world_load_states(&w, yaml, st);
+    assert_false(decide_saying(&w, calico_to_local_sets, "CREATE", NULL,
+                               "NetworkSets are not listed from the API server yet"));
+    assert_true(decide(&w, calico_to_partners, "CREATE", NULL));
+    world_free(&w);
+}
+
+/* A HostEndpoint known to the model is an address set: its expectedIPs are what a selector opens. */
+static void load_hostendpoint(struct world *w, const char *expected_ip)
+{
+    char yaml[2048];
+
+    snprintf(yaml, sizeof(yaml),
+             "%sapiVersion: projectcalico.org/v3\nkind: HostEndpoint\n"
+             "metadata: {name: gw, labels: {role: partners}}\n"
+             "spec: {node: n1, interfaceName: eth0, expectedIPs: [%s]}\n",
+             NS_ML_A, expected_ip);
+    world_load(w, yaml);
+}
+
+static void test_modelctx_hostendpoint_reached(void **state)
+{
+    struct world w;
+
+    (void)state;
+    load_hostendpoint(&w, "198.51.100.7");
+    assert_non_null(setdb_find(w.ctx->sets, SETDB_HOSTENDPOINT, "", "gw"));
+    assert_false(decide_saying(&w, calico_to_partners, "CREATE", NULL, "HostEndpoint gw"));
+    world_free(&w);
+    load_hostendpoint(&w, "10.20.0.7");
+    assert_true(decide(&w, calico_to_partners, "CREATE", NULL));
+    world_free(&w);
+}
+
+/*
+ * Cluster-wide policies are judged with every namespace the model knows: pinned to an ordinary
+ * namespace, admitted; pinned to a namespace that is AI by its labels, judged; pinned to one the
+ * complete list does not hold, judged by its name (it does not exist yet); with namespaces not
+ * listed, unknown labels may make it AI (fail closed).
+ */
+static const char gnp_pinned[] =
+    "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\n"
+    "metadata: {name: open-%s}\n"
+    "spec:\n  namespaceSelector: projectcalico.org/name == '%s'\n  types: [Egress]\n"
+    "  egress:\n  - action: Allow\n    destination: {nets: [0.0.0.0/0]}\n";
+
+static void test_modelctx_cluster_wide_sees_every_namespace(void **state)
+{
+    enum model_state st[MODEL_N_KINDS];
+    const char *cluster = "apiVersion: v1\nkind: Namespace\nmetadata: {name: web, labels: "
+                          "{team: web}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: "
+                          "{name: research, labels: {egressguard.io/ai-workload: \"true\"}}\n";
+    char gnp[1024];
+    struct world w;
+
+    (void)state;
+    world_load(&w, cluster);
+    snprintf(gnp, sizeof(gnp), gnp_pinned, "web", "web");
+    assert_true(decide_saying(&w, gnp, "CREATE", NULL, "not AI namespaces"));
+    snprintf(gnp, sizeof(gnp), gnp_pinned, "research", "research");
+    assert_false(decide_saying(&w, gnp, "CREATE", NULL, "namespace research, an AI namespace"));
+    snprintf(gnp, sizeof(gnp), gnp_pinned, "later", "later");
+    assert_true(decide(&w, gnp, "CREATE", NULL));
+    snprintf(gnp, sizeof(gnp), gnp_pinned, "ml-later", "ml-later");
+    assert_false(decide(&w, gnp, "CREATE", NULL));
+    world_free(&w);
+
+    for (int k = 0; k < MODEL_N_KINDS; k++)
+        st[k] = MODEL_STATE_COMPLETE;
+    st[MODEL_NAMESPACE] = MODEL_STATE_UNKNOWN;
+    world_load_states(&w, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: y}\n",
+                      st);
+    assert_false(nsdb_complete(&w.ctx->ns));
+    snprintf(gnp, sizeof(gnp), gnp_pinned, "web", "web");
+    assert_false(decide_saying(&w, gnp, "CREATE", NULL, "whose labels are unknown here"));
+    world_free(&w);
+}
+
 /* One context per snapshot: the same one while the snapshot stays, a new one after a change. */
 static void test_modelctx_cache_per_snapshot(void **state)
 {
@@ -263,6 +425,9 @@ int main(void)
         cmocka_unit_test(test_modelctx_layered_pair_either_order),
         cmocka_unit_test(test_modelctx_delete_of_the_deny_refused),
         cmocka_unit_test(test_modelctx_set_judged_by_who_selects_it),
+        cmocka_unit_test(test_modelctx_set_kinds_known_or_not_served),
+        cmocka_unit_test(test_modelctx_hostendpoint_reached),
+        cmocka_unit_test(test_modelctx_cluster_wide_sees_every_namespace),
         cmocka_unit_test(test_modelctx_cache_per_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
