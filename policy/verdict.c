@@ -49,6 +49,13 @@ int verdict_add(struct verdict *v, const struct object *obj, const json_t *node,
     f->message = buf_detach(&msg, NULL);
     if (!f->message)
         return -1;
+    {
+        /* a report keeps findings to the end: no room to spare (the buffer grows by doubling) */
+        char *fit = realloc(f->message, strlen(f->message) + 1);
+
+        if (fit)
+            f->message = fit;
+    }
     f->rule = strdup(rule);
     f->path = strdup(path ? path : "");
     if (!f->rule || !f->path) {

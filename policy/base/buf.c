@@ -149,12 +149,16 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
     va_list again;
-    size_t room, want = 64;
+    size_t room, want = strlen(fmt) + 64;
     int n;
 
     if (b->cut)
         return 0;
-    /* One pass when the text fits the room left (the common case), a second after growing. */
+    /*
+     * One pass when the text fits the room left (the common case), a second after growing. The
+     * text is at least the format's own characters, so the room asked for starts there: a long
+     * message (a finding's sentence) into a fresh buffer is then formatted once, not twice.
+     */
     if (b->cap && b->cap - b->len < want)
         want = b->cap - b->len;
     if (grow(b, want) < 0)

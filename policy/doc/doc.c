@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <yaml.h>
 
 #include "policy/base/room.h"
@@ -77,6 +77,8 @@ struct builder {
     const char *data; /* the whole input, when it is a buffer (for the template sniff) */
     size_t len;
     const bool *template_seen; /* when reading a file: set once "{{" went by */
+    const size_t *first_high;  /* when reading a file: offset of its first non-ASCII byte */
+    bool one_doc;              /* stop after the first document (doc_stream_file_at) */
     struct doc *doc;
     struct frame stack[DOC_MAX_DEPTH];
     int depth;
@@ -89,6 +91,7 @@ struct builder {
     int items_depth;   /* stack index of the root's "items" sequence while its items stream; -1 */
     size_t nodes_at_item;
     bool cap_per_unit; /* DOC_MAX_NODES per document or item rather than per stream */
+    bool skipping;     /* the current document is passed over (doc_sink.skip) */
 };
 
 static bool saw_template(const struct builder *b)
@@ -648,11 +651,28 @@ static int run(struct builder *b, yaml_parser_t *parser)
             goto out;
         }
         int r = 0;
+        if (b->skipping && ev.type != YAML_DOCUMENT_END_EVENT) {
+            yaml_event_delete(&ev);
+            continue;
+        }
         switch (ev.type) {
         case YAML_STREAM_END_EVENT:
             done = true;
             break;
         case YAML_DOCUMENT_START_EVENT:
+            if (b->sink->skip && !b->one_doc) {
+                const yaml_mark_t *m = &ev.start_mark;
+                /* every character before the document a byte: the line's start is a byte offset */
+                struct doc_start at = {
+                    m->line, b->first_high && *b->first_high >= m->index && m->index <= LONG_MAX
+                                 ? (long)(m->index - m->column)
+                                 : -1};
+
+                if (b->sink->skip(b->cls, &at)) {
+                    b->skipping = true;
+                    break;
+                }
+            }
             b->doc = calloc(1, sizeof(*b->doc));
             if (!b->doc)
                 r = err_set(b->e, "out of memory");
@@ -663,6 +683,11 @@ static int run(struct builder *b, yaml_parser_t *parser)
         case YAML_DOCUMENT_END_EVENT: {
             struct doc *d = b->doc;
 
+            if (b->skipping) {
+                b->skipping = false;
+                break;
+            }
+            done = b->one_doc;
             b->doc = b->cur = NULL;
             if (b->cap_per_unit)
                 b->nodes = 0;
@@ -708,89 +733,37 @@ out:
     return rc;
 }
 
-static int too_large(struct err *e, const char *file, size_t len)
+int doc_too_large(struct err *e, const char *file, size_t len)
 {
     err_set(e, "input too large: %zu bytes (the limit is %u MiB)", len, DOC_MAX_BYTES >> 20);
     return err_at(e, file, 0, 0);
 }
 
+int doc_run(struct yaml_parser_s *parser, const struct doc_run_opts *o,
+            const struct doc_sink *sink, void *cls, struct err *e)
+{
+    struct builder b = {.file = o->file, .data = o->data, .len = o->len,
+                        .template_seen = o->template_seen, .first_high = o->first_high,
+                        .one_doc = o->one_doc, .e = e, .sink = sink, .cls = cls};
+
+    b.cap_per_unit = sink->item && !sink->stream_cap;
+    return run(&b, parser);
+}
+
 int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,
                       void *cls, struct err *e)
 {
-    struct builder b = {.file = file, .data = data, .len = len, .e = e, .sink = sink, .cls = cls};
+    struct doc_run_opts o = {.file = file, .data = data, .len = len};
     yaml_parser_t parser;
     int rc;
 
     if (len > DOC_MAX_BYTES)
-        return too_large(e, file, len);
-    b.cap_per_unit = sink->item && !sink->stream_cap;
+        return doc_too_large(e, file, len);
     if (!yaml_parser_initialize(&parser))
         return err_set(e, "out of memory");
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    rc = run(&b, &parser);
+    rc = doc_run(&parser, &o, sink, cls, e);
     yaml_parser_delete(&parser);
-    return rc;
-}
-
-/* What libyaml reads from a file: counted against DOC_MAX_BYTES and sniffed for "{{". */
-struct file_input {
-    FILE *fp;
-    size_t total;
-    bool over, failed, template_seen;
-    char last;
-};
-
-static int read_file(void *data, unsigned char *buffer, size_t size, size_t *size_read)
-{
-    struct file_input *in = data;
-    size_t n = fread(buffer, 1, size, in->fp);
-
-    if (!n && ferror(in->fp)) {
-        in->failed = true;
-        return 0;
-    }
-    if (n && !in->template_seen) {
-        const unsigned char *p = buffer, *end = buffer + n;
-
-        in->template_seen = in->last == '{' && buffer[0] == '{';
-        while (!in->template_seen && (p = memchr(p, '{', (size_t)(end - p))) && p + 1 < end)
-            in->template_seen = *++p == '{';
-        in->last = (char)buffer[n - 1];
-    }
-    in->total += n;
-    if (in->total > DOC_MAX_BYTES) {
-        in->over = true;
-        return 0;
-    }
-    *size_read = n;
-    return 1;
-}
-
-int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
-                    struct err *e)
-{
-    struct file_input in = {.fp = fp};
-    struct builder b = {.file = file, .template_seen = &in.template_seen, .e = e, .sink = sink,
-                        .cls = cls};
-    yaml_parser_t parser;
-    struct stat st;
-    int rc;
-
-    if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > (off_t)DOC_MAX_BYTES)
-        return too_large(e, file, (size_t)st.st_size);
-
-    b.cap_per_unit = sink->item && !sink->stream_cap;
-    if (!yaml_parser_initialize(&parser))
-        return err_set(e, "out of memory");
-    yaml_parser_set_input(&parser, read_file, &in);
-    rc = run(&b, &parser);
-    yaml_parser_delete(&parser);
-    if (rc < 0 && in.over)
-        return too_large(e, file, in.total);
-    if (rc < 0 && in.failed) {
-        err_set(e, "cannot read: %s", strerror(errno));
-        return err_at(e, file, 0, 0);
-    }
     return rc;
 }
 

@@ -38,6 +38,17 @@ int doc_parse_stream(const char *data, size_t len, const char *file, struct doc 
                      struct err *e);
 
 /*
+ * Where a document starts in a file: the line (0-based) of its first token, and the byte offset
+ * of that line's start when it is known (every byte before the document is ASCII, so libyaml's
+ * character count is a byte count; doc_stream_file only). doc_stream_file_at() (docfile.h) reads
+ * the document again from there.
+ */
+struct doc_start {
+    size_t line;
+    long offset; /* -1: unknown */
+};
+
+/*
  * Streaming: each document is handed to sink->doc as soon as it is complete (the sink takes it;
  * a negative return stops the reading, e "out of memory" unless the sink set it). With
  * sink->item, the `items` list of a document whose root is a mapping streams too: each item is
@@ -52,13 +63,33 @@ struct doc_sink {
     int (*item)(void *cls, struct doc *item, const struct doc *root);
     bool stream_cap; /* DOC_MAX_NODES over the stream even when items stream (a reader that
                         keeps everything) */
+    /*
+     * Optional: asked as each document starts (empty ones included, in stream order), with
+     * where it starts (at). true passes the document over: libyaml still parses it (a syntax
+     * error still fails the stream), but no tree is built, nothing is checked beyond syntax,
+     * nothing is handed over.
+     */
+    bool (*skip)(void *cls, const struct doc_start *at);
 };
 
 int doc_stream_buffer(const char *data, size_t len, const char *file, const struct doc_sink *sink,
                       void *cls, struct err *e);
-/* The same from a file, read as it is parsed (DOC_MAX_BYTES counted as it goes). */
-int doc_stream_file(FILE *fp, const char *file, const struct doc_sink *sink, void *cls,
-                    struct err *e);
+/*
+ * For docfile.c only: the builder of doc_stream_buffer() over a libyaml parser whose input the
+ * caller set up. doc_too_large(): the error of an input over DOC_MAX_BYTES (-1).
+ */
+struct yaml_parser_s;
+struct doc_run_opts {
+    const char *file;
+    const char *data;          /* a buffer's bytes (the template sniff), or NULL */
+    size_t len;
+    const bool *template_seen; /* a file: set once "{{" went by */
+    const size_t *first_high;  /* a file: offset of its first non-ASCII byte (doc_start) */
+    bool one_doc;              /* stop after the first document */
+};
+int doc_run(struct yaml_parser_s *parser, const struct doc_run_opts *o,
+            const struct doc_sink *sink, void *cls, struct err *e);
+int doc_too_large(struct err *e, const char *file, size_t len);
 
 void doc_free(struct doc *d); /* NULL is a no-op */
 

@@ -39,6 +39,26 @@ struct manifest_stream {
     bool items;
     struct held *held;
     size_t n_held, a_held;
+
+    /*
+     * The numbers each document gave its objects, recorded on the first reading (in document
+     * order over all files), so that a replay can pass over the documents the sink does not
+     * want without building them. A file that failed to parse took its numbers back: then
+     * nothing is passed over.
+     */
+    struct span {
+        const char *file;     /* interned */
+        size_t from, to;      /* [from, to) */
+        struct doc_start at;  /* where it starts in its file */
+        bool first;           /* the first document of a reading of its file */
+    } *spans;
+    size_t n_spans, a_spans;
+    size_t doc_ord;  /* documents begun in this reading */
+    bool span_open;  /* spans[n_spans - 1].to is not known yet */
+    bool replaying;  /* manifest_stream_replay(): no recording, passing over */
+    bool spans_bad;  /* out of memory, or a file took its numbers back */
+    const char *file; /* the file being read */
+    bool file_first;  /* no document of this reading of it begun yet */
 };
 
 struct manifest_stream *manifest_stream_new(const struct manifest_sink *sink, void *cls)
@@ -71,12 +91,61 @@ void manifest_stream_free(struct manifest_stream *s)
     drop_held(s);
     free(s->held);
     free(s->errs);
+    free(s->spans);
     free(s);
 }
 
 void manifest_stream_number_from(struct manifest_stream *s, size_t n)
 {
     s->seq = n;
+}
+
+void manifest_stream_replay(struct manifest_stream *s)
+{
+    s->seq = 0;
+    s->doc_ord = 0;
+    s->replaying = true;
+}
+
+/* The document being recorded ends here. */
+static void close_span(struct manifest_stream *s)
+{
+    if (s->span_open)
+        s->spans[s->n_spans - 1].to = s->seq;
+    s->span_open = false;
+}
+
+/*
+ * doc_sink.skip. First reading: a document starts, numbered from here. Replay: pass over the
+ * document when it was the same one (file, first number) and the sink wants none of its numbers.
+ */
+static bool on_begin(void *cls, const struct doc_start *at)
+{
+    struct manifest_stream *s = cls;
+    size_t k = s->doc_ord++;
+    const struct span *sp;
+
+    if (!s->replaying) {
+        bool first = s->file_first;
+
+        s->file_first = false;
+        close_span(s);
+        if (s->spans_bad ||
+            room_for_one((void **)&s->spans, s->n_spans, &s->a_spans, sizeof(*s->spans)) < 0) {
+            s->spans_bad = true;
+            return false;
+        }
+        s->spans[s->n_spans++] = (struct span){s->file, s->seq, s->seq, *at, first};
+        s->span_open = true;
+        return false;
+    }
+    if (s->spans_bad || k >= s->n_spans || !s->sink->wants)
+        return false;
+    sp = &s->spans[k];
+    if (sp->file != s->file || sp->from != s->seq || s->sink->wants(s->cls, sp->from, sp->to))
+        return false;
+    s->seq = sp->to;
+    return true;
 }
 
 const char *manifest_stream_intern(struct manifest_stream *s, const char *name)
@@ -357,30 +426,82 @@ done:
     return rc;
 }
 
+/*
+ * A replay of file: the documents of its first reading (spans from doc_ord on, when they are
+ * its), each read again from where it starts if the sink wants it, passed over unread if not.
+ * 1 when done so, 0 when the spans do not allow it (the caller reads the whole file), -1 on
+ * out of memory or when the sink says stop.
+ */
+static int replay_by_seek(struct manifest_stream *s, FILE *fp, const char *file)
+{
+    struct doc_sink sink = {.doc = on_doc, .item = on_item, .stream_cap = s->sink->keeps_all};
+    size_t k = s->doc_ord, end = k;
+
+    if (s->spans_bad || !s->sink->wants || k >= s->n_spans || !s->spans[k].first ||
+        s->spans[k].file != file || s->spans[k].from != s->seq)
+        return 0;
+    do {
+        if (s->spans[end].at.offset < 0)
+            return 0;
+        end++;
+    } while (end < s->n_spans && !s->spans[end].first);
+    for (; k < end; k++) {
+        const struct span *sp = &s->spans[k];
+        struct err e = {0};
+
+        s->doc_ord = k + 1;
+        s->seq = sp->from;
+        if (!s->sink->wants(s->cls, sp->from, sp->to))
+            continue;
+        s->items = false;
+        /* it parsed before: an error now is the file changing underfoot, or memory */
+        if (doc_stream_file_at(fp, file, &sp->at, k + 1 < end ? sp[1].at.offset : -1, &sink, s,
+                               &e) < 0 &&
+            (s->failed || !strcmp(e.msg, "out of memory")))
+            return -1;
+        drop_held(s);
+    }
+    s->seq = s->spans[end - 1].to;
+    return 1;
+}
+
 /* Reads one file's documents (fp), handing over its errors when it is finished. */
 static int read_file(struct manifest_stream *s, FILE *fp, const char *data, size_t len,
                      const char *file)
 {
-    struct doc_sink sink = {.doc = on_doc, .item = on_item, .stream_cap = s->sink->keeps_all};
+    struct doc_sink sink = {.doc = on_doc, .item = on_item, .stream_cap = s->sink->keeps_all,
+                            .skip = on_begin};
     struct err e = {0};
     int rc;
 
     s->file_seq = s->seq;
     s->n_errs = 0;
     s->items = false;
+    s->file = file;
+    s->file_first = true;
+    if (s->replaying && fp) {
+        rc = replay_by_seek(s, fp, file);
+        if (rc != 0) {
+            s->n_errs = 0; /* the first reading told them */
+            return rc < 0 ? -1 : 0;
+        }
+    }
     rc = fp ? doc_stream_file(fp, file, &sink, s, &e) : doc_stream_buffer(data, len, file, &sink,
                                                                            s, &e);
     drop_held(s);
+    if (!s->replaying)
+        close_span(s);
     if (rc < 0) {
+        s->spans_bad = true;
         if (s->failed || !strcmp(e.msg, "out of memory"))
             return -1;
         /* A file that does not parse is one error, as if nothing of it had been read. */
         s->n_errs = 0;
         if (retract(s, s->file_seq) < 0)
             return -1;
-        return s->sink->error(s->cls, &e);
+        return s->replaying ? 0 : s->sink->error(s->cls, &e);
     }
-    for (size_t i = 0; i < s->n_errs; i++)
+    for (size_t i = 0; i < s->n_errs && !s->replaying; i++)
         if (s->sink->error(s->cls, &s->errs[i]) < 0)
             return -1;
     s->n_errs = 0;

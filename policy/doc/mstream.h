@@ -29,6 +29,7 @@
 
 #include "policy/base/err.h"
 #include "policy/doc/doc.h"
+#include "policy/doc/docfile.h"
 #include "policy/doc/object.h"
 
 struct manifest_sink {
@@ -44,6 +45,12 @@ struct manifest_sink {
     int (*retract)(void *cls, size_t seq);
     int (*error)(void *cls, const struct err *e); /* e positioned; the sink copies it */
     bool keeps_all; /* the sink keeps every document: DOC_MAX_NODES then bounds the stream */
+    /*
+     * Optional, asked on a replay only: does the sink want any of the objects numbered
+     * [from, to) (one document's; from == to: it gave none)? false passes the document over
+     * unbuilt.
+     */
+    bool (*wants)(void *cls, size_t from, size_t to);
 };
 
 struct manifest_stream;
@@ -67,6 +74,17 @@ int manifest_stream_read_buffer(struct manifest_stream *s, const char *data, siz
  * objects with the same numbers (a second pass over the input).
  */
 void manifest_stream_number_from(struct manifest_stream *s, size_t n);
+
+/*
+ * Reading the same paths again, after they were read once with this stream: the same objects
+ * with the same numbers (from 0), except that a document whose objects the sink's wants()
+ * refuses is passed over: not read at all when its file is a file (the wanted documents are
+ * read from where they start), else parsed but not built. A document that is not the one read
+ * the first time (the input changed, or a file failed to parse) is read in full. Take-backs
+ * happen again as they did; errors are not told again (those of paths that cannot be opened
+ * this time are).
+ */
+void manifest_stream_replay(struct manifest_stream *s);
 
 /* A copy of name that lives as long as the stream (objects' `file` strings are such copies). */
 const char *manifest_stream_intern(struct manifest_stream *s, const char *name);

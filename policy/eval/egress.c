@@ -7,7 +7,10 @@
 
 #include "policy/base/buf.h"
 
-/* Grows an array of `size`-byte elements to hold at least n+1; 0 or -1 on OOM. */
+/*
+ * Grows an array of `size`-byte elements to hold at least n+1; 0 or -1 on OOM. It starts at one:
+ * almost every object has one model, and `check` keeps the models of every policy it reads.
+ */
 static int reserve(void **items, size_t *alloc, size_t n, size_t size)
 {
     size_t na;
@@ -15,7 +18,7 @@ static int reserve(void **items, size_t *alloc, size_t n, size_t size)
 
     if (n < *alloc)
         return 0;
-    na = *alloc ? *alloc * 2 : 4;
+    na = *alloc ? *alloc * 2 : 1;
     if (na > ((size_t)-1) / size)
         return -1;
     p = realloc(*items, na * size);
@@ -127,8 +130,11 @@ void egress_model_detach(struct egress_model *m, bool texts)
             free(r->path);
             r->path = NULL;
         }
+        /* kept to the end of a run, never added to again: no room to spare */
+        portset_shrink(r->ports);
         for (k = 0; k < r->n_peers; k++) {
             r->peers[k].node = NULL;
+            cidrset_shrink(r->peers[k].cidrs);
             if (texts) {
                 free(r->peers[k].path);
                 free(r->peers[k].text);

@@ -169,7 +169,8 @@ void egress_model_release(struct egress_model *m);
  * What a model keeps once its object is gone: no JSON node (they would point into freed memory;
  * findings then fall back to the object's line) and no notes (reported with the object itself);
  * with texts, no path or text of its rules and peers either (NULL: messages then describe the
- * peers' destinations), for a model that only takes part in the judging of others.
+ * peers' destinations), for a model that only takes part in the judging of others. Its port and
+ * address sets are shrunk to fit (they may still grow).
  */
 void egress_model_detach(struct egress_model *m, bool texts);
 void egress_list_init(struct egress_list *l);

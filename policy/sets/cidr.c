@@ -410,6 +410,14 @@ void cidrset_free(struct cidrset *s)
     free(s);
 }
 
+void cidrset_shrink(struct cidrset *s)
+{
+    if (!s)
+        return;
+    ivset_shrink(&s->v4);
+    ivset_shrink(&s->v6);
+}
+
 struct cidrset *cidrset_dup(const struct cidrset *s)
 {
     struct cidrset *d = cidrset_new();

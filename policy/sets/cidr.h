@@ -51,6 +51,7 @@ struct cidrset;
 /* New empty set; NULL on out of memory. Free with cidrset_free() (NULL is a no-op). */
 struct cidrset *cidrset_new(void);
 void cidrset_free(struct cidrset *s);
+void cidrset_shrink(struct cidrset *s); /* no room to spare: a set kept, no longer built */
 struct cidrset *cidrset_dup(const struct cidrset *s);
 
 /* s ∪= prefix. Returns 0, or -1 on out of memory (s unchanged). */

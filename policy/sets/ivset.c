@@ -15,6 +15,21 @@ void ivset_release(struct ivset *s)
     ivset_init(s);
 }
 
+void ivset_shrink(struct ivset *s)
+{
+    struct iv *v;
+
+    if (!s->n) {
+        ivset_release(s);
+        return;
+    }
+    /* a failed shrink keeps the larger array: nothing is lost */
+    if (s->alloc > s->n && (v = realloc(s->v, s->n * sizeof(*v)))) {
+        s->v = v;
+        s->alloc = s->n;
+    }
+}
+
 /* Replaces s's intervals with the n of v (malloc()ed, now owned by s). */
 static void adopt(struct ivset *s, struct iv *v, size_t n, size_t alloc)
 {

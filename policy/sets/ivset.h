@@ -59,6 +59,8 @@ static inline struct ivkey ivkey_dec(struct ivkey k)
 
 void ivset_init(struct ivset *s);
 void ivset_release(struct ivset *s);
+/* Gives back the room past the last interval (a set that is kept, no longer built). */
+void ivset_shrink(struct ivset *s);
 /* dst := src (dst must be initialised; its old contents are freed). 0, or -1 on out of memory. */
 int ivset_copy(struct ivset *dst, const struct ivset *src);
 

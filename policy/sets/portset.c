@@ -99,6 +99,12 @@ void portset_free(struct portset *s)
     free(s);
 }
 
+void portset_shrink(struct portset *s)
+{
+    if (s)
+        ivset_shrink(&s->iv);
+}
+
 struct portset *portset_dup(const struct portset *s)
 {
     struct portset *d = portset_new();

@@ -45,6 +45,7 @@ struct portset;
 
 struct portset *portset_new(void); /* empty; NULL on out of memory */
 void portset_free(struct portset *s);
+void portset_shrink(struct portset *s); /* no room to spare: a set kept, no longer built */
 struct portset *portset_dup(const struct portset *s);
 
 /* s ∪= ports lo..hi of proto (or of every protocol with PROTO_ANY). lo <= hi <= 65535. */

@@ -535,11 +535,23 @@ static int on_error(void *cls, const struct err *e)
     return 0;
 }
 
+/* The second pass builds only the documents that hold an object to decide again. */
+static bool on_wants(void *cls, size_t from, size_t to)
+{
+    const struct check_run *r = cls;
+
+    for (size_t i = from; i < to && i < r->n; i++)
+        if (r->seen[i].filled && r->seen[i].again)
+            return true;
+    return false;
+}
+
 static const struct manifest_sink sink = {.object = on_object,
                                           .adopt = on_adopt,
                                           .retract = on_retract,
                                           .error = on_error,
-                                          .keeps_all = false};
+                                          .keeps_all = false,
+                                          .wants = on_wants};
 
 struct check_run *check_run_new(const struct policy *pol, const struct check_run_opts *o)
 {
@@ -651,7 +663,7 @@ int check_run_finish(struct check_run *r, struct effective_result *eff, struct e
     if (again) {
         /* What waited for the whole input, or for labels read later: the input once more. */
         r->second = true;
-        manifest_stream_number_from(r->s, 0);
+        manifest_stream_replay(r->s);
         for (size_t i = 0; i < r->n_paths; i++)
             if (manifest_stream_read(r->s, r->paths[i]) < 0 || r->failed)
                 return err_set(e, "out of memory");

@@ -20,5 +20,20 @@ ratio() {
         }' "$tmp/results"
 }
 
+# spread A B: the smallest and the largest per-round ratio of A over B ("min-max"): on a shared
+# machine the median alone hides how far the rounds disagree.
+spread() {
+    awk -v a="$1" -v b="$2" '
+        $1 == a { x[na++] = $2 } $1 == b { y[nb++] = $2 }
+        END {
+            for (i = 0; i < na && i < nb; i++) {
+                r = (y[i] > 0) ? x[i] / y[i] : 0
+                if (i == 0 || r < lo) lo = r
+                if (i == 0 || r > hi) hi = r
+            }
+            printf "%.2f-%.2f", lo, hi
+        }' "$tmp/results"
+}
+
 # verdict VALUE TARGET: "met" when VALUE <= TARGET.
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "met" : "NOT met" }'; }

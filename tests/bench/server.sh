@@ -8,8 +8,9 @@
 # AdmissionReview of an object that keeps to the allow-list), each sent to floor_jansson and to
 # egressguard in turn, and the policy bodies to egressguard again with a 50-entry allow-list:
 # BENCH_ROUNDS rounds, the servers interleaved, so that a busy machine weighs on both sides of
-# a ratio alike. Each ratio is the median of its per-round ratios. Then `perf` (when it may)
-# records egressguard on the NetworkPolicy body and the top consumers are printed.
+# a ratio alike. Each ratio is the median of its per-round ratios (their range beside it).
+# Then `perf` (when it may) records egressguard on the NetworkPolicy and the Cilium bodies and
+# the top consumers are printed.
 # Usage: BUILD_DIR=build/default EGRESSGUARD=build/default/egressguard tests/bench/server.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -146,29 +147,34 @@ done
 echo "ratios (median of $ROUNDS interleaved rounds):"
 for b in pod netpol cilium calico; do
     x=$(ratio "validate.$b" "floor_jansson.$b")
-    printf '  /validate %-8s / jansson floor on the same body: %5sx (target <= 1.2x: %s)\n' "$b" "$x" "$(verdict "$x" 1.2)"
+    printf '  /validate %-8s / jansson floor on the same body: %5sx (rounds %s; target <= 1.2x: %s)\n' "$b" "$x" \
+        "$(spread "validate.$b" "floor_jansson.$b")" "$(verdict "$x" 1.2)"
 done
 for b in netpol cilium; do
     x=$(ratio "validate50.$b" "validate.$b")
-    printf '  50-entry allow-list / example (%-6s body):       %5sx (target <= 1.1x: %s)\n' "$b" "$x" "$(verdict "$x" 1.1)"
+    printf '  50-entry allow-list / example (%-6s body):       %5sx (rounds %s; target <= 1.1x: %s)\n' "$b" "$x" \
+        "$(spread "validate50.$b" "validate.$b")" "$(verdict "$x" 1.1)"
 done
 printf '  /mutate / /validate (pod):                         %5sx\n' "$(ratio mutate.pod validate.pod)"
 rss=$(awk '$1 ~ /^(validate|mutate)/ && $3 > m { m = $3 } END { printf "%.1f", m / 1024 }' "$tmp/results")
 printf '  egressguard peak RSS at %d keep-alive connections:   %s MiB (target <= 16 MiB: %s)\n' "$CONNS" "$rss" "$(verdict "$rss" 16)"
 
-# Where the CPU goes on a NetworkPolicy, beyond the floor's TLS and JSON parse.
-if command -v perf >/dev/null 2>&1 && eg "$root/examples/policy.yaml"; then
+# Where the CPU goes on the policy bodies, beyond the floor's TLS and JSON parse.
+for b in netpol cilium; do
+    command -v perf >/dev/null 2>&1 && eg "$root/examples/policy.yaml" || break
     url="https://127.0.0.1:$port/validate"
     perf record -F 999 -p "$pid" -o "$tmp/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
     rec=$!
-    wrk -t$THREADS -c$CONNS -d${DURATION}s -s "$tmp/netpol.lua" "$url" >/dev/null 2>&1
+    wrk -t$THREADS -c$CONNS -d${DURATION}s -s "$tmp/$b.lua" "$url" >/dev/null 2>&1
     wait "$rec"
     stop
     if [ -s "$tmp/perf.data" ]; then
-        echo "perf: top consumers of egressguard's CPU, /validate of the NetworkPolicy body"
+        echo "perf: top consumers of egressguard's CPU, /validate of the $b body"
         perf report -i "$tmp/perf.data" --no-children --stdio --sort dso,sym 2>/dev/null |
             awk '/^ *[0-9.]+%/ { printf "  %s\n", $0; if (++n == 15) exit }'
     else
         echo "perf: not permitted here (kernel.perf_event_paranoid?), skipped"
+        break
     fi
-fi
+    rm -f "$tmp/perf.data"
+done

@@ -21,6 +21,7 @@
 struct rec {
     struct buf log;
     size_t items_alone; /* objects whose doc holds only them (a List item streamed out) */
+    unsigned wanted;    /* on a replay: the numbers the sink wants (bit seq) */
 };
 
 static int on_object(void *cls, size_t seq, const struct object *obj, bool *keep)
@@ -53,6 +54,38 @@ static int on_error(void *cls, const struct err *e)
 
 static const struct manifest_sink sink = {
     .object = on_object, .retract = on_retract, .error = on_error, .keeps_all = false};
+
+static bool on_wants(void *cls, size_t from, size_t to)
+{
+    struct rec *r = cls;
+    bool want = false;
+
+    for (size_t i = from; i < to; i++)
+        want = want || (r->wanted >> i & 1u);
+    buf_printf(&r->log, "wants %zu %zu: %s\n", from, to, want ? "yes" : "no");
+    return want;
+}
+
+static const struct manifest_sink replay_sink = {.object = on_object,
+                                                 .retract = on_retract,
+                                                 .error = on_error,
+                                                 .keeps_all = false,
+                                                 .wants = on_wants};
+
+/* Reads text as in.yaml, then replays it wanting the numbers of `wanted`; the replay's events. */
+static void replay_text(const char *text, unsigned wanted, struct rec *r)
+{
+    struct manifest_stream *s = manifest_stream_new(&replay_sink, r);
+
+    assert_non_null(s);
+    buf_init(&r->log, 0);
+    r->wanted = wanted;
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    buf_reset(&r->log);
+    manifest_stream_replay(s);
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    manifest_stream_free(s);
+}
 
 /* Reads text as file in.yaml; the events as text. */
 static void read_text(const char *text, struct rec *r)
@@ -179,6 +212,140 @@ static void test_mstream_stdin_read_twice(void **state)
     fclose(in);
 }
 
+/*
+ * A replay builds only the documents holding a number the sink wants, a List's items as one
+ * document, and numbers them as the first reading did (an empty document gives none).
+ */
+static void test_mstream_replay_passes_over_unwanted_documents(void **state)
+{
+    static const char text[] = "kind: Pod\napiVersion: v1\nmetadata: {name: a}\n"
+                               "---\nkind: List\napiVersion: v1\n"
+                               "items: [{kind: Pod, apiVersion: v1, metadata: {name: b}},\n"
+                               "        {kind: Pod, apiVersion: v1, metadata: {name: c}}]\n"
+                               "---\n# nothing\n"
+                               "---\nkind: Pod\napiVersion: v1\nmetadata: {name: d}\n";
+    struct rec r;
+
+    (void)state;
+    replay_text(text, 1u << 2 | 1u << 3, &r);
+    expect(&r, "wants 0 1: no\n"
+               "wants 1 3: yes\n"
+               "obj 1 Pod b line 7\n"
+               "obj 2 Pod c line 8\n"
+               "wants 3 3: no\n"
+               "wants 3 4: yes\n"
+               "obj 3 Pod d line 12\n");
+    replay_text(text, 0, &r);
+    expect(&r, "wants 0 1: no\nwants 1 3: no\nwants 3 3: no\nwants 3 4: no\n");
+}
+
+/* A file that took its numbers back (it does not parse) is replayed in full, sink not asked. */
+static void test_mstream_replay_of_a_broken_file_reads_it_all(void **state)
+{
+    static const char text[] = "kind: Pod\napiVersion: v1\nmetadata: {name: a}\n"
+                               "---\nkind: Pod\n  bad: [\n";
+    struct rec r;
+    char first[700];
+    struct manifest_stream *s = manifest_stream_new(&replay_sink, &r);
+
+    (void)state;
+    assert_non_null(s);
+    buf_init(&r.log, 0);
+    r.wanted = 0;
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    snprintf(first, sizeof(first), "%s", buf_str(&r.log));
+    assert_non_null(strstr(first, "obj 0 Pod a line 1\nretract 0\nerr in.yaml:"));
+    buf_reset(&r.log);
+    manifest_stream_replay(s);
+    assert_int_equal(manifest_stream_read_buffer(s, text, strlen(text), "in.yaml"), 0);
+    /* the error was told by the first reading */
+    assert_string_equal(buf_str(&r.log), "obj 0 Pod a line 1\nretract 0\n");
+    buf_release(&r.log);
+    manifest_stream_free(s);
+}
+
+/*
+ * Replays a file: writes text to a temporary file, reads it, overwrites its bytes from `tail`
+ * on with '#' (a comment to the end of the file: a replay that reads that far sees no more
+ * documents), replays wanting `wanted`. The replay's events.
+ */
+static void replay_file(const char *text, const char *tail, unsigned wanted, struct rec *r)
+{
+    char path[] = "/tmp/test_mstream_XXXXXX";
+    int fd = mkstemp(path);
+    size_t at = tail ? (size_t)(strstr(text, tail) - text) : strlen(text);
+    struct manifest_stream *s = manifest_stream_new(&replay_sink, r);
+    FILE *f;
+
+    assert_true(fd >= 0);
+    assert_non_null(s);
+    assert_non_null(f = fdopen(fd, "w"));
+    fputs(text, f);
+    fclose(f);
+    buf_init(&r->log, 0);
+    r->wanted = wanted;
+    assert_int_equal(manifest_stream_read(s, path), 0);
+    buf_reset(&r->log);
+    assert_non_null(f = fopen(path, "r+"));
+    fseek(f, (long)at, SEEK_SET);
+    for (size_t i = at; i < strlen(text); i++)
+        fputc(text[i] == '\n' ? '\n' : '#', f);
+    fclose(f);
+    manifest_stream_replay(s);
+    assert_int_equal(manifest_stream_read(s, path), 0);
+    manifest_stream_free(s);
+    unlink(path);
+}
+
+/*
+ * A file's wanted documents are read again from where they start, with their positions, and
+ * the rest of the file is not read: the document after them, overwritten, still counts.
+ */
+static void test_mstream_replay_reads_wanted_documents_in_place(void **state)
+{
+    static const char text[] = "# leading comment\n"
+                               "kind: Pod\napiVersion: v1\nmetadata: {name: a}\n"
+                               "---\nkind: List\napiVersion: v1\n"
+                               "items: [{kind: Pod, apiVersion: v1, metadata: {name: b}},\n"
+                               "        {kind: Pod, apiVersion: v1, metadata: {name: c}}]\n"
+                               "---\nkind: Pod\napiVersion: v1\nmetadata: {name: d}\n";
+    struct rec r;
+    char *log;
+
+    (void)state;
+    replay_file(text, "---\nkind: Pod", 1u << 1, &r);
+    log = buf_detach(&r.log, NULL);
+    assert_string_equal(log, "wants 0 1: no\n"
+                             "wants 1 3: yes\n"
+                             "obj 1 Pod b line 8\n"
+                             "obj 2 Pod c line 9\n"
+                             "wants 3 4: no\n");
+    free(log);
+}
+
+/*
+ * A byte that is not ASCII before a document: libyaml counts characters, so its offset is not
+ * known, and the file is parsed whole again (the overwritten tail then reads as comments).
+ */
+static void test_mstream_replay_after_non_ascii_parses_whole_file(void **state)
+{
+    static const char text[] = "kind: Pod\napiVersion: v1\n"
+                               "metadata: {name: a, labels: {x: \"\xc3\xa9\"}}\n"
+                               "---\nkind: Pod\napiVersion: v1\nmetadata: {name: b}\n"
+                               "---\nkind: Pod\napiVersion: v1\nmetadata: {name: c}\n";
+    struct rec r;
+    char *log;
+
+    (void)state;
+    replay_file(text, "---\nkind: Pod\napiVersion: v1\nmetadata: {name: c}", 1u << 1 | 1u << 2,
+                &r);
+    log = buf_detach(&r.log, NULL);
+    assert_string_equal(log, "wants 0 1: no\n"
+                             "wants 1 2: yes\n"
+                             "obj 1 Pod b line 5\n");
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +354,10 @@ int main(void)
         cmocka_unit_test(test_mstream_items_of_a_non_list_taken_back),
         cmocka_unit_test(test_mstream_broken_file_taken_back),
         cmocka_unit_test(test_mstream_stdin_read_twice),
+        cmocka_unit_test(test_mstream_replay_passes_over_unwanted_documents),
+        cmocka_unit_test(test_mstream_replay_of_a_broken_file_reads_it_all),
+        cmocka_unit_test(test_mstream_replay_reads_wanted_documents_in_place),
+        cmocka_unit_test(test_mstream_replay_after_non_ascii_parses_whole_file),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

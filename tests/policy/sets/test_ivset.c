@@ -216,6 +216,39 @@ static void test_ivset_zero_initialised_is_empty(void **state)
     ivset_release(&s);
 }
 
+/* A shrunk set holds the same keys in no more room than it needs, and still grows. */
+static void test_ivset_shrink_keeps_the_set(void **state)
+{
+    struct ivset s, before, e;
+
+    (void)state;
+    ivset_init(&s);
+    ivset_init(&before);
+    assert_int_equal(ivset_add(&s, ivkey_make(0, 5), ivkey_make(0, 9)), 0);
+    assert_int_equal(ivset_add(&s, ivkey_make(0, 20), ivkey_make(0, 29)), 0);
+    assert_int_equal(ivset_add(&s, ivkey_make(0, 40), ivkey_make(0, 41)), 0);
+    assert_true(s.alloc > s.n); /* the growth left room */
+    assert_int_equal(ivset_copy(&before, &s), 0);
+    ivset_shrink(&s);
+    assert_int_equal(s.alloc, 3);
+    assert_true(ivset_equal(&s, &before));
+    assert_int_equal(ivset_add(&s, ivkey_make(0, 60), ivkey_make(0, 61)), 0);
+    assert_int_equal(s.n, 4);
+    assert_false(ivset_equal(&s, &before));
+    assert_true(ivset_subset(&before, &s));
+    /* an empty set gives everything back and is still a set */
+    ivset_init(&e);
+    assert_int_equal(ivset_add(&e, ivkey_make(0, 6), ivkey_make(0, 7)), 0);
+    assert_int_equal(ivset_subtract(&e, &before), 0);
+    ivset_shrink(&e);
+    assert_null(e.v);
+    assert_int_equal(e.n, 0);
+    assert_true(ivset_subset(&e, &s));
+    ivset_release(&s);
+    ivset_release(&before);
+    ivset_release(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_ivset_oracle_across_the_64_bit_carry),
         cmocka_unit_test(test_ivset_is_full),
         cmocka_unit_test(test_ivset_zero_initialised_is_empty),
+        cmocka_unit_test(test_ivset_shrink_keeps_the_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
