@@ -1,5 +1,6 @@
 #include "server/kube/kubelist.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "policy/model/wire.h"
@@ -25,19 +26,30 @@ static int put_page(void *cls, struct wire_page *page)
     return 0;
 }
 
-/* LIST every page of api into w, then the kind is complete. 0, or -1 with e set. */
-static int list_kind(struct kube *kube, const struct model_api *a, struct model_writer *w,
-                     struct err *e)
+/*
+ * LIST every page of api into w, in namespace ns alone when ns is not NULL; then the kind is
+ * complete. 0, or -1 with e set.
+ */
+static int list_kind(struct kube *kube, const struct model_api *a, const char *ns,
+                     struct model_writer *w, struct err *e)
 {
     /* No restart: the writer cannot take back what earlier pages put, so a 410 fails. */
     struct lister_sink sink = {.cls = w, .page = put_page};
 
-    if (lister_list(kube, a, PAGE, &sink, NULL, NULL, e) < 0)
+    if (lister_list(kube, a, ns, PAGE, &sink, NULL, NULL, e) < 0)
         return -1;
     return model_writer_set_complete(w, a->kind) < 0 ? err_set(e, "out of memory") : 0;
 }
 
-struct model *kubelist_snapshot(const char *kubeconfig, struct err *e)
+/* Is kind k LISTed in only_ns alone (a namespaced policy kind)? */
+static bool in_ns_only(enum model_kind k)
+{
+    const struct model_kind_info *info = model_kind_info(k);
+
+    return info->namespaced && info->form == MODEL_FORM_POLICY;
+}
+
+struct model *kubelist_snapshot(const char *kubeconfig, const char *only_ns, struct err *e)
 {
     struct kube *kube = kube_new(kubeconfig, e);
     struct model_writer *w = NULL;
@@ -60,7 +72,8 @@ struct model *kubelist_snapshot(const char *kubeconfig, struct err *e)
     for (int k = 0; k < MODEL_N_KINDS; k++)
         if (chosen[k] >= 0 && (size_t)chosen[k] < n_apis &&
             model_kind_info((enum model_kind)k)->form != MODEL_FORM_POD &&
-            list_kind(kube, &apis[chosen[k]], w, e) < 0)
+            list_kind(kube, &apis[chosen[k]],
+                      only_ns && in_ns_only((enum model_kind)k) ? only_ns : NULL, w, e) < 0)
             goto out;
     if (!(m = model_writer_publish(w)))
         err_set(e, "out of memory");

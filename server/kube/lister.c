@@ -6,16 +6,22 @@
 
 #define MAX_RESTARTS 3
 
-static void base_path(const struct model_api *a, long limit, struct buf *b)
+static void base_path(const struct model_api *a, const char *ns, long limit, struct buf *b)
 {
     if (*a->group)
-        buf_printf(b, "/apis/%s/%s/%s", a->group, a->version, a->resource);
+        buf_printf(b, "/apis/%s/%s/", a->group, a->version);
     else
-        buf_printf(b, "/api/%s/%s", a->version, a->resource);
-    buf_printf(b, "?limit=%ld", limit > 0 ? limit : 500);
+        buf_printf(b, "/api/%s/", a->version);
+    if (ns) {
+        /* a namespace name is a DNS label: nothing in it needs escaping, but be safe */
+        buf_puts(b, "namespaces/");
+        kube_query_escape(ns, b);
+        buf_puts(b, "/");
+    }
+    buf_printf(b, "%s?limit=%ld", a->resource, limit > 0 ? limit : 500);
 }
 
-int lister_list(struct kube *kube, const struct model_api *api, long limit,
+int lister_list(struct kube *kube, const struct model_api *api, const char *ns, long limit,
                 const struct lister_sink *sink, const atomic_bool *stop, char **rv,
                 struct err *e)
 {
@@ -33,7 +39,7 @@ int lister_list(struct kube *kube, const struct model_api *api, long limit,
             goto out;
         }
         buf_init(&path, 0);
-        base_path(api, limit, &path);
+        base_path(api, ns, limit, &path);
         if (cont) {
             buf_puts(&path, "&continue=");
             kube_query_escape(cont, &path);

@@ -32,12 +32,12 @@ struct lister_sink {
 };
 
 /*
- * Lists api through kube into sink. *rv (may be NULL) gets the resourceVersion the list is at
+ * Lists api through kube into sink, in namespace ns alone when ns is not NULL. *rv (may be NULL) gets the resourceVersion the list is at
  * (malloc()ed), for a watch to start from. Stops early when *stop becomes true (may be NULL).
  * 0, or -1 with e set: the API's status and message, a reply that is not a list, the sink's
  * failure ("out of memory"), or stopped.
  */
-int lister_list(struct kube *kube, const struct model_api *api, long limit,
+int lister_list(struct kube *kube, const struct model_api *api, const char *ns, long limit,
                 const struct lister_sink *sink, const atomic_bool *stop, char **rv,
                 struct err *e);
 

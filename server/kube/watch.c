@@ -88,7 +88,7 @@ static int list_all(struct watch *w, struct err *e)
     int rc = -1;
 
     kube_set_timeout(w->kube, 5000, LIST_TIMEOUT_MS);
-    if (lister_list(w->kube, w->cfg.api, w->cfg.page, &sink, &w->stop, &rv, e) < 0)
+    if (lister_list(w->kube, w->cfg.api, NULL, w->cfg.page, &sink, &w->stop, &rv, e) < 0)
         goto out;
     rc = w->t.relist(w->t.cls, w->kind, g.items, g.n);
     g.n = 0; /* taken, also on failure */
