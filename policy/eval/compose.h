@@ -16,8 +16,13 @@
  *  - Calico: policies by `order`, rules first-match-wins; "If a NetworkPolicy or
  *    GlobalNetworkPolicy in the Tier Allows or Denys the packet, then evaluation is done ... If
  *    the Tier applies to the endpoint, but takes no action on the packet the packet is dropped"
- *    (docs.tigera.io/calico/latest/reference/resources/tier). Tiers are not known offline: every
- *    Calico policy is read as in one tier (calico.h notes it per policy).
+ *    (docs.tigera.io/calico/latest/reference/resources/tier). The Tier objects (their order) are
+ *    not read: within one tier the policies' orders decide, across two tiers a deny takes
+ *    nothing from an allow (opening.h).
+ *  - AdminNetworkPolicy before every other policy, lowest priority first ("0" corresponds to the
+ *    highest importance), a Pass skipping "any remaining ANP rules" to the NetworkPolicies; the
+ *    BaselineAdminNetworkPolicy after them all (network-policy-api apis/v1alpha1/
+ *    adminnetworkpolicy_types.go).
  *
  * Who is composed (the subject) is either ONE workload whose pod labels are known (exact: each
  * policy applies or not), or the pods a selector picks in a namespace, the whole namespace when

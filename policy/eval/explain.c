@@ -466,7 +466,7 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
 {
     const struct compose_part **sorted = calloc(ev->n_parts ? ev->n_parts : 1, sizeof(*sorted));
     size_t n = 0, i, k;
-    bool maybe_before = false;
+    bool maybe_before = false, admin_passed = false;
     int rc = -1;
 
     if (!sorted)
@@ -479,6 +479,9 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
         const struct compose_part *p = sorted[i];
         bool tiers = tiers_unordered(sorted, n, p);
 
+        /* An admin Pass skips "any remaining ANP rules" (adminnetworkpolicy_types.go). */
+        if (admin_passed && p->model->layer == LAYER_ADMIN)
+            continue;
         for (k = 0; k < p->model->n_rules; k++) {
             const struct egress_rule *r = &p->model->rules[k];
             enum tri m = rule_match(r, d);
@@ -495,10 +498,16 @@ static int trace_ordered(struct trace *t, const struct compose_eval *ev,
             if (p->applies != TRI_TRUE && !opens)
                 continue; /* a policy that may not apply decides nothing for sure */
             if (r->action == EGRESS_PASS && !opens) {
-                if (link(t, p, r, m, "pass: the rest of this policy is skipped") < 0)
+                bool admin = p->model->layer == LAYER_ADMIN;
+
+                if (link(t, p, r, m,
+                         admin ? "pass: the remaining AdminNetworkPolicy rules are skipped"
+                               : "pass: the rest of this policy is skipped") < 0)
                     goto out;
-                if (m == TRI_TRUE)
+                if (m == TRI_TRUE) {
+                    admin_passed = admin;
                     break;
+                }
                 maybe_before = true;
                 continue;
             }

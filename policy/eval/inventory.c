@@ -478,9 +478,27 @@ static int stream_namespace(struct inventory *inv, size_t seq, const struct obje
     return 0;
 }
 
+void inventory_focus(struct inventory *inv, const char *ns)
+{
+    inv->focus = ns;
+}
+
+/* With a focus: is obj a namespaced object of another namespace (which no subject sees)? */
+static bool out_of_focus(const struct inventory *inv, const struct object *obj)
+{
+    const char *ns;
+
+    if (!inv->focus)
+        return false;
+    ns = inventory_object_ns(obj);
+    return *ns && strcmp(ns, inv->focus);
+}
+
 int inventory_add(struct inventory *inv, size_t seq, const struct object *obj, bool kept,
                   struct err *e)
 {
+    if (out_of_focus(inv, obj))
+        return 0;
     if (inv->whole && stream_namespace(inv, seq, obj) < 0)
         return err_set(e, "out of memory");
     if (inventory_is_policy(obj))
@@ -524,11 +542,41 @@ void inventory_drop_from(struct inventory *inv, size_t seq)
     inv->n_namespaces = w;
 }
 
+/*
+ * With a focus: may policy i (read, not resolved) apply to some pod of the focus namespace? A
+ * policy that could not be read is kept (its error is part of the answer).
+ */
+static bool may_apply_in_focus(const struct inventory *inv, size_t i, const struct nsdb *ns)
+{
+    const struct compose_input in = {.namespaces = ns};
+    const struct compose_subject s = {.ns = inv->focus};
+    const struct egress_list *l = &inv->lists[i];
+
+    if (inv->policies[i].error)
+        return true;
+    for (size_t k = 0; k < l->n; k++)
+        if (compose_applies(&in, &l->models[k], &s) != TRI_FALSE)
+            return true;
+    return false;
+}
+
 int inventory_end(struct inventory *inv, const struct nsdb *ns, const struct setdb *sets,
                   struct err *e)
 {
-    size_t i;
+    size_t i, w;
 
+    /* The focus: cluster-scoped policies that apply to no pod of its namespace go first. */
+    for (i = w = 0; inv->focus && i < inv->n_policies; i++) {
+        if (!*inv->policies[i].ns && !may_apply_in_focus(inv, i, ns)) {
+            egress_list_release(&inv->lists[i]);
+            continue;
+        }
+        inv->policies[w] = inv->policies[i];
+        inv->lists[w] = inv->lists[i];
+        inv->policy_seq[w++] = inv->policy_seq[i];
+    }
+    if (inv->focus)
+        inv->n_policies = w;
     for (i = 0; i < inv->n_policies; i++) {
         struct compose_policy *p = &inv->policies[i];
         char error[600] = "";

@@ -46,6 +46,7 @@ struct inventory {
     size_t a_strings;
     /* inventory_begin: built object by object */
     bool streamed, whole;
+    const char *focus;               /* inventory_focus: the one namespace composed, or NULL */
     const char *recent[8];           /* strings copied last (kinds, files, namespaces) */
     size_t next_recent;
     size_t a_policies, a_lists, a_workloads, a_namespaces;
@@ -87,6 +88,18 @@ int inventory_add(struct inventory *inv, size_t seq, const struct object *obj, b
 void inventory_drop_from(struct inventory *inv, size_t seq);
 int inventory_end(struct inventory *inv, const struct nsdb *ns, const struct setdb *sets,
                   struct err *e);
+
+/*
+ * After inventory_begin: only what can take part in a composition of pods of namespace ns
+ * (borrowed; it must outlive inv) is kept, as `explain` of one namespace needs: policies and
+ * workloads of other namespaces are skipped as they are added (a namespaced policy selects pods
+ * of its own namespace only: every CNI's reader gives its models that namespace), and at
+ * inventory_end the cluster-scoped policies none of whose models may apply to any pod of ns
+ * (compose_applies() is TRI_FALSE for the whole namespace, hence for every subject in it) are
+ * dropped before their set references are resolved. Compositions of subjects in ns are the same
+ * as without the focus; of other namespaces, not.
+ */
+void inventory_focus(struct inventory *inv, const char *ns);
 
 /* Is obj a network-policy kind with an egress reader? */
 bool inventory_is_policy(const struct object *obj);

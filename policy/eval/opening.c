@@ -673,17 +673,50 @@ static int cmp_order(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* May the rules a and b match a common packet (sound: true unless provably not)? */
+static bool may_overlap(const struct egress_rule *a, const struct egress_rule *b)
+{
+    if (!portset_overlaps(a->ports, b->ports))
+        return false;
+    for (size_t i = 0; i < a->n_peers; i++)
+        for (size_t j = 0; j < b->n_peers; j++)
+            if (a->peers[i].kind != PEER_CIDR || b->peers[j].kind != PEER_CIDR ||
+                cidrset_overlaps(a->peers[i].cidrs, b->peers[j].cidrs))
+                return true;
+    return false;
+}
+
+/*
+ * Is deny r of an AdminNetworkPolicy shadowed by an earlier admin Pass (passes[0..n))? "Pass:
+ * instructs the selected traffic to skip any remaining ANP rules, and then pass execution to any
+ * NetworkPolicies that select the pod" (network-policy-api apis/v1alpha1/
+ * adminnetworkpolicy_types.go, AdminNetworkPolicyEgressRule.Action): the passed traffic never
+ * meets a later ANP deny, so such a deny may take from the NetworkPolicies' and the baseline's
+ * allows only what no earlier Pass may have matched.
+ */
+static bool shadowed(const struct egress_rule *r, const struct egress_rule *const *passes,
+                     size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (may_overlap(r, passes[i]))
+            return true;
+    return false;
+}
+
 /*
  * Ordered: every opening rule (allow, or a pass that hands traffic on) minus every earlier deny
  * (any model that comes before it: comes_before) and earlier pass that does not open (same
  * model). The denies seen so far are one
  * growing denyset; a model's passes are another, dropped when the model ends (a pass only ends
- * its own policy's say).
+ * its own policy's say). An AdminNetworkPolicy deny that an earlier admin Pass may shadow
+ * (shadowed()) goes to a third set, `late`, which takes from admin rules only: over the later
+ * layers it takes nothing, which over-approximates what they open (never under).
  */
 static int build_ordered(const struct ranked *sorted, size_t n, struct opening_list *out)
 {
-    struct denyset denies = {0}, passes = {0};
-    size_t i, k, d;
+    struct denyset denies = {0}, passes = {0}, late = {0};
+    const struct egress_rule **admin_passes = NULL;
+    size_t i, k, d, n_admin_passes = 0, a_admin_passes = 0;
     int rc = -1;
 
     for (i = 0; i < n; i++) {
@@ -698,6 +731,7 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 opening_list_init(&mine);
                 mine.budget = out->budget;
                 if (add_rule(&mine, m, r) < 0 || denyset_subtract(&denies, &mine, m) < 0 ||
+                    (m->layer == LAYER_ADMIN && denyset_subtract(&late, &mine, m) < 0) ||
                     denyset_subtract(&passes, &mine, NULL) < 0)
                     goto fail_mine;
                 for (d = 0; d < mine.n; d++) {
@@ -715,17 +749,29 @@ static int build_ordered(const struct ranked *sorted, size_t n, struct opening_l
                 goto out;
             }
             if (r->action == EGRESS_DENY &&
-                denyset_add(&denies, m, r, m->cidrs_match_all, out->budget) < 0)
+                denyset_add(m->layer == LAYER_ADMIN &&
+                                    shadowed(r, admin_passes, n_admin_passes)
+                                ? &late
+                                : &denies,
+                            m, r, m->cidrs_match_all, out->budget) < 0)
                 goto out;
             if (r->action == EGRESS_PASS &&
                 denyset_add(&passes, m, r, m->cidrs_match_all, out->budget) < 0)
                 goto out;
+            if (r->action == EGRESS_PASS && m->layer == LAYER_ADMIN) {
+                if (grow_ptrs((const void ***)&admin_passes, &n_admin_passes,
+                              &a_admin_passes) < 0)
+                    goto out;
+                admin_passes[n_admin_passes++] = r;
+            }
         }
     }
     rc = 0;
 out:
     denyset_release(&denies);
     denyset_release(&passes);
+    denyset_release(&late);
+    free((void *)admin_passes);
     return rc;
 }
 

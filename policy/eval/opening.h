@@ -16,8 +16,10 @@
  *    taken. A deny of another Calico tier (model.tier) is not earlier: the tiers' order is not
  *    known, so it takes nothing. PASS ends the policy's say for what it matches (the next tier decides), so it does
  *    not subtract from later models; in a model with pass_opens (Calico: no later tier is known
- *    and the namespace profile allows all) it opens what it matches, like an ALLOW. LOG does
- *    nothing.
+ *    and the namespace profile allows all) it opens what it matches, like an ALLOW. An
+ *    AdminNetworkPolicy PASS skips every remaining ANP rule: a later ANP's DENY that such a pass
+ *    may match takes nothing from the namespace and baseline layers (it still takes from later
+ *    ANP allows, which passed traffic never reaches). LOG does nothing.
  *  - In a model with cidrs_match_all (Calico nets, AdminNetworkPolicy networks match every
  *    endpoint by address), a deny of every address of both families takes away everything, and
  *    a deny of some addresses turns "every destination" into the other addresses.

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/base/room.h"
+#include "policy/cni/netset.h"
 #include "policy/config/nsdb.h"
 #include "policy/config/policy.h"
-#include "policy/doc/manifest.h"
+#include "policy/config/setdb.h"
+#include "policy/doc/mstream.h"
 #include "policy/eval/explain.h"
 #include "policy/eval/inventory.h"
 #include "policy/model/modelctx.h"
@@ -120,6 +123,199 @@ static int parse_args(int argc, char **argv, struct explain_opts *o)
     if (!o->kubeconfig && !o->n_files)
         return cli_usage_error("explain", "no manifests given (a file, a directory or -)");
     return OPTS_GO;
+}
+
+/*
+ * The offline input, streamed (mstream.h): only what explaining one namespace needs is kept, so
+ * that a cluster dump of 10,000 namespaces costs about its parsing. The inventory keeps the
+ * namespace's policies and workloads and the cluster-scoped policies (inventory_focus); every
+ * Namespace's labels (selectors of peers and of cluster-wide policies read them) and every
+ * address set (a GlobalNetworkPolicy reaches NetworkSets of any namespace) are kept too, each
+ * with its number in the input, since the stream may take objects back (mstream.h).
+ */
+struct offline {
+    struct inventory inv;
+    const char *ns;                /* the namespace explained */
+    struct manifest_stream *s;     /* lives on: objects' file names are its copies */
+    struct doc **docs; /* kept for the policies that may take part (their rules' paths) */
+    size_t *doc_seq, n_docs, a_docs, a_doc_seq;
+    struct learned_ns {
+        size_t seq;
+        char *name;
+        json_t *labels; /* a copy */
+    } *nss;
+    size_t n_nss, a_nss;
+    struct kept_set {
+        size_t seq;
+        struct setdb_entry entry;
+    } *sets;
+    size_t n_sets, a_sets;
+    size_t n_errors; /* input errors printed */
+    bool failed;     /* out of memory */
+};
+
+static int offline_object(void *cls, size_t seq, const struct object *obj, bool *keep)
+{
+    struct offline *r = cls;
+    struct err e = {0};
+    const char *ns;
+
+    if (!strcmp(obj->kind, "Namespace") && !strcmp(obj->api_version, "v1") && *obj->name) {
+        struct learned_ns *l;
+        const json_t *labels = json_object_get(json_object_get(obj->json, "metadata"), "labels");
+
+        if (room_for_one((void **)&r->nss, r->n_nss, &r->a_nss, sizeof(*l)) < 0)
+            goto oom;
+        l = &r->nss[r->n_nss];
+        l->seq = seq;
+        l->labels = labels ? json_deep_copy(labels) : NULL;
+        if (!(l->name = strdup(obj->name)) || (labels && !l->labels)) {
+            free(l->name);
+            json_decref(l->labels);
+            goto oom;
+        }
+        r->n_nss++;
+        return 0;
+    }
+    if (netset_kind(obj, NULL)) {
+        struct kept_set *k;
+
+        if (room_for_one((void **)&r->sets, r->n_sets, &r->a_sets, sizeof(*k)) < 0)
+            goto oom;
+        k = &r->sets[r->n_sets];
+        if (netset_entry(obj, &k->entry, &e) < 0)
+            goto oom;
+        k->seq = seq;
+        r->n_sets++;
+        return 0;
+    }
+    /* The policies that may take part keep their documents: explain names their rules' paths. */
+    ns = inventory_object_ns(obj);
+    *keep = inventory_is_policy(obj) && (!*ns || !strcmp(ns, r->ns));
+    if (inventory_add(&r->inv, seq, obj, *keep, &e) < 0)
+        goto oom;
+    return 0;
+oom:
+    r->failed = true;
+    return -1;
+}
+
+static int offline_adopt(void *cls, struct doc *d, size_t seq)
+{
+    struct offline *r = cls;
+
+    if (room_for_one((void **)&r->docs, r->n_docs, &r->a_docs, sizeof(*r->docs)) < 0 ||
+        room_for_one((void **)&r->doc_seq, r->n_docs, &r->a_doc_seq, sizeof(*r->doc_seq)) < 0) {
+        doc_free(d);
+        r->failed = true;
+        return -1;
+    }
+    r->docs[r->n_docs] = d;
+    r->doc_seq[r->n_docs++] = seq;
+    return 0;
+}
+
+static int offline_retract(void *cls, size_t seq)
+{
+    struct offline *r = cls;
+    size_t i, w;
+
+    inventory_drop_from(&r->inv, seq);
+    for (i = w = 0; i < r->n_nss; i++)
+        if (r->nss[i].seq >= seq) {
+            free(r->nss[i].name);
+            json_decref(r->nss[i].labels);
+        } else {
+            r->nss[w++] = r->nss[i];
+        }
+    r->n_nss = w;
+    for (i = w = 0; i < r->n_sets; i++)
+        if (r->sets[i].seq >= seq)
+            setdb_entry_release(&r->sets[i].entry);
+        else
+            r->sets[w++] = r->sets[i];
+    r->n_sets = w;
+    for (i = w = 0; i < r->n_docs; i++)
+        if (r->doc_seq[i] >= seq) {
+            doc_free(r->docs[i]);
+        } else {
+            r->docs[w] = r->docs[i];
+            r->doc_seq[w++] = r->doc_seq[i];
+        }
+    r->n_docs = w;
+    return 0;
+}
+
+static int offline_error(void *cls, const struct err *e)
+{
+    struct offline *r = cls;
+    char buf[1024];
+
+    err_format(e, buf, sizeof(buf));
+    fprintf(stderr, "%s\n", buf);
+    r->n_errors++;
+    return 0;
+}
+
+static const struct manifest_sink offline_sink = {.object = offline_object,
+                                                  .adopt = offline_adopt,
+                                                  .retract = offline_retract,
+                                                  .error = offline_error,
+                                                  .keeps_all = false};
+
+static void offline_release(struct offline *r)
+{
+    inventory_release(&r->inv);
+    for (size_t i = 0; i < r->n_nss; i++) {
+        free(r->nss[i].name);
+        json_decref(r->nss[i].labels);
+    }
+    free(r->nss);
+    for (size_t i = 0; i < r->n_sets; i++)
+        setdb_entry_release(&r->sets[i].entry);
+    free(r->sets);
+    for (size_t i = 0; i < r->n_docs; i++)
+        doc_free(r->docs[i]);
+    free(r->docs);
+    free(r->doc_seq);
+    manifest_stream_free(r->s);
+}
+
+/*
+ * Reads the files into r (offline_release() it in every case), focused on namespace ns: the
+ * namespace labels into db (the first Namespace of a name wins; --namespace-labels, already in
+ * db, win over all), the sets into *sets (a new store, taken as all there are: the input is the
+ * whole cluster, as `check` takes it). 0; 1 when the input had errors (printed); -1 on OOM.
+ */
+static int offline_read(struct offline *r, char **files, int n_files, const char *ns,
+                        struct nsdb *db, struct setdb **sets, struct err *e)
+{
+    int rc = 0;
+
+    r->ns = ns;
+    if (inventory_begin(&r->inv, true, e) < 0)
+        return -1;
+    inventory_focus(&r->inv, ns);
+    if (!(r->s = manifest_stream_new(&offline_sink, r)))
+        return err_set(e, "out of memory");
+    for (int k = 0; k < n_files && rc == 0; k++)
+        if (manifest_stream_read(r->s, files[k]) < 0 || r->failed)
+            rc = err_set(e, "out of memory");
+    if (rc < 0)
+        return -1;
+    if (r->n_errors)
+        return 1;
+    for (size_t i = 0; i < r->n_nss; i++)
+        if (!nsdb_labels(db, r->nss[i].name) && nsdb_set(db, r->nss[i].name, r->nss[i].labels) < 0)
+            return err_set(e, "out of memory");
+    if (!(*sets = setdb_new()))
+        return err_set(e, "out of memory");
+    for (size_t i = 0; i < r->n_sets; i++)
+        if (setdb_add(*sets, &r->sets[i].entry) < 0)
+            return err_set(e, "out of memory");
+    r->n_sets = 0; /* taken by the store */
+    setdb_set_complete(*sets, true);
+    return inventory_end(&r->inv, db, *sets, e);
 }
 
 /* "--pod app=web,tier=gold" → a labels object (new reference); NULL with e set. */
@@ -260,16 +456,14 @@ int cmd_explain(int argc, char **argv)
 {
     struct explain_opts o = {0};
     struct policy *pol = NULL;
-    struct manifest *m = NULL;
-    struct inventory inv = {0};
+    struct offline off = {0};
+    struct setdb *sets = NULL;
     struct model *snap = NULL;
     struct modelctx *mc = NULL;
-    const struct object **objs = NULL;
     struct explain_dest dest;
     json_t *labels = NULL, *j = NULL;
     struct err e = {0};
     int rc = EXIT_USAGE, pr;
-    size_t i, n;
 
     if (!(o.db = nsdb_new()) || !(o.files = calloc((size_t)argc, sizeof(*o.files)))) {
         fprintf(stderr, "egressguard explain: out of memory\n");
@@ -295,7 +489,7 @@ int cmd_explain(int argc, char **argv)
         goto out;
     }
     if (o.kubeconfig) {
-        if (!(snap = kubelist_snapshot(o.kubeconfig, &e)) || !(mc = modelctx_build(snap, &e))) {
+        if (!(snap = kubelist_snapshot(o.kubeconfig, o.ns, &e)) || !(mc = modelctx_build(snap, &e))) {
             fprintf(stderr, "egressguard explain: %s\n", e.msg);
             goto out;
         }
@@ -303,33 +497,15 @@ int cmd_explain(int argc, char **argv)
             goto oom;
         goto print;
     }
-    if (!(m = manifest_new()))
+    switch (offline_read(&off, o.files, o.n_files, o.ns, o.db, &sets, &e)) {
+    case 0:
+        break;
+    case 1:
+        goto out; /* input errors, printed */
+    default:
         goto oom;
-    for (int k = 0; k < o.n_files; k++)
-        if (manifest_read(m, o.files[k]) < 0)
-            goto oom;
-    for (i = 0; i < manifest_n_errors(m); i++) {
-        char buf[1024];
-
-        err_format(manifest_error(m, i), buf, sizeof(buf));
-        fprintf(stderr, "%s\n", buf);
     }
-    if (manifest_n_errors(m))
-        goto out;
-    n = manifest_n_objects(m);
-    if (!(objs = calloc(n ? n : 1, sizeof(*objs))))
-        goto oom;
-    for (i = 0; i < n; i++) {
-        objs[i] = manifest_object(m, i);
-        if (!strcmp(objs[i]->kind, "Namespace") && !strcmp(objs[i]->api_version, "v1") &&
-            *objs[i]->name && !nsdb_labels(o.db, objs[i]->name) &&
-            nsdb_set(o.db, objs[i]->name,
-                     json_object_get(json_object_get(objs[i]->json, "metadata"), "labels")) < 0)
-            goto oom;
-    }
-    if (inventory_build(&inv, objs, n, o.db, NULL, &e) < 0)
-        goto oom;
-    if (!(j = explain_namespace(pol, &inv.in, o.ns, labels, o.to ? &dest : NULL, &e)))
+    if (!(j = explain_namespace(pol, &off.inv.in, o.ns, labels, o.to ? &dest : NULL, &e)))
         goto oom;
 print:
     if (o.json) {
@@ -346,11 +522,10 @@ oom:
 out:
     json_decref(j);
     json_decref(labels);
-    inventory_release(&inv);
+    offline_release(&off);
+    setdb_free(sets);
     modelctx_unref(mc);
     model_unref(snap);
-    free(objs);
-    manifest_free(m);
     policy_free(pol);
     nsdb_free(o.db);
     free(o.files);

@@ -1,5 +1,6 @@
 #include "server/kube/kubelist.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "policy/base/buf.h"
@@ -10,9 +11,12 @@
 #define PAGE 500
 #define LIST_TIMEOUT_MS 60000
 
-/* LIST every page of kind k through api a into w (items put one by one). 0, or -1 with e set. */
-static int list_kind(struct kube *kube, const struct model_api *a, struct model_writer *w,
-                     struct err *e)
+/*
+ * LIST every page of kind k through api a into w (items put one by one), in namespace ns alone
+ * when ns is not NULL. 0, or -1 with e set.
+ */
+static int list_kind(struct kube *kube, const struct model_api *a, const char *ns,
+                     struct model_writer *w, struct err *e)
 {
     char *cont = NULL;
     int rc = -1;
@@ -25,9 +29,16 @@ static int list_kind(struct kube *kube, const struct model_api *a, struct model_
 
         buf_init(&path, 0);
         if (*a->group)
-            buf_printf(&path, "/apis/%s/%s/%s?limit=%d", a->group, a->version, a->resource, PAGE);
+            buf_printf(&path, "/apis/%s/%s/", a->group, a->version);
         else
-            buf_printf(&path, "/api/%s/%s?limit=%d", a->version, a->resource, PAGE);
+            buf_printf(&path, "/api/%s/", a->version);
+        if (ns) {
+            /* a namespace name is a DNS label: nothing in it needs escaping, but be safe */
+            buf_puts(&path, "namespaces/");
+            kube_query_escape(ns, &path);
+            buf_puts(&path, "/");
+        }
+        buf_printf(&path, "%s?limit=%d", a->resource, PAGE);
         if (cont) {
             buf_puts(&path, "&continue=");
             kube_query_escape(cont, &path);
@@ -73,7 +84,15 @@ out:
     return rc;
 }
 
-struct model *kubelist_snapshot(const char *kubeconfig, struct err *e)
+/* Is kind k LISTed in only_ns alone (a namespaced policy kind)? */
+static bool in_ns_only(enum model_kind k)
+{
+    const struct model_kind_info *info = model_kind_info(k);
+
+    return info->namespaced && info->form == MODEL_FORM_POLICY;
+}
+
+struct model *kubelist_snapshot(const char *kubeconfig, const char *only_ns, struct err *e)
 {
     struct kube *kube = kube_new(kubeconfig, e);
     struct model_writer *w = NULL;
@@ -94,7 +113,8 @@ struct model *kubelist_snapshot(const char *kubeconfig, struct err *e)
     }
     for (int k = 0; k < MODEL_N_KINDS; k++)
         if (chosen[k] >= 0 && (size_t)chosen[k] < n_apis &&
-            list_kind(kube, &apis[chosen[k]], w, e) < 0)
+            list_kind(kube, &apis[chosen[k]], only_ns && in_ns_only((enum model_kind)k) ? only_ns : NULL,
+                      w, e) < 0)
             goto out;
     if (!(m = model_writer_publish(w)))
         err_set(e, "out of memory");

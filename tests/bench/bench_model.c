@@ -14,6 +14,10 @@
  *     target: at most 1.05x);
  *   - what one watch event costs (the kind's table is copied, copy-on-write).
  * Numbers, not pass/fail: best of several rounds of CPU time, so a busy machine shows less.
+ *
+ * `bench_model --write-cluster FILE` writes the same cluster instead, as one JSON List whose items
+ * carry their apiVersion and kind: what tests/bench/explain.sh gives `explain` as a file, and the
+ * fake API server as its seed.
  */
 #include <jansson.h>
 #include <malloc.h>
@@ -26,6 +30,7 @@
 
 #include "policy/base/buf.h"
 #include "policy/config/nsdb.h"
+#include "policy/model/kinds.h"
 #include "policy/model/model.h"
 #include "policy/model/wire.h"
 
@@ -204,7 +209,44 @@ static double load(struct model_writer *w, char ***all, const int *n_pages, stru
     return cpu() - t0;
 }
 
-int main(void)
+/* The cluster as a JSON List of typed objects (the first API of each kind). 0, or 1 on error. */
+static int write_cluster(const char *path)
+{
+    const struct model_api *apis;
+    size_t n_apis;
+    FILE *f = fopen(path, "w");
+    bool first = true;
+
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    apis = model_apis(&n_apis);
+    fputs("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n", f);
+    for (size_t m = 0; m < N_MIX; m++) {
+        const struct model_api *a = NULL;
+
+        for (size_t k = 0; k < n_apis && !a; k++)
+            if (apis[k].kind == mix[m].k)
+                a = &apis[k];
+        for (int i = 0; a && i < mix[m].n; i++) {
+            struct buf b;
+
+            buf_init(&b, 0);
+            item(&b, mix[m].k, i);
+            /* The item is "{...}": its members follow apiVersion and kind. */
+            fprintf(f, "%s{\"apiVersion\":\"%s%s%s\",\"kind\":\"%s\",%s\n", first ? "" : ",",
+                    a->group, *a->group ? "/" : "", a->version, model_kind_info(a->kind)->kind,
+                    buf_str(&b) + 1);
+            first = false;
+            buf_release(&b);
+        }
+    }
+    fputs("]}\n", f);
+    return fclose(f) == 0 ? 0 : (perror(path), 1);
+}
+
+int main(int argc, char **argv)
 {
     char **all[N_MIX];
     int n_pages[N_MIX], total = 0, policies = 0, unread = 0;
@@ -214,6 +256,12 @@ int main(void)
     double best = 1e9;
     struct rusage ru;
 
+    if (argc == 3 && !strcmp(argv[1], "--write-cluster"))
+        return write_cluster(argv[2]);
+    if (argc != 1) {
+        fprintf(stderr, "usage: bench_model [--write-cluster FILE]\n");
+        return 2;
+    }
     malloc_trim(0);
     empty = heap();
     for (size_t i = 0; i < N_MIX; i++) {

@@ -526,9 +526,29 @@ expect_admitted "layered pair, allow first: the deny is admitted" \
 wait_for "$TIMEOUT" model_has_cnps $((n + 3)) || echo "e2e: the model did not count the deny"
 expect_admitted "layered pair, allow first: the allow is admitted next to the deny" \
     k apply -f "$T/ml-e2e-layer2-layer-allow.yaml"
-expect_denied "deleting the deny of a layered pair is refused" 'widens the egress' \
+# The refusal names the policy deleted and the one whose escape its loss would open.
+expect_denied "deleting the deny of a layered pair is refused, naming the allow it holds back" \
+    'deleting CiliumNetworkPolicy ml-e2e-layer/deny-outside widens the egress of its pods in ml-e2e-layer .*with it gone, CiliumNetworkPolicy ml-e2e-layer/allow-https' \
     k delete -n ml-e2e-layer ciliumnetworkpolicies.cilium.io deny-outside
 expect_present "the deny of the layered pair is still there" ciliumnetworkpolicies.cilium.io deny-outside ml-e2e-layer
+# explain over the cluster (LISTed through egressguard's own credentials): for the layered pair's
+# namespace and an address outside the allow-list, the deny decides; inside, the allow does.
+run "$EG" explain ml-e2e-layer -p "$POLICY" --kubeconfig "$T/egressguard.kubeconfig" --to 8.8.8.8:443
+if [ "$rc" -eq 0 ] && grep -q 'to 8.8.8.8:443/TCP: reachable no' "$T/out" &&
+    grep -q 'decided by: denied by spec.egressDeny\[0\] of CiliumNetworkPolicy ml-e2e-layer/deny-outside' "$T/out"; then
+    pass "explain --kubeconfig: an address outside the allow-list is denied by the layered pair's deny"
+else
+    fail "explain --kubeconfig: an address outside the allow-list is denied by the layered pair's deny" \
+        "exit $rc: $(excerpt "$T/out") $(excerpt "$T/err")"
+fi
+run "$EG" explain ml-e2e-layer -p "$POLICY" --kubeconfig "$T/egressguard.kubeconfig" --to 10.20.1.5:443 -o json
+if [ "$rc" -eq 0 ] && grep -q '"reachable": "yes"' "$T/out" && grep -q '"verdict": "ok"' "$T/out" &&
+    grep -q 'allowed by spec.egress\[0\] of CiliumNetworkPolicy ml-e2e-layer/allow-https' "$T/out"; then
+    pass "explain --kubeconfig: an address inside the allow-list is reached through the layered pair's allow"
+else
+    fail "explain --kubeconfig: an address inside the allow-list is reached through the layered pair's allow" \
+        "exit $rc: $(excerpt "$T/out") $(excerpt "$T/err")"
+fi
 # A NetworkSet holding 0.0.0.0/0 that a policy of the AI namespace reaches. The model knows every
 # address set once each set kind is listed or not served (this API server serves NetworkSets;
 # GlobalNetworkSets, HostEndpoints and CiliumCIDRGroups have no CRD here, so there are none): a

@@ -63,7 +63,9 @@ metric() { # metric NAME-WITH-LABELS: its value now ("" when absent)
 # until_ok TRIES CMD...: runs CMD every 0.1 s until it succeeds, at most TRIES times (bounded
 # polling: a slow machine waits longer, a fast one less; nothing asserts a duration).
 until_ok() {
-    n=$1; shift
+    # N tenths of a second on an idle machine; the bound is tripled so that a loaded CI runner
+    # (two shared cores, sanitizers) only makes a passing test slower, never a failing one.
+    n=$(($1 * 3)); shift
     while ! "$@" >/dev/null 2>&1; do
         n=$((n - 1)); [ "$n" -gt 0 ] || return 1
         sleep 0.1

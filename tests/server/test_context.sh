@@ -72,6 +72,16 @@ post /validate "$tmp/deny.json"
 post /validate "$tmp/allow.json"
 refused && pass test_context_forged_deny_ignored || fail test_context_forged_deny_ignored "$out"
 
+# 4b. The model holds no pods, so a deny that selects only some of the allow's pods takes nothing
+#    from it: the pods it leaves out (any the namespace may run) would still reach the world.
+NARROW=$(printf '%s' "$DENY" | sed 's/"deny-outside"/"deny-web"/; s/"endpointSelector":{}/"endpointSelector":{"matchLabels":{"app":"web"}}/')
+ctl apply "$NARROW"
+until_ok 300 cnps 2 && pass test_context_model_sees_narrow_deny || fail test_context_model_sees_narrow_deny
+post /validate "$tmp/allow.json"
+refused && pass test_context_narrow_deny_does_not_admit || fail test_context_narrow_deny_does_not_admit "$out"
+ctl delete '{"apiVersion":"cilium.io/v2","kind":"CiliumNetworkPolicy","namespace":"ml-a","name":"deny-web"}'
+until_ok 300 cnps 1 && pass test_context_model_sees_narrow_delete || fail test_context_model_sees_narrow_delete
+
 # 5. explain --kubeconfig: the same composition over the cluster LISTed once (no watch, no wait).
 run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
 expect_rc test_context_explain_allow_alone_escapes 1
@@ -82,6 +92,18 @@ expect_rc test_context_explain_pair_inside 0
 expect_in test_context_explain_names_deny "$out" "deny-outside"
 run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig" --to 203.0.113.9:443
 expect_rc test_context_explain_to_denied_by_deny 0
+# Only the namespace's own policies are LISTed (a namespaced policy selects pods of its own
+# namespace alone): another namespace's allow to the world neither shows nor counts.
+ctl apply "$(printf '%s' "$ALLOW" | sed 's/"allow-https","namespace":"ml-a"/"open-b","namespace":"ml-b"/')"
+run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
+expect_rc test_context_explain_other_namespace_ignored 0
+case "$out" in *open-b*) fail test_context_explain_other_namespace_not_shown "$out" ;;
+*) pass test_context_explain_other_namespace_not_shown ;; esac
+grep -q "^GET /apis/cilium.io/v2/namespaces/ml-a/ciliumnetworkpolicies?limit=500 " "$k/requests" &&
+    pass test_context_explain_lists_namespace_only ||
+    fail test_context_explain_lists_namespace_only "$(grep ciliumnetworkpolicies "$k/requests" | tail -3)"
+run "$EGRESSGUARD" explain ml-b -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
+expect_in test_context_explain_other_namespace_own "$out" "open-b"
 run "$EGRESSGUARD" explain ml-a -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig" x.yaml
 expect_rc test_context_explain_kubeconfig_no_files 2
 kubeconfig "$tmp/kubeconfig-down" 1 "{token: test-token}"

@@ -113,6 +113,75 @@ static void test_compose_pods_index_same_as_scan(void **state)
     policy_free(pol);
 }
 
+/* Two GlobalNetworkPolicies: one for namespace ml-b only, one for every namespace. */
+static const char globals[] =
+    "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: gb}\n"
+    "spec:\n  namespaceSelector: projectcalico.org/name == 'ml-b'\n  types: [Egress]\n"
+    "  egress: [{action: Allow, destination: {nets: [10.20.0.0/16]}}]\n"
+    "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: gall}\n"
+    "spec:\n  namespaceSelector: all()\n  types: [Egress]\n"
+    "  egress: [{action: Deny, destination: {nets: [169.254.169.254/32]}}]\n";
+
+/*
+ * inventory_focus (explain of one namespace) keeps only ml-a's policies and workloads and the
+ * cluster-wide policies that may apply there, and every composition in ml-a is the same as over
+ * the whole input: the namespace, one pod selector, each workload.
+ */
+static void test_compose_focus_same_as_whole(void **state)
+{
+    struct invfix f;
+    struct inventory focused;
+    struct policy *pol;
+    struct err e = {0};
+    struct selector *web = selector_parse("app == 'web'", &e);
+    char yaml[sizeof(input) + sizeof(globals)], with[256], names_kept[256] = "";
+    struct compose_subject s = {.ns = "ml-a"};
+
+    (void)state;
+    assert_non_null(web);
+    assert_non_null(pol = policy_load("examples/policy.yaml", &e));
+    snprintf(yaml, sizeof(yaml), "%s%s", input, globals);
+    invfix_load(&f, yaml, "t.yaml", NULL);
+    assert_int_equal(inventory_begin(&focused, true, &e), 0);
+    inventory_focus(&focused, "ml-a");
+    for (size_t i = 0; i < f.n; i++)
+        assert_int_equal(inventory_add(&focused, i, f.objs[i], true, &e), 0);
+    assert_int_equal(inventory_end(&focused, NULL, NULL, &e), 0);
+    for (size_t i = 0; i < focused.n_policies; i++)
+        snprintf(names_kept + strlen(names_kept), sizeof(names_kept) - strlen(names_kept), "%s%s",
+                 i ? " " : "", focused.policies[i].name);
+    assert_string_equal(names_kept, "a1 cw a2 gall"); /* b1, c1, b2 and gb cannot apply in ml-a */
+    assert_int_equal(focused.n_workloads, 2);
+    same_as_scan(pol, &focused.in, &f.inv.in, &s, with, sizeof(with));
+    assert_string_equal(with, "a1:maybe cw:maybe a2:yes gall:yes");
+    s.pods = web;
+    same_as_scan(pol, &focused.in, &f.inv.in, &s, with, sizeof(with));
+    assert_string_equal(with, "a1:yes cw:yes a2:yes gall:yes");
+    s.pods = NULL;
+    for (size_t i = 0; i < focused.n_workloads; i++) {
+        struct compose_subject w = {.ns = "ml-a", .workload = &focused.workloads[i]};
+        struct compose_subject w_whole = {.ns = "ml-a", .workload = &f.inv.workloads[i]};
+        struct compose_eval a, b;
+        char without[256];
+
+        assert_string_equal(focused.workloads[i].name, f.inv.workloads[i].name);
+        compose_eval_init(&a);
+        compose_eval_init(&b);
+        assert_int_equal(compose_eval_run(pol, &focused.in, NULL, 0, NULL, NULL, &w, &a, &e), 0);
+        assert_int_equal(compose_eval_run(pol, &f.inv.in, NULL, 0, NULL, NULL, &w_whole, &b, &e),
+                         0);
+        names(&a, with, sizeof(with));
+        names(&b, without, sizeof(without));
+        assert_string_equal(with, without);
+        compose_eval_release(&a);
+        compose_eval_release(&b);
+    }
+    inventory_release(&focused);
+    invfix_release(&f);
+    selector_free(web);
+    policy_free(pol);
+}
+
 /* A workload's labels decide exactly; a selector subject by subset and overlap. */
 static void test_compose_applies(void **state)
 {
@@ -236,13 +305,37 @@ static void test_compose_bounds(void **state)
            "cidr 10.20.0.0/17 on any protocol/port\n", false);
 }
 
+#define CALICO_A(rules)                                                                           \
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ml-a}\n" \
+    "spec:\n  order: 1\n  selector: all()\n  types: [Egress]\n  egress:\n" rules
+
+/*
+ * Calico's end of tier and profile: "If the Tier applies to the endpoint, but takes no action on
+ * the packet the packet is dropped", and a Pass goes to "the next Tier containing a Policy that
+ * applies to the endpoint" (docs.tigera.io/calico/latest/reference/resources/tier), after the
+ * last one to the namespace's profile, which allows all (calico.c). A policy that selects the
+ * pods isolates them: what it does not match is dropped, not handed to the profile; what it
+ * passes is open.
+ */
+static void test_compose_calico_end_of_tier_and_profile(void **state)
+{
+    (void)state;
+    bounds(CALICO_A("  - action: Allow\n    destination: {nets: [10.20.0.0/16]}\n"), NULL,
+           "cidr 10.20.0.0/16 on any protocol/port\n", "cidr 10.20.0.0/16 on any protocol/port\n",
+           true);
+    bounds(CALICO_A("  - action: Pass\n    protocol: UDP\n"), NULL, "all on UDP/*\n",
+           "all on UDP/*\n", true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compose_index_same_as_scan),
         cmocka_unit_test(test_compose_pods_index_same_as_scan),
+        cmocka_unit_test(test_compose_focus_same_as_whole),
         cmocka_unit_test(test_compose_applies),
         cmocka_unit_test(test_compose_bounds),
+        cmocka_unit_test(test_compose_calico_end_of_tier_and_profile),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

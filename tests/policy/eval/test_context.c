@@ -237,6 +237,34 @@ static void test_context_calico_other_tier_takes_nothing(void **state)
 }
 
 /*
+ * AdminNetworkPolicies come before the namespace's Calico policies, lowest priority first; a Deny
+ * of everything at priority 20 takes what the app's Allow opens, unless an ANP at priority 10
+ * Passes that traffic: "Pass: instructs the selected traffic to skip any remaining ANP rules, and
+ * then pass execution to any NetworkPolicies that select the pod" (network-policy-api
+ * apis/v1alpha1/adminnetworkpolicy_types.go). With the Pass, the guard never sees it: refused.
+ */
+static void test_context_admin_pass_skips_admin_guard(void **state)
+{
+    static const char guard[] =
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {name: guard}\nspec:\n  priority: 20\n  subject: {namespaces: {}}\n"
+        "  egress:\n  - action: Deny\n    to: [{networks: [0.0.0.0/0, '::/0']}]\n---\n";
+    static const char pass[] =
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {name: delegate}\nspec:\n  priority: 10\n  subject: {namespaces: {}}\n"
+        "  egress:\n  - action: Pass\n    to: [{networks: [0.0.0.0/0]}]\n---\n";
+    char both[2048];
+    struct world w;
+
+    (void)state;
+    calico_app(&w, guard, true);
+    world_free(&w);
+    snprintf(both, sizeof(both), "%s%s", pass, guard);
+    calico_app(&w, both, false);
+    world_free(&w);
+}
+
+/*
  * "serviceAccountSelector: Selects the service account(s) to which this policy applies"
  * (docs.tigera.io/calico/latest/reference/resources/networkpolicy): a guard narrowed that way
  * governs only the pods of some service accounts, which are not known, so it cannot take away
@@ -399,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_context_calico_order),
         cmocka_unit_test(test_context_calico_service_account_guard),
         cmocka_unit_test(test_context_calico_other_tier_takes_nothing),
+        cmocka_unit_test(test_context_admin_pass_skips_admin_guard),
         cmocka_unit_test(test_context_kubernetes_union),
         cmocka_unit_test(test_context_delete_deny_refused),
         cmocka_unit_test(test_context_delete_default_deny_refused),

@@ -132,6 +132,35 @@ static void test_explain_trace_calico_tiers_unordered(void **state)
     expect_trace(tiers, "8.8.8.8:80", NULL, "reachable", "no");
 }
 
+/*
+ * An AdminNetworkPolicy Pass "instructs the selected traffic to skip any remaining ANP rules, and
+ * then pass execution to any NetworkPolicies that select the pod" (network-policy-api
+ * apis/v1alpha1/adminnetworkpolicy_types.go): the guard at priority 20 never sees 8.8.8.8:443,
+ * the namespace's Allow decides it; what the Pass does not match, the guard denies.
+ */
+static void test_explain_trace_admin_pass(void **state)
+{
+    static const char admin[] =
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {name: guard}\nspec:\n  priority: 20\n  subject: {namespaces: {}}\n"
+        "  egress:\n  - action: Deny\n    to: [{networks: [0.0.0.0/0]}]\n---\n"
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {name: delegate}\nspec:\n  priority: 10\n  subject: {namespaces: {}}\n"
+        "  egress:\n  - action: Pass\n    to: [{networks: [8.0.0.0/8]}]\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: app, namespace: ml-a}\n"
+        "spec:\n  order: 100\n  egress:\n"
+        "  - action: Allow\n    protocol: TCP\n    destination: {nets: [0.0.0.0/0], ports: [443]}\n";
+
+    (void)state;
+    expect_trace(admin, "8.8.8.8:443", NULL, "reachable", "yes");
+    expect_trace(admin, "8.8.8.8:443", NULL, "decidedBy",
+                 "allowed by spec.egress[0] of NetworkPolicy.projectcalico.org ml-a/app "
+                 "(t.yaml:21)");
+    expect_trace(admin, "9.9.9.9:443", NULL, "reachable", "no");
+    expect_trace(admin, "9.9.9.9:443", NULL, "decidedBy",
+                 "denied by spec.egress[0] of AdminNetworkPolicy guard (t.yaml:1)");
+}
+
 /* A name against an address rule, and a policy that may apply: "maybe", counted as reachable. */
 static void test_explain_trace_maybe(void **state)
 {
@@ -160,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_explain_dest_parse_forms),
         cmocka_unit_test(test_explain_trace_calico_first_match),
         cmocka_unit_test(test_explain_trace_calico_tiers_unordered),
+        cmocka_unit_test(test_explain_trace_admin_pass),
         cmocka_unit_test(test_explain_trace_maybe),
     };
 

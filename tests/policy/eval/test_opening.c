@@ -83,7 +83,11 @@ static void expect_openings(const char *yaml, const char *want)
     free(got);
 }
 
-/* Kubernetes NetworkPolicy: allows add up; `except` is part of the peer, nothing is denied. */
+/*
+ * Kubernetes NetworkPolicy: allows add up; `except` is part of the peer, nothing is denied.
+ * "Network policies do not conflict; they are additive": the pod may reach "the union of what
+ * all applicable policies allow" (kubernetes.io/docs/concepts/services-networking/network-policies).
+ */
 static void test_opening_netpol_union(void **state)
 {
     (void)state;
@@ -100,6 +104,28 @@ static void test_opening_netpol_union(void **state)
                     "cidr 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, "
                     "10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 on TCP/443\n"
                     "cidr 192.168.0.0/24 on any protocol/port\n");
+}
+
+/*
+ * The same across policies: a second policy's allow adds to the first one's, and a policy with no
+ * egress rule (its default deny) takes nothing from the other's.
+ */
+static void test_opening_netpol_policies_add_up(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    "metadata: {name: a, namespace: ml}\n"
+                    "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n"
+                    "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16}}], ports: [{port: 443}]}]\n"
+                    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    "metadata: {name: b, namespace: ml}\n"
+                    "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n"
+                    "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16}}], ports: [{port: 80}]}]\n"
+                    "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    "metadata: {name: deny-all, namespace: ml}\n"
+                    "spec: {podSelector: {}, policyTypes: [Egress]}\n",
+                    "cidr 10.0.0.0/16 on TCP/443\n"
+                    "cidr 10.0.0.0/16 on TCP/80\n");
 }
 
 /* A model without egress in its policy types opens nothing. */
@@ -273,8 +299,9 @@ static void test_opening_cilium_world_deny_keeps_pods(void **state)
 }
 
 /*
- * Calico Pass: the next tier decides and, none being known, the profile allows all, so it opens
- * what it matches; later rules and policies have no say over it.
+ * Calico Pass: "the next Tier containing a Policy that applies to the endpoint" decides
+ * (docs.tigera.io/calico/latest/reference/resources/tier) and, none being known, the profile
+ * allows all, so it opens what it matches; later rules and policies of its tier have no say.
  */
 static void test_opening_calico_pass_opens(void **state)
 {
@@ -304,6 +331,91 @@ static void test_opening_admin_and_baseline_layers(void **state)
                     "  egress:\n  - action: Allow\n    to: [{networks: [0.0.0.0/0]}]\n",
                     "cidr 10.0.0.0/16, 10.2.0.0/15, 10.4.0.0/14, 10.8.0.0/13, 10.16.0.0/12, "
                     "10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 on any protocol/port\n");
+}
+
+#define ANP(name, prio, rules)                                                                    \
+    "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"               \
+    "metadata: {name: " name "}\nspec:\n  priority: " prio "\n  subject: {namespaces: {}}\n"      \
+    "  egress:\n" rules
+
+/*
+ * AdminNetworkPolicies in priority order: "the lowest priority, "0" corresponds to the highest
+ * importance, while higher priorities have lower importance" (network-policy-api
+ * apis/v1alpha1/adminnetworkpolicy_types.go, AdminNetworkPolicySpec.Priority), whatever their
+ * order in the input: an Allow at 10 keeps what a Deny at 20 denies, and not the other way round.
+ */
+static void test_opening_admin_priority(void **state)
+{
+    (void)state;
+    expect_openings(ANP("deny", "20", "  - {action: Deny, to: [{networks: [10.0.0.0/8]}]}\n")
+                    ANP("allow", "10", "  - {action: Allow, to: [{networks: [10.1.0.0/16]}]}\n"),
+                    "cidr 10.1.0.0/16 on any protocol/port\n");
+    expect_openings(ANP("deny", "20", "  - {action: Deny, to: [{networks: [10.0.0.0/8]}]}\n")
+                    ANP("allow", "30", "  - {action: Allow, to: [{networks: [10.1.0.0/16]}]}\n"),
+                    "");
+}
+
+/*
+ * An admin Pass: "instructs the selected traffic to skip any remaining ANP rules, and then pass
+ * execution to any NetworkPolicies that select the pod" (adminnetworkpolicy_types.go,
+ * AdminNetworkPolicyEgressRule.Action). A later ANP's Deny that the Pass may match takes nothing
+ * from the namespace's Calico Allow (the passed traffic never meets it); one on other ports does.
+ */
+static void test_opening_admin_pass_skips_later_admin_denies(void **state)
+{
+    (void)state;
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      protocol: TCP\n"
+                                   "      destination: {nets: [0.0.0.0/0], ports: [443]}\n")
+                    ANP("pass", "10", "  - {action: Pass, to: [{networks: [0.0.0.0/0]}]}\n")
+                    ANP("guard", "20", "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n"),
+                    "cidr 0.0.0.0/0 on TCP/443\n");
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      protocol: UDP\n"
+                                   "      destination: {nets: [10.0.0.0/8]}\n")
+                    ANP("pass", "10", "  - action: Pass\n    to: [{networks: [0.0.0.0/0]}]\n"
+                                      "    ports: [{portNumber: {protocol: TCP, port: 443}}]\n")
+                    ANP("guard", "20", "  - action: Deny\n    to: [{networks: [0.0.0.0/0]}]\n"
+                                       "    ports: [{portNumber: {protocol: UDP, port: 53}}]\n"),
+                    "cidr 10.0.0.0/8 on UDP/0-52, UDP/54-65535\n");
+    /* without the Pass, the Deny takes it all */
+    expect_openings(CALICO_ML("1", "    - action: Allow\n      protocol: TCP\n"
+                                   "      destination: {nets: [0.0.0.0/0], ports: [443]}\n")
+                    ANP("guard", "20", "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n"),
+                    "");
+}
+
+/*
+ * An admin Allow is final: matching traffic "will be allowed regardless of NetworkPolicy and
+ * BaselineAdminNetworkPolicy rules" (adminnetworkpolicy_types.go,
+ * AdminNetworkPolicyRuleActionAllow): a Calico Deny of everything at any order takes nothing from
+ * it, and a later ANP's Deny takes nothing either.
+ */
+static void test_opening_admin_allow_is_final(void **state)
+{
+    (void)state;
+    expect_openings(CALICO_ML("1", "    - action: Deny\n")
+                    ANP("allow", "10", "  - {action: Allow, to: [{networks: [10.0.0.0/8]}]}\n")
+                    ANP("guard", "20", "  - {action: Deny, to: [{networks: [0.0.0.0/0]}]}\n"),
+                    "cidr 10.0.0.0/8 on any protocol/port\n");
+}
+
+/*
+ * The baseline comes after the NetworkPolicies: "Policy tiers are evaluated in the following
+ * order: Admin tier, NetworkPolicy tier, Baseline tier", the baseline's rules being ones that "CAN
+ * be overridden by developer NetworkPolicies" (network-policy-api site-src/api-overview.md), so a
+ * Kubernetes NetworkPolicy's allow stands against a baseline Deny of everything.
+ */
+static void test_opening_baseline_after_netpol(void **state)
+{
+    (void)state;
+    expect_openings("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    "metadata: {name: a, namespace: ml}\n"
+                    "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n"
+                    "  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16}}], ports: [{port: 443}]}]\n"
+                    "---\napiVersion: policy.networking.k8s.io/v1alpha1\n"
+                    "kind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\n"
+                    "spec:\n  subject: {namespaces: {}}\n"
+                    "  egress:\n  - action: Deny\n    to: [{networks: [0.0.0.0/0]}]\n",
+                    "cidr 10.0.0.0/16 on TCP/443\n");
 }
 
 static void test_opening_cluster_subset_and_ns_selects(void **state)
@@ -465,6 +577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_opening_netpol_union),
+        cmocka_unit_test(test_opening_netpol_policies_add_up),
         cmocka_unit_test(test_opening_ingress_only_opens_nothing),
         cmocka_unit_test(test_opening_cilium_deny_wins_split_by_ports),
         cmocka_unit_test(test_opening_calico_earlier_deny_takes_from_later_allow),
@@ -474,6 +587,10 @@ int main(void)
         cmocka_unit_test(test_opening_cilium_world_deny_keeps_pods),
         cmocka_unit_test(test_opening_calico_pass_opens),
         cmocka_unit_test(test_opening_admin_and_baseline_layers),
+        cmocka_unit_test(test_opening_admin_priority),
+        cmocka_unit_test(test_opening_admin_pass_skips_later_admin_denies),
+        cmocka_unit_test(test_opening_admin_allow_is_final),
+        cmocka_unit_test(test_opening_baseline_after_netpol),
         cmocka_unit_test(test_opening_cluster_subset_and_ns_selects),
         cmocka_unit_test(test_opening_split_when_list_full),
         cmocka_unit_test(test_opening_subtract_all),
