@@ -76,6 +76,9 @@ int log_parse_level(const char *name, enum log_level *out)
  */
 #define LOG_TEXT_MAX 1024
 #define LOG_LINE_CAP ((size_t)(16 * 6 * (LOG_TEXT_MAX + 8) + 4096))
+/* A decision line is ~450 bytes: reserved at once rather than grown by doubling from 64 bytes (a
+ * reservation that fails marks the buffer failed, which finish() checks). */
+#define LOG_LINE_RESERVE ((size_t)1024)
 
 /* Appends s as a JSON string, cut to LOG_TEXT_MAX bytes ("..." marks the cut). */
 static void put_text(struct buf *b, const char *s, size_t len)
@@ -226,6 +229,7 @@ void log_decision(const struct log *lg, const struct log_decision *d)
     if (!log_enabled(lg, LOG_INFO))
         return;
     buf_init(&b, LOG_LINE_CAP);
+    (void)buf_reserve(&b, LOG_LINE_RESERVE);
     begin(&b, LOG_INFO);
     buf_puts(&b, ",\"msg\":\"decision\"");
     field(&b, "endpoint", d->endpoint);
