@@ -334,6 +334,63 @@ fail:
     return -1;
 }
 
+static int copy_rule(struct egress_rule *dst, const struct egress_rule *src)
+{
+    size_t i;
+
+    dst->action = src->action;
+    dst->node = src->node;
+    if ((src->path && !(dst->path = strdup(src->path))) ||
+        !(dst->ports = portset_dup(src->ports)) ||
+        (src->n_peers && !(dst->peers = calloc(src->n_peers, sizeof(*dst->peers)))))
+        return -1;
+    for (i = 0; i < src->n_peers; i++, dst->n_peers++)
+        if (egress_peer_copy(&dst->peers[i], &src->peers[i]) < 0)
+            return -1;
+    return 0;
+}
+
+int egress_model_copy(struct egress_model *dst, const struct egress_model *src)
+{
+    size_t i;
+
+    /* Scalars first (flags, order, layer), then every owned pointer replaced by a copy. */
+    *dst = *src;
+    dst->kind = dst->name = dst->path = dst->ns = dst->tier = NULL;
+    dst->ns_sel = dst->pod_sel = NULL;
+    dst->rules = NULL;
+    dst->n_rules = 0;
+    dst->notes = NULL;
+    dst->n_notes = 0;
+    if ((src->kind && !(dst->kind = strdup(src->kind))) ||
+        (src->name && !(dst->name = strdup(src->name))) ||
+        (src->path && !(dst->path = strdup(src->path))) ||
+        (src->ns && !(dst->ns = strdup(src->ns))) ||
+        (src->tier && !(dst->tier = strdup(src->tier))) ||
+        (src->ns_sel && !(dst->ns_sel = selector_dup(src->ns_sel))) ||
+        (src->pod_sel && !(dst->pod_sel = selector_dup(src->pod_sel))) ||
+        (src->n_rules && !(dst->rules = calloc(src->n_rules, sizeof(*dst->rules)))) ||
+        (src->n_notes && !(dst->notes = calloc(src->n_notes, sizeof(*dst->notes)))))
+        goto fail;
+    for (i = 0; i < src->n_rules; i++) {
+        /* Counted before the copy: a rule half copied is released with the model. */
+        dst->n_rules++;
+        if (copy_rule(&dst->rules[i], &src->rules[i]) < 0)
+            goto fail;
+    }
+    for (i = 0; i < src->n_notes; i++) {
+        dst->n_notes++;
+        dst->notes[i].node = src->notes[i].node;
+        if ((src->notes[i].path && !(dst->notes[i].path = strdup(src->notes[i].path))) ||
+            (src->notes[i].message && !(dst->notes[i].message = strdup(src->notes[i].message))))
+            goto fail;
+    }
+    return 0;
+fail:
+    egress_model_release(dst);
+    return -1;
+}
+
 void egress_peer_release(struct egress_peer *p)
 {
     if (!p)

@@ -240,6 +240,14 @@ int egress_peer_add_fqdn(struct egress_peer *p, const char *pattern);
 int egress_peer_copy(struct egress_peer *dst, const struct egress_peer *src);
 void egress_peer_release(struct egress_peer *p);
 
+/*
+ * A deep copy of src into dst, notes included (dst is overwritten, not released first; nodes are
+ * shared as they are borrowed, so the copy is valid while src's object lives). 0, or -1 on out
+ * of memory with dst left released. For a caller that must change a model it does not own
+ * (setres_apply over a shared snapshot's models: policy/model/modelctx.c).
+ */
+int egress_model_copy(struct egress_model *dst, const struct egress_model *src);
+
 /* A deep copy of a set reference (NULL on out of memory); free with egress_setref_free(). */
 struct egress_setref *egress_setref_dup(const struct egress_setref *src);
 void egress_setref_free(struct egress_setref *r); /* NULL is a no-op */

@@ -192,6 +192,47 @@ static void test_egress_peer_copy_is_deep(void **state)
     egress_peer_release(&copy);
 }
 
+/* A model copy owns everything: formatted the same once the original is gone. */
+static void test_egress_model_copy_is_deep(void **state)
+{
+    struct egress_model m, copy;
+    struct egress_rule *r;
+    struct egress_peer *p;
+    struct err e = {0};
+    char *want, *got;
+
+    (void)state;
+    egress_model_init(&m);
+    assert_non_null(m.kind = strdup("NetworkPolicy.projectcalico.org"));
+    assert_non_null(m.name = strdup("ml-a/layered"));
+    assert_non_null(m.ns = strdup("ml-a"));
+    assert_non_null(m.tier = strdup("security"));
+    assert_non_null(m.pod_sel = selector_parse("app == 'web'", &e));
+    m.governs_egress = m.default_deny = m.ordered = m.has_order = true;
+    m.order = 150;
+    r = egress_model_add_rule(&m, EGRESS_DENY, "spec.egress[0]", NULL);
+    assert_non_null(r);
+    assert_int_equal(portset_add_range(r->ports, PROTO_TCP, 443, 443), 0);
+    p = egress_rule_add_peer(r, PEER_CIDR, "spec.egress[0].destination", NULL);
+    add_cidr(p, "198.51.100.0/24");
+    p = egress_rule_add_peer(r, PEER_CLUSTER, "spec.egress[0].destination", NULL);
+    assert_non_null(p->cluster.ns_sel = selector_parse("team == 'db'", &e));
+    r = egress_model_add_rule(&m, EGRESS_ALLOW, "spec.egress[1]", NULL);
+    assert_int_equal(portset_add_proto(r->ports, PROTO_ANY), 0);
+    assert_non_null(egress_rule_add_peer(r, PEER_ALL, "spec.egress[1]", NULL));
+    assert_int_equal(egress_model_note(&m, NULL, "spec.egress[0]", "a note"), 0);
+
+    want = format(&m);
+    assert_int_equal(egress_model_copy(&copy, &m), 0);
+    egress_model_release(&m);
+    got = format(&copy);
+    assert_string_equal(got, want);
+    assert_true(strstr(got, "tier=security") && strstr(got, "order=150"));
+    free(want);
+    free(got);
+    egress_model_release(&copy);
+}
+
 static void test_egress_names(void **state)
 {
     (void)state;
@@ -210,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_egress_model_format_cluster_wide),
         cmocka_unit_test(test_egress_list_add_grows),
         cmocka_unit_test(test_egress_peer_copy_is_deep),
+        cmocka_unit_test(test_egress_model_copy_is_deep),
         cmocka_unit_test(test_egress_names),
     };
 
