@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/eval/setres.h"
+
 /* The policy kinds of the model, with the kind names the readers give compose (inventory.c). */
 static const struct {
     enum model_kind kind;
@@ -132,6 +134,57 @@ static int build_policies(struct modelctx *c)
     return 0;
 }
 
+static bool refers_to_sets(const struct egress_list *l)
+{
+    size_t m, r, p;
+
+    for (m = 0; m < l->n; m++)
+        for (r = 0; r < l->models[m].n_rules; r++)
+            for (p = 0; p < l->models[m].rules[r].n_peers; p++)
+                if (l->models[m].rules[r].peers[p].setref)
+                    return true;
+    return false;
+}
+
+/*
+ * Resolves the set references of the composed policies against the snapshot's sets, once per
+ * snapshot, exactly as `check` does for every policy of its input (inventory.c resolve_models):
+ * a Calico selector or Cilium cidrGroupRef/cidrGroupSelector then reaches the known sets, and
+ * whatever a kind not listed yet may hold stays "possibly anything" (setres.h). A policy that
+ * refers to no set keeps the item's models. `policies` keeps the unresolved ones: netset.c asks
+ * them which sets they select.
+ */
+static int resolve_sets(struct modelctx *c, struct err *e)
+{
+    size_t i, m;
+
+    if (!(c->resolved = calloc(c->n_cps ? c->n_cps : 1, sizeof(*c->resolved)))) {
+        err_set(e, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < c->n_cps; i++)
+        egress_list_init(&c->resolved[i]);
+    for (i = 0; i < c->n_cps; i++) {
+        const struct egress_list *src = c->cps[i].models;
+
+        if (!src || !refers_to_sets(src))
+            continue;
+        for (m = 0; m < src->n; m++) {
+            struct egress_model *dst = egress_list_add(&c->resolved[i]);
+
+            if (!dst || egress_model_copy(dst, &src->models[m]) < 0) {
+                /* egress_model_copy left dst released (empty): the list stays valid. */
+                err_set(e, "out of memory");
+                return -1;
+            }
+        }
+        if (setres_apply(&c->resolved[i], c->sets, &c->ns, e) < 0)
+            return -1;
+        c->cps[i].models = &c->resolved[i];
+    }
+    return 0;
+}
+
 struct modelctx *modelctx_build(struct model *m, struct err *e)
 {
     struct modelctx *c = calloc(1, sizeof(*c));
@@ -150,6 +203,10 @@ struct modelctx *modelctx_build(struct model *m, struct err *e)
         compose_index(c->cps, c->n_cps, c->by_ns) < 0) {
         modelctx_unref(c);
         err_set(e, "out of memory");
+        return NULL;
+    }
+    if (resolve_sets(c, e) < 0) {
+        modelctx_unref(c);
         return NULL;
     }
     c->in.policies = c->cps;
@@ -173,6 +230,9 @@ void modelctx_unref(struct modelctx *c)
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     free(c->policies.models); /* shallow: the models are the items' */
+    for (size_t i = 0; c->resolved && i < c->n_cps; i++)
+        egress_list_release(&c->resolved[i]);
+    free(c->resolved);
     free(c->cps);
     free(c->by_ns);
     setdb_free(c->sets);

@@ -8,9 +8,12 @@
  * source of the same compose_input):
  *   - `sets`: the snapshot's NetworkSets, GlobalNetworkSets, HostEndpoints and CiliumCIDRGroups
  *     (setdb.h), each kind complete when the snapshot knows all of it (model_known());
- *   - `policies`: the egress models of every policy of the snapshot (for set kinds, judged by
- *     what selects them: netset.h);
- *   - `in`: a compose_input over the snapshot's policies and namespaces (context.h).
+ *   - `policies`: the egress models of every policy of the snapshot as read, set references
+ *     unresolved (for set kinds, judged by what selects them: netset.h);
+ *   - `in`: a compose_input over the snapshot's policies and namespaces (context.h), whose
+ *     models have their set references resolved against `sets` (setres.h), as `check`'s
+ *     inventory resolves every policy's: what a selector reaches among a kind not listed yet
+ *     stays "possibly anything" and says which kind.
  * Built once per snapshot (modelctx_cache_get), never per request, and never from a request:
  * a request is a claim.
  *
@@ -37,7 +40,10 @@ struct modelctx {
     struct egress_list policies; /* shallow: models borrowed from snap's items; only the array
                                     is owned (never egress_list_release it) */
     struct compose_input in;     /* points into the arrays below and into snap */
-    struct compose_policy *cps;
+    struct compose_policy *cps;  /* models: the item's when it refers to no set, else the
+                                    resolved copy in `resolved` (snap's items are shared and
+                                    immutable, so they are never resolved in place) */
+    struct egress_list *resolved; /* owned, one per cps entry; empty when not needed */
     size_t n_cps;
     size_t *by_ns;
 };

@@ -381,6 +381,100 @@ static void test_modelctx_cluster_wide_sees_every_namespace(void **state)
     world_free(&w);
 }
 
+/*
+ * Calico in ml-a's default tier: a Deny of 198.51.100.0/24 at order 100, then an Allow at order
+ * 200 to the NetworkSets of ml-a labelled role=registry on TCP/443. Calico evaluates a tier's
+ * policies by order, the first matching rule deciding
+ * (docs.tigera.io/calico/latest/reference/resources/networkpolicy#spec: "order"), and a
+ * destination selector without namespaceSelector reaches the NetworkSets of the policy's own
+ * namespace (#entityrule).
+ */
+static const char calico_deny_some[] =
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+    "metadata: {name: deny-some, namespace: ml-a}\n"
+    "spec:\n  order: 100\n  selector: all()\n  types: [Egress]\n  egress:\n"
+    "  - action: Deny\n    destination: {nets: [198.51.100.0/24]}\n";
+
+static const char calico_to_registry[] =
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+    "metadata: {name: to-registry, namespace: ml-a}\n"
+    "spec:\n  order: 200\n  selector: all()\n  types: [Egress]\n  egress:\n"
+    "  - action: Allow\n    protocol: TCP\n"
+    "    destination: {selector: role == 'registry', ports: [443]}\n";
+
+static const char registry_set[] = "apiVersion: projectcalico.org/v3\nkind: NetworkSet\n"
+                                   "metadata: {name: registry, namespace: ml-a, "
+                                   "labels: {role: registry}}\n"
+                                   "spec: {nets: [%s]}\n";
+
+/*
+ * The policies a change is composed with have their set references resolved against the
+ * snapshot's sets, as `check` resolves its input's. Deleting the Deny leaves the Allow over the
+ * set: admitted while the set holds only an allow-listed range (unresolved, the Allow would
+ * reach "possibly anything" and the DELETE would be refused), refused, naming the set, when the
+ * set also holds the range the Deny took away.
+ */
+static void test_modelctx_composed_allow_over_networkset(void **state)
+{
+    char set[512], yaml[4096];
+    struct world w;
+    json_t *old;
+
+    (void)state;
+    snprintf(set, sizeof(set), registry_set, "10.20.0.0/16");
+    snprintf(yaml, sizeof(yaml), "%s%s---\n%s---\n%s", NS_ML_A, calico_deny_some,
+             calico_to_registry, set);
+    world_load(&w, yaml);
+    assert_string_equal(manifest_object(w.m, 1)->name, "deny-some");
+    assert_non_null(old = json_deep_copy(manifest_object(w.m, 1)->json));
+    assert_true(decide(&w, calico_deny_some, "DELETE", old));
+    json_decref(old);
+    world_free(&w);
+
+    snprintf(set, sizeof(set), registry_set, "10.20.0.0/16, 198.51.100.0/24");
+    snprintf(yaml, sizeof(yaml), "%s%s---\n%s---\n%s", NS_ML_A, calico_deny_some,
+             calico_to_registry, set);
+    world_load(&w, yaml);
+    assert_non_null(old = json_deep_copy(manifest_object(w.m, 1)->json));
+    assert_false(decide_saying(&w, calico_deny_some, "DELETE", old, "NetworkSet ml-a/registry"));
+    json_decref(old);
+    world_free(&w);
+}
+
+/*
+ * The other way round: a Calico allow in the cluster whose selector reaches NetworkSets of ml-a
+ * (calico_to_local_sets), next to a Cilium deny of everything outside the allow-list. Deleting
+ * the deny leaves the allow alone: with NetworkSets listed and none labelled role=partners it
+ * opens nothing, and the DELETE is admitted; while NetworkSets are not listed, it may open
+ * anything, and the DELETE is refused, naming the kind.
+ */
+static void test_modelctx_composed_allow_over_unlisted_sets(void **state)
+{
+    enum model_state st[MODEL_N_KINDS];
+    char yaml[4096];
+    struct world w;
+    json_t *old;
+
+    (void)state;
+    snprintf(yaml, sizeof(yaml), "%s%s---\n%s", NS_ML_A, calico_to_local_sets, deny_outside);
+    world_load(&w, yaml);
+    assert_string_equal(manifest_object(w.m, 2)->name, "deny-outside");
+    assert_non_null(old = json_deep_copy(manifest_object(w.m, 2)->json));
+    assert_true(decide(&w, deny_outside, "DELETE", old));
+    json_decref(old);
+    world_free(&w);
+
+    for (int k = 0; k < MODEL_N_KINDS; k++)
+        st[k] = MODEL_STATE_COMPLETE;
+    st[MODEL_CALICO_NETWORKSET] = MODEL_STATE_UNKNOWN;
+    world_load_states(&w, yaml, st);
+    assert_non_null(old = json_deep_copy(manifest_object(w.m, 2)->json));
+    assert_false(decide_saying(&w, deny_outside, "DELETE", old,
+                               "NetworkSets are not listed from the API server yet"));
+    json_decref(old);
+    world_free(&w);
+}
+
 /* One context per snapshot: the same one while the snapshot stays, a new one after a change. */
 static void test_modelctx_cache_per_snapshot(void **state)
 {
@@ -428,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_modelctx_set_kinds_known_or_not_served),
         cmocka_unit_test(test_modelctx_hostendpoint_reached),
         cmocka_unit_test(test_modelctx_cluster_wide_sees_every_namespace),
+        cmocka_unit_test(test_modelctx_composed_allow_over_networkset),
+        cmocka_unit_test(test_modelctx_composed_allow_over_unlisted_sets),
         cmocka_unit_test(test_modelctx_cache_per_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
