@@ -93,7 +93,7 @@ ctl forbid '{"resource":"hostendpoints","on":true}'
 ctl forbid '{"resource":"namespaces","on":true}'
 serve par --kubeconfig "$tmp/kubeconfig" --kube-discovery-interval 1 --no-audit \
     --namespace-labels-unknown=allow
-until_ok 600 synced calico_networksets && until_ok 600 objects calico_networksets 2 &&
+until_ok 600 synced calico_networksets && until_ok 600 objects calico_networksets 3 &&
     pass parity_sets_listed || fail parity_sets_listed "$(cat "$tmp/par.log")"
 synced calico_hostendpoints && fail parity_hostendpoints_unknown || pass parity_hostendpoints_unknown
 review_of calico-none
@@ -130,6 +130,34 @@ expect_case anp-web true ""
 expect_case ccnp-research false "namespace research, an AI namespace"
 expect_case netset-web-partner false "NetworkSet web/partner, reached by"
 expect_case netset-web-other true ""
+# A layered pair over an address set: ml-b's Allow at order 100 reaches its NetworkSet registry
+# through a selector, a Deny of every address follows at 200; an Allow of the world at 300 opens
+# nothing more (Calico: the first matching rule by order decides, docs.tigera.io/calico/latest/
+# reference/resources/networkpolicy#spec).
+expect_case calico-layered-sets true ""
+# What the cluster's own policies reach through sets counts the same offline and online: explain
+# composes ml-b to the registry alone both ways, and deleting the Deny (leaving the Allow over
+# the set) is admitted by review --cluster and serve, as what remains stays inside.
+run "$EGRESSGUARD" explain ml-b -p examples/policy.yaml "$D/cluster.json"
+expect_rc parity_explain_offline_sets 0
+expect_in parity_explain_offline_sets_names "$out" "10.20.0.0/16"
+run "$EGRESSGUARD" explain ml-b -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
+expect_rc parity_explain_online_sets 0
+expect_in parity_explain_online_sets_names "$out" "10.20.0.0/16"
+python3 -c 'import json,sys
+o = [o for o in json.load(open(sys.argv[1]))["items"] if o["metadata"]["name"] == "deny-rest"][0]
+print(json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+    "uid": "u-delete-deny-rest", "kind": {"group": "projectcalico.org", "version": "v3",
+    "kind": "NetworkPolicy"}, "resource": {"group": "projectcalico.org", "version": "v3",
+    "resource": "networkpolicies"}, "namespace": "ml-b", "name": "deny-rest",
+    "operation": "DELETE", "userInfo": {"username": "alice"}, "object": None,
+    "oldObject": o}}))' "$D/cluster.json" >"$tmp/delete-deny-rest.json"
+run "$EGRESSGUARD" review -p examples/policy.yaml --cluster "$D/cluster.json" "$tmp/delete-deny-rest.json"
+[ "$(answer_word)" = true ] && pass parity_review_delete_leaves_set_allow ||
+    fail parity_review_delete_leaves_set_allow "$out $err"
+post /validate "$tmp/delete-deny-rest.json"
+[ "$(answer_word)" = true ] && pass parity_serve_delete_leaves_set_allow ||
+    fail parity_serve_delete_leaves_set_allow "$out"
 
 # 3. The kind's CRD removed: not served, so there are none (known), and the policy is admitted.
 ctl unserve '{"group":"projectcalico.org","version":"v3","resource":"hostendpoints"}'
