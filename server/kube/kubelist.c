@@ -69,12 +69,27 @@ struct model *kubelist_snapshot(const char *kubeconfig, const char *only_ns, str
         goto out;
     }
     /* Pods only feed the server's audit: a command that exits does not list them. */
-    for (int k = 0; k < MODEL_N_KINDS; k++)
-        if (chosen[k] >= 0 && (size_t)chosen[k] < n_apis &&
-            model_kind_info((enum model_kind)k)->form != MODEL_FORM_POD &&
+    for (int k = 0; k < MODEL_N_KINDS; k++) {
+        if (model_kind_info((enum model_kind)k)->form == MODEL_FORM_POD)
+            continue;
+        /*
+         * Not served (discovery answered and no API of the kind is listed: its CRD is not
+         * installed): there are none, which is knowledge, as serve's watch records it
+         * (cluster.c). Left unknown, a selector that may reach such sets would stay "possibly
+         * anything" here and not in serve or check.
+         */
+        if (chosen[k] < 0) {
+            if (model_writer_set_not_served(w, (enum model_kind)k) < 0) {
+                err_set(e, "out of memory");
+                goto out;
+            }
+            continue;
+        }
+        if ((size_t)chosen[k] < n_apis &&
             list_kind(kube, &apis[chosen[k]],
                       only_ns && in_ns_only((enum model_kind)k) ? only_ns : NULL, w, e) < 0)
             goto out;
+    }
     if (!(m = model_writer_publish(w)))
         err_set(e, "out of memory");
 out:

@@ -166,4 +166,16 @@ until_ok 600 sh -c "! curl -sS --cacert '$tmp/ca.crt' https://127.0.0.1:$port/me
 post /validate "$tmp/calico-none.review.json"
 [ "$(answer_word)" = true ] && pass parity_serve_not_served_known ||
     fail parity_serve_not_served_known "$out"
+# explain --kubeconfig LISTs once and reads discovery the same way: a kind not served is known
+# to hold nothing, so ml-b with a global() selector first in order (it reaches no
+# GlobalNetworkSet, and HostEndpoints are not served) composes as offline.
+to_none_b=$(sed 's/"namespace": "ml-a"}, "spec": {/"namespace": "ml-b"}, "spec": {"order": 50, /' "$D/cases/calico-none.json")
+printf '%s\n' "$to_none_b" >"$tmp/to-none-b.json"
+ctl apply "$to_none_b"
+run "$EGRESSGUARD" explain ml-b -p examples/policy.yaml "$D/cluster.json" "$tmp/to-none-b.json"
+expect_rc parity_explain_offline_not_served 0
+expect_in parity_explain_offline_not_served_names "$out" "to-none"
+run "$EGRESSGUARD" explain ml-b -p examples/policy.yaml --kubeconfig "$tmp/kubeconfig"
+expect_rc parity_explain_online_not_served 0
+expect_in parity_explain_online_not_served_names "$out" "to-none"
 exit $t_failed
