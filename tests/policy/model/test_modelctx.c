@@ -5,6 +5,7 @@
  */
 #include "policy/model/modelctx.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -475,6 +476,63 @@ static void test_modelctx_composed_allow_over_unlisted_sets(void **state)
     world_free(&w);
 }
 
+struct getter {
+    struct modelctx_cache *c;
+    struct model *m;
+    struct modelctx *got;
+};
+
+static void *get_ctx(void *arg)
+{
+    struct getter *g = arg;
+    struct err e = {0};
+
+    g->got = modelctx_cache_get(g->c, g->m, &e);
+    return NULL;
+}
+
+/*
+ * Threads that ask for a new snapshot's context together share one build: each gets the very
+ * context the cache keeps (a thread that built its own would hold another pointer).
+ */
+static void test_modelctx_cache_one_build(void **state)
+{
+    enum { N = 8 };
+    struct modelctx_cache *c = modelctx_cache_new();
+    struct model_writer *mw = model_writer_new();
+    struct getter g[N];
+    pthread_t t[N];
+    struct model *m;
+    struct modelctx *kept;
+    struct err e = {0};
+
+    (void)state;
+    assert_non_null(c);
+    assert_non_null(mw);
+    for (int i = 0; i < 200; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "ml-%03d", i);
+        assert_int_equal(model_writer_put(mw, model_item_namespace(name, NULL)), 0);
+    }
+    assert_non_null(m = model_writer_publish(mw));
+    for (int i = 0; i < N; i++) {
+        g[i] = (struct getter){.c = c, .m = m};
+        assert_int_equal(pthread_create(&t[i], NULL, get_ctx, &g[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_non_null(kept = modelctx_cache_get(c, m, &e));
+    for (int i = 0; i < N; i++) {
+        assert_ptr_equal(g[i].got, kept);
+        modelctx_unref(g[i].got);
+    }
+    modelctx_unref(kept);
+    model_unref(m);
+    model_writer_free(mw);
+    modelctx_cache_free(c);
+}
+
 /* One context per snapshot: the same one while the snapshot stays, a new one after a change. */
 static void test_modelctx_cache_per_snapshot(void **state)
 {
@@ -524,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_modelctx_cluster_wide_sees_every_namespace),
         cmocka_unit_test(test_modelctx_composed_allow_over_networkset),
         cmocka_unit_test(test_modelctx_composed_allow_over_unlisted_sets),
+        cmocka_unit_test(test_modelctx_cache_one_build),
         cmocka_unit_test(test_modelctx_cache_per_snapshot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
