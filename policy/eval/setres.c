@@ -275,6 +275,23 @@ static int resolve_peer(struct peers *l, const struct egress_peer *ref_peer,
     return 0;
 }
 
+static bool rule_refers(const struct egress_rule *r)
+{
+    for (size_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].setref)
+            return true;
+    return false;
+}
+
+bool setres_refers(const struct egress_list *models)
+{
+    for (size_t i = 0; i < models->n; i++)
+        for (size_t k = 0; k < models->models[i].n_rules; k++)
+            if (rule_refers(&models->models[i].rules[k]))
+                return true;
+    return false;
+}
+
 static int resolve_rule(const struct egress_model *m, struct egress_rule *r,
                         const struct setdb *sets, const struct nsdb *ns)
 {
@@ -282,10 +299,7 @@ static int resolve_rule(const struct egress_model *m, struct egress_rule *r,
     struct peers l = {0};
     size_t i;
 
-    for (i = 0; i < r->n_peers; i++)
-        if (r->peers[i].setref)
-            break;
-    if (i == r->n_peers)
+    if (!rule_refers(r))
         return 0;
     for (i = 0; i < r->n_peers; i++) {
         struct egress_peer *p;

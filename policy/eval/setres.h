@@ -26,6 +26,9 @@
 #include "policy/config/setdb.h"
 #include "policy/eval/egress.h"
 
+/* Does any rule of the models refer to address sets (what setres_apply would rewrite)? */
+bool setres_refers(const struct egress_list *models);
+
 /*
  * Resolves every reference of every model in place. sets and ns may be NULL (nothing known).
  * Returns 0, or -1 with e set on out of memory (the models are then still valid to release).

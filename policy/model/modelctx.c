@@ -134,18 +134,6 @@ static int build_policies(struct modelctx *c)
     return 0;
 }
 
-static bool refers_to_sets(const struct egress_list *l)
-{
-    size_t m, r, p;
-
-    for (m = 0; m < l->n; m++)
-        for (r = 0; r < l->models[m].n_rules; r++)
-            for (p = 0; p < l->models[m].rules[r].n_peers; p++)
-                if (l->models[m].rules[r].peers[p].setref)
-                    return true;
-    return false;
-}
-
 /*
  * Resolves the set references of the composed policies against the snapshot's sets, once per
  * snapshot, exactly as `check` does for every policy of its input (inventory.c resolve_models):
@@ -167,7 +155,7 @@ static int resolve_sets(struct modelctx *c, struct err *e)
     for (i = 0; i < c->n_cps; i++) {
         const struct egress_list *src = c->cps[i].models;
 
-        if (!src || !refers_to_sets(src))
+        if (!src || !setres_refers(src))
             continue;
         for (m = 0; m < src->n; m++) {
             struct egress_model *dst = egress_list_add(&c->resolved[i]);
