@@ -164,7 +164,14 @@ int netset_read(const struct object *obj, struct setdb_entry *out, struct err *e
     if (kind == SETDB_HOSTENDPOINT && !json_array_size(nets)) {
         const json_t *ifname = spec ? json_object_get(spec, "interfaceName") : NULL;
 
-        /* Without expectedIPs Calico uses the addresses of the interface, unknown here. */
+        /*
+         * A HostEndpoint's labels share the workload endpoints' label space, so rule selectors
+         * reach it ("Host endpoints can have labels, and their labels are in the same namespace
+         * as those of workload endpoints", docs.tigera.io, reference/host-endpoints/overview);
+         * it stands for an interface named by interfaceName or by its expectedIPs
+         * (reference/resources/hostendpoint). Without expectedIPs the addresses are the
+         * interface's, unknown here.
+         */
         cidrset_free(out->nets);
         out->nets = NULL;
         snprintf(p, sizeof(p), "no spec.expectedIPs: its addresses are those of interface %s "
